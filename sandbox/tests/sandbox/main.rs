@@ -1,0 +1,3 @@
+//! The sandbox test binary: one module per feature.
+
+mod identity;

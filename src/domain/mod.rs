@@ -1,0 +1,14 @@
+//! Spendboard's domain: identifiers, money, budgets and usage status. Pure and unit-tested;
+//! nothing here does I/O.
+
+mod budget;
+mod currency;
+mod ids;
+mod money;
+mod status;
+
+pub use budget::{BudgetAmount, BudgetAmountError, BudgetChange};
+pub use currency::{Currency, CurrencyError};
+pub use ids::{CustomerId, IdError, SubscriptionId};
+pub use money::Money;
+pub use status::{UsageStatus, percent_used};
