@@ -1,4 +1,15 @@
 //! Spendboard: every CSP customer's Azure spend of the billing period against its Partner
 //! Center spending budget.
 
+pub mod auth;
+pub mod cli;
+pub mod config;
 pub mod domain;
+pub mod error;
+pub mod pages;
+pub mod partner_center;
+pub mod refresh;
+pub mod routes;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -84,6 +84,11 @@ impl Currency {
         }
     }
 
+    /// US dollars, the currency of Partner Center's `usdTotalCost`.
+    pub fn usd() -> Self {
+        Self("USD".to_owned())
+    }
+
     /// The currency of a legacy customer's `currencyLocale` (e.g. `fr-FR` is EUR), matched
     /// case-insensitively.
     ///

@@ -1,0 +1,311 @@
+//! Sign-in with Microsoft Entra ID (or the sandbox's emulation of it): OpenID Connect
+//! authorization code flow with PKCE, `state` and `nonce`, using the `openidconnect` crate over
+//! reqwest 0.13 (through `oauth2-reqwest`). The same sign-in yields the delegated (App+User)
+//! Partner Center access and refresh tokens.
+
+use chrono::{DateTime, Duration, Utc};
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+    CoreResponseType, CoreRevocableToken, CoreRevocationErrorResponse,
+    CoreTokenIntrospectionResponse, CoreTokenType,
+};
+use openidconnect::{
+    AdditionalClaims, AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, Client,
+    ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardErrorResponse,
+    StandardTokenResponse, TokenResponse,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+use uuid::Uuid;
+
+/// The Partner Center API's audience; its delegated permission is `user_impersonation`.
+pub const PARTNER_CENTER_AUDIENCE: &str = "https://api.partnercenter.microsoft.com";
+
+/// The Entra ID claims we read beyond the standard ones.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntraClaims {
+    /// Tenant id of the signed-in user.
+    pub tid: Option<Uuid>,
+    /// Object id of the user in that tenant.
+    pub oid: Option<Uuid>,
+    /// App role values assigned to the user.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+impl AdditionalClaims for EntraClaims {}
+
+type EntraIdTokenFields = IdTokenFields<
+    EntraClaims,
+    EmptyExtraTokenFields,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+type EntraTokenResponse = StandardTokenResponse<EntraIdTokenFields, CoreTokenType>;
+type EntraClient = Client<
+    EntraClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    EntraTokenResponse,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// What must survive the round trip to the identity provider, kept in the session (single
+/// use: removed at the callback).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    /// A path on our own origin to go back to after sign-in.
+    pub return_to: String,
+}
+
+/// A verified sign-in.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user_id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub roles: Vec<String>,
+    pub tokens: DelegatedTokens,
+}
+
+/// A delegated Partner Center access token with its refresh token; expiry in UTC.
+#[derive(Debug, Clone)]
+pub struct DelegatedTokens {
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Why a sign-in or token refresh did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// The user belongs to another tenant than the partner's.
+    #[error("the account belongs to another organization (tenant {0})")]
+    OtherTenant(String),
+    /// The identity provider refused the grant (expired or revoked refresh token, reused code).
+    #[error("the identity provider refused: {0}")]
+    Refused(String),
+    /// The ID token failed validation.
+    #[error("the ID token is not valid: {0}")]
+    InvalidIdToken(String),
+    /// Network or protocol failure talking to the identity provider.
+    #[error("cannot reach the identity provider: {0}")]
+    Provider(String),
+}
+
+/// The configured OpenID Connect client.
+#[derive(Clone)]
+pub struct OidcClient {
+    client: EntraClient,
+    http: oauth2_reqwest::ReqwestClient,
+    tenant_id: Uuid,
+}
+
+impl OidcClient {
+    /// Discovers the provider at `authority` (its `.well-known/openid-configuration`) and
+    /// configures the client for `redirect_uri`.
+    ///
+    /// # Errors
+    /// When discovery fails or the metadata is invalid.
+    pub async fn discover(
+        authority: &Url,
+        tenant_id: Uuid,
+        client_id: &str,
+        client_secret: &SecretString,
+        redirect_uri: &Url,
+    ) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .context("building the HTTP client for sign-in")?;
+        let http = oauth2_reqwest::ReqwestClient::from(http);
+        let issuer = IssuerUrl::new(authority.as_str().trim_end_matches('/').to_owned())
+            .context("the identity authority URL")?;
+        let metadata = CoreProviderMetadata::discover_async(issuer, &http)
+            .await
+            .with_context(|| format!("discovering the OpenID provider at {authority}"))?;
+        let client = EntraClient::from_provider_metadata(
+            metadata,
+            ClientId::new(client_id.to_owned()),
+            Some(ClientSecret::new(client_secret.expose_secret().to_owned())),
+        )
+        .set_redirect_uri(RedirectUrl::from_url(redirect_uri.clone()));
+        Ok(Self {
+            client,
+            http,
+            tenant_id,
+        })
+    }
+
+    /// The URL to send the browser to, and what to keep in the session until it returns.
+    pub fn start(&self, return_to: String) -> (Url, PendingSignIn) {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state, nonce) = self
+            .client
+            .authorize_url(
+                AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("profile".into()))
+            .add_scope(Scope::new("email".into()))
+            .add_scope(Scope::new("offline_access".into()))
+            .add_scope(Scope::new(format!(
+                "{PARTNER_CENTER_AUDIENCE}/user_impersonation"
+            )))
+            .set_pkce_challenge(challenge)
+            .url();
+        let pending = PendingSignIn {
+            state: state.secret().clone(),
+            nonce: nonce.secret().clone(),
+            pkce_verifier: verifier.secret().clone(),
+            return_to,
+        };
+        (url, pending)
+    }
+
+    /// Redeems the authorization code and validates the ID token (signature from the JWKS,
+    /// issuer, audience, expiry, nonce, tenant).
+    ///
+    /// # Errors
+    /// [`SignInError`].
+    pub async fn finish(
+        &self,
+        code: String,
+        pending: PendingSignIn,
+    ) -> Result<SignedIn, SignInError> {
+        let response = self
+            .client
+            .exchange_code(AuthorizationCode::new(code))
+            .map_err(|e| SignInError::Provider(e.to_string()))?
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier))
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        let nonce = Nonce::new(pending.nonce);
+        self.signed_in(&response, Some(&nonce))
+    }
+
+    /// Redeems a refresh token for new tokens (the refresh token rotates).
+    ///
+    /// # Errors
+    /// [`SignInError::Refused`] when the refresh token is expired or revoked.
+    pub async fn refresh(
+        &self,
+        refresh_token: &SecretString,
+    ) -> Result<DelegatedTokens, SignInError> {
+        let token = RefreshToken::new(refresh_token.expose_secret().to_owned());
+        let response = self
+            .client
+            .exchange_refresh_token(&token)
+            .map_err(|e| SignInError::Provider(e.to_string()))?
+            .add_scope(Scope::new(format!(
+                "{PARTNER_CENTER_AUDIENCE}/user_impersonation"
+            )))
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        let mut tokens = delegated_tokens(&response);
+        if tokens.refresh_token.is_none() {
+            tokens.refresh_token = Some(refresh_token.clone());
+        }
+        Ok(tokens)
+    }
+
+    fn signed_in(
+        &self,
+        response: &EntraTokenResponse,
+        nonce: Option<&Nonce>,
+    ) -> Result<SignedIn, SignInError> {
+        let id_token = response.id_token().ok_or_else(|| {
+            SignInError::InvalidIdToken("the token response has no id_token".into())
+        })?;
+        let verifier = self.client.id_token_verifier();
+        let claims = match nonce {
+            Some(nonce) => id_token.claims(&verifier, nonce),
+            None => id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
+        };
+        let claims = claims.map_err(|e| match e {
+            ClaimsVerificationError::InvalidIssuer(issuer) => SignInError::OtherTenant(issuer),
+            other => SignInError::InvalidIdToken(other.to_string()),
+        })?;
+        let extra = claims.additional_claims();
+        let tenant_id = extra
+            .tid
+            .ok_or_else(|| SignInError::InvalidIdToken("no tid claim".into()))?;
+        if tenant_id != self.tenant_id {
+            return Err(SignInError::OtherTenant(tenant_id.to_string()));
+        }
+        let user_id = extra
+            .oid
+            .ok_or_else(|| SignInError::InvalidIdToken("no oid claim".into()))?;
+        let email = claims
+            .preferred_username()
+            .map(|u| u.to_string())
+            .or_else(|| claims.email().map(|e| e.to_string()));
+        let name = claims
+            .name()
+            .and_then(|n| n.get(None))
+            .map(|n| n.to_string())
+            .or_else(|| email.clone())
+            .unwrap_or_else(|| user_id.to_string());
+        Ok(SignedIn {
+            user_id,
+            tenant_id,
+            name,
+            email,
+            roles: extra.roles.clone(),
+            tokens: delegated_tokens(response),
+        })
+    }
+}
+
+fn delegated_tokens(response: &EntraTokenResponse) -> DelegatedTokens {
+    let lifetime = response
+        .expires_in()
+        .and_then(|d| Duration::from_std(d).ok())
+        .unwrap_or_else(|| Duration::hours(1));
+    DelegatedTokens {
+        access_token: SecretString::from(response.access_token().secret().as_str()),
+        refresh_token: response
+            .refresh_token()
+            .map(|t| SecretString::from(t.secret().as_str())),
+        expires_at: Utc::now() + lifetime,
+    }
+}
+
+fn token_error<RE: std::error::Error + 'static>(
+    error: RequestTokenError<RE, StandardErrorResponse<CoreErrorResponseType>>,
+) -> SignInError {
+    match error {
+        RequestTokenError::ServerResponse(response) => SignInError::Refused(
+            response
+                .error_description()
+                .cloned()
+                .unwrap_or_else(|| response.error().to_string()),
+        ),
+        other => SignInError::Provider(other.to_string()),
+    }
+}

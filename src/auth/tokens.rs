@@ -1,0 +1,97 @@
+//! Each user's delegated Partner Center tokens: kept server-side, encrypted at rest, renewed
+//! with the refresh token a few minutes before they expire.
+
+use chrono::{Duration, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use super::{DelegatedTokens, SignInError};
+use crate::error::AppError;
+use crate::partner_center::AccessToken;
+use crate::startup::AppState;
+use crate::store::StoredTokens;
+
+/// Tokens expiring sooner than this are renewed before use.
+const RENEW_BEFORE_EXPIRY: Duration = Duration::minutes(5);
+
+/// Encrypts and stores a user's tokens.
+///
+/// # Errors
+/// Database or encryption failure.
+pub async fn save_tokens(
+    state: &AppState,
+    user_id: Uuid,
+    tokens: &DelegatedTokens,
+) -> Result<(), AppError> {
+    let cipher = &state.keys.tokens;
+    let refresh_token = match &tokens.refresh_token {
+        Some(t) => Some(cipher.encrypt(t.expose_secret())?),
+        None => None,
+    };
+    let stored = StoredTokens {
+        access_token: cipher.encrypt(tokens.access_token.expose_secret())?,
+        refresh_token,
+        expires_at: tokens.expires_at,
+    };
+    state
+        .store
+        .save_tokens(&user_id.to_string(), &stored)
+        .await?;
+    Ok(())
+}
+
+/// A valid delegated Partner Center access token for `user_id`, renewed if it expires soon.
+///
+/// # Errors
+/// [`AppError::SignInRequired`] (back to `return_to` after sign-in) when there is no token,
+/// it cannot be decrypted, or the identity provider refuses to renew it (expired or revoked).
+pub async fn delegated_token(
+    state: &AppState,
+    user_id: Uuid,
+    return_to: &str,
+) -> Result<AccessToken, AppError> {
+    let sign_in = || AppError::SignInRequired {
+        return_to: return_to.to_owned(),
+    };
+    let cipher = &state.keys.tokens;
+    let Some(stored) = state.store.tokens(&user_id.to_string()).await? else {
+        return Err(sign_in());
+    };
+    if stored.expires_at > Utc::now() + RENEW_BEFORE_EXPIRY {
+        let token = cipher
+            .decrypt(&stored.access_token)
+            .map_err(|_| sign_in())?;
+        return Ok(AccessToken::new(token));
+    }
+    // One renewal at a time: refresh tokens rotate, so a second concurrent renewal with the
+    // same refresh token would be refused.
+    let _guard = state.token_renewal.lock().await;
+    let Some(stored) = state.store.tokens(&user_id.to_string()).await? else {
+        return Err(sign_in());
+    };
+    if stored.expires_at > Utc::now() + RENEW_BEFORE_EXPIRY {
+        let token = cipher
+            .decrypt(&stored.access_token)
+            .map_err(|_| sign_in())?;
+        return Ok(AccessToken::new(token));
+    }
+    let refresh_token = stored
+        .refresh_token
+        .as_deref()
+        .and_then(|t| cipher.decrypt(t).ok())
+        .ok_or_else(sign_in)?;
+    match state.oidc.refresh(&SecretString::from(refresh_token)).await {
+        Ok(tokens) => {
+            save_tokens(state, user_id, &tokens).await?;
+            Ok(AccessToken::from(tokens.access_token))
+        }
+        Err(SignInError::Refused(reason)) => {
+            tracing::info!(%user_id, %reason, "refresh token refused; the user signs in again");
+            state.store.delete_tokens(&user_id.to_string()).await?;
+            Err(sign_in())
+        }
+        Err(e) => Err(AppError::Unexpected(
+            anyhow::Error::new(e).context("renewing a Partner Center token"),
+        )),
+    }
+}

@@ -1,0 +1,189 @@
+//! The command line: `serve` (default), `migrate`, `refresh`, `sandbox`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use secrecy::ExposeSecret;
+use uuid::Uuid;
+
+use crate::auth::delegated_token;
+use crate::config::Settings;
+use crate::refresh::{Progress, RefreshOutcome, refresh_partner};
+use crate::startup::{AppState, Application, build_state, endpoints};
+use crate::store::Store;
+
+/// Spendboard: every CSP customer's Azure spend against its Partner Center budget.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// A TOML configuration file (also `SPENDBOARD_CONFIG`). Without one and without
+    /// `SPENDBOARD_IDENTITY__*` variables, Spendboard runs in demo mode with the sandbox.
+    #[arg(long, env = "SPENDBOARD_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web portal (the default).
+    Serve,
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Fill the cache once from Partner Center with the stored token of the most recently
+    /// signed-in user (or service account), then exit.
+    Refresh,
+    /// Run the Partner Center sandbox alone.
+    Sandbox {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        bind: String,
+        /// How many customers to generate.
+        #[arg(long, default_value_t = 60)]
+        customers: usize,
+    },
+}
+
+/// Runs the command; errors are printed with their causes.
+pub async fn main(cli: Cli) -> ExitCode {
+    crate::telemetry::init();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("spendboard: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = || Settings::load(cli.config.as_deref()).map_err(anyhow::Error::new);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings()?).await,
+        Command::Migrate => {
+            let settings = settings()?;
+            let store = Store::connect(settings.database.url.expose_secret(), 1).await?;
+            store.migrate().await?;
+            println!("The database schema is up to date.");
+            Ok(())
+        }
+        Command::Refresh => refresh_once(settings()?)
+            .await
+            .map(|outcome| match outcome {
+                RefreshOutcome::Refreshed { customers } => {
+                    println!("{customers} customers refreshed.")
+                }
+                RefreshOutcome::AlreadyRunning => {
+                    println!("Another refresh is running; nothing done.")
+                }
+            }),
+        Command::Sandbox { bind, customers } => sandbox(&bind, customers).await,
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let demo = settings.is_demo();
+    let app = Application::build(settings).await?;
+    let url = app.state().public_url.clone();
+    println!("Spendboard is running at {url}");
+    if demo {
+        if let Some(sandbox) = app.sandbox() {
+            println!(
+                "Demo mode: the Partner Center sandbox at {} stands in for Microsoft.",
+                sandbox.base_url
+            );
+        }
+        println!("Open {url} and sign in as one of the demo users:");
+        println!("  Adele Vance  adele@northwindcsp.onmicrosoft.com  budget editor");
+        println!("  Megan Bowen  megan@northwindcsp.onmicrosoft.com  reader");
+        println!("  Lee Gu       lee@northwindcsp.onmicrosoft.com    no Spendboard role (refused)");
+        println!(
+            "  Pat Taylor   pat@fabrikamtraders.onmicrosoft.com another organization (refused)"
+        );
+    }
+    println!("Press Ctrl-C to stop.");
+    app.run_until_stopped().await.context("serving")
+}
+
+/// One partner-wide refresh with the stored token of the most recently signed-in user,
+/// renewed with its refresh token if needed; shows a progress bar on a terminal.
+///
+/// # Errors
+/// No stored token (nobody signed in yet, or in demo mode, where the sandbox lives inside
+/// `serve`), or the refresh failed.
+pub async fn refresh_once(settings: Settings) -> anyhow::Result<RefreshOutcome> {
+    anyhow::ensure!(
+        !settings.is_demo(),
+        "in demo mode the sandbox lives inside `spendboard serve`: use the dashboard's Refresh button there"
+    );
+    let public_url = match &settings.server.public_url {
+        Some(url) => url.clone(),
+        None => url::Url::parse(&format!("http://localhost:{}", settings.server.port))?,
+    };
+    let redirect_uri = public_url.join(crate::routes::paths::AUTH_CALLBACK)?;
+    let endpoints = endpoints(&settings, &redirect_uri, settings.server.port).await?;
+    let state = build_state(
+        settings,
+        endpoints.identity,
+        endpoints.partner_center_base,
+        public_url,
+        redirect_uri,
+    )
+    .await?;
+    let user_id = newest_token_owner(&state).await?;
+    let token = delegated_token(&state, user_id, "/")
+        .await
+        .map_err(|_| anyhow::anyhow!("the stored Partner Center token of user {user_id} can no longer be renewed: that user (or the service account) must sign in to Spendboard again"))?;
+    let bar = ProgressBar::new(3);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let outcome = refresh_partner(&state, &token, &|p: &Progress| {
+        bar.set_length(p.total);
+        bar.set_position(p.done);
+        bar.set_message(p.message.clone());
+    })
+    .await;
+    bar.finish();
+    outcome
+}
+
+async fn newest_token_owner(state: &AppState) -> anyhow::Result<Uuid> {
+    let (user_id, tokens) = state
+        .store
+        .latest_refreshable_tokens()
+        .await?
+        .context("no stored Partner Center token: a user (or the service account) must sign in to Spendboard once")?;
+    if tokens.expires_at < Utc::now() && tokens.refresh_token.is_none() {
+        anyhow::bail!("the stored token of user {user_id} has expired and cannot be renewed");
+    }
+    Uuid::parse_str(&user_id).context("the stored token's user id")
+}
+
+async fn sandbox(bind: &str, customers: usize) -> anyhow::Result<()> {
+    let listener = std::net::TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
+    let sandbox = partner_center_sandbox::start(
+        listener,
+        partner_center_sandbox::SandboxOptions {
+            customers,
+            ..partner_center_sandbox::SandboxOptions::default()
+        },
+    )
+    .await?;
+    println!("Partner Center sandbox at {}", sandbox.base_url);
+    println!("Issuer: {}", sandbox.issuer());
+    println!(
+        "Demo client id: {}  secret: {}",
+        sandbox.client_id, sandbox.client_secret
+    );
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    sandbox.stop().await;
+    Ok(())
+}

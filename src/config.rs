@@ -1,0 +1,468 @@
+//! Typed settings: defaults, then an optional TOML file, then `SPENDBOARD_*` environment
+//! variables (nested keys joined with `__`, e.g. `SPENDBOARD_DATABASE__URL`).
+//!
+//! With no `[identity]` section Spendboard runs in demo mode: the Partner Center sandbox is
+//! started in-process and stands in for Entra ID and Partner Center.
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use base64::Engine as _;
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use rust_decimal::Decimal;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+use uuid::Uuid;
+
+/// Everything Spendboard can be configured with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    /// Entra ID sign-in. Absent: demo mode with the in-process sandbox.
+    pub identity: Option<IdentitySettings>,
+    pub partner_center: PartnerCenterSettings,
+    pub roles: RoleSettings,
+    pub budgets: BudgetSettings,
+    pub refresh: RefreshSettings,
+    pub security: SecuritySettings,
+    /// Demo mode only: the in-process sandbox's data.
+    pub sandbox: SandboxSettings,
+}
+
+/// Where Spendboard listens and how it is reached.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub host: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// The address people use (behind a reverse proxy, its https URL). Default:
+    /// `http://localhost:{port}`. The sign-in redirect URI is `{public_url}/auth/callback`.
+    pub public_url: Option<Url>,
+}
+
+/// The database: `sqlite://file.db?mode=rwc` (default) or `postgres://...`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+/// The Entra ID application Spendboard signs people in with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitySettings {
+    /// Tenant-specific authority, `https://login.microsoftonline.com/{tenant-id}/v2.0`.
+    pub authority: Url,
+    /// The partner's tenant id; ID tokens of other tenants are refused.
+    pub tenant_id: Uuid,
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
+/// The Partner Center API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PartnerCenterSettings {
+    pub base_url: Url,
+    pub timeout_seconds: u64,
+    pub max_concurrent_calls: usize,
+    pub max_retries: usize,
+    /// Longest `Retry-After` we wait for inside one request before giving up.
+    pub max_retry_after_seconds: u64,
+}
+
+/// Entra ID app role values (from the ID token's `roles` claim) granting each right.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoleSettings {
+    pub reader: Vec<String>,
+    pub budget_editor: Vec<String>,
+}
+
+/// Budget rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BudgetSettings {
+    /// Percent of the budget from which a customer is "near budget" (Partner Center notifies at 80).
+    pub near_threshold_percent: Decimal,
+    /// Budgets must be below this amount, in the customer's currency.
+    pub maximum: Decimal,
+}
+
+/// When cached data is refreshed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RefreshSettings {
+    /// Data older than this is marked stale and refreshed in the background.
+    pub stale_after_minutes: i64,
+}
+
+/// Keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecuritySettings {
+    /// Base64 of at least 32 random bytes; session cookies and the encryption of stored
+    /// Partner Center tokens derive their keys from it. Required outside demo mode
+    /// (`openssl rand -base64 48`). In demo mode a random key is made at each start.
+    pub secret_key: Option<SecretString>,
+    /// Mark cookies `Secure`. Default: true unless `public_url` is plain http.
+    pub secure_cookies: Option<bool>,
+}
+
+/// The demo's in-process sandbox.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SandboxSettings {
+    pub customers: usize,
+    pub seed: u64,
+    /// 0 picks a free port.
+    pub port: u16,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings::default(),
+            database: DatabaseSettings::default(),
+            identity: None,
+            partner_center: PartnerCenterSettings::default(),
+            roles: RoleSettings::default(),
+            budgets: BudgetSettings::default(),
+            refresh: RefreshSettings::default(),
+            security: SecuritySettings::default(),
+            sandbox: SandboxSettings::default(),
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 8080,
+            public_url: None,
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: SecretString::from("sqlite://spendboard.db?mode=rwc"),
+            max_connections: 10,
+        }
+    }
+}
+
+impl Default for PartnerCenterSettings {
+    fn default() -> Self {
+        Self {
+            base_url: Url::parse("https://api.partnercenter.microsoft.com").expect("a valid URL"),
+            timeout_seconds: 180,
+            max_concurrent_calls: 8,
+            max_retries: 3,
+            max_retry_after_seconds: 60,
+        }
+    }
+}
+
+impl Default for RoleSettings {
+    fn default() -> Self {
+        Self {
+            reader: vec!["Spendboard.Reader".into()],
+            budget_editor: vec!["Spendboard.BudgetEditor".into()],
+        }
+    }
+}
+
+impl Default for BudgetSettings {
+    fn default() -> Self {
+        Self {
+            near_threshold_percent: Decimal::from(80),
+            maximum: Decimal::from(100_000_000),
+        }
+    }
+}
+
+impl Default for RefreshSettings {
+    fn default() -> Self {
+        Self {
+            stale_after_minutes: 15,
+        }
+    }
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            secure_cookies: None,
+        }
+    }
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            customers: 60,
+            seed: 42,
+            port: 0,
+        }
+    }
+}
+
+/// A setting that is missing or wrong: names the setting and says what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read the configuration: {0}")]
+    Load(String),
+    #[error("setting `{key}` (environment variable {env}): {problem}")]
+    Invalid {
+        key: &'static str,
+        env: &'static str,
+        problem: String,
+    },
+}
+
+fn invalid(key: &'static str, env: &'static str, problem: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key,
+        env,
+        problem: problem.into(),
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (TOML) if given, then `SPENDBOARD_*` variables, and checks
+    /// the result.
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming the first setting that is missing or invalid.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(SettingsError::Load(format!(
+                    "the configuration file {} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let figment = figment.merge(
+            Env::prefixed("SPENDBOARD_")
+                .ignore(&["CONFIG", "LOG"])
+                .split("__"),
+        );
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| SettingsError::Load(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// True without an `[identity]` section: the in-process sandbox stands in for Microsoft.
+    pub fn is_demo(&self) -> bool {
+        self.identity.is_none()
+    }
+
+    /// Checks what types alone cannot.
+    ///
+    /// # Errors
+    /// [`SettingsError::Invalid`] naming the setting.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let db = self.database.url.expose_secret();
+        if !(db.starts_with("sqlite:")
+            || db.starts_with("postgres://")
+            || db.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database.url",
+                "SPENDBOARD_DATABASE__URL",
+                "must start with sqlite: or postgres://",
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(invalid(
+                "database.max_connections",
+                "SPENDBOARD_DATABASE__MAX_CONNECTIONS",
+                "must be at least 1",
+            ));
+        }
+        if let Some(identity) = &self.identity {
+            let host_is_loopback = match identity.authority.host() {
+                Some(url::Host::Domain(d)) => d == "localhost",
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            if identity.authority.scheme() != "https" && !host_is_loopback {
+                return Err(invalid(
+                    "identity.authority",
+                    "SPENDBOARD_IDENTITY__AUTHORITY",
+                    "must be an https URL such as https://login.microsoftonline.com/<tenant-id>/v2.0",
+                ));
+            }
+            if !identity
+                .authority
+                .path()
+                .contains(&identity.tenant_id.to_string())
+            {
+                return Err(invalid(
+                    "identity.authority",
+                    "SPENDBOARD_IDENTITY__AUTHORITY",
+                    format!(
+                        "must be tenant-specific and name the tenant id {} (the common and organizations authorities fail issuer validation)",
+                        identity.tenant_id
+                    ),
+                ));
+            }
+            if identity.client_id.trim().is_empty() {
+                return Err(invalid(
+                    "identity.client_id",
+                    "SPENDBOARD_IDENTITY__CLIENT_ID",
+                    "is empty",
+                ));
+            }
+            if identity.client_secret.expose_secret().is_empty() {
+                return Err(invalid(
+                    "identity.client_secret",
+                    "SPENDBOARD_IDENTITY__CLIENT_SECRET",
+                    "is empty",
+                ));
+            }
+            if self.security.secret_key.is_none() {
+                return Err(invalid(
+                    "security.secret_key",
+                    "SPENDBOARD_SECURITY__SECRET_KEY",
+                    "is required outside demo mode: base64 of at least 32 random bytes (openssl rand -base64 48)",
+                ));
+            }
+        }
+        if let Some(key) = &self.security.secret_key {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(key.expose_secret().trim())
+                .map_err(|_| {
+                    invalid(
+                        "security.secret_key",
+                        "SPENDBOARD_SECURITY__SECRET_KEY",
+                        "is not base64",
+                    )
+                })?;
+            if bytes.len() < 32 {
+                return Err(invalid(
+                    "security.secret_key",
+                    "SPENDBOARD_SECURITY__SECRET_KEY",
+                    format!("has {} bytes; at least 32 are needed", bytes.len()),
+                ));
+            }
+        }
+        let threshold = self.budgets.near_threshold_percent;
+        if threshold <= Decimal::ZERO || threshold > Decimal::ONE_HUNDRED {
+            return Err(invalid(
+                "budgets.near_threshold_percent",
+                "SPENDBOARD_BUDGETS__NEAR_THRESHOLD_PERCENT",
+                "must be above 0 and at most 100",
+            ));
+        }
+        if self.budgets.maximum <= Decimal::ZERO {
+            return Err(invalid(
+                "budgets.maximum",
+                "SPENDBOARD_BUDGETS__MAXIMUM",
+                "must be positive",
+            ));
+        }
+        if self.partner_center.max_concurrent_calls == 0 {
+            return Err(invalid(
+                "partner_center.max_concurrent_calls",
+                "SPENDBOARD_PARTNER_CENTER__MAX_CONCURRENT_CALLS",
+                "must be at least 1",
+            ));
+        }
+        if self.refresh.stale_after_minutes < 1 {
+            return Err(invalid(
+                "refresh.stale_after_minutes",
+                "SPENDBOARD_REFRESH__STALE_AFTER_MINUTES",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml: &str) -> Result<Settings, SettingsError> {
+        let settings: Settings = Figment::from(Toml::string(toml))
+            .extract()
+            .map_err(|e| SettingsError::Load(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    const IDENTITY: &str = r#"
+        [identity]
+        authority = "https://login.microsoftonline.com/6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7/v2.0"
+        tenant_id = "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7"
+        client_id = "app"
+        client_secret = "s"
+    "#;
+
+    #[test]
+    fn no_configuration_means_demo_mode_with_sqlite() {
+        let settings = parse("").unwrap();
+        assert!(settings.is_demo());
+        assert!(settings.database.url.expose_secret().starts_with("sqlite:"));
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_with_its_name() {
+        let err = parse("[server]\nprot = 1").unwrap_err().to_string();
+        assert!(err.contains("prot"), "{err}");
+    }
+
+    #[test]
+    fn production_needs_a_secret_key() {
+        let err = parse(IDENTITY).unwrap_err().to_string();
+        assert!(err.contains("security.secret_key"), "{err}");
+        let with_key = format!(
+            "{IDENTITY}\n[security]\nsecret_key = \"{}\"",
+            base64::engine::general_purpose::STANDARD.encode([7u8; 48])
+        );
+        assert!(!parse(&with_key).unwrap().is_demo());
+    }
+
+    #[test]
+    fn the_common_authority_is_refused() {
+        let toml = IDENTITY.replace("6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7/v2.0", "common/v2.0");
+        let err = parse(&toml).unwrap_err().to_string();
+        assert!(
+            err.contains("identity.authority") && err.contains("tenant-specific"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_short_secret_key_says_how_many_bytes_it_has() {
+        let err = parse("[security]\nsecret_key = \"c2hvcnQ=\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("has 5 bytes"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_threshold_names_the_setting() {
+        let err = parse("[budgets]\nnear_threshold_percent = 120")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("budgets.near_threshold_percent"), "{err}");
+    }
+}

@@ -1,0 +1,109 @@
+//! One error type for every handler, and the one place that decides how each error looks to a
+//! person: sign-in problems go back to sign-in, refusals get a 403 page, Partner Center
+//! failures say so with their reason, everything else a 500 page with the request id. The
+//! full cause chain goes to the log, never to the page.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::partner_center::PartnerCenterError;
+use crate::routes::paths;
+
+/// What a person is told about an error (rendered by [`crate::routes::errors`]).
+#[derive(Debug, Clone)]
+pub struct PublicError {
+    pub title: &'static str,
+    pub message: String,
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Not signed in, or the Partner Center token can no longer be renewed.
+    #[error("sign-in required")]
+    SignInRequired {
+        /// The path to come back to after sign-in.
+        return_to: String,
+    },
+    /// Signed in, but without the right.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// No such page or customer.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A request that cannot be understood (e.g. a missing CSRF token).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// Partner Center refused or failed.
+    #[error("Partner Center: {0}")]
+    PartnerCenter(#[from] PartnerCenterError),
+    /// Anything else: a bug or an outage on our side.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Unexpected(anyhow::Error::new(e).context("database"))
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::PartnerCenter(e) if e.is_unauthorized() => StatusCode::SEE_OTHER,
+            Self::PartnerCenter(e) if e.is_forbidden() => StatusCode::FORBIDDEN,
+            Self::PartnerCenter(_) => StatusCode::BAD_GATEWAY,
+            Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let public = match self {
+            Self::SignInRequired { return_to } => return sign_in_redirect(return_to),
+            Self::PartnerCenter(e) if e.is_unauthorized() => {
+                return sign_in_redirect(paths::DASHBOARD);
+            }
+            Self::Forbidden(message) => PublicError {
+                title: "No access",
+                message: message.clone(),
+            },
+            Self::NotFound(message) => PublicError {
+                title: "Not found",
+                message: message.clone(),
+            },
+            Self::BadRequest(message) => PublicError {
+                title: "Bad request",
+                message: message.clone(),
+            },
+            Self::PartnerCenter(e) => {
+                tracing::warn!(error = %e, "Partner Center call failed");
+                PublicError {
+                    title: "Partner Center did not answer as expected",
+                    message: e.user_message(),
+                }
+            }
+            Self::Unexpected(e) => {
+                tracing::error!(error = ?e, "request failed");
+                PublicError {
+                    title: "Something went wrong",
+                    message: "Spendboard could not complete this request. Try again; if it keeps failing, give the request id below to support.".into(),
+                }
+            }
+        };
+        let mut response = HttpResponse::build(self.status_code()).finish();
+        response.extensions_mut().insert(public);
+        response
+    }
+}
+
+fn sign_in_redirect(return_to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, paths::sign_in_returning_to(return_to)))
+        .finish()
+}

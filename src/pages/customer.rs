@@ -1,0 +1,73 @@
+//! A customer's page: usage summary of the billing period, budget, subscriptions' usage
+//! records, the budget form and the history of budget changes.
+
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::Layout;
+
+/// The customer page.
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/customer.html")]
+pub struct CustomerPage {
+    pub layout: Layout,
+    pub name: String,
+    pub customer_id: String,
+    pub currency: String,
+    pub plan: &'static str,
+    pub spend: String,
+    pub usd_spend: Option<String>,
+    pub budget: Option<String>,
+    pub percent: Option<String>,
+    pub bar: u32,
+    pub status_key: &'static str,
+    pub status_label: &'static str,
+    pub billing_period: Option<String>,
+    pub data_as_of: String,
+    pub last_modified: String,
+    pub subscriptions: Vec<SubscriptionRow>,
+    pub audit: Vec<AuditRow>,
+    /// `None` for readers: they see no form.
+    pub form: Option<BudgetFormView>,
+    /// A Partner Center refusal or a conflict, shown above the form.
+    pub alert: Option<String>,
+}
+
+/// One subscription's monthly usage record.
+#[derive(Debug, Clone)]
+pub struct SubscriptionRow {
+    pub name: String,
+    pub id: String,
+    pub offer_id: String,
+    pub status: String,
+    pub spend: String,
+}
+
+/// One entry of the budget audit log.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub at: String,
+    pub user: String,
+    pub change: String,
+    pub outcome: &'static str,
+    pub reason: String,
+    pub request_id: String,
+}
+
+/// The budget form, with what was typed and what is wrong with it.
+#[derive(Debug, Clone, Default)]
+pub struct BudgetFormView {
+    pub action: String,
+    pub csrf_token: String,
+    pub currency: String,
+    /// Decimal places the currency allows (for the input's `step`).
+    pub step: String,
+    pub amount: String,
+    pub remove: bool,
+    pub reason: String,
+    /// The amount (plain decimal, empty for none) the form is based on.
+    pub based_on: String,
+    pub error: Option<String>,
+    /// Partner Center holds another amount than the form was based on.
+    pub conflict: Option<String>,
+}

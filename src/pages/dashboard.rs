@@ -1,0 +1,75 @@
+//! The dashboard: partner totals and every customer's usage against budget.
+
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::Layout;
+
+/// The dashboard page.
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/dashboard.html")]
+pub struct DashboardPage {
+    pub layout: Layout,
+    /// Spend per currency (never added across currencies), with the USD equivalent when
+    /// Partner Center gives one.
+    pub totals: Vec<CurrencyTotalView>,
+    pub customers: u64,
+    pub over_budget: u64,
+    pub near_budget: u64,
+    pub no_budget: u64,
+    /// The near-budget threshold in percent, stated in the UI.
+    pub near_threshold: String,
+    pub rows: Vec<CustomerRow>,
+    /// Column headers with their sort links.
+    pub columns: Vec<SortLink>,
+    pub search: String,
+    pub status_filter: String,
+    pub sort: String,
+    pub dir: String,
+    pub page: u32,
+    pub pages: u32,
+    pub matching: u64,
+    pub previous_url: Option<String>,
+    pub next_url: Option<String>,
+    /// "data as of" (UTC) of the oldest row shown.
+    pub data_as_of: String,
+    pub stale: bool,
+    pub refresh_running: bool,
+    pub can_edit: bool,
+}
+
+/// Spend in one currency.
+#[derive(Debug, Clone)]
+pub struct CurrencyTotalView {
+    pub currency: String,
+    pub total: String,
+    pub usd: Option<String>,
+    pub customers: u64,
+}
+
+/// One customer's line.
+#[derive(Debug, Clone)]
+pub struct CustomerRow {
+    pub url: String,
+    pub name: String,
+    pub spend: String,
+    pub budget: Option<String>,
+    pub percent: Option<String>,
+    /// Width of the usage bar, 0..=100.
+    pub bar: u32,
+    pub status_key: &'static str,
+    pub status_label: &'static str,
+    pub currency: String,
+    pub age: String,
+    pub fetched_at: String,
+}
+
+/// A sortable column header.
+#[derive(Debug, Clone)]
+pub struct SortLink {
+    pub label: &'static str,
+    pub url: String,
+    /// `ascending`, `descending` or `none` (for `aria-sort`).
+    pub aria_sort: &'static str,
+    pub numeric: bool,
+}

@@ -1,0 +1,16 @@
+//! The Partner Center API client: typed models of the usage, budget, customer, subscription,
+//! utilization and rate-card routes (CONTRACT.md sections 2-13), and [`PartnerCenterClient`]
+//! with paging, retries, throttling, a bound on concurrent calls and timeouts.
+
+mod client;
+mod error;
+mod links;
+mod models;
+mod wire;
+
+pub use client::{
+    AccessToken, BudgetUpdate, ClientBuildError, ClientSettings, PartnerCenterClient,
+};
+pub use error::{ApiFault, ErrorBody, PartnerCenterError};
+pub use links::{Attributes, Link, LinkHeader, Links, ResourceCollection};
+pub use models::*;

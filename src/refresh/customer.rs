@@ -1,0 +1,80 @@
+//! One customer's details: its usage summary for the billing period and its subscriptions'
+//! monthly usage records, fetched when the customer page is first opened and when stale.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, Utc};
+
+use crate::domain::CustomerId;
+use crate::partner_center::AccessToken;
+use crate::startup::AppState;
+use crate::store::{CustomerUsageSummaryRow, SubscriptionUsage};
+
+/// Fetches and stores the customer's usage summary
+/// (`GET /v1/customers/{id}/usagesummary`) and subscriptions' usage records
+/// (`GET /v1/customers/{id}/subscriptions/usagerecords`).
+///
+/// # Errors
+/// Partner Center or database failures (a `PartnerCenterError` can be downcast).
+pub async fn refresh_customer(
+    state: &AppState,
+    token: &AccessToken,
+    customer: &CustomerId,
+) -> anyhow::Result<()> {
+    let client = &state.partner_center;
+    let (summary, subscriptions) = tokio::try_join!(
+        client.customer_usage_summary(token, customer),
+        client.subscription_usage_records(token, customer),
+    )?;
+    let now = Utc::now();
+    let (period_start, period_end) = calendar_month(now);
+    let currency = summary.currency().context("the usage summary's currency")?;
+    state
+        .store
+        .save_customer_usage_summary(&CustomerUsageSummaryRow {
+            customer_id: *customer,
+            billing_start: summary.billing_start_date.unwrap_or(period_start),
+            billing_end: summary.billing_end_date.unwrap_or(period_end),
+            total_cost: summary.total_cost,
+            currency: currency.clone(),
+            usd_total_cost: summary.usd_total_cost,
+            budget: summary.budget.amount,
+            last_modified: summary.last_modified_date.unwrap_or(now),
+            fetched_at: now,
+        })
+        .await?;
+    let rows: Vec<SubscriptionUsage> = subscriptions
+        .iter()
+        .map(|record| SubscriptionUsage {
+            customer_id: *customer,
+            subscription_id: record.resource_id.clone(),
+            name: record.resource_name.clone().unwrap_or_default(),
+            offer_id: record.offer_id.clone().unwrap_or_default(),
+            status: record
+                .status
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            total_cost: record.total_cost,
+            usd_total_cost: record.usd_total_cost,
+            currency: record.currency().unwrap_or_else(|_| currency.clone()),
+            last_modified: record.last_modified_date.unwrap_or(now),
+            fetched_at: now,
+        })
+        .collect();
+    state
+        .store
+        .replace_subscription_usage(customer, &rows)
+        .await?;
+    Ok(())
+}
+
+/// The calendar month (UTC) containing `at`, as `[start, end)`: the billing period of Azure
+/// plan customers, used when Partner Center omits the dates.
+pub fn calendar_month(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = NaiveDate::from_ymd_opt(at.year(), at.month(), 1).unwrap_or(at.date_naive());
+    let end = start.checked_add_months(Months::new(1)).unwrap_or(start);
+    (
+        start.and_time(NaiveTime::MIN).and_utc(),
+        end.and_time(NaiveTime::MIN).and_utc(),
+    )
+}

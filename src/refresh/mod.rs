@@ -1,0 +1,38 @@
+//! Fetching Partner Center into the store. Single-flight across instances: a refresh takes
+//! the lease of its scope in the database first, so however many people open the dashboard
+//! at once, one refresh runs.
+
+mod customer;
+mod partner;
+
+use actix_web::web;
+
+pub use customer::refresh_customer;
+pub use partner::{PARTNER_SCOPE, Progress, RefreshOutcome, refresh_partner};
+
+use crate::partner_center::AccessToken;
+use crate::startup::AppState;
+use crate::store::RunState;
+
+/// True while a partner-wide refresh is running (in any instance).
+///
+/// # Errors
+/// Database failure.
+pub async fn is_running(state: &AppState) -> Result<bool, crate::store::StoreError> {
+    Ok(state
+        .store
+        .latest_run(PARTNER_SCOPE)
+        .await?
+        .is_some_and(|run| run.state == RunState::Running))
+}
+
+/// Starts a partner-wide refresh in the background with the given delegated token; returns
+/// at once. Does nothing if another refresh holds the lease.
+pub fn spawn_partner_refresh(state: web::Data<AppState>, token: AccessToken) {
+    tokio::spawn(async move {
+        match refresh_partner(&state, &token, &|_| {}).await {
+            Ok(outcome) => tracing::info!(?outcome, "partner refresh finished"),
+            Err(e) => tracing::warn!(error = ?e, "partner refresh failed"),
+        }
+    });
+}

@@ -1,0 +1,201 @@
+//! The partner-wide refresh: the customer list plus `GET /v1/customers/usagerecords` (one call
+//! covers every customer, legacy and Azure plan), stored as snapshots and one history row per
+//! customer and day.
+
+use std::collections::HashMap;
+
+use anyhow::Context as _;
+use chrono::Utc;
+
+use crate::domain::{CustomerId, UsageStatus, percent_used};
+use crate::partner_center::AccessToken;
+use crate::startup::AppState;
+use crate::store::{CustomerSnapshot, DailyUsage};
+
+/// The lease and run scope of the partner-wide refresh.
+pub const PARTNER_SCOPE: &str = "partner";
+
+/// How long a lease is held at most (a crashed instance's lease expires after this).
+const LEASE_SECONDS: i64 = 15 * 60;
+
+/// A step of a running refresh, for progress displays.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+    pub message: String,
+}
+
+/// How a refresh ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The snapshots of this many customers were stored.
+    Refreshed { customers: usize },
+    /// Another refresh holds the lease.
+    AlreadyRunning,
+}
+
+/// Refreshes every customer's snapshot and today's history row, reporting progress to the
+/// store (for the progress page) and to `on_progress` (for the command line).
+///
+/// # Errors
+/// Partner Center or database failures; the run is then recorded as failed with a message
+/// for people, and the data already stored stays as it was.
+pub async fn refresh_partner(
+    state: &AppState,
+    token: &AccessToken,
+    on_progress: &(dyn Fn(&Progress) + Sync),
+) -> anyhow::Result<RefreshOutcome> {
+    let store = &state.store;
+    let lease = chrono::Duration::seconds(LEASE_SECONDS);
+    if !store
+        .try_acquire_lease(PARTNER_SCOPE, &state.instance_id, lease)
+        .await?
+    {
+        return Ok(RefreshOutcome::AlreadyRunning);
+    }
+    let run = store.start_run(PARTNER_SCOPE).await?;
+    let result = run_refresh(state, token, run, on_progress).await;
+    let finish = match &result {
+        Ok(_) => Ok(()),
+        Err(e) => Err(failure_message(e)),
+    };
+    let recorded = store.finish_run(run, finish).await;
+    store
+        .release_lease(PARTNER_SCOPE, &state.instance_id)
+        .await?;
+    recorded?;
+    result
+}
+
+async fn run_refresh(
+    state: &AppState,
+    token: &AccessToken,
+    run: i64,
+    on_progress: &(dyn Fn(&Progress) + Sync),
+) -> anyhow::Result<RefreshOutcome> {
+    let store = &state.store;
+    let step = |done: u64, message: String| Progress {
+        done,
+        total: 3,
+        message,
+    };
+
+    let progress = step(0, "Reading the customer list from Partner Center".into());
+    on_progress(&progress);
+    store
+        .update_run_progress(run, progress.done, progress.total, &progress.message)
+        .await?;
+    let customers = state
+        .partner_center
+        .customers(token)
+        .await
+        .context("reading the customer list")?;
+    let names: HashMap<CustomerId, (String, Option<String>)> = customers
+        .iter()
+        .filter_map(|c| {
+            let id = CustomerId::parse(&c.id).ok()?;
+            let profile = c.company_profile.as_ref();
+            Some((
+                id,
+                (
+                    profile
+                        .and_then(|p| p.company_name.clone())
+                        .unwrap_or_default(),
+                    profile.and_then(|p| p.domain.clone()),
+                ),
+            ))
+        })
+        .collect();
+
+    let progress = step(
+        1,
+        format!("Reading the usage of {} customers", customers.len()),
+    );
+    on_progress(&progress);
+    store
+        .update_run_progress(run, progress.done, progress.total, &progress.message)
+        .await?;
+    let records = state
+        .partner_center
+        .customer_usage_records(token)
+        .await
+        .context("reading the customers' usage records")?;
+
+    let progress = step(2, format!("Storing {} usage records", records.len()));
+    on_progress(&progress);
+    store
+        .update_run_progress(run, progress.done, progress.total, &progress.message)
+        .await?;
+    let now = Utc::now();
+    let today = now.date_naive();
+    let period_start = super::customer::calendar_month(now).0.date_naive();
+    let threshold = state.settings.budgets.near_threshold_percent;
+    let mut snapshots = Vec::with_capacity(records.len());
+    let mut history = Vec::with_capacity(records.len());
+    for record in &records {
+        let Ok(customer_id) = CustomerId::parse(&record.resource_id) else {
+            tracing::warn!(resource_id = %record.resource_id, "usage record with a malformed customer id skipped");
+            continue;
+        };
+        let currency = match record.currency() {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(%customer_id, error = %e, "usage record without a known currency skipped");
+                continue;
+            }
+        };
+        let (name, domain) = names
+            .get(&customer_id)
+            .cloned()
+            .unwrap_or_else(|| (record.resource_name.clone().unwrap_or_default(), None));
+        let budget = record.budget.amount;
+        snapshots.push(CustomerSnapshot {
+            customer_id,
+            company_name: if name.is_empty() {
+                customer_id.to_string()
+            } else {
+                name
+            },
+            domain,
+            currency: currency.clone(),
+            is_azure_plan: record.is_upgraded,
+            total_cost: record.total_cost,
+            usd_total_cost: record.usd_total_cost,
+            budget,
+            percent_used: percent_used(record.total_cost, budget),
+            status: UsageStatus::classify(record.total_cost, budget, threshold),
+            last_modified: record.last_modified_date.unwrap_or(now),
+            billing_period_start: period_start,
+            fetched_at: now,
+        });
+        history.push(DailyUsage {
+            customer_id,
+            day: today,
+            billing_period_start: period_start,
+            currency,
+            total_cost: record.total_cost,
+            fetched_at: now,
+        });
+    }
+    store.upsert_snapshots(&snapshots).await?;
+    let ids: Vec<CustomerId> = snapshots.iter().map(|s| s.customer_id).collect();
+    store.delete_snapshots_not_in(&ids).await?;
+    store.record_daily_usage(&history).await?;
+    let progress = step(3, format!("{} customers refreshed", snapshots.len()));
+    on_progress(&progress);
+    store
+        .update_run_progress(run, progress.done, progress.total, &progress.message)
+        .await?;
+    Ok(RefreshOutcome::Refreshed {
+        customers: snapshots.len(),
+    })
+}
+
+/// What people see when a refresh failed.
+fn failure_message(error: &anyhow::Error) -> String {
+    match error.downcast_ref::<crate::partner_center::PartnerCenterError>() {
+        Some(pc) => format!("{}: {}", error, pc.user_message()),
+        None => format!("{error:#}"),
+    }
+}

@@ -1,0 +1,233 @@
+//! `GET /customers/{id}`: the customer's usage summary, budget, subscriptions, budget form and
+//! budget history.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{Duration, Utc};
+
+use super::dashboard::usage_bar;
+use super::paths;
+use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token};
+use crate::domain::{CustomerId, Money};
+use crate::error::AppError;
+use crate::pages::{AuditRow, BudgetFormView, CustomerPage, Layout, SubscriptionRow, format_utc};
+use crate::refresh;
+use crate::startup::AppState;
+use crate::store::{AuditEntry, AuditOutcome, CustomerSnapshot};
+
+/// Parses the `{customer_id}` path segment.
+///
+/// # Errors
+/// [`AppError::NotFound`] for a malformed id.
+pub fn parse_customer_id(raw: &str) -> Result<CustomerId, AppError> {
+    CustomerId::parse(raw)
+        .map_err(|e| AppError::NotFound(format!("There is no customer here: {e}.")))
+}
+
+/// The stored snapshot of a customer.
+///
+/// # Errors
+/// [`AppError::NotFound`] when Spendboard does not know the customer.
+pub async fn known_customer(
+    state: &AppState,
+    id: &CustomerId,
+) -> Result<CustomerSnapshot, AppError> {
+    state.store.snapshot(id).await?.ok_or_else(|| {
+        AppError::NotFound(format!(
+            "Spendboard knows no customer with the id {id}. If the customer is new, refresh the dashboard."
+        ))
+    })
+}
+
+/// The customer page.
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %path))]
+pub async fn get(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_customer_id(&path)?;
+    let snapshot = known_customer(&state, &id).await?;
+    let form = user
+        .access
+        .can_edit_budgets()
+        .then(|| BudgetFormView::for_budget(&snapshot, &user));
+    render_customer_page(
+        &state,
+        &user,
+        &session,
+        &snapshot,
+        form,
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+impl BudgetFormView {
+    /// The form as first shown: based on the budget Spendboard knows.
+    pub fn for_budget(snapshot: &CustomerSnapshot, user: &SessionUser) -> Self {
+        let amount = snapshot
+            .budget
+            .map(|b| Money::new(b, snapshot.currency.clone()).plain())
+            .unwrap_or_default();
+        // Exact, so that the conflict check compares what Partner Center holds.
+        let based_on = snapshot
+            .budget
+            .map(|b| b.normalize().to_string())
+            .unwrap_or_default();
+        Self {
+            action: paths::customer_budget(&snapshot.customer_id),
+            csrf_token: user.csrf.as_str().to_owned(),
+            currency: snapshot.currency.code().to_owned(),
+            step: step(snapshot.currency.minor_units()),
+            amount,
+            remove: false,
+            reason: String::new(),
+            based_on,
+            error: None,
+            conflict: None,
+        }
+    }
+}
+
+/// The `step` attribute of an amount input: `1`, `0.01`, `0.001`.
+fn step(minor_units: u32) -> String {
+    if minor_units == 0 {
+        "1".into()
+    } else {
+        format!("0.{}1", "0".repeat(minor_units as usize - 1))
+    }
+}
+
+/// Renders the customer page with `status`; fetches the customer's details from Partner
+/// Center first when Spendboard has none yet, and in the background when they are stale.
+///
+/// # Errors
+/// Database failures, and Partner Center failures of a first fetch.
+pub async fn render_customer_page(
+    state: &web::Data<AppState>,
+    user: &SessionUser,
+    session: &TypedSession,
+    snapshot: &CustomerSnapshot,
+    form: Option<BudgetFormView>,
+    alert: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let id = snapshot.customer_id;
+    let return_to = paths::customer(&id);
+    let stale_after = Duration::minutes(state.settings.refresh.stale_after_minutes);
+    let summary = match state.store.customer_usage_summary(&id).await? {
+        Some(summary) => {
+            if Utc::now() - summary.fetched_at > stale_after {
+                let token = delegated_token(state, user.id, &return_to).await?;
+                let state = state.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = refresh::refresh_customer(&state, &token, &id).await {
+                        tracing::warn!(customer = %id, error = ?e, "customer refresh failed");
+                    }
+                });
+            }
+            Some(summary)
+        }
+        None => {
+            let token = delegated_token(state, user.id, &return_to).await?;
+            match refresh::refresh_customer(state, &token, &id).await {
+                Ok(()) => state.store.customer_usage_summary(&id).await?,
+                Err(e) => match e.downcast::<crate::partner_center::PartnerCenterError>() {
+                    Ok(pc) if pc.is_unauthorized() => {
+                        return Err(AppError::SignInRequired { return_to });
+                    }
+                    Ok(pc) => {
+                        tracing::warn!(customer = %id, error = %pc, "customer details unavailable");
+                        None
+                    }
+                    Err(other) => return Err(AppError::Unexpected(other)),
+                },
+            }
+        }
+    };
+    let subscriptions = state.store.subscription_usage(&id).await?;
+    let audit = state.store.audit_for_customer(&id, 50).await?;
+    let money = |amount| Money::new(amount, snapshot.currency.clone()).to_string();
+    let page = CustomerPage {
+        layout: Layout::for_user(user, session.take_flash(), state.settings.is_demo()),
+        name: snapshot.company_name.clone(),
+        customer_id: id.to_string(),
+        currency: snapshot.currency.code().to_owned(),
+        plan: if snapshot.is_azure_plan {
+            "Azure plan"
+        } else {
+            "Legacy (MS-AZR-0145P)"
+        },
+        spend: money(snapshot.total_cost),
+        usd_spend: snapshot
+            .usd_total_cost
+            .filter(|_| snapshot.is_azure_plan)
+            .map(|usd| Money::new(usd, crate::domain::Currency::usd()).to_string()),
+        budget: snapshot.budget.map(money),
+        percent: snapshot.percent_used.map(|p| format!("{p:.1} %")),
+        bar: usage_bar(snapshot.percent_used),
+        status_key: snapshot.status.key(),
+        status_label: snapshot.status.label(),
+        billing_period: summary.as_ref().map(|s| {
+            format!(
+                "{} to {}",
+                s.billing_start.format("%Y-%m-%d"),
+                (s.billing_end - Duration::days(1)).format("%Y-%m-%d")
+            )
+        }),
+        data_as_of: format_utc(snapshot.fetched_at),
+        last_modified: format_utc(snapshot.last_modified),
+        subscriptions: subscriptions
+            .iter()
+            .map(|s| SubscriptionRow {
+                name: s.name.clone(),
+                id: s.subscription_id.clone(),
+                offer_id: s.offer_id.clone(),
+                status: s.status.clone(),
+                spend: Money::new(s.total_cost, s.currency.clone()).to_string(),
+            })
+            .collect(),
+        audit: audit.iter().map(audit_row).collect(),
+        form,
+        alert,
+    };
+    let html = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+fn audit_row(entry: &AuditEntry) -> AuditRow {
+    let amount = |a: Option<rust_decimal::Decimal>| match a {
+        Some(a) => Money::new(a, entry.currency.clone()).to_string(),
+        None => "no budget".to_owned(),
+    };
+    AuditRow {
+        at: format_utc(entry.at),
+        user: entry.user_name.clone(),
+        change: format!(
+            "{} → {}",
+            amount(entry.old_amount),
+            amount(entry.new_amount)
+        ),
+        outcome: match entry.outcome {
+            AuditOutcome::Applied => "Applied",
+            AuditOutcome::Refused => "Refused by Partner Center",
+            AuditOutcome::Conflict => "Not applied: changed meanwhile",
+        },
+        reason: entry
+            .detail
+            .as_ref()
+            .map(|d| match &entry.reason {
+                Some(r) if !r.is_empty() => format!("{r} ({d})"),
+                _ => d.clone(),
+            })
+            .or_else(|| entry.reason.clone())
+            .unwrap_or_default(),
+        request_id: entry.partner_center_request_id.clone().unwrap_or_default(),
+    }
+}

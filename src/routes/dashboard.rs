@@ -1,0 +1,208 @@
+//! `GET /`: partner totals and the customer table (sorted, searched, paged in the database).
+
+use actix_web::{HttpResponse, web};
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+
+use super::paths;
+use crate::auth::{CurrentUser, TypedSession, delegated_token};
+use crate::domain::{Currency, Money, UsageStatus};
+use crate::error::AppError;
+use crate::pages::{
+    CurrencyTotalView, CustomerRow, DashboardPage, Layout, SortLink, format_age, format_utc,
+};
+use crate::refresh;
+use crate::startup::AppState;
+use crate::store::{CustomerSnapshot, DashboardQuery, SortKey};
+
+/// Rows per page.
+pub const PAGE_SIZE: u32 = 50;
+
+/// The dashboard's query string; unknown or malformed values fall back to the defaults.
+#[derive(Debug, Default, Deserialize)]
+pub struct DashboardParams {
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+    pub page: Option<String>,
+}
+
+const COLUMNS: &[(&str, &str, SortKey, bool)] = &[
+    ("Customer", "name", SortKey::Name, false),
+    ("Spend", "spend", SortKey::Spend, true),
+    ("Budget", "budget", SortKey::Budget, true),
+    ("% used", "percent", SortKey::PercentUsed, true),
+    ("Status", "status", SortKey::Status, false),
+    ("Currency", "currency", SortKey::Currency, false),
+    ("Data age", "age", SortKey::DataAge, false),
+];
+
+/// The dashboard. With an empty store (first visit) it starts a refresh and sends the
+/// browser to the progress page; with stale data it shows what it has and refreshes in the
+/// background.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn get(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    params: web::Query<DashboardParams>,
+) -> Result<HttpResponse, AppError> {
+    let totals = state.store.dashboard_totals().await?;
+    let running = refresh::is_running(&state).await?;
+    let stale_after = Duration::minutes(state.settings.refresh.stale_after_minutes);
+    let stale = totals
+        .oldest_fetched_at
+        .is_none_or(|at| Utc::now() - at > stale_after);
+    if stale && !running {
+        let token = delegated_token(&state, user.id, paths::DASHBOARD).await?;
+        refresh::spawn_partner_refresh(state.clone(), token);
+    }
+    if totals.customers == 0 {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", paths::REFRESH))
+            .finish());
+    }
+
+    let sort_name = params.sort.as_deref().unwrap_or("name");
+    let sort = COLUMNS
+        .iter()
+        .find(|c| c.1 == sort_name)
+        .map_or(SortKey::Name, |c| c.2);
+    let sort_name = COLUMNS.iter().find(|c| c.2 == sort).map_or("name", |c| c.1);
+    let descending = params.dir.as_deref() == Some("desc");
+    let status = params.status.as_deref().and_then(UsageStatus::from_key);
+    let search = params
+        .q
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    let requested_page = params
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<u32>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    let query = DashboardQuery {
+        search: (!search.is_empty()).then(|| search.clone()),
+        status,
+        sort,
+        descending,
+        page: requested_page,
+        page_size: PAGE_SIZE,
+    };
+    let result = state.store.dashboard_page(&query).await?;
+    let pages = u32::try_from(result.total_rows.div_ceil(u64::from(PAGE_SIZE)))
+        .unwrap_or(u32::MAX)
+        .max(1);
+    let status_key = status.map(UsageStatus::key).unwrap_or_default();
+    let link =
+        |sort: &str, dir: &str, page: u32| dashboard_url(&search, status_key, sort, dir, page);
+    let dir_name = if descending { "desc" } else { "asc" };
+    let columns = COLUMNS
+        .iter()
+        .map(|(label, name, key, numeric)| {
+            let active = *key == sort;
+            let next_dir = if active && !descending { "desc" } else { "asc" };
+            SortLink {
+                label,
+                url: link(name, next_dir, 1),
+                aria_sort: match (active, descending) {
+                    (false, _) => "none",
+                    (true, false) => "ascending",
+                    (true, true) => "descending",
+                },
+                numeric: *numeric,
+            }
+        })
+        .collect();
+    let now = Utc::now();
+    let rows = result.rows.iter().map(|s| customer_row(s, now)).collect();
+    let page = DashboardPage {
+        layout: Layout::for_user(&user, session.take_flash(), state.settings.is_demo()),
+        totals: totals
+            .per_currency
+            .iter()
+            .map(|t| CurrencyTotalView {
+                currency: t.currency.code().to_owned(),
+                total: Money::new(t.total, t.currency.clone()).to_string(),
+                usd: t
+                    .usd_total
+                    .map(|usd| Money::new(usd, Currency::usd()).to_string()),
+                customers: t.customers,
+            })
+            .collect(),
+        customers: totals.customers,
+        over_budget: totals.over_budget,
+        near_budget: totals.near_budget,
+        no_budget: totals.no_budget,
+        near_threshold: state
+            .settings
+            .budgets
+            .near_threshold_percent
+            .normalize()
+            .to_string(),
+        rows,
+        columns,
+        search: search.clone(),
+        status_filter: status_key.to_owned(),
+        sort: sort_name.to_owned(),
+        dir: dir_name.to_owned(),
+        page: requested_page,
+        pages,
+        matching: result.total_rows,
+        previous_url: (requested_page > 1).then(|| link(sort_name, dir_name, requested_page - 1)),
+        next_url: (requested_page < pages).then(|| link(sort_name, dir_name, requested_page + 1)),
+        data_as_of: totals.oldest_fetched_at.map(format_utc).unwrap_or_default(),
+        stale,
+        refresh_running: running || stale,
+        can_edit: user.access.can_edit_budgets(),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(askama::Template::render(&page).map_err(|e| AppError::Unexpected(e.into()))?))
+}
+
+fn dashboard_url(search: &str, status: &str, sort: &str, dir: &str, page: u32) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if !search.is_empty() {
+        query.append_pair("q", search);
+    }
+    if !status.is_empty() {
+        query.append_pair("status", status);
+    }
+    query.append_pair("sort", sort).append_pair("dir", dir);
+    if page > 1 {
+        query.append_pair("page", &page.to_string());
+    }
+    format!("{}?{}", paths::DASHBOARD, query.finish())
+}
+
+/// One snapshot as a table row.
+pub fn customer_row(s: &CustomerSnapshot, now: chrono::DateTime<Utc>) -> CustomerRow {
+    CustomerRow {
+        url: paths::customer(&s.customer_id),
+        name: s.company_name.clone(),
+        spend: Money::new(s.total_cost, s.currency.clone()).grouped(),
+        budget: s
+            .budget
+            .map(|b| Money::new(b, s.currency.clone()).grouped()),
+        percent: s.percent_used.map(|p| format!("{p:.1} %")),
+        bar: usage_bar(s.percent_used),
+        status_key: s.status.key(),
+        status_label: s.status.label(),
+        currency: s.currency.code().to_owned(),
+        age: format_age(s.fetched_at, now),
+        fetched_at: format_utc(s.fetched_at),
+    }
+}
+
+/// The width of the usage bar: percent used, capped at 100.
+pub fn usage_bar(percent: Option<rust_decimal::Decimal>) -> u32 {
+    use rust_decimal::prelude::ToPrimitive;
+    percent
+        .and_then(|p| p.round().to_u32())
+        .map_or(0, |p| p.min(100))
+}

@@ -1,0 +1,76 @@
+//! Error pages: every 4xx/5xx response without a body of its own gets a page that says what
+//! happened and, for support, the request id.
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpMessage, HttpResponse};
+use askama::Template;
+use tracing_actix_web::RequestId;
+
+use crate::error::{AppError, PublicError};
+use crate::pages::ErrorPage;
+
+/// Unknown paths.
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound(
+        "There is no page at this address.".into(),
+    ))
+}
+
+/// The `ErrorHandlers` default handler: renders [`ErrorPage`] into error responses that have
+/// no body yet, keeping the status.
+pub fn render_error_page<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let status = res.status();
+    let has_body = !matches!(
+        res.response().body().size(),
+        BodySize::Sized(0) | BodySize::None
+    );
+    if !(status.is_client_error() || status.is_server_error()) || has_body {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let public = res
+        .response()
+        .extensions()
+        .get::<PublicError>()
+        .cloned()
+        .unwrap_or_else(|| generic(status));
+    let request_id = res
+        .request()
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    let page = ErrorPage::new(status, public, request_id);
+    let html = page.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "rendering the error page");
+        "Something went wrong.".into()
+    });
+    let (req, res) = res.into_parts();
+    let mut res = res.set_body(BoxBody::new(html));
+    res.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, res).map_into_right_body(),
+    ))
+}
+
+fn generic(status: StatusCode) -> PublicError {
+    PublicError {
+        title: status.canonical_reason().unwrap_or("Error"),
+        message: match status {
+            StatusCode::NOT_FOUND => "There is no page at this address.".into(),
+            StatusCode::METHOD_NOT_ALLOWED => "This address does not accept that kind of request.".into(),
+            s if s.is_client_error() => "The request could not be understood.".into(),
+            _ => "Spendboard could not complete this request. Try again; if it keeps failing, give the request id below to support.".into(),
+        },
+    }
+}

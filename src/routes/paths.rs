@@ -1,0 +1,66 @@
+//! Every route path of Spendboard, in one place.
+
+use crate::domain::CustomerId;
+
+pub const DASHBOARD: &str = "/";
+pub const SIGN_IN: &str = "/sign-in";
+pub const AUTH_START: &str = "/auth/start";
+pub const AUTH_CALLBACK: &str = "/auth/callback";
+pub const SIGN_OUT: &str = "/sign-out";
+pub const REFRESH: &str = "/refresh";
+pub const HEALTH: &str = "/health";
+pub const STYLESHEET: &str = "/static/style.css";
+pub const CUSTOMER: &str = "/customers/{customer_id}";
+pub const CUSTOMER_BUDGET: &str = "/customers/{customer_id}/budget";
+
+/// `/customers/{id}`.
+pub fn customer(id: &CustomerId) -> String {
+    format!("/customers/{id}")
+}
+
+/// `/customers/{id}/budget`.
+pub fn customer_budget(id: &CustomerId) -> String {
+    format!("/customers/{id}/budget")
+}
+
+/// The sign-in page, coming back to `return_to` afterwards.
+pub fn sign_in_returning_to(return_to: &str) -> String {
+    if return_to == DASHBOARD || !is_local_path(return_to) {
+        SIGN_IN.to_owned()
+    } else {
+        format!("{SIGN_IN}?return_to={}", urlencode(return_to))
+    }
+}
+
+/// Only paths on our own origin are accepted as post-sign-in targets (no `//host`, no scheme,
+/// no backslash tricks).
+pub fn is_local_path(target: &str) -> bool {
+    target.starts_with('/')
+        && !target.starts_with("//")
+        && !target.contains('\\')
+        && !target.contains("://")
+        && !target.chars().any(char::is_control)
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_return_targets() {
+        assert!(is_local_path("/customers/x?sort=name"));
+        assert!(!is_local_path("//evil.example/"));
+        assert!(!is_local_path("https://evil.example/"));
+        assert!(!is_local_path("/\\evil.example"));
+        assert!(!is_local_path("evil"));
+        assert_eq!(sign_in_returning_to("https://evil.example/"), "/sign-in");
+        assert_eq!(
+            sign_in_returning_to("/customers/a?b=c"),
+            "/sign-in?return_to=%2Fcustomers%2Fa%3Fb%3Dc"
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! Sign-in (`GET /sign-in`, `GET /auth/start`, `GET /auth/callback`) and sign-out
+//! (`POST /sign-out`).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, Responder, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::paths;
+use crate::auth::{
+    Access, CsrfToken, CurrentUser, SessionUser, SignInError, TypedSession, save_tokens,
+    verify_csrf,
+};
+use crate::error::AppError;
+use crate::pages::{Layout, NoAccessPage, SignInPage};
+use crate::startup::AppState;
+use crate::store::User;
+
+/// `?return_to=` of the sign-in routes.
+#[derive(Debug, Deserialize)]
+pub struct ReturnTo {
+    return_to: Option<String>,
+    signed_out: Option<String>,
+}
+
+fn local_target(return_to: Option<&str>) -> String {
+    return_to
+        .filter(|t| paths::is_local_path(t))
+        .unwrap_or(paths::DASHBOARD)
+        .to_owned()
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", location))
+        .finish()
+}
+
+fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
+    let html = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+fn sign_in_page(
+    state: &AppState,
+    return_to: String,
+    error: Option<String>,
+    signed_out: bool,
+) -> SignInPage {
+    SignInPage {
+        layout: Layout::anonymous(state.settings.is_demo()),
+        return_to,
+        error,
+        signed_out,
+    }
+}
+
+/// The sign-in page (signed-in people go straight on).
+pub async fn page(
+    state: web::Data<AppState>,
+    session: TypedSession,
+    query: web::Query<ReturnTo>,
+) -> Result<HttpResponse, AppError> {
+    let return_to = local_target(query.return_to.as_deref());
+    if session.user().is_some() {
+        return Ok(see_other(&return_to));
+    }
+    render(
+        StatusCode::OK,
+        &sign_in_page(&state, return_to, None, query.signed_out.is_some()),
+    )
+}
+
+/// Sends the browser to the identity provider, keeping state, nonce and PKCE verifier in the
+/// session.
+pub async fn start(
+    state: web::Data<AppState>,
+    session: TypedSession,
+    query: web::Query<ReturnTo>,
+) -> Result<HttpResponse, AppError> {
+    let (url, pending) = state.oidc.start(local_target(query.return_to.as_deref()));
+    session.set_pending_sign_in(&pending)?;
+    Ok(see_other(url.as_str()))
+}
+
+/// What the identity provider sends back.
+#[derive(Debug, Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Completes sign-in: checks `state`, redeems the code, validates the ID token, maps roles,
+/// stores the encrypted tokens and starts the session under a new id.
+#[tracing::instrument(skip_all)]
+pub async fn callback(
+    state: web::Data<AppState>,
+    session: TypedSession,
+    query: web::Query<Callback>,
+) -> Result<HttpResponse, AppError> {
+    let Some(pending) = session.take_pending_sign_in() else {
+        return render(
+            StatusCode::BAD_REQUEST,
+            &sign_in_page(
+                &state,
+                paths::DASHBOARD.into(),
+                Some("This sign-in has expired or was already used. Sign in again.".into()),
+                false,
+            ),
+        );
+    };
+    let return_to = pending.return_to.clone();
+    let retry = |message: String| {
+        render(
+            StatusCode::BAD_REQUEST,
+            &sign_in_page(&state, return_to.clone(), Some(message), false),
+        )
+    };
+    if let Some(error) = &query.error {
+        tracing::info!(%error, description = ?query.error_description, "the identity provider refused the sign-in");
+        return retry(format!(
+            "Microsoft sign-in did not complete ({error}): {}",
+            query
+                .error_description
+                .as_deref()
+                .unwrap_or("no details given")
+        ));
+    }
+    if query.state.as_deref() != Some(pending.state.as_str()) {
+        tracing::warn!("sign-in callback with a state that does not match the session");
+        return retry(
+            "This sign-in response does not belong to your browser session. Sign in again.".into(),
+        );
+    }
+    let Some(code) = query.code.clone() else {
+        return retry("The sign-in response has no authorization code. Sign in again.".into());
+    };
+    let signed_in = match state.oidc.finish(code, pending).await {
+        Ok(s) => s,
+        Err(SignInError::OtherTenant(tenant)) => {
+            tracing::info!(%tenant, "sign-in from another tenant refused");
+            return no_access(
+                &state,
+                "Your account belongs to another organization. Spendboard is only for the partner's own staff: sign in with your work account of the partner's tenant.".into(),
+            );
+        }
+        Err(e @ (SignInError::Refused(_) | SignInError::InvalidIdToken(_))) => {
+            tracing::warn!(error = %e, "sign-in failed");
+            return retry(format!("Sign-in failed: {e}. Sign in again."));
+        }
+        Err(e) => {
+            return Err(AppError::Unexpected(
+                anyhow::Error::new(e).context("completing sign-in"),
+            ));
+        }
+    };
+    let Some(access) = Access::from_roles(&signed_in.roles, &state.settings.roles) else {
+        tracing::info!(user = %signed_in.user_id, "sign-in without a Spendboard app role refused");
+        return no_access(
+            &state,
+            format!(
+                "{}, your account has no Spendboard role. Ask your administrator to assign you the Reader or Budget editor app role of Spendboard in Microsoft Entra ID.",
+                signed_in.name
+            ),
+        );
+    };
+    state
+        .store
+        .upsert_user(
+            &User {
+                id: signed_in.user_id.to_string(),
+                tenant_id: signed_in.tenant_id.to_string(),
+                name: signed_in.name.clone(),
+                email: signed_in.email.clone(),
+                roles: signed_in.roles.clone(),
+            },
+            chrono::Utc::now(),
+        )
+        .await?;
+    save_tokens(&state, signed_in.user_id, &signed_in.tokens).await?;
+    session.sign_in(&SessionUser {
+        id: signed_in.user_id,
+        name: signed_in.name,
+        email: signed_in.email,
+        access,
+        csrf: CsrfToken::generate(),
+    })?;
+    tracing::info!(access = ?access, "signed in");
+    Ok(see_other(&return_to))
+}
+
+fn no_access(state: &AppState, reason: String) -> Result<HttpResponse, AppError> {
+    render(
+        StatusCode::FORBIDDEN,
+        &NoAccessPage {
+            layout: Layout::anonymous(state.settings.is_demo()),
+            reason,
+        },
+    )
+}
+
+/// The sign-out form.
+#[derive(Debug, Deserialize)]
+pub struct SignOutForm {
+    csrf_token: Option<String>,
+}
+
+/// Ends the session (its server-side row is deleted, so it ends everywhere) and forgets the
+/// user's Partner Center tokens.
+pub async fn sign_out(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    form: web::Form<SignOutForm>,
+) -> Result<impl Responder, AppError> {
+    verify_csrf(&user.csrf, form.csrf_token.as_deref())?;
+    state.store.delete_tokens(&user.id.to_string()).await?;
+    session.sign_out();
+    Ok(see_other(&format!("{}?signed_out=1", paths::SIGN_IN)))
+}

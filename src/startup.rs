@@ -1,0 +1,259 @@
+//! Building and running the application: `Application::build(settings)` binds the listener
+//! (port 0 works), starts the in-process sandbox in demo mode, connects and migrates the
+//! database, discovers the identity provider, and returns a server ready to run.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_web::cookie::SameSite;
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use base64::Engine as _;
+use partner_center_sandbox::{RunningSandbox, SandboxOptions};
+use secrecy::{ExposeSecret, SecretString};
+use tracing_actix_web::TracingLogger;
+use url::Url;
+use uuid::Uuid;
+
+use crate::auth::{Keys, OidcClient};
+use crate::config::{IdentitySettings, Settings};
+use crate::partner_center::{ClientSettings, PartnerCenterClient};
+use crate::routes;
+use crate::store::{DbSessionStore, Store};
+
+/// What every request handler can reach.
+pub struct AppState {
+    pub settings: Settings,
+    pub store: Store,
+    pub partner_center: PartnerCenterClient,
+    pub oidc: OidcClient,
+    pub keys: Keys,
+    /// Where people reach Spendboard, e.g. `http://localhost:8080`.
+    pub public_url: Url,
+    /// Serialises refresh-token renewals in this instance (refresh tokens rotate).
+    pub token_renewal: tokio::sync::Mutex<()>,
+    /// Identifies this instance as the holder of refresh leases.
+    pub instance_id: String,
+}
+
+/// The Partner Center and identity endpoints in use: Microsoft's, or the sandbox's.
+pub struct Endpoints {
+    pub identity: IdentitySettings,
+    pub partner_center_base: Url,
+    /// Running in-process in demo mode.
+    pub sandbox: Option<RunningSandbox>,
+}
+
+/// A built application, listening, not yet serving.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    sandbox: Option<RunningSandbox>,
+}
+
+impl Application {
+    /// Binds `settings.server.host:port` and builds everything.
+    ///
+    /// # Errors
+    /// When the port is taken, the database cannot be opened or migrated, or the identity
+    /// provider cannot be discovered; the message says which.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind((settings.server.host, settings.server.port))
+            .with_context(|| {
+                format!("binding {}:{}", settings.server.host, settings.server.port)
+            })?;
+        let port = listener.local_addr()?.port();
+        let public_url = match &settings.server.public_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://localhost:{port}"))?,
+        };
+        let redirect_uri = public_url.join(routes::paths::AUTH_CALLBACK)?;
+        let endpoints = endpoints(&settings, &redirect_uri, port).await?;
+        let state = build_state(
+            settings,
+            endpoints.identity,
+            endpoints.partner_center_base,
+            public_url,
+            redirect_uri,
+        )
+        .await?;
+        let state = web::Data::new(state);
+        let server = serve(listener, state.clone())?;
+        Ok(Self {
+            port,
+            server,
+            state,
+            sandbox: endpoints.sandbox,
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (for tests and the CLI).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// The in-process sandbox, in demo mode.
+    pub fn sandbox(&self) -> Option<&RunningSandbox> {
+        self.sandbox.as_ref()
+    }
+
+    /// Serves until the server is stopped (Ctrl-C).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let _sandbox = self.sandbox;
+        self.server.await
+    }
+}
+
+/// Resolves Microsoft's endpoints from the settings, or starts the sandbox (demo mode) and
+/// uses its endpoints.
+///
+/// # Errors
+/// When the sandbox cannot start.
+pub async fn endpoints(
+    settings: &Settings,
+    redirect_uri: &Url,
+    port: u16,
+) -> anyhow::Result<Endpoints> {
+    if let Some(identity) = &settings.identity {
+        return Ok(Endpoints {
+            identity: identity.clone(),
+            partner_center_base: settings.partner_center.base_url.clone(),
+            sandbox: None,
+        });
+    }
+    let listener = TcpListener::bind(("127.0.0.1", settings.sandbox.port))
+        .context("binding the sandbox's port")?;
+    let mut redirect_uris = vec![redirect_uri.to_string()];
+    for host in ["localhost", "127.0.0.1"] {
+        redirect_uris.push(format!(
+            "http://{host}:{port}{}",
+            routes::paths::AUTH_CALLBACK
+        ));
+    }
+    let sandbox = partner_center_sandbox::start(
+        listener,
+        SandboxOptions {
+            seed: settings.sandbox.seed,
+            customers: settings.sandbox.customers,
+            redirect_uris,
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .context("starting the in-process Partner Center sandbox")?;
+    Ok(Endpoints {
+        identity: IdentitySettings {
+            authority: sandbox.issuer(),
+            tenant_id: sandbox.tenant_id,
+            client_id: sandbox.client_id.clone(),
+            client_secret: SecretString::from(sandbox.client_secret.clone()),
+        },
+        partner_center_base: sandbox.base_url.clone(),
+        sandbox: Some(sandbox),
+    })
+}
+
+/// Connects the store, discovers the identity provider and builds the shared state.
+///
+/// # Errors
+/// When any of these fails.
+pub async fn build_state(
+    settings: Settings,
+    identity: IdentitySettings,
+    partner_center_base: Url,
+    public_url: Url,
+    redirect_uri: Url,
+) -> anyhow::Result<AppState> {
+    let store = Store::connect(
+        settings.database.url.expose_secret(),
+        settings.database.max_connections,
+    )
+    .await
+    .context("opening the database (database.url)")?;
+    store.migrate().await.context("migrating the database")?;
+    let keys = match &settings.security.secret_key {
+        Some(secret) => Keys::from_secret(
+            &base64::engine::general_purpose::STANDARD.decode(secret.expose_secret().trim())?,
+        )?,
+        None => Keys::random()?,
+    };
+    let oidc = OidcClient::discover(
+        &identity.authority,
+        identity.tenant_id,
+        &identity.client_id,
+        &identity.client_secret,
+        &redirect_uri,
+    )
+    .await
+    .context("setting up sign-in (identity.authority)")?;
+    let pc = &settings.partner_center;
+    let partner_center = PartnerCenterClient::new(ClientSettings {
+        timeout: Duration::from_secs(pc.timeout_seconds),
+        max_concurrent_calls: pc.max_concurrent_calls,
+        max_retries: pc.max_retries,
+        max_retry_after: Duration::from_secs(pc.max_retry_after_seconds),
+        ..ClientSettings::new(partner_center_base)
+    })
+    .context("building the Partner Center client")?;
+    Ok(AppState {
+        settings,
+        store,
+        partner_center,
+        oidc,
+        keys,
+        public_url,
+        token_renewal: tokio::sync::Mutex::new(()),
+        instance_id: Uuid::new_v4().to_string(),
+    })
+}
+
+fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
+    let secure_cookies = state
+        .settings
+        .security
+        .secure_cookies
+        .unwrap_or(state.public_url.scheme() == "https");
+    let cookie_key = state.keys.session_cookie.clone();
+    let session_store = Arc::new(state.store.clone());
+    let server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(DbSessionStore::new((*session_store).clone()), cookie_key.clone())
+            .cookie_name("spendboard_session".into())
+            .cookie_secure(secure_cookies)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(BrowserSession::default().state_ttl(actix_web::cookie::time::Duration::hours(10)))
+            .build();
+        App::new()
+            .wrap(ErrorHandlers::new().default_handler(routes::errors::render_error_page))
+            .wrap(sessions)
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "same-origin"))
+                    .add(("Cache-Control", "no-store"))
+                    .add((
+                        "Content-Security-Policy",
+                        "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+                    )),
+            )
+            .wrap(TracingLogger::default())
+            .app_data(state.clone())
+            .configure(routes::configure)
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,63 @@
+//! `refresh_leases`: single-flight refreshes across instances. A lease names a scope (e.g.
+//! `partner`), its holder and when it expires; whoever holds an unexpired lease refreshes.
+
+use chrono::{TimeDelta, Utc};
+
+use super::values::stored_time;
+use super::{Store, StoreError, on_pool};
+
+impl Store {
+    /// Takes the lease on `scope` for `ttl` if it is free, expired, or already `holder`'s
+    /// (then it is renewed). Returns `false` while another holder's lease is unexpired.
+    /// Atomic on both databases: a single `INSERT ... ON CONFLICT DO UPDATE ... WHERE`, so of
+    /// two instances racing for a free lease exactly one wins.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self))]
+    pub async fn try_acquire_lease(
+        &self,
+        scope: &str,
+        holder: &str,
+        ttl: TimeDelta,
+    ) -> Result<bool, StoreError> {
+        let now = stored_time(Utc::now());
+        let expires_at = now + ttl;
+        let taken = on_pool!(self, pool => {
+            sqlx::query(
+                "insert into refresh_leases (scope, holder, acquired_at, expires_at) \
+                 values ($1, $2, $3, $4) \
+                 on conflict (scope) do update set holder = excluded.holder, \
+                 acquired_at = excluded.acquired_at, expires_at = excluded.expires_at \
+                 where refresh_leases.expires_at <= excluded.acquired_at \
+                 or refresh_leases.holder = excluded.holder",
+            )
+            .bind(scope)
+            .bind(holder)
+            .bind(now)
+            .bind(expires_at)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(taken == 1)
+    }
+
+    /// Gives the lease on `scope` back, if `holder` still holds it; `false` otherwise (it
+    /// expired and someone else took it, or it was never taken).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self))]
+    pub async fn release_lease(&self, scope: &str, holder: &str) -> Result<bool, StoreError> {
+        let released = on_pool!(self, pool => {
+            sqlx::query("delete from refresh_leases where scope = $1 and holder = $2")
+                .bind(scope)
+                .bind(holder)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(released == 1)
+    }
+}

@@ -1,0 +1,184 @@
+//! `refresh_runs`: each refresh's progress, shown to users while it runs and afterwards.
+
+use chrono::{DateTime, Utc};
+
+use super::values::{count, stored_time};
+use super::{Store, StoreError, on_pool};
+
+/// Where a refresh run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RunState {
+    /// Started, not finished.
+    Running,
+    /// Finished without error.
+    Succeeded,
+    /// Finished with an error (see [`RefreshRun::message`]).
+    Failed,
+}
+
+impl RunState {
+    fn key(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn from_key(key: &str) -> Result<Self, StoreError> {
+        match key {
+            "running" => Ok(Self::Running),
+            "succeeded" => Ok(Self::Succeeded),
+            "failed" => Ok(Self::Failed),
+            other => Err(StoreError::InvalidValue(format!(
+                "unknown refresh run state {other:?}"
+            ))),
+        }
+    }
+}
+
+/// One refresh run of a scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRun {
+    /// Increasing id.
+    pub id: i64,
+    /// What is refreshed, e.g. `partner`.
+    pub scope: String,
+    /// When it started (UTC).
+    pub started_at: DateTime<Utc>,
+    /// When it finished (UTC); `None` while running.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Running, succeeded or failed.
+    pub state: RunState,
+    /// Units of work done (e.g. customers read).
+    pub done: u64,
+    /// Units of work expected; 0 while unknown.
+    pub total: u64,
+    /// Latest progress message, or the error of a failed run; empty before the first.
+    pub message: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct RunRow {
+    id: i64,
+    scope: String,
+    started_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    state: String,
+    done: i64,
+    total: i64,
+    message: Option<String>,
+}
+
+impl TryFrom<RunRow> for RefreshRun {
+    type Error = StoreError;
+    fn try_from(row: RunRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id,
+            scope: row.scope,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+            state: RunState::from_key(&row.state)?,
+            done: count(row.done),
+            total: count(row.total),
+            message: row.message.unwrap_or_default(),
+        })
+    }
+}
+
+/// A progress count as stored (BIGINT), saturating.
+fn stored_count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// Records that a refresh of `scope` started now; returns the run's id.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self))]
+    pub async fn start_run(&self, scope: &str) -> Result<i64, StoreError> {
+        let id = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "insert into refresh_runs (scope, started_at, state) values ($1, $2, $3) \
+                 returning id",
+            )
+            .bind(scope)
+            .bind(stored_time(Utc::now()))
+            .bind(RunState::Running.key())
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(id)
+    }
+
+    /// Records a running run's progress: `done` of `total` units, and what it is doing.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self))]
+    pub async fn update_run_progress(
+        &self,
+        id: i64,
+        done: u64,
+        total: u64,
+        message: &str,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "update refresh_runs set done = $2, total = $3, message = $4 \
+                 where id = $1 and state = 'running'",
+            )
+            .bind(id)
+            .bind(stored_count(done))
+            .bind(stored_count(total))
+            .bind(message)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Records that the run finished now: succeeded, or failed with this error message.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self))]
+    pub async fn finish_run(&self, id: i64, outcome: Result<(), String>) -> Result<(), StoreError> {
+        let (state, message) = match outcome {
+            Ok(()) => (RunState::Succeeded, None),
+            Err(error) => (RunState::Failed, Some(error)),
+        };
+        on_pool!(self, pool => {
+            sqlx::query(
+                "update refresh_runs set state = $2, finished_at = $3, \
+                 message = coalesce($4, message) where id = $1",
+            )
+            .bind(id)
+            .bind(state.key())
+            .bind(stored_time(Utc::now()))
+            .bind(message.as_deref())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The latest run of `scope`, running or finished.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row.
+    #[tracing::instrument(skip(self))]
+    pub async fn latest_run(&self, scope: &str) -> Result<Option<RefreshRun>, StoreError> {
+        let row: Option<RunRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "select id, scope, started_at, finished_at, state, done, total, message \
+                 from refresh_runs where scope = $1 order by id desc limit 1",
+            )
+            .bind(scope)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(RefreshRun::try_from).transpose()
+    }
+}

@@ -1,0 +1,235 @@
+//! `sessions`: server-side web sessions shared by every instance, as an actix-session
+//! [`SessionStore`]. Deleting a row ends the session everywhere.
+
+use std::collections::HashMap;
+
+use actix_session::storage::{
+    LoadError, SaveError, SessionKey, SessionStore, UpdateError, generate_session_key,
+};
+use actix_web::cookie::time::Duration;
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::values::stored_time;
+use super::{Store, StoreError, on_pool};
+
+/// The session state actix-session keeps: string keys to JSON-encoded values.
+type SessionState = HashMap<String, String>;
+
+/// actix-session storage in Spendboard's database: the cookie holds only a random
+/// 64-character key, the state stays server-side as JSON, and a session expires after its
+/// TTL even if the cookie lives on.
+#[derive(Debug, Clone)]
+pub struct DbSessionStore {
+    store: Store,
+}
+
+impl DbSessionStore {
+    /// Sessions kept in `store`.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+/// When a session given `ttl` from now expires.
+fn expiry(ttl: &Duration) -> DateTime<Utc> {
+    stored_time(Utc::now()) + TimeDelta::seconds(ttl.whole_seconds())
+}
+
+impl Store {
+    /// The state of an unexpired session.
+    async fn load_session(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let state = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "select state from sessions where session_key = $1 and expires_at > $2",
+            )
+            .bind(key)
+            .bind(stored_time(Utc::now()))
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(state)
+    }
+
+    /// Stores a new session; `false` if the key is taken.
+    async fn insert_session(
+        &self,
+        key: &str,
+        state: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let inserted = on_pool!(self, pool => {
+            sqlx::query(
+                "insert into sessions (session_key, state, expires_at) values ($1, $2, $3) \
+                 on conflict (session_key) do nothing",
+            )
+            .bind(key)
+            .bind(state)
+            .bind(expires_at)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(inserted == 1)
+    }
+
+    /// Replaces an unexpired session's state and expiry; `false` if there is none.
+    async fn update_session(
+        &self,
+        key: &str,
+        state: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let updated = on_pool!(self, pool => {
+            sqlx::query(
+                "update sessions set state = $2, expires_at = $3 \
+                 where session_key = $1 and expires_at > $4",
+            )
+            .bind(key)
+            .bind(state)
+            .bind(expires_at)
+            .bind(stored_time(Utc::now()))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+
+    /// Moves a session's expiry.
+    async fn set_session_expiry(
+        &self,
+        key: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("update sessions set expires_at = $2 where session_key = $1")
+                .bind(key)
+                .bind(expires_at)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Deletes a session.
+    async fn delete_session(&self, key: &str) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("delete from sessions where session_key = $1")
+                .bind(key)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Deletes every expired session (they are already ignored when loaded); returns how
+    /// many. Call it now and then, e.g. hourly.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_expired_sessions(&self) -> Result<u64, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query("delete from sessions where expires_at <= $1")
+                .bind(stored_time(Utc::now()))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted)
+    }
+}
+
+impl DbSessionStore {
+    /// Stores `state` under a fresh random key.
+    async fn save_new(
+        &self,
+        state: &SessionState,
+        ttl: &Duration,
+    ) -> Result<SessionKey, SaveError> {
+        let body = serde_json::to_string(state).map_err(|e| SaveError::Serialization(e.into()))?;
+        let expires_at = expiry(ttl);
+        // A collision of 64 random alphanumerics is practically impossible; retry anyway
+        // rather than overwrite someone's session.
+        for _ in 0..3 {
+            let key = generate_session_key();
+            let inserted = self
+                .store
+                .insert_session(key.as_ref(), &body, expires_at)
+                .await
+                .map_err(|e| SaveError::Other(e.into()))?;
+            if inserted {
+                return Ok(key);
+            }
+        }
+        Err(SaveError::Other(anyhow::anyhow!(
+            "no free session key after 3 attempts"
+        )))
+    }
+}
+
+impl SessionStore for DbSessionStore {
+    #[tracing::instrument(skip_all)]
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
+        let Some(body) = self
+            .store
+            .load_session(session_key.as_ref())
+            .await
+            .map_err(|e| LoadError::Other(e.into()))?
+        else {
+            return Ok(None);
+        };
+        serde_json::from_str(&body)
+            .map(Some)
+            .map_err(|e| LoadError::Deserialization(e.into()))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn save(
+        &self,
+        session_state: SessionState,
+        ttl: &Duration,
+    ) -> Result<SessionKey, SaveError> {
+        self.save_new(&session_state, ttl).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        session_state: SessionState,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let body = serde_json::to_string(&session_state)
+            .map_err(|e| UpdateError::Serialization(e.into()))?;
+        let updated = self
+            .store
+            .update_session(session_key.as_ref(), &body, expiry(ttl))
+            .await
+            .map_err(|e| UpdateError::Other(e.into()))?;
+        if updated {
+            return Ok(session_key);
+        }
+        // The session expired (or was deleted) since it was loaded: start a new one under a
+        // new key rather than resurrect the old key.
+        self.save_new(&session_state, ttl)
+            .await
+            .map_err(|e| match e {
+                SaveError::Serialization(e) => UpdateError::Serialization(e),
+                SaveError::Other(e) => UpdateError::Other(e),
+            })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
+        Ok(self
+            .store
+            .set_session_expiry(session_key.as_ref(), expiry(ttl))
+            .await?)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
+        Ok(self.store.delete_session(session_key.as_ref()).await?)
+    }
+}

@@ -1,0 +1,341 @@
+//! `spawn_app()`: the real Spendboard on port 0 against a real sandbox on port 0 and a fresh
+//! real database (SQLite by default; PostgreSQL with `SPENDBOARD_TEST_DATABASE=postgres`),
+//! and a cookie-keeping HTTP client with redirects off, with one method per page or form.
+
+use std::net::TcpListener;
+
+use partner_center_sandbox::{RunningSandbox, SandboxOptions};
+use reqwest::StatusCode;
+use reqwest::header::LOCATION;
+use secrecy::SecretString;
+use serde_json::Value;
+use spendboard::config::{IdentitySettings, Settings};
+use spendboard::startup::{AppState, Application};
+use spendboard::store::Store;
+use url::Url;
+
+use crate::databases::TestDb;
+use spendboard::store::DatabaseKind;
+
+/// The demo users of the sandbox.
+pub const EDITOR: &str = "adele@northwindcsp.onmicrosoft.com";
+pub const READER: &str = "megan@northwindcsp.onmicrosoft.com";
+pub const NO_ROLE: &str = "lee@northwindcsp.onmicrosoft.com";
+pub const OTHER_TENANT: &str = "pat@fabrikamtraders.onmicrosoft.com";
+
+/// A running Spendboard with its sandbox.
+pub struct TestApp {
+    /// `http://localhost:{port}`.
+    pub address: String,
+    pub client: reqwest::Client,
+    pub sandbox: RunningSandbox,
+    pub state: actix_web::web::Data<AppState>,
+}
+
+/// Which database the app tests run on.
+pub fn database_kind() -> DatabaseKind {
+    match std::env::var("SPENDBOARD_TEST_DATABASE").as_deref() {
+        Ok("postgres") => DatabaseKind::Postgres,
+        _ => DatabaseKind::Sqlite,
+    }
+}
+
+/// The URL of a fresh, empty database of `kind` (left behind for inspection after the test).
+pub async fn fresh_database_url(kind: DatabaseKind) -> String {
+    let db = match kind {
+        DatabaseKind::Sqlite => TestDb::sqlite().await,
+        DatabaseKind::Postgres => TestDb::postgres().await,
+    };
+    db.store.close().await;
+    db.url.clone()
+}
+
+/// Spawns the app with 60 sandbox customers.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(SandboxOptions::default(), |_| {}).await
+}
+
+/// Spawns the app with these sandbox options, after `tweak` adjusts the settings.
+pub async fn spawn_app_with(
+    mut options: SandboxOptions,
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let app_listener = TcpListener::bind("127.0.0.1:0").expect("a free port for the app");
+    let port = app_listener.local_addr().expect("local address").port();
+    drop(app_listener);
+    options.redirect_uris = vec![format!("http://localhost:{port}/auth/callback")];
+    let sandbox = partner_center_sandbox::start(
+        TcpListener::bind("127.0.0.1:0").expect("a free port"),
+        options,
+    )
+    .await
+    .expect("the sandbox starts");
+
+    let mut settings = Settings::default();
+    settings.server.port = port;
+    settings.database.url = SecretString::from(fresh_database_url(database_kind()).await);
+    settings.identity = Some(IdentitySettings {
+        authority: sandbox.issuer(),
+        tenant_id: sandbox.tenant_id,
+        client_id: sandbox.client_id.clone(),
+        client_secret: SecretString::from(sandbox.client_secret.clone()),
+    });
+    settings.partner_center.base_url = sandbox.base_url.clone();
+    settings.partner_center.max_retry_after_seconds = 2;
+    settings.security.secret_key = Some(SecretString::from(
+        "c3BlbmRib2FyZC10ZXN0LWtleS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg==",
+    ));
+    tweak(&mut settings);
+    settings.validate().expect("valid test settings");
+
+    let app = Application::build(settings).await.expect("the app builds");
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://localhost:{port}"),
+        client: reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client"),
+        sandbox,
+        state,
+    }
+}
+
+/// Asserts a 303 (or 302) to `location`.
+pub fn assert_is_redirect_to(response: &reqwest::Response, location: &str) {
+    assert!(
+        response.status() == StatusCode::SEE_OTHER || response.status() == StatusCode::FOUND,
+        "expected a redirect, got {}",
+        response.status()
+    );
+    assert_eq!(response.headers()[LOCATION].to_str().unwrap(), location);
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(LOCATION)
+        .unwrap_or_else(|| panic!("no Location on a {} response", response.status()))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+impl TestApp {
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.text().await.unwrap()
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Runs the sign-in until the identity provider's redirect back to us, and returns the
+    /// callback URL (code and state).
+    pub async fn authorize_as(&self, login: &str) -> String {
+        let start = self.get("/auth/start").await;
+        let authorize = Url::parse(&location(&start)).expect("an authorize URL");
+        let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+        form.push(("login".into(), login.into()));
+        let sandbox = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut post_url = authorize.clone();
+        post_url.set_query(None);
+        let response = sandbox
+            .post(post_url)
+            .form(&form)
+            .send()
+            .await
+            .expect("sign-in POST");
+        assert_eq!(
+            response.status(),
+            StatusCode::FOUND,
+            "the sandbox redirects back"
+        );
+        location(&response)
+    }
+
+    /// Signs in as a demo user; returns the callback's response.
+    pub async fn sign_in_as(&self, login: &str) -> reqwest::Response {
+        let callback = self.authorize_as(login).await;
+        self.client.get(callback).send().await.expect("callback")
+    }
+
+    /// Signs in and waits for the first refresh to fill the store.
+    pub async fn sign_in_and_load(&self, login: &str) {
+        let response = self.sign_in_as(login).await;
+        assert_is_redirect_to(&response, "/");
+        let dashboard = self.get("/").await;
+        if dashboard.status() == StatusCode::SEE_OTHER {
+            assert_is_redirect_to(&dashboard, "/refresh");
+        }
+        self.wait_for_refresh().await;
+    }
+
+    /// Waits until no refresh runs (at most 30 s).
+    pub async fn wait_for_refresh(&self) {
+        for _ in 0..300 {
+            let run = self.store().latest_run("partner").await.unwrap();
+            if run.is_some_and(|r| r.state != spendboard::store::RunState::Running) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the refresh did not finish within 30 s");
+    }
+
+    /// The CSRF token of a page's first form.
+    pub fn csrf_token(html: &str) -> String {
+        let doc = scraper::Html::parse_document(html);
+        let selector = scraper::Selector::parse("input[name=csrf_token]").unwrap();
+        doc.select(&selector)
+            .next()
+            .and_then(|e| e.value().attr("value"))
+            .expect("a csrf_token field")
+            .to_owned()
+    }
+
+    /// A control call to the sandbox (`/_sandbox/...`).
+    pub async fn sandbox_control(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let mut request =
+            reqwest::Client::new().request(method, self.sandbox.base_url.join(path).unwrap());
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("sandbox control");
+        assert!(
+            response.status().is_success(),
+            "sandbox control {path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// Partner Center as the sandbox serves it, with a delegated token of the editor.
+    pub async fn sandbox_get(&self, path: &str) -> Value {
+        let token = sandbox_delegated_token(&self.sandbox, EDITOR).await;
+        let response = reqwest::Client::new()
+            .get(self.sandbox.base_url.join(path).unwrap())
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("sandbox GET");
+        assert_eq!(response.status(), StatusCode::OK, "sandbox GET {path}");
+        response.json().await.unwrap()
+    }
+}
+
+/// A delegated (App+User) Partner Center token for `login`, by the sandbox's
+/// authorization-code flow with PKCE.
+pub async fn sandbox_delegated_token(sandbox: &RunningSandbox, login: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let verifier = "test-verifier-0123456789-0123456789-0123456789-abcdefgh";
+    let challenge =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier));
+    let redirect_uri = sandbox_redirect_uri(sandbox).await;
+    let authorize = sandbox
+        .base_url
+        .join(&format!("{}/oauth2/v2.0/authorize", sandbox.tenant_id))
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .post(authorize)
+        .form(&[
+            ("client_id", sandbox.client_id.as_str()),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("response_type", "code"),
+            (
+                "scope",
+                "openid offline_access https://api.partnercenter.microsoft.com/user_impersonation",
+            ),
+            ("state", "s"),
+            ("nonce", "n"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("login", login),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let callback = Url::parse(&location(&response)).unwrap();
+    let code = callback
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code");
+    let token: Value = client
+        .post(
+            sandbox
+                .base_url
+                .join(&format!("{}/oauth2/v2.0/token", sandbox.tenant_id))
+                .unwrap(),
+        )
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("code_verifier", verifier),
+            ("client_id", sandbox.client_id.as_str()),
+            ("client_secret", sandbox.client_secret.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
+}
+
+/// Registers (once per call; idempotent) a redirect URI for tests that talk to the sandbox
+/// directly.
+async fn sandbox_redirect_uri(sandbox: &RunningSandbox) -> String {
+    let uri = "http://localhost:1/test-callback".to_owned();
+    reqwest::Client::new()
+        .post(
+            sandbox
+                .base_url
+                .join("_sandbox/identity/redirect-uris")
+                .unwrap(),
+        )
+        .json(&serde_json::json!({ "uri": uri }))
+        .send()
+        .await
+        .expect("register a redirect URI");
+    uri
+}

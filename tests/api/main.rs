@@ -1,0 +1,12 @@
+//! Spendboard's integration tests: one test binary, one module per feature. Each test starts
+//! the real app and a real sandbox on port 0 with a fresh database.
+
+mod budget;
+mod dashboard;
+mod databases;
+mod helpers;
+mod partner_center;
+mod refresh;
+mod sign_in;
+mod store;
+mod truth;

@@ -1,0 +1,757 @@
+//! The Partner Center client against the real sandbox over HTTP on 127.0.0.1: paging, exact
+//! decimals, retries with a reused `MS-RequestId`, throttling, refusals, broken bodies,
+//! dropped connections, utilization paging and 204s, and budget changes.
+
+use std::collections::HashSet;
+use std::net::TcpListener;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::digest::{SHA256, digest};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use partner_center_sandbox::{RunningSandbox, SandboxOptions};
+use reqwest::StatusCode;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use spendboard::domain::{CustomerId, SubscriptionId};
+use spendboard::partner_center::{
+    AccessToken, ClientSettings, Granularity, PartnerCenterClient, PartnerCenterError,
+};
+
+const ADELE: &str = "adele@northwindcsp.onmicrosoft.com";
+const CLIENT_ID: &str = "3c9d5e7f-1a2b-4c3d-9e8f-7a6b5c4d3e2f";
+const CLIENT_SECRET: &str = "sandbox-demo-secret";
+const REDIRECT_URI: &str = "http://127.0.0.1:8080/auth/callback";
+const SIGN_IN_SCOPE: &str =
+    "openid profile offline_access https://api.partnercenter.microsoft.com/user_impersonation";
+const RECORDS: &str = "GET /v1/customers/usagerecords";
+const UTILIZATIONS: &str = "GET /v1/customers/{id}/subscriptions/{sid}/utilizations/azure";
+const BUDGET_PATCH: &str = "PATCH /v1/customers/{id}/usagebudget";
+
+/// A sandbox, a plain HTTP client for its control API, and a delegated token of Adele.
+struct TestPartnerCenter {
+    sandbox: RunningSandbox,
+    http: reqwest::Client,
+    token: AccessToken,
+    /// The same token as text, for requests that bypass the client.
+    token_text: String,
+}
+
+async fn spawn() -> TestPartnerCenter {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let sandbox = partner_center_sandbox::start(listener, SandboxOptions::default())
+        .await
+        .expect("start the sandbox");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    let token_text = delegated_token(&sandbox).await;
+    TestPartnerCenter {
+        sandbox,
+        http,
+        token: AccessToken::new(token_text.clone()),
+        token_text,
+    }
+}
+
+/// Signs Adele in at the sandbox's Entra ID (authorize POST with PKCE S256, then the
+/// authorization-code grant) and returns her delegated Partner Center access token.
+async fn delegated_token(sandbox: &RunningSandbox) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    let tenant = format!("{}{}", sandbox.base_url, sandbox.tenant_id);
+    let verifier = format!("verifier-{}-{}", uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let challenge = URL_SAFE_NO_PAD.encode(digest(&SHA256, verifier.as_bytes()));
+    let authorize = http
+        .post(format!("{tenant}/oauth2/v2.0/authorize"))
+        .form(&[
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", REDIRECT_URI),
+            ("response_type", "code"),
+            ("scope", SIGN_IN_SCOPE),
+            ("state", "state-1"),
+            ("nonce", "nonce-1"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("login", ADELE),
+        ])
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(authorize.status(), StatusCode::FOUND, "authorize redirects");
+    let location = url::Url::parse(authorize.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .map(|(_, code)| code.into_owned())
+        .expect("a code in the redirect");
+    let token: Value = http
+        .post(format!("{tenant}/oauth2/v2.0/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT_URI),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token JSON");
+    token["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
+}
+
+impl TestPartnerCenter {
+    /// A client with fast retries; `adjust` changes other settings.
+    fn client_with(&self, adjust: impl FnOnce(&mut ClientSettings)) -> PartnerCenterClient {
+        let mut settings = ClientSettings::new(self.sandbox.base_url.clone());
+        settings.retry_base_delay = Duration::from_millis(20);
+        settings.max_retry_after = Duration::from_secs(3);
+        settings.timeout = Duration::from_secs(10);
+        adjust(&mut settings);
+        PartnerCenterClient::new(settings).expect("client")
+    }
+
+    fn client(&self) -> PartnerCenterClient {
+        self.client_with(|_| {})
+    }
+
+    async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self
+            .http
+            .request(method, format!("{}_sandbox/{path}", self.sandbox.base_url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("control call");
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        let text = response.text().await.expect("control body");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    async fn inject(&self, fault: Value) {
+        self.control(reqwest::Method::POST, "faults", Some(fault))
+            .await;
+    }
+
+    /// The logged requests of one route key, oldest first.
+    async fn logged(&self, route: &str) -> Vec<Value> {
+        let log = self.control(reqwest::Method::GET, "requests", None).await;
+        log["recent"]
+            .as_array()
+            .expect("recent requests")
+            .iter()
+            .filter(|r| {
+                r["route"]
+                    .as_str()
+                    .is_some_and(|k| k.eq_ignore_ascii_case(route))
+            })
+            .cloned()
+            .collect()
+    }
+
+    async fn clear_log(&self) {
+        self.control(reqwest::Method::DELETE, "requests", None)
+            .await;
+    }
+
+    /// The raw body of a Partner Center GET with Adele's token, bypassing the client.
+    async fn raw_get(&self, path: &str) -> String {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.sandbox.base_url))
+            .bearer_auth(&self.token_text)
+            .send()
+            .await
+            .expect("raw GET");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        response.text().await.expect("raw body")
+    }
+
+    /// A legacy (MS-AZR-0145P) customer and its legacy subscription.
+    async fn legacy_subscription(&self) -> (CustomerId, SubscriptionId) {
+        let client = self.client();
+        let records = client.customer_usage_records(&self.token).await.unwrap();
+        for record in records.iter().filter(|r| !r.is_upgraded) {
+            let customer = record.customer_id().unwrap();
+            let subscriptions = client.subscriptions(&self.token, &customer).await.unwrap();
+            if let Some(legacy) = subscriptions
+                .iter()
+                .find(|s| s.offer_id.as_deref() == Some("MS-AZR-0145P"))
+            {
+                return (customer, SubscriptionId::parse(&legacy.id).unwrap());
+            }
+        }
+        panic!("the sandbox has no legacy subscription");
+    }
+
+    async fn stop(self) {
+        self.sandbox.stop().await;
+    }
+}
+
+fn request_ids(entries: &[Value]) -> Vec<&str> {
+    entries
+        .iter()
+        .map(|e| e["requestId"].as_str().expect("requestId"))
+        .collect()
+}
+
+fn statuses(entries: &[Value]) -> Vec<Option<u64>> {
+    entries.iter().map(|e| e["status"].as_u64()).collect()
+}
+
+#[tokio::test]
+async fn customers_are_paged_to_the_end_and_each_appears_exactly_once() {
+    let pc = spawn().await;
+    let client = pc.client_with(|s| s.customer_page_size = 7);
+    let customers = client.customers(&pc.token).await.unwrap();
+
+    let everything: Value = serde_json::from_str(&pc.raw_get("v1/customers?size=0").await).unwrap();
+    let expected: HashSet<String> = everything["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_lowercase())
+        .collect();
+    let ids: Vec<String> = customers.iter().map(|c| c.id.to_lowercase()).collect();
+    let unique: HashSet<String> = ids.iter().cloned().collect();
+    assert_eq!(ids.len(), unique.len(), "no customer twice");
+    assert_eq!(unique, expected, "every customer once");
+    assert!(customers.iter().all(|c| c.company_name().is_some()));
+
+    let pages = pc.logged("GET /v1/customers").await;
+    assert_eq!(
+        pages.len(),
+        expected.len().div_ceil(7) + 1,
+        "one request per page (+ the raw one)"
+    );
+    assert!(
+        pages
+            .iter()
+            .skip(1)
+            .any(|p| p["query"].as_str().unwrap().contains("seekOperation=Next")),
+        "later pages follow the next link"
+    );
+    pc.stop().await;
+}
+
+#[derive(Deserialize)]
+struct RawRecords {
+    items: Vec<RawRecord>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRecord {
+    resource_id: String,
+    total_cost: Box<RawValue>,
+}
+
+#[tokio::test]
+async fn usage_records_keep_every_digit_the_sandbox_sent() {
+    let pc = spawn().await;
+    let records = pc.client().customer_usage_records(&pc.token).await.unwrap();
+    let raw: RawRecords =
+        serde_json::from_str(&pc.raw_get("v1/customers/usagerecords").await).unwrap();
+    assert_eq!(records.len(), raw.items.len());
+    assert!(!records.is_empty());
+    for (record, raw) in records.iter().zip(&raw.items) {
+        assert_eq!(record.resource_id, raw.resource_id);
+        let text = raw.total_cost.get().trim_matches('"');
+        assert_eq!(
+            record.total_cost,
+            Decimal::from_str(text).unwrap(),
+            "{text}"
+        );
+        assert!(record.currency().is_ok(), "{:?}", record.resource_name);
+    }
+    let digits = |d: &Decimal| d.normalize().scale();
+    assert!(
+        records.iter().any(|r| digits(&r.total_cost) > 2),
+        "the sandbox sends more than cents somewhere"
+    );
+    pc.stop().await;
+}
+
+#[tokio::test]
+async fn a_503_is_retried_with_the_same_ms_request_id_and_then_succeeds() {
+    let pc = spawn().await;
+    pc.clear_log().await;
+    pc.inject(json!({"route": RECORDS, "kind": "status", "status": 503, "times": 2}))
+        .await;
+    let records = pc.client().customer_usage_records(&pc.token).await.unwrap();
+    assert!(!records.is_empty());
+    let log = pc.logged(RECORDS).await;
+    assert_eq!(statuses(&log), vec![Some(503), Some(503), Some(200)]);
+    let ids = request_ids(&log);
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "one MS-RequestId: {ids:?}"
+    );
+    assert!(log.iter().all(|e| e["requestIdSent"] == true));
+    assert!(
+        log.iter()
+            .all(|e| e["correlationId"] == log[0]["correlationId"])
+    );
+    pc.stop().await;
+}
+
+#[tokio::test]
+async fn a_5xx_that_persists_is_a_service_error_after_the_allowed_retries() {
+    let pc = spawn().await;
+    pc.clear_log().await;
+    pc.inject(json!({"route": RECORDS, "kind": "status", "status": 500, "body": "apiFault"}))
+        .await;
+    let error = pc
+        .client_with(|s| s.max_retries = 2)
+        .customer_usage_records(&pc.token)
+        .await
+        .unwrap_err();
+    let PartnerCenterError::Service {
+        status,
+        ref fault,
+        request_id,
+    } = error
+    else {
+        panic!("expected a service error, got {error:?}");
+    };
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(fault.code().is_some(), "{fault:?}");
+    let log = pc.logged(RECORDS).await;
+    assert_eq!(log.len(), 3, "first attempt + 2 retries");
+    assert!(
+        request_ids(&log)
+            .iter()
+            .all(|id| *id == request_id.to_string())
+    );
+    assert!(error.user_message().contains("try again"));
+    pc.stop().await;
+}
+
+#[tokio::test]
+async fn a_429_is_waited_out_for_its_retry_after_and_retried() {
+    let pc = spawn().await;
+    pc.control(
+        reqwest::Method::PUT,
+        "throttle",
+        Some(json!({"limit": 1, "windowSeconds": 1})),
+    )
+    .await;
+    let client = pc.client();
+    client
+        .usage_budget(&pc.token, &first_customer(&pc).await)
+        .await
+        .ok();
+    pc.clear_log().await;
+    let started = Instant::now();
+    let records = client.customer_usage_records(&pc.token).await.unwrap();
+    assert!(!records.is_empty());
+    let log = pc.logged(RECORDS).await;
+    assert_eq!(statuses(&log).first(), Some(&Some(429)), "throttled first");
+    assert_eq!(statuses(&log).last(), Some(&Some(200)), "then served");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited for Retry-After: {:?}",
+        started.elapsed()
+    );
+    let ids = request_ids(&log);
+    assert!(ids.iter().all(|id| *id == ids[0]));
+    pc.stop().await;
+}
+
+#[tokio::test]
+async fn a_429_without_retries_left_is_throttled_with_its_retry_after() {
+    let pc = spawn().await;
+    pc.control(
+        reqwest::Method::PUT,
+        "throttle",
+        Some(json!({"limit": 1, "windowSeconds": 30})),
+    )
+    .await;
+    let client = pc.client_with(|s| s.max_retries = 0);
+    client.customer_usage_records(&pc.token).await.unwrap();
+    let error = client.customer_usage_records(&pc.token).await.unwrap_err();
+    let PartnerCenterError::Throttled {
+        retry_after,
+        ref fault,
+        ..
+    } = error
+    else {
+        panic!("expected throttling, got {error:?}");
+    };
+    let wait = retry_after.expect("Retry-After");
+    assert!(
+        wait > Duration::ZERO && wait <= Duration::from_secs(30),
+        "{wait:?}"
+    );
+    assert!(fault.description().contains("Rate limit"), "{fault:?}");
+    assert!(error.user_message().contains("too many requests"));
+    pc.stop().await;
+}
+
+async fn first_customer(pc: &TestPartnerCenter) -> CustomerId {
+    let records = pc.client().customer_usage_records(&pc.token).await.unwrap();
+    records[0].customer_id().unwrap()
+}
+
+#[tokio::test]
+async fn refusals_403_401_and_404_surface_at_once_without_retries() {
+    let pc = spawn().await;
+    let client = pc.client();
+    let customer = first_customer(&pc).await;
+    pc.clear_log().await;
+
+    let app_only: Value = pc
+        .http
+        .post(format!(
+            "{}{}/oauth2/v2.0/token",
+            pc.sandbox.base_url, pc.sandbox.tenant_id
+        ))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("scope", "https://api.partnercenter.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let app_only = AccessToken::new(app_only["access_token"].as_str().unwrap());
+    let forbidden = client.customer_usage_records(&app_only).await.unwrap_err();
+    assert!(forbidden.is_forbidden(), "{forbidden:?}");
+    assert!(!forbidden.fault().unwrap().description().is_empty());
+    assert!(forbidden.user_message().contains("Partner Center said"));
+    assert_eq!(pc.logged(RECORDS).await.len(), 1, "403 not retried");
+
+    let unauthorized = client
+        .customer_usage_summary(&AccessToken::new("not-a-token"), &customer)
+        .await
+        .unwrap_err();
+    assert!(unauthorized.is_unauthorized(), "{unauthorized:?}");
+    assert!(unauthorized.user_message().contains("sign in again"));
+    assert_eq!(
+        pc.logged("GET /v1/customers/{id}/usagesummary").await.len(),
+        1,
+        "401 not retried"
+    );
+
+    let unknown = CustomerId::parse("00000000-0000-4000-8000-000000000001").unwrap();
+    let not_found = client.usage_budget(&pc.token, &unknown).await.unwrap_err();
+    assert!(not_found.is_not_found(), "{not_found:?}");
+    assert_eq!(
+        pc.logged("GET /v1/customers/{id}/usagebudget").await.len(),
+        1,
+        "404 not retried"
+    );
+    assert_ne!(not_found.request_id(), unauthorized.request_id());
+    pc.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_and_truncated_json_are_decode_errors_naming_the_route() {
+    let pc = spawn().await;
+    let client = pc.client();
+    for kind in ["malformed", "truncated"] {
+        pc.inject(json!({"route": RECORDS, "kind": kind, "times": 1}))
+            .await;
+        let error = client.customer_usage_records(&pc.token).await.unwrap_err();
+        let PartnerCenterError::Decode { route, .. } = error else {
+            panic!("{kind}: expected a decode error, got {error:?}");
+        };
+        assert_eq!(route, RECORDS, "{kind}");
+    }
+    assert!(client.customer_usage_records(&pc.token).await.is_ok());
+    pc.stop().await;
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_retried_with_the_same_request_id() {
+    let pc = spawn().await;
+    pc.clear_log().await;
+    pc.inject(json!({"route": RECORDS, "kind": "drop", "times": 1}))
+        .await;
+    let records = pc.client().customer_usage_records(&pc.token).await.unwrap();
+    assert!(!records.is_empty());
+    let log = pc.logged(RECORDS).await;
+    assert_eq!(statuses(&log), vec![None, Some(200)]);
+    let ids = request_ids(&log);
+    assert_eq!(ids[0], ids[1]);
+    pc.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_answer_times_out_and_the_retry_succeeds() {
+    let pc = spawn().await;
+    pc.inject(json!({"route": RECORDS, "kind": "delay", "ms": 1500, "times": 1}))
+        .await;
+    let client = pc.client_with(|s| s.timeout = Duration::from_millis(500));
+    let started = Instant::now();
+    assert!(client.customer_usage_records(&pc.token).await.is_ok());
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(pc.logged(RECORDS).await.len(), 2);
+    pc.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_calls_are_bounded_by_max_concurrent_calls() {
+    let pc = spawn().await;
+    pc.inject(json!({"route": RECORDS, "kind": "delay", "ms": 300}))
+        .await;
+    let client = pc.client_with(|s| s.max_concurrent_calls = 1);
+    let started = Instant::now();
+    let (a, b, c) = tokio::join!(
+        client.customer_usage_records(&pc.token),
+        client.customer_usage_records(&pc.token),
+        client.customer_usage_records(&pc.token),
+    );
+    assert!(a.is_ok() && b.is_ok() && c.is_ok());
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "three 300 ms calls one at a time: {:?}",
+        started.elapsed()
+    );
+    pc.stop().await;
+}
+
+#[tokio::test]
+async fn utilization_records_are_paged_to_the_end_in_utc() {
+    let pc = spawn().await;
+    let (customer, subscription) = pc.legacy_subscription().await;
+    let clock = pc.control(reqwest::Method::GET, "clock", None).await;
+    let end: DateTime<Utc> = clock["now"].as_str().unwrap().parse().unwrap();
+    let start = end - chrono::Duration::days(20);
+    pc.clear_log().await;
+    let records = pc
+        .client()
+        .azure_utilization_records(
+            &pc.token,
+            &customer,
+            &subscription,
+            start,
+            end,
+            Granularity::Hourly,
+        )
+        .await
+        .unwrap();
+    let pages = pc.logged(UTILIZATIONS).await;
+    assert!(
+        pages.len() >= 2,
+        "{} records in {} pages",
+        records.len(),
+        pages.len()
+    );
+    assert!(records.len() > 1000);
+    assert!(pages[0]["query"].as_str().unwrap().contains("start_time="));
+    assert!(
+        pages[1..]
+            .iter()
+            .all(|p| p["query"].as_str().unwrap().contains("seek_operation=Next"))
+    );
+    let keys: HashSet<(String, Option<DateTime<Utc>>)> = records
+        .iter()
+        .map(|r| (r.resource.id.clone(), r.usage_start_time))
+        .collect();
+    assert_eq!(keys.len(), records.len(), "no record twice");
+    assert!(records.iter().all(|r| {
+        r.usage_start_time
+            .is_some_and(|t| t >= start - chrono::Duration::hours(1))
+    }));
+    pc.stop().await;
+}
+
+#[tokio::test]
+async fn utilization_not_ready_204_is_waited_out_and_retried() {
+    let pc = spawn().await;
+    let (customer, subscription) = pc.legacy_subscription().await;
+    let end = Utc::now();
+    let start = end - chrono::Duration::days(3);
+    pc.clear_log().await;
+    pc.inject(
+        json!({"route": UTILIZATIONS, "kind": "notReady", "retryAfterSeconds": 1, "times": 1}),
+    )
+    .await;
+    let started = Instant::now();
+    let records = pc
+        .client()
+        .azure_utilization_records(
+            &pc.token,
+            &customer,
+            &subscription,
+            start,
+            end,
+            Granularity::Daily,
+        )
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!records.is_empty());
+    let log = pc.logged(UTILIZATIONS).await;
+    assert_eq!(statuses(&log), vec![Some(204), Some(200)]);
+
+    pc.inject(json!({"route": UTILIZATIONS, "kind": "notReady", "retryAfterSeconds": 1}))
+        .await;
+    let error = pc
+        .client_with(|s| s.max_retries = 1)
+        .azure_utilization_records(
+            &pc.token,
+            &customer,
+            &subscription,
+            start,
+            end,
+            Granularity::Daily,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            PartnerCenterError::NotReady {
+                retry_after: Some(_),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    pc.stop().await;
+}
+
+#[tokio::test]
+async fn a_budget_is_set_and_cleared_and_the_patch_reports_its_request_id() {
+    let pc = spawn().await;
+    let client = pc.client();
+    let customer = first_customer(&pc).await;
+    pc.clear_log().await;
+
+    let amount = Decimal::from_str("1234.56").unwrap();
+    let set = client
+        .patch_usage_budget(&pc.token, &customer, Some(amount))
+        .await
+        .unwrap();
+    assert_eq!(set.budget.amount, Some(amount));
+    let patches = pc.logged(BUDGET_PATCH).await;
+    assert_eq!(
+        request_ids(&patches),
+        vec![set.request_id.to_string().as_str()]
+    );
+    assert_eq!(
+        client
+            .usage_budget(&pc.token, &customer)
+            .await
+            .unwrap()
+            .amount,
+        Some(amount)
+    );
+    let summary = client
+        .customer_usage_summary(&pc.token, &customer)
+        .await
+        .unwrap();
+    assert_eq!(summary.budget.amount, Some(amount));
+
+    let cleared = client
+        .patch_usage_budget(&pc.token, &customer, None)
+        .await
+        .unwrap();
+    assert_eq!(cleared.budget.amount, None);
+    assert_ne!(cleared.request_id, set.request_id);
+    let records = client.customer_usage_records(&pc.token).await.unwrap();
+    let record = records
+        .iter()
+        .find(|r| r.customer_id().ok() == Some(customer))
+        .unwrap();
+    assert_eq!(record.budget.amount, None);
+    pc.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_budget_is_a_bad_request_with_partner_centers_reason() {
+    let pc = spawn().await;
+    let client = pc.client();
+    let customer = first_customer(&pc).await;
+    let error = client
+        .patch_usage_budget(&pc.token, &customer, Some(Decimal::from(-5)))
+        .await
+        .unwrap_err();
+    let PartnerCenterError::BadRequest { ref fault, .. } = error else {
+        panic!("expected 400, got {error:?}");
+    };
+    assert!(!fault.description().is_empty());
+    assert_eq!(pc.logged(BUDGET_PATCH).await.len(), 1, "400 not retried");
+    pc.stop().await;
+}
+
+#[tokio::test]
+async fn every_read_route_decodes_the_sandboxs_answers() {
+    let pc = spawn().await;
+    let client = pc.client();
+    let token = &pc.token;
+    let (customer, legacy) = pc.legacy_subscription().await;
+    let summary = client.partner_usage_summary(token).await.unwrap();
+    assert!(summary.billing_start_date.is_some());
+    let one = client.customer(token, &customer).await.unwrap();
+    assert_eq!(one.customer_id().unwrap(), customer);
+    for record in client
+        .subscription_usage_records(token, &customer)
+        .await
+        .unwrap()
+    {
+        let subscription = SubscriptionId::parse(&record.resource_id).unwrap();
+        let summary = client
+            .subscription_usage_summary(token, &customer, &subscription)
+            .await
+            .unwrap();
+        assert_eq!(summary.total_cost, record.total_cost);
+        let meters = client
+            .meter_usage_records(token, &customer, &subscription)
+            .await
+            .unwrap();
+        let resources = client
+            .resource_usage_records(token, &customer, &subscription)
+            .await
+            .unwrap();
+        assert!(meters.iter().all(|m| m.currency().is_ok()));
+        assert!(resources.iter().all(|r| r.currency().is_ok()));
+    }
+    assert!(
+        client
+            .subscriptions(token, &customer)
+            .await
+            .unwrap()
+            .iter()
+            .any(|s| s.id.eq_ignore_ascii_case(&legacy.to_string()))
+    );
+    let card = client
+        .azure_rate_card(token, Some("EUR"), Some("DE"))
+        .await
+        .unwrap();
+    assert!(!card.meters.is_empty());
+    pc.stop().await;
+}

@@ -1,0 +1,102 @@
+//! Refreshing: the progress page, history rows, the `refresh` command, demo mode.
+
+use reqwest::StatusCode;
+use secrecy::SecretString;
+use spendboard::config::Settings;
+use spendboard::refresh::RefreshOutcome;
+use spendboard::startup::Application;
+
+use crate::helpers::{EDITOR, READER, TestApp, database_kind, fresh_database_url, spawn_app};
+
+#[tokio::test]
+async fn the_refresh_button_shows_progress_and_appends_todays_history() {
+    let app = spawn_app().await;
+    app.sign_in_and_load(READER).await;
+    let html = app.get_html("/").await;
+    let csrf = TestApp::csrf_token(&html);
+    let response = app.post_form("/refresh", &[("csrf_token", &csrf)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let progress = app.get_html("/refresh").await;
+    assert!(progress.contains("Reading Partner Center") || progress.contains("Data refreshed"));
+    app.wait_for_refresh().await;
+    assert!(
+        app.get_html("/refresh")
+            .await
+            .contains("60 customers refreshed")
+    );
+
+    let snapshot = app
+        .store()
+        .dashboard_page(&Default::default())
+        .await
+        .unwrap();
+    let first = &snapshot.rows[0];
+    let today = chrono::Utc::now().date_naive();
+    let history = app
+        .store()
+        .daily_usage(&first.customer_id, today, today)
+        .await
+        .unwrap();
+    assert_eq!(
+        history.len(),
+        1,
+        "one row per customer and day, however often it refreshes"
+    );
+    assert_eq!(history[0].total_cost, first.total_cost);
+}
+
+#[tokio::test]
+async fn the_refresh_command_uses_the_stored_token_of_the_last_signed_in_user() {
+    let app = spawn_app().await;
+    app.sign_in_and_load(EDITOR).await;
+    let outcome = spendboard::cli::refresh_once(app.state.settings.clone())
+        .await
+        .unwrap();
+    assert_eq!(outcome, RefreshOutcome::Refreshed { customers: 60 });
+}
+
+#[tokio::test]
+async fn the_refresh_command_says_what_is_missing_when_nobody_signed_in() {
+    let app = spawn_app().await;
+    let error = spendboard::cli::refresh_once(app.state.settings.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{error:#}").contains("must sign in to Spendboard once"),
+        "{error:#}"
+    );
+}
+
+#[tokio::test]
+async fn demo_mode_starts_the_sandbox_in_process_and_signs_in_on_it() {
+    let mut settings = Settings::default();
+    settings.server.port = 0;
+    settings.database.url = SecretString::from(fresh_database_url(database_kind()).await);
+    let app = Application::build(settings).await.unwrap();
+    assert!(app.sandbox().is_some());
+    let address = format!("http://localhost:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let start = client
+        .get(format!("{address}/auth/start"))
+        .send()
+        .await
+        .unwrap();
+    let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    assert!(authorize.starts_with("http://127.0.0.1:"), "{authorize}");
+    let page = client
+        .get(&authorize)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Adele Vance") && page.contains("Megan Bowen"));
+    assert!(state.settings.is_demo());
+}
