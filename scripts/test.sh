@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, the sandbox's tests, the store tests on SQLite and PostgreSQL,
-# and the app's integration tests on SQLite and then on PostgreSQL.
-# Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) or SPENDBOARD_TEST_POSTGRES_URL.
+# the app's integration tests on SQLite and then on PostgreSQL, and then the browser tests
+# (e2e/: Playwright driving Debian's Chromium, with axe-core).
+# Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) or SPENDBOARD_TEST_POSTGRES_URL,
+# and for the browser tests Chromium at /usr/bin/chromium, Node.js, and `npm ci` run in e2e/.
+# SPENDBOARD_SKIP_E2E=1 leaves the browser tests out (they are never skipped silently).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,3 +19,26 @@ echo "== unit, sandbox, store (SQLite + PostgreSQL) and app tests on SQLite"
 cargo test --workspace --locked
 echo "== app tests on PostgreSQL"
 SPENDBOARD_TEST_DATABASE=postgres cargo test --locked -p spendboard --test api -- --skip store::
+
+if [ "${SPENDBOARD_SKIP_E2E:-}" = "1" ]; then
+  echo "== browser tests SKIPPED (SPENDBOARD_SKIP_E2E=1)"
+  exit 0
+fi
+echo "== browser tests (e2e/: Playwright in Chromium, axe-core)"
+chromium="${SPENDBOARD_E2E_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ]; then
+  echo "Chromium is missing at $chromium. Install Debian's package: 'apt-get update && apt-get install -y chromium fonts-liberation'" >&2
+  echo "(no browser is downloaded; or set SPENDBOARD_E2E_CHROMIUM, or SPENDBOARD_SKIP_E2E=1 to leave the browser tests out)." >&2
+  exit 1
+fi
+if ! command -v node >/dev/null; then
+  echo "Node.js (20 or later) is missing: the browser tests run with 'node --test'." >&2
+  exit 1
+fi
+if [ ! -d e2e/node_modules/playwright-core ] || [ ! -d e2e/node_modules/axe-core ]; then
+  echo "The browser tests' packages are missing: run '(cd e2e && npm ci)' (playwright-core and axe-core from e2e/package-lock.json)." >&2
+  exit 1
+fi
+# The tests start target/debug/partner-center-sandbox and target/debug/spendboard themselves.
+cargo build --locked --bins
+(cd e2e && node --test --test-concurrency=1 --test-reporter=spec tests/)

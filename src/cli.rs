@@ -87,24 +87,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let demo = settings.is_demo();
     let app = Application::build(settings).await?;
     let url = app.state().public_url.clone();
     println!("Spendboard is running at {url}");
-    if demo {
-        if let Some(sandbox) = app.sandbox() {
+    if let Some(sandbox) = app.sandbox() {
+        println!(
+            "Demo mode: the Partner Center sandbox at {} stands in for Microsoft.",
+            sandbox.base_url
+        );
+        println!("Open {url} and sign in as one of the demo users:");
+        for user in sandbox.demo_users() {
             println!(
-                "Demo mode: the Partner Center sandbox at {} stands in for Microsoft.",
-                sandbox.base_url
+                "  {} <{}>: {}",
+                user.name, user.preferred_username, user.description
             );
         }
-        println!("Open {url} and sign in as one of the demo users:");
-        println!("  Adele Vance  adele@northwindcsp.onmicrosoft.com  budget editor");
-        println!("  Megan Bowen  megan@northwindcsp.onmicrosoft.com  reader");
-        println!("  Lee Gu       lee@northwindcsp.onmicrosoft.com    no Spendboard role (refused)");
-        println!(
-            "  Pat Taylor   pat@fabrikamtraders.onmicrosoft.com another organization (refused)"
-        );
     }
     println!("Press Ctrl-C to stop.");
     app.run_until_stopped().await.context("serving")
@@ -176,12 +173,7 @@ async fn sandbox(bind: &str, customers: usize) -> anyhow::Result<()> {
         },
     )
     .await?;
-    println!("Partner Center sandbox at {}", sandbox.base_url);
-    println!("Issuer: {}", sandbox.issuer());
-    println!(
-        "Demo client id: {}  secret: {}",
-        sandbox.client_id, sandbox.client_secret
-    );
+    println!("{}", sandbox.describe());
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     sandbox.stop().await;

@@ -17,7 +17,7 @@ use url::Url;
 use uuid::Uuid;
 
 /// Everything Spendboard can be configured with.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -104,7 +104,7 @@ pub struct RefreshSettings {
 }
 
 /// Keys.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SecuritySettings {
     /// Base64 of at least 32 random bytes; session cookies and the encryption of stored
@@ -123,22 +123,6 @@ pub struct SandboxSettings {
     pub seed: u64,
     /// 0 picks a free port.
     pub port: u16,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            server: ServerSettings::default(),
-            database: DatabaseSettings::default(),
-            identity: None,
-            partner_center: PartnerCenterSettings::default(),
-            roles: RoleSettings::default(),
-            budgets: BudgetSettings::default(),
-            refresh: RefreshSettings::default(),
-            security: SecuritySettings::default(),
-            sandbox: SandboxSettings::default(),
-        }
-    }
 }
 
 impl Default for ServerSettings {
@@ -194,15 +178,6 @@ impl Default for RefreshSettings {
     fn default() -> Self {
         Self {
             stale_after_minutes: 15,
-        }
-    }
-}
-
-impl Default for SecuritySettings {
-    fn default() -> Self {
-        Self {
-            secret_key: None,
-            secure_cookies: None,
         }
     }
 }

@@ -98,6 +98,13 @@ pub async fn gateway(
         }
         response
     });
+    tracing::debug!(
+        route = %entry.route,
+        status = ?entry.status,
+        fault = ?entry.fault,
+        request_id = %entry.request_id,
+        "sandbox request"
+    );
     state.requests.record(entry);
     result
 }

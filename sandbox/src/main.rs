@@ -53,23 +53,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let listener = TcpListener::bind(&cli.bind).with_context(|| format!("binding {}", cli.bind))?;
     let sandbox = partner_center_sandbox::start(listener, options).await?;
-    println!("Partner Center sandbox at {}", sandbox.base_url);
-    println!("  Partner Center API: {}v1", sandbox.base_url);
-    println!("  issuer:             {}", sandbox.issuer());
-    println!("  partner tenant:     {}", sandbox.tenant_id);
-    println!("  client id:          {}", sandbox.client_id);
-    println!("  client secret:      {}", sandbox.client_secret);
-    println!("  demo users:");
-    for user in sandbox.demo_users() {
-        println!(
-            "    {} <{}> {:?}: {}",
-            user.name, user.preferred_username, user.roles, user.description
-        );
-    }
-    println!(
-        "  control API:        {}_sandbox/ (faults, throttle, requests, clock, reset)",
-        sandbox.base_url
-    );
+    println!("{}", sandbox.describe());
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c()
         .await

@@ -15,7 +15,7 @@ pub fn mix(mut z: u64) -> u64 {
 pub fn hash(parts: &[u64]) -> u64 {
     parts
         .iter()
-        .fold(0x5EED_0F_5A_4D_B0_u64, |acc, part| mix(acc ^ mix(*part)))
+        .fold(0x5EED_0F5A_4DB0_u64, |acc, part| mix(acc ^ mix(*part)))
 }
 
 /// A small deterministic generator (SplitMix64 stream).

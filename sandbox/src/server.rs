@@ -55,6 +55,30 @@ impl RunningSandbox {
         self.identity.demo_users()
     }
 
+    /// What a person needs to use the sandbox: its addresses, the demo application's
+    /// credentials and the demo users, one item a line (printed by the binaries on start).
+    pub fn describe(&self) -> String {
+        let mut text = format!(
+            "Partner Center sandbox at {base}\n  Partner Center API: {base}v1\n  issuer:             {issuer}\n  partner tenant:     {tenant}\n  client id:          {client}\n  client secret:      {secret}\n  demo users:\n",
+            base = self.base_url,
+            issuer = self.issuer(),
+            tenant = self.tenant_id,
+            client = self.client_id,
+            secret = self.client_secret,
+        );
+        for user in self.demo_users() {
+            text.push_str(&format!(
+                "    {} <{}> {:?}: {}\n",
+                user.name, user.preferred_username, user.roles, user.description
+            ));
+        }
+        text.push_str(&format!(
+            "  control API:        {}_sandbox/ (faults, throttle, requests, clock, reset)",
+            self.base_url
+        ));
+        text
+    }
+
     /// Stops the server gracefully and waits for it to end.
     pub async fn stop(self) {
         self.handle.stop(true).await;
@@ -93,11 +117,11 @@ pub async fn start(
     let clock = SandboxClock::starting_at(options.now);
     let today = clock.today();
     let (seed, customers) = (options.seed, options.customers);
-    let data =
+    let (data, book) =
         tokio::task::spawn_blocking(move || Dataset::generate(seed, customers, tenant_id, today))
             .await
             .context("generating the sandbox data")?;
-    let state = web::Data::new(SandboxState::new(data, clock, options.throttle));
+    let state = web::Data::new(SandboxState::new(data, book, clock, options.throttle));
 
     let app_identity = identity.clone();
     let server = HttpServer::new(move || {

@@ -28,8 +28,13 @@ pub struct SandboxState {
 }
 
 impl SandboxState {
-    /// State over freshly generated data.
-    pub fn new(data: Dataset, clock: SandboxClock, throttle: Option<Throttle>) -> Self {
+    /// State over freshly generated data and its usage book for the clock's today.
+    pub fn new(
+        data: Dataset,
+        book: UsageBook,
+        clock: SandboxClock,
+        throttle: Option<Throttle>,
+    ) -> Self {
         let budgets = data.customers.iter().map(|c| c.initial_budget).collect();
         Self {
             data,
@@ -38,7 +43,7 @@ impl SandboxState {
             throttle: ThrottleGate::new(throttle),
             requests: RequestLog::default(),
             budgets: RwLock::new(budgets),
-            book: Mutex::new(None),
+            book: Mutex::new(Some(Arc::new(book))),
             initial_throttle: throttle,
         }
     }

@@ -54,26 +54,24 @@ pub async fn delegated_token(
         return_to: return_to.to_owned(),
     };
     let cipher = &state.keys.tokens;
+    let still_valid = |stored: &StoredTokens| {
+        (stored.expires_at > Utc::now() + RENEW_BEFORE_EXPIRY)
+            .then(|| cipher.decrypt(&stored.access_token).map(AccessToken::new))
+    };
     let Some(stored) = state.store.tokens(&user_id.to_string()).await? else {
         return Err(sign_in());
     };
-    if stored.expires_at > Utc::now() + RENEW_BEFORE_EXPIRY {
-        let token = cipher
-            .decrypt(&stored.access_token)
-            .map_err(|_| sign_in())?;
-        return Ok(AccessToken::new(token));
+    if let Some(token) = still_valid(&stored) {
+        return token.map_err(|_| sign_in());
     }
     // One renewal at a time: refresh tokens rotate, so a second concurrent renewal with the
-    // same refresh token would be refused.
+    // same refresh token would be refused. Read again once we hold the lock.
     let _guard = state.token_renewal.lock().await;
     let Some(stored) = state.store.tokens(&user_id.to_string()).await? else {
         return Err(sign_in());
     };
-    if stored.expires_at > Utc::now() + RENEW_BEFORE_EXPIRY {
-        let token = cipher
-            .decrypt(&stored.access_token)
-            .map_err(|_| sign_in())?;
-        return Ok(AccessToken::new(token));
+    if let Some(token) = still_valid(&stored) {
+        return token.map_err(|_| sign_in());
     }
     let refresh_token = stored
         .refresh_token

@@ -3,12 +3,14 @@
 
 mod budget;
 mod currency;
+mod forecast;
 mod ids;
 mod money;
 mod status;
 
 pub use budget::{BudgetAmount, BudgetAmountError, BudgetChange};
 pub use currency::{Currency, CurrencyError};
+pub use forecast::{BillingPeriod, Forecast, ForecastMethod, SpendPoint, forecast};
 pub use ids::{CustomerId, IdError, SubscriptionId};
 pub use money::Money;
 pub use status::{UsageStatus, percent_used};

@@ -5,25 +5,46 @@ use rust_decimal::Decimal;
 /// Where a customer's spend of the billing period stands against its budget.
 ///
 /// Rules: over budget when spend >= budget; near budget when spend >= the near threshold
-/// (percent of budget, 80 by default, Partner Center's own notification level); no budget
+/// (percent of budget, 80 by default, Partner Center's own notification level); on pace to
+/// exceed when the projected spend at the end of the billing period >= budget; no budget
 /// when the amount is absent.
+///
+/// A customer has exactly one status; when several rules hold, the most urgent wins, in
+/// the order of the variants: over > near > on pace > within > no budget. So a customer
+/// near its budget and on pace to exceed it shows "Near budget".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum UsageStatus {
     OverBudget,
     NearBudget,
+    OnPace,
     WithinBudget,
     NoBudget,
 }
 
 impl UsageStatus {
-    /// Classifies `spend` against `budget` (same currency), with `near_threshold` in percent.
+    /// Classifies `spend` against `budget` (same currency), with `near_threshold` in percent,
+    /// without a projection: never [`UsageStatus::OnPace`]. See
+    /// [`UsageStatus::classify_projected`].
     pub fn classify(spend: Decimal, budget: Option<Decimal>, near_threshold: Decimal) -> Self {
+        Self::classify_projected(spend, None, budget, near_threshold)
+    }
+
+    /// Classifies `spend` against `budget` (same currency), with `near_threshold` in percent
+    /// and `projected`, the spend projected at the end of the billing period (`None` when
+    /// there is no projection). The most urgent rule that holds wins.
+    pub fn classify_projected(
+        spend: Decimal,
+        projected: Option<Decimal>,
+        budget: Option<Decimal>,
+        near_threshold: Decimal,
+    ) -> Self {
         match budget {
             None => Self::NoBudget,
             Some(budget) if spend >= budget => Self::OverBudget,
             Some(budget) if spend * Decimal::ONE_HUNDRED >= budget * near_threshold => {
                 Self::NearBudget
             }
+            Some(budget) if projected.is_some_and(|p| p >= budget) => Self::OnPace,
             Some(_) => Self::WithinBudget,
         }
     }
@@ -33,21 +54,24 @@ impl UsageStatus {
         match self {
             Self::OverBudget => "over",
             Self::NearBudget => "near",
+            Self::OnPace => "onpace",
             Self::WithinBudget => "within",
             Self::NoBudget => "none",
         }
     }
 
+    /// Every status, most urgent first.
+    pub const ALL: [Self; 5] = [
+        Self::OverBudget,
+        Self::NearBudget,
+        Self::OnPace,
+        Self::WithinBudget,
+        Self::NoBudget,
+    ];
+
     /// The inverse of [`UsageStatus::key`].
     pub fn from_key(key: &str) -> Option<Self> {
-        [
-            Self::OverBudget,
-            Self::NearBudget,
-            Self::WithinBudget,
-            Self::NoBudget,
-        ]
-        .into_iter()
-        .find(|s| s.key() == key)
+        Self::ALL.into_iter().find(|s| s.key() == key)
     }
 
     /// The text shown to people (never colour alone).
@@ -55,6 +79,7 @@ impl UsageStatus {
         match self {
             Self::OverBudget => "Over budget",
             Self::NearBudget => "Near budget",
+            Self::OnPace => "On pace to exceed",
             Self::WithinBudget => "Within budget",
             Self::NoBudget => "No budget",
         }
@@ -112,14 +137,45 @@ mod tests {
     }
 
     #[test]
-    fn keys_round_trip() {
-        for s in [
-            UsageStatus::OverBudget,
-            UsageStatus::NearBudget,
-            UsageStatus::WithinBudget,
-            UsageStatus::NoBudget,
-        ] {
+    fn a_projection_at_or_above_the_budget_is_on_pace_below_the_near_threshold_only() {
+        let eighty = d("80");
+        let budget = Some(d("100"));
+        // 50 spent, 100 projected: on pace (projected >= budget, spend < 80).
+        assert_eq!(
+            UsageStatus::classify_projected(d("50"), Some(d("100")), budget, eighty),
+            UsageStatus::OnPace
+        );
+        // 99.99 projected stays within.
+        assert_eq!(
+            UsageStatus::classify_projected(d("50"), Some(d("99.99")), budget, eighty),
+            UsageStatus::WithinBudget
+        );
+        // Near wins over on pace, over wins over both.
+        assert_eq!(
+            UsageStatus::classify_projected(d("85"), Some(d("150")), budget, eighty),
+            UsageStatus::NearBudget
+        );
+        assert_eq!(
+            UsageStatus::classify_projected(d("100"), Some(d("150")), budget, eighty),
+            UsageStatus::OverBudget
+        );
+        // No budget, no pace; no projection, no pace.
+        assert_eq!(
+            UsageStatus::classify_projected(d("50"), Some(d("1000")), None, eighty),
+            UsageStatus::NoBudget
+        );
+        assert_eq!(
+            UsageStatus::classify_projected(d("50"), None, budget, eighty),
+            UsageStatus::WithinBudget
+        );
+    }
+
+    #[test]
+    fn keys_round_trip_and_all_lists_statuses_most_urgent_first() {
+        for s in UsageStatus::ALL {
             assert_eq!(UsageStatus::from_key(s.key()), Some(s));
         }
+        assert!(UsageStatus::ALL.is_sorted());
+        assert_eq!(UsageStatus::from_key("onpace"), Some(UsageStatus::OnPace));
     }
 }

@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
-use super::Layout;
+use super::{HistorySection, Layout, TopResources};
 
 /// The customer page.
 #[derive(Template, WebTemplate)]
@@ -26,6 +26,12 @@ pub struct CustomerPage {
     pub data_as_of: String,
     pub last_modified: String,
     pub subscriptions: Vec<SubscriptionRow>,
+    /// Daily spend history, month-end forecast and charts.
+    pub history: HistorySection,
+    /// The most expensive resources, when Spendboard has read them.
+    pub top_resources: TopResources,
+    /// The CSV export of `subscriptions`.
+    pub subscriptions_csv: String,
     pub audit: Vec<AuditRow>,
     /// `None` for readers: they see no form.
     pub form: Option<BudgetFormView>,
@@ -37,6 +43,8 @@ pub struct CustomerPage {
 #[derive(Debug, Clone)]
 pub struct SubscriptionRow {
     pub name: String,
+    /// The subscription's page; `None` when Partner Center's id is not a GUID.
+    pub url: Option<String>,
     pub id: String,
     pub offer_id: String,
     pub status: String,

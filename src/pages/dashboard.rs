@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
-use super::Layout;
+use super::{CrossingView, Layout};
 
 /// The dashboard page.
 #[derive(Template, WebTemplate)]
@@ -16,6 +16,8 @@ pub struct DashboardPage {
     pub customers: u64,
     pub over_budget: u64,
     pub near_budget: u64,
+    /// Below the near threshold, but projected to reach the budget by the period's end.
+    pub on_pace: u64,
     pub no_budget: u64,
     /// The near-budget threshold in percent, stated in the UI.
     pub near_threshold: String,
@@ -36,6 +38,8 @@ pub struct DashboardPage {
     pub stale: bool,
     pub refresh_running: bool,
     pub can_edit: bool,
+    /// The CSV export of every matching customer, in this order.
+    pub csv_url: String,
 }
 
 /// Spend in one currency.
@@ -57,6 +61,11 @@ pub struct CustomerRow {
     pub percent: Option<String>,
     /// Width of the usage bar, 0..=100.
     pub bar: u32,
+    /// Spend projected at the end of the billing period, with the currency;
+    /// `None` before the first forecast.
+    pub projected: Option<String>,
+    /// When the budget was or will be crossed; `None` when it is not projected to be.
+    pub crossing: Option<CrossingView>,
     pub status_key: &'static str,
     pub status_label: &'static str,
     pub currency: String,

@@ -1,13 +1,24 @@
 //! askama view models: one struct per page, each embedding the shared [`Layout`].
 
+pub mod charts;
 mod customer;
 mod dashboard;
+mod history;
 mod layout;
 mod refresh;
 mod simple;
+mod subscription;
 
 pub use customer::{AuditRow, BudgetFormView, CustomerPage, SubscriptionRow};
 pub use dashboard::{CurrencyTotalView, CustomerRow, DashboardPage, SortLink};
+pub use history::{
+    CrossingView, DailyRow, ForecastView, HistorySection, PastPeriodView, PeriodView, TopResources,
+    crossing_view, history_section, top_resources,
+};
 pub use layout::{Layout, format_age, format_utc};
 pub use refresh::RefreshPage;
 pub use simple::{ErrorPage, NoAccessPage, SignInPage};
+pub use subscription::{
+    CategoryView, EntitlementView, MeterView, ResourceGroupView, ResourceView, SubscriptionPage,
+    TopResourceView, UtilizationDay, UtilizationRow, UtilizationView,
+};

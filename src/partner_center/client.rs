@@ -168,7 +168,8 @@ impl Attempt {
                     || *status == StatusCode::TOO_MANY_REQUESTS
                     || *status == StatusCode::REQUEST_TIMEOUT
             }
-            Self::NotReady { .. } | Self::Transport(_) => true,
+            Self::NotReady { .. } => true,
+            Self::Transport(error) => !error.is_builder(),
         }
     }
 
@@ -866,5 +867,128 @@ mod tests {
             map.get(MS_CONTINUATION_TOKEN).unwrap(),
             "/1f5c/usage?x=1&t=eyJ%3d%3d"
         );
+    }
+
+    /// A canned HTTP/1.1 server on 127.0.0.1 port 0: answers each connection with the next
+    /// body (200, `Connection: close`) and hands back every request head it read.
+    async fn canned_server(
+        bodies: Vec<&'static str>,
+    ) -> (Url, tokio::task::JoinHandle<Vec<String>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let server = tokio::spawn(async move {
+            let mut heads = Vec::new();
+            for body in bodies {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = socket.read(&mut buf).await.unwrap();
+                    head.extend_from_slice(&buf[..n]);
+                }
+                heads.push(String::from_utf8(head).unwrap().to_ascii_lowercase());
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                socket.write_all(response.as_bytes()).await.unwrap();
+            }
+            heads
+        });
+        (base, server)
+    }
+
+    #[tokio::test]
+    async fn a_continuation_token_without_a_next_link_is_followed_with_seek_operation_next() {
+        let (base, server) = canned_server(vec![
+            r#"{"totalCount":1,"items":[{"id":"b44bb1fb-c595-45b0-9e09-d657365580bf"}],
+                "continuationToken":"token/1+=","links":{"self":{"uri":"/customers?size=1"}}}"#,
+            r#"{"totalCount":1,"items":[{"id":"a356ac8c-e310-44f4-bf85-c7f29044af99"}],
+                "links":{"self":{"uri":"customers?seekOperation=Next"}}}"#,
+        ])
+        .await;
+        let mut settings = ClientSettings::new(base.join("pc").unwrap());
+        settings.customer_page_size = 1;
+        let client = PartnerCenterClient::new(settings).unwrap();
+        let customers = client.customers(&AccessToken::new("t0ken")).await.unwrap();
+        assert_eq!(customers.len(), 2);
+        let heads = server.await.unwrap();
+        assert!(
+            heads[0].starts_with("get /pc/v1/customers?size=1 http/1.1"),
+            "{}",
+            heads[0]
+        );
+        assert!(
+            heads[1].starts_with("get /pc/v1/customers?seekoperation=next "),
+            "{}",
+            heads[1]
+        );
+        assert!(
+            heads[1].contains("\r\nms-continuationtoken: token/1+=\r\n"),
+            "{}",
+            heads[1]
+        );
+        let request_id = |head: &str| {
+            head.lines()
+                .find_map(|l| l.strip_prefix("ms-requestid: "))
+                .map(str::to_owned)
+        };
+        let correlation_id = |head: &str| {
+            head.lines()
+                .find_map(|l| l.strip_prefix("ms-correlationid: "))
+                .map(str::to_owned)
+        };
+        assert_ne!(
+            request_id(&heads[0]),
+            request_id(&heads[1]),
+            "a new id per page"
+        );
+        assert_eq!(
+            correlation_id(&heads[0]),
+            correlation_id(&heads[1]),
+            "one per call"
+        );
+    }
+
+    #[tokio::test]
+    async fn every_request_carries_the_partner_center_headers() {
+        let (base, server) = canned_server(vec![
+            r#"{"amount":250.75,"attributes":{"objectType":"SpendingBudget"}}"#,
+        ])
+        .await;
+        let client = PartnerCenterClient::new(ClientSettings::new(base)).unwrap();
+        let customer = CustomerId::parse("b44bb1fb-c595-45b0-9e09-d657365580bf").unwrap();
+        let update = client
+            .patch_usage_budget(
+                &AccessToken::new("t0ken"),
+                &customer,
+                Some(Decimal::new(25075, 2)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(update.budget.amount, Some(Decimal::new(25075, 2)));
+        let head = &server.await.unwrap()[0];
+        assert!(
+            head.starts_with(
+                "patch /v1/customers/b44bb1fb-c595-45b0-9e09-d657365580bf/usagebudget "
+            ),
+            "{head}"
+        );
+        for header in [
+            "authorization: bearer t0ken",
+            "accept: application/json",
+            "content-type: application/json",
+            "ms-contract-version: v1",
+            "x-locale: en-us",
+            "ms-partnercenter-application: spendboard",
+            &format!("ms-requestid: {}", update.request_id),
+        ] {
+            assert!(
+                head.contains(&format!("\r\n{header}\r\n")),
+                "{header} missing in {head}"
+            );
+        }
+        assert!(head.contains("\r\nms-correlationid: "), "{head}");
     }
 }

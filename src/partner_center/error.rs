@@ -260,7 +260,8 @@ pub enum PartnerCenterError {
     InvalidUrl {
         /// The offending URI.
         uri: String,
-        /// The MS-RequestId the call would have used.
+        /// The MS-RequestId of the page that held the link (nil for a route path, when no
+        /// request was made).
         request_id: Uuid,
     },
 }

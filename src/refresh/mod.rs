@@ -3,12 +3,16 @@
 //! at once, one refresh runs.
 
 mod customer;
+mod forecast;
 mod partner;
+mod subscription;
 
 use actix_web::web;
 
 pub use customer::refresh_customer;
+pub use forecast::{forecast_snapshot, reforecast_customer};
 pub use partner::{PARTNER_SCOPE, Progress, RefreshOutcome, refresh_partner};
+pub use subscription::{refresh_subscription, spawn_subscription_refresh};
 
 use crate::partner_center::AccessToken;
 use crate::startup::AppState;

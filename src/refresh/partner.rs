@@ -1,13 +1,25 @@
 //! The partner-wide refresh: the customer list plus `GET /v1/customers/usagerecords` (one call
-//! covers every customer, legacy and Azure plan), stored as snapshots and one history row per
-//! customer and day.
+//! covers every customer, legacy and Azure plan), stored as one history row per customer and
+//! day, and as snapshots carrying the month-end forecast drawn from that history.
+//!
+//! Days and billing periods come from Partner Center's data, not from our clock: a record's
+//! day is the UTC date of its `lastModifiedDate` (the fetch time when it has none), and its
+//! billing period is the calendar month (UTC) of that day. Azure plan billing periods are
+//! calendar months; usage records do not say which period they cover, so legacy
+//! (MS-AZR-0145P) customers are kept by calendar month as well.
+//!
+//! The records always hold the current period's spend, so a record not modified since an
+//! earlier period (a customer without usage since) is dated the first day of the current
+//! period, the period of the newest `lastModifiedDate` of the response: it must never
+//! overwrite the last day of a closed period.
 
 use std::collections::HashMap;
 
 use anyhow::Context as _;
 use chrono::Utc;
 
-use crate::domain::{CustomerId, UsageStatus, percent_used};
+use super::forecast::forecast_snapshot;
+use crate::domain::{BillingPeriod, CustomerId, SpendPoint, UsageStatus, percent_used};
 use crate::partner_center::AccessToken;
 use crate::startup::AppState;
 use crate::store::{CustomerSnapshot, DailyUsage};
@@ -35,8 +47,9 @@ pub enum RefreshOutcome {
     AlreadyRunning,
 }
 
-/// Refreshes every customer's snapshot and today's history row, reporting progress to the
-/// store (for the progress page) and to `on_progress` (for the command line).
+/// Refreshes every customer's history row of the record's day and its snapshot with the
+/// forecast, reporting progress to the store (for the progress page) and to `on_progress`
+/// (for the command line).
 ///
 /// # Errors
 /// Partner Center or database failures; the run is then recorded as failed with a message
@@ -128,8 +141,14 @@ async fn run_refresh(
         .update_run_progress(run, progress.done, progress.total, &progress.message)
         .await?;
     let now = Utc::now();
-    let today = now.date_naive();
-    let period_start = super::customer::calendar_month(now).0.date_naive();
+    let current_period = BillingPeriod::containing(
+        records
+            .iter()
+            .filter_map(|r| r.last_modified_date)
+            .max()
+            .unwrap_or(now)
+            .date_naive(),
+    );
     let threshold = state.settings.budgets.near_threshold_percent;
     let mut snapshots = Vec::with_capacity(records.len());
     let mut history = Vec::with_capacity(records.len());
@@ -150,6 +169,9 @@ async fn run_refresh(
             .cloned()
             .unwrap_or_else(|| (record.resource_name.clone().unwrap_or_default(), None));
         let budget = record.budget.amount;
+        let last_modified = record.last_modified_date.unwrap_or(now);
+        let day = record_day(last_modified, &current_period);
+        let period_start = BillingPeriod::containing(day).start;
         snapshots.push(CustomerSnapshot {
             customer_id,
             company_name: if name.is_empty() {
@@ -161,27 +183,31 @@ async fn run_refresh(
             currency: currency.clone(),
             is_azure_plan: record.is_upgraded,
             total_cost: record.total_cost,
-            usd_total_cost: record.usd_total_cost,
+            // Legacy records carry usdTotalCost 0, which is no USD equivalent: keep none.
+            usd_total_cost: record.usd_total_cost.filter(|_| record.is_upgraded),
             budget,
             percent_used: percent_used(record.total_cost, budget),
+            // Replaced below, once the history gives a forecast.
             status: UsageStatus::classify(record.total_cost, budget, threshold),
-            last_modified: record.last_modified_date.unwrap_or(now),
+            last_modified,
             billing_period_start: period_start,
             fetched_at: now,
+            forecast: None,
         });
         history.push(DailyUsage {
             customer_id,
-            day: today,
+            day,
             billing_period_start: period_start,
             currency,
             total_cost: record.total_cost,
             fetched_at: now,
         });
     }
+    store.record_daily_usage(&history).await?;
+    add_forecasts(store, &mut snapshots, threshold).await?;
     store.upsert_snapshots(&snapshots).await?;
     let ids: Vec<CustomerId> = snapshots.iter().map(|s| s.customer_id).collect();
     store.delete_snapshots_not_in(&ids).await?;
-    store.record_daily_usage(&history).await?;
     let progress = step(3, format!("{} customers refreshed", snapshots.len()));
     on_progress(&progress);
     store
@@ -192,10 +218,72 @@ async fn run_refresh(
     })
 }
 
+/// Sets each snapshot's forecast and status from the stored history of its billing period
+/// (read for every customer at once).
+async fn add_forecasts(
+    store: &crate::store::Store,
+    snapshots: &mut [CustomerSnapshot],
+    threshold: rust_decimal::Decimal,
+) -> Result<(), crate::store::StoreError> {
+    let days = snapshots.iter().map(CustomerSnapshot::forecast_day);
+    let (Some(from), Some(to)) = (
+        days.clone()
+            .map(|day| BillingPeriod::containing(day).start)
+            .min(),
+        days.max(),
+    ) else {
+        return Ok(());
+    };
+    let rows = store.spend_points_of_all(from, to).await?;
+    let mut by_customer: HashMap<CustomerId, Vec<SpendPoint>> = HashMap::new();
+    for (customer, point) in rows {
+        by_customer.entry(customer).or_default().push(point);
+    }
+    for snapshot in snapshots {
+        let series = by_customer
+            .get(&snapshot.customer_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let (status, forecast) = forecast_snapshot(snapshot, series, threshold);
+        snapshot.status = status;
+        snapshot.forecast = Some(forecast);
+    }
+    Ok(())
+}
+
+/// The day a record's values are of: the UTC date of `last_modified`, but not before the
+/// start of `current_period` (see the module doc).
+fn record_day(
+    last_modified: chrono::DateTime<Utc>,
+    current_period: &BillingPeriod,
+) -> chrono::NaiveDate {
+    last_modified.date_naive().max(current_period.start)
+}
+
 /// What people see when a refresh failed.
 fn failure_message(error: &anyhow::Error) -> String {
     match error.downcast_ref::<crate::partner_center::PartnerCenterError>() {
         Some(pc) => format!("{}: {}", error, pc.user_message()),
         None => format!("{error:#}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone};
+
+    use super::*;
+
+    #[test]
+    fn a_record_is_dated_by_its_last_modification_within_the_current_period() {
+        let november = BillingPeriod::containing(NaiveDate::from_ymd_opt(2026, 11, 21).unwrap());
+        let at = |m, d, h| Utc.with_ymd_and_hms(2026, m, d, h, 0, 0).unwrap();
+        // 23:00 UTC on the 20th is the 20th, whatever our clock says.
+        assert_eq!(
+            record_day(at(11, 20, 23), &november),
+            NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()
+        );
+        // Unchanged since October: November's spend, dated 1 November, not 28 October.
+        assert_eq!(record_day(at(10, 28, 9), &november), november.start);
     }
 }

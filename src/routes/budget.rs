@@ -172,6 +172,8 @@ pub async fn post(
                     percent_used(snapshot.total_cost, applied),
                 )
                 .await?;
+            // The crossing date and "on pace" depend on the budget.
+            crate::refresh::reforecast_customer(&state, &id).await?;
             session.flash(&match applied {
                 Some(a) => format!(
                     "Budget of {} set to {}.",

@@ -4,14 +4,17 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{Duration, Utc};
+use chrono::{Duration, Months, Utc};
 
 use super::dashboard::usage_bar;
 use super::paths;
 use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token};
-use crate::domain::{CustomerId, Money};
+use crate::domain::{BillingPeriod, Currency, CustomerId, Money};
 use crate::error::AppError;
-use crate::pages::{AuditRow, BudgetFormView, CustomerPage, Layout, SubscriptionRow, format_utc};
+use crate::pages::{
+    AuditRow, BudgetFormView, CustomerPage, HistorySection, Layout, SubscriptionRow, TopResources,
+    format_utc, history_section, top_resources,
+};
 use crate::refresh;
 use crate::startup::AppState;
 use crate::store::{AuditEntry, AuditOutcome, CustomerSnapshot};
@@ -151,6 +154,8 @@ pub async fn render_customer_page(
     };
     let subscriptions = state.store.subscription_usage(&id).await?;
     let audit = state.store.audit_for_customer(&id, 50).await?;
+    let history = customer_history(state, snapshot).await?;
+    let top_resources = customer_top_resources(state, snapshot, subscriptions.len()).await?;
     let money = |amount| Money::new(amount, snapshot.currency.clone()).to_string();
     let page = CustomerPage {
         layout: Layout::for_user(user, session.take_flash(), state.settings.is_demo()),
@@ -165,8 +170,8 @@ pub async fn render_customer_page(
         spend: money(snapshot.total_cost),
         usd_spend: snapshot
             .usd_total_cost
-            .filter(|_| snapshot.is_azure_plan)
-            .map(|usd| Money::new(usd, crate::domain::Currency::usd()).to_string()),
+            .filter(|_| snapshot.is_azure_plan && snapshot.currency != Currency::usd())
+            .map(|usd| Money::new(usd, Currency::usd()).to_string()),
         budget: snapshot.budget.map(money),
         percent: snapshot.percent_used.map(|p| format!("{p:.1} %")),
         bar: usage_bar(snapshot.percent_used),
@@ -185,12 +190,18 @@ pub async fn render_customer_page(
             .iter()
             .map(|s| SubscriptionRow {
                 name: s.name.clone(),
+                url: crate::domain::SubscriptionId::parse(&s.subscription_id)
+                    .ok()
+                    .map(|sid| paths::subscription(&id, &sid)),
                 id: s.subscription_id.clone(),
                 offer_id: s.offer_id.clone(),
                 status: s.status.clone(),
                 spend: Money::new(s.total_cost, s.currency.clone()).to_string(),
             })
             .collect(),
+        subscriptions_csv: paths::subscriptions_csv(&id),
+        history,
+        top_resources,
         audit: audit.iter().map(audit_row).collect(),
         form,
         alert,
@@ -230,4 +241,56 @@ fn audit_row(entry: &AuditEntry) -> AuditRow {
             .unwrap_or_default(),
         request_id: entry.partner_center_request_id.clone().unwrap_or_default(),
     }
+}
+
+/// How many billing periods before the current one the customer page shows.
+const PAST_PERIODS: u32 = 12;
+
+/// The customer's recorded days of the current and the past [`PAST_PERIODS`] billing
+/// periods, with the stored forecast, as the page shows them.
+async fn customer_history(
+    state: &AppState,
+    snapshot: &CustomerSnapshot,
+) -> Result<HistorySection, AppError> {
+    let day = snapshot.forecast_day();
+    let start = BillingPeriod::containing(day).start;
+    let from = start
+        .checked_sub_months(Months::new(PAST_PERIODS))
+        .unwrap_or(start);
+    let history = state
+        .store
+        .daily_usage(&snapshot.customer_id, from, day)
+        .await?;
+    Ok(history_section(snapshot, &history))
+}
+
+/// The customer's most expensive resources over the subscriptions whose resource usage
+/// Spendboard has read (a subscription's page reads it), of its `subscriptions`.
+async fn customer_top_resources(
+    state: &AppState,
+    snapshot: &CustomerSnapshot,
+    subscriptions: usize,
+) -> Result<TopResources, AppError> {
+    let (read, resources) = state
+        .store
+        .customer_resource_usage(&snapshot.customer_id)
+        .await?;
+    let named = resources
+        .into_iter()
+        .map(|r| {
+            let name = r
+                .resource_name
+                .or(r.resource_uri)
+                .unwrap_or_else(|| "(unnamed resource)".to_owned());
+            (name, r.total_cost)
+        })
+        .collect();
+    let read = usize::try_from(read).unwrap_or(usize::MAX);
+    // Subscriptions read earlier may have gone since: never "3 of 2".
+    Ok(top_resources(
+        named,
+        &snapshot.currency,
+        read,
+        subscriptions.max(read),
+    ))
 }

@@ -9,7 +9,8 @@ use crate::auth::{CurrentUser, TypedSession, delegated_token};
 use crate::domain::{Currency, Money, UsageStatus};
 use crate::error::AppError;
 use crate::pages::{
-    CurrencyTotalView, CustomerRow, DashboardPage, Layout, SortLink, format_age, format_utc,
+    CurrencyTotalView, CustomerRow, DashboardPage, Layout, SortLink, crossing_view, format_age,
+    format_utc,
 };
 use crate::refresh;
 use crate::startup::AppState;
@@ -28,11 +29,43 @@ pub struct DashboardParams {
     pub page: Option<String>,
 }
 
+impl DashboardParams {
+    /// The store query these parameters ask for, `page_size` rows per page: the CSV export
+    /// and the page filter and sort alike.
+    pub fn query(&self, page_size: u32) -> DashboardQuery {
+        let sort_name = self.sort.as_deref().unwrap_or("name");
+        let search = self.q.as_deref().map(str::trim).unwrap_or_default();
+        DashboardQuery {
+            search: (!search.is_empty()).then(|| search.to_owned()),
+            status: self.status.as_deref().and_then(UsageStatus::from_key),
+            sort: COLUMNS
+                .iter()
+                .find(|c| c.1 == sort_name)
+                .map_or(SortKey::Name, |c| c.2),
+            descending: self.dir.as_deref() == Some("desc"),
+            page: self
+                .page
+                .as_deref()
+                .and_then(|p| p.parse::<u32>().ok())
+                .filter(|p| *p >= 1)
+                .unwrap_or(1),
+            page_size,
+        }
+    }
+}
+
 const COLUMNS: &[(&str, &str, SortKey, bool)] = &[
     ("Customer", "name", SortKey::Name, false),
     ("Spend", "spend", SortKey::Spend, true),
     ("Budget", "budget", SortKey::Budget, true),
     ("% used", "percent", SortKey::PercentUsed, true),
+    ("Projected", "projected", SortKey::Projected, true),
+    (
+        "Budget crossed/crosses on",
+        "crossing",
+        SortKey::BudgetCrossing,
+        false,
+    ),
     ("Status", "status", SortKey::Status, false),
     ("Currency", "currency", SortKey::Currency, false),
     ("Data age", "age", SortKey::DataAge, false),
@@ -64,41 +97,19 @@ pub async fn get(
             .finish());
     }
 
-    let sort_name = params.sort.as_deref().unwrap_or("name");
-    let sort = COLUMNS
-        .iter()
-        .find(|c| c.1 == sort_name)
-        .map_or(SortKey::Name, |c| c.2);
+    let query = params.query(PAGE_SIZE);
+    let (sort, descending, status) = (query.sort, query.descending, query.status);
     let sort_name = COLUMNS.iter().find(|c| c.2 == sort).map_or("name", |c| c.1);
-    let descending = params.dir.as_deref() == Some("desc");
-    let status = params.status.as_deref().and_then(UsageStatus::from_key);
-    let search = params
-        .q
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_owned();
-    let requested_page = params
-        .page
-        .as_deref()
-        .and_then(|p| p.parse::<u32>().ok())
-        .filter(|p| *p >= 1)
-        .unwrap_or(1);
-    let query = DashboardQuery {
-        search: (!search.is_empty()).then(|| search.clone()),
-        status,
-        sort,
-        descending,
-        page: requested_page,
-        page_size: PAGE_SIZE,
-    };
+    let search = query.search.clone().unwrap_or_default();
+    let requested_page = query.page;
     let result = state.store.dashboard_page(&query).await?;
     let pages = u32::try_from(result.total_rows.div_ceil(u64::from(PAGE_SIZE)))
         .unwrap_or(u32::MAX)
         .max(1);
     let status_key = status.map(UsageStatus::key).unwrap_or_default();
-    let link =
-        |sort: &str, dir: &str, page: u32| dashboard_url(&search, status_key, sort, dir, page);
+    let link = |sort: &str, dir: &str, page: u32| {
+        dashboard_url(paths::DASHBOARD, &search, status_key, sort, dir, page)
+    };
     let dir_name = if descending { "desc" } else { "asc" };
     let columns = COLUMNS
         .iter()
@@ -136,6 +147,7 @@ pub async fn get(
         customers: totals.customers,
         over_budget: totals.over_budget,
         near_budget: totals.near_budget,
+        on_pace: totals.on_pace,
         no_budget: totals.no_budget,
         near_threshold: state
             .settings
@@ -158,6 +170,14 @@ pub async fn get(
         stale,
         refresh_running: running || stale,
         can_edit: user.access.can_edit_budgets(),
+        csv_url: dashboard_url(
+            paths::CUSTOMERS_CSV,
+            &search,
+            status_key,
+            sort_name,
+            dir_name,
+            1,
+        ),
     };
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -165,7 +185,15 @@ pub async fn get(
         .body(askama::Template::render(&page).map_err(|e| AppError::Unexpected(e.into()))?))
 }
 
-fn dashboard_url(search: &str, status: &str, sort: &str, dir: &str, page: u32) -> String {
+/// `base` (the dashboard or its CSV export) with the filter, sort and page as its query.
+fn dashboard_url(
+    base: &str,
+    search: &str,
+    status: &str,
+    sort: &str,
+    dir: &str,
+    page: u32,
+) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     if !search.is_empty() {
         query.append_pair("q", search);
@@ -177,7 +205,7 @@ fn dashboard_url(search: &str, status: &str, sort: &str, dir: &str, page: u32) -
     if page > 1 {
         query.append_pair("page", &page.to_string());
     }
-    format!("{}?{}", paths::DASHBOARD, query.finish())
+    format!("{base}?{}", query.finish())
 }
 
 /// One snapshot as a table row.
@@ -185,12 +213,17 @@ pub fn customer_row(s: &CustomerSnapshot, now: chrono::DateTime<Utc>) -> Custome
     CustomerRow {
         url: paths::customer(&s.customer_id),
         name: s.company_name.clone(),
-        spend: Money::new(s.total_cost, s.currency.clone()).grouped(),
+        spend: Money::new(s.total_cost, s.currency.clone()).to_string(),
         budget: s
             .budget
-            .map(|b| Money::new(b, s.currency.clone()).grouped()),
+            .map(|b| Money::new(b, s.currency.clone()).to_string()),
         percent: s.percent_used.map(|p| format!("{p:.1} %")),
         bar: usage_bar(s.percent_used),
+        projected: s
+            .forecast
+            .as_ref()
+            .map(|f| Money::new(f.projected_total, s.currency.clone()).to_string()),
+        crossing: crossing_view(s),
         status_key: s.status.key(),
         status_label: s.status.label(),
         currency: s.currency.code().to_owned(),

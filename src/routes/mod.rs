@@ -4,11 +4,13 @@ mod budget;
 mod customer;
 mod dashboard;
 pub mod errors;
+mod export;
 mod health;
 pub mod paths;
 mod refresh;
 mod sign_in;
 mod static_files;
+mod subscription;
 
 use actix_web::web;
 
@@ -23,7 +25,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::REFRESH, web::get().to(refresh::progress))
         .route(paths::CUSTOMER, web::get().to(customer::get))
         .route(paths::CUSTOMER_BUDGET, web::post().to(budget::post))
+        .route(paths::SUBSCRIPTION, web::get().to(subscription::get))
+        .route(paths::CUSTOMERS_CSV, web::get().to(export::customers))
+        .route(
+            paths::SUBSCRIPTIONS_CSV,
+            web::get().to(export::subscriptions),
+        )
+        .route(paths::RESOURCES_CSV, web::get().to(export::resources))
+        .route(paths::METERS_CSV, web::get().to(export::meters))
         .route(paths::HEALTH, web::get().to(health::get))
-        .route(paths::STYLESHEET, web::get().to(static_files::stylesheet))
+        .route(paths::STATIC_FILE, web::get().to(static_files::get))
         .default_service(web::to(errors::not_found));
 }

@@ -1,6 +1,6 @@
 //! Every route path of Spendboard, in one place.
 
-use crate::domain::CustomerId;
+use crate::domain::{CustomerId, SubscriptionId};
 
 pub const DASHBOARD: &str = "/";
 pub const SIGN_IN: &str = "/sign-in";
@@ -9,9 +9,15 @@ pub const AUTH_CALLBACK: &str = "/auth/callback";
 pub const SIGN_OUT: &str = "/sign-out";
 pub const REFRESH: &str = "/refresh";
 pub const HEALTH: &str = "/health";
-pub const STYLESHEET: &str = "/static/style.css";
+pub const STATIC_FILE: &str = "/static/{name}";
 pub const CUSTOMER: &str = "/customers/{customer_id}";
 pub const CUSTOMER_BUDGET: &str = "/customers/{customer_id}/budget";
+pub const SUBSCRIPTION: &str = "/customers/{customer_id}/subscriptions/{subscription_id}";
+pub const CUSTOMERS_CSV: &str = "/customers.csv";
+pub const SUBSCRIPTIONS_CSV: &str = "/customers/{customer_id}/subscriptions.csv";
+pub const RESOURCES_CSV: &str =
+    "/customers/{customer_id}/subscriptions/{subscription_id}/resources.csv";
+pub const METERS_CSV: &str = "/customers/{customer_id}/subscriptions/{subscription_id}/meters.csv";
 
 /// `/customers/{id}`.
 pub fn customer(id: &CustomerId) -> String {
@@ -21,6 +27,26 @@ pub fn customer(id: &CustomerId) -> String {
 /// `/customers/{id}/budget`.
 pub fn customer_budget(id: &CustomerId) -> String {
     format!("/customers/{id}/budget")
+}
+
+/// `/customers/{id}/subscriptions/{subscription_id}`.
+pub fn subscription(id: &CustomerId, subscription: &SubscriptionId) -> String {
+    format!("/customers/{id}/subscriptions/{subscription}")
+}
+
+/// `/customers/{id}/subscriptions.csv`.
+pub fn subscriptions_csv(id: &CustomerId) -> String {
+    format!("/customers/{id}/subscriptions.csv")
+}
+
+/// `/customers/{id}/subscriptions/{subscription_id}/resources.csv`.
+pub fn resources_csv(id: &CustomerId, subscription: &SubscriptionId) -> String {
+    format!("{}/resources.csv", self::subscription(id, subscription))
+}
+
+/// `/customers/{id}/subscriptions/{subscription_id}/meters.csv`.
+pub fn meters_csv(id: &CustomerId, subscription: &SubscriptionId) -> String {
+    format!("{}/meters.csv", self::subscription(id, subscription))
 }
 
 /// The sign-in page, coming back to `return_to` afterwards.

@@ -57,16 +57,13 @@ fn sign_in_page(
     }
 }
 
-/// The sign-in page (signed-in people go straight on).
+/// The sign-in page. Shown even to a signed-in session: people land here when their Partner
+/// Center token can no longer be renewed, and must be able to sign in again.
 pub async fn page(
     state: web::Data<AppState>,
-    session: TypedSession,
     query: web::Query<ReturnTo>,
 ) -> Result<HttpResponse, AppError> {
     let return_to = local_target(query.return_to.as_deref());
-    if session.user().is_some() {
-        return Ok(see_other(&return_to));
-    }
     render(
         StatusCode::OK,
         &sign_in_page(&state, return_to, None, query.signed_out.is_some()),

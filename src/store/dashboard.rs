@@ -25,8 +25,14 @@ pub enum SortKey {
     Budget,
     /// Percentage of the budget used; customers without a budget come last.
     PercentUsed,
-    /// Status, most urgent first when ascending: over, near, within, no budget.
+    /// Status, most urgent first when ascending: over, near, on pace, within, no budget.
     Status,
+    /// Spend projected at the end of the billing period; customers without a forecast come
+    /// last in both directions.
+    Projected,
+    /// Days until the budget is crossed (already crossed: zero or fewer), soonest first
+    /// when ascending; customers not projected to cross it come last in both directions.
+    BudgetCrossing,
     /// Currency code.
     Currency,
     /// Age of the data, freshest first when ascending.
@@ -97,6 +103,9 @@ pub struct DashboardTotals {
     pub over_budget: u64,
     /// Customers at or above the near-budget threshold but below the budget.
     pub near_budget: u64,
+    /// Customers below the near-budget threshold whose projected spend at the end of the
+    /// billing period reaches the budget.
+    pub on_pace: u64,
     /// Customers without a budget.
     pub no_budget: u64,
     /// All customers.
@@ -118,6 +127,8 @@ impl SortKey {
             Self::PercentUsed => ("percent_key", descending),
             Self::Status => ("status_rank", descending),
             Self::Currency => ("currency", descending),
+            Self::Projected => ("projected_key", descending),
+            Self::BudgetCrossing => ("crossing_key", descending),
             // Youngest data first means the latest fetch first.
             Self::DataAge => ("fetched_key", !descending),
         };
@@ -258,6 +269,7 @@ impl Store {
             match parse_status(&row.status)? {
                 UsageStatus::OverBudget => totals.over_budget += 1,
                 UsageStatus::NearBudget => totals.near_budget += 1,
+                UsageStatus::OnPace => totals.on_pace += 1,
                 UsageStatus::NoBudget => totals.no_budget += 1,
                 UsageStatus::WithinBudget => {}
             }

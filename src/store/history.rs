@@ -6,7 +6,7 @@ use sqlx::QueryBuilder;
 
 use super::values::{DbDecimal, parse_currency, parse_customer_id, stored_time};
 use super::{Store, StoreError, on_pool};
-use crate::domain::{Currency, CustomerId};
+use crate::domain::{Currency, CustomerId, SpendPoint};
 
 /// A customer's spend of the billing period so far, as last read on one UTC day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,5 +113,50 @@ impl Store {
             .await?
         });
         rows.into_iter().map(DailyUsage::try_from).collect()
+    }
+
+    /// Every customer's recorded days from `from` to `to` (both included) as spend points,
+    /// by customer, then oldest first: only what a forecast needs, so that the partner
+    /// refresh can forecast every customer from one read.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row.
+    #[tracing::instrument(skip(self))]
+    pub async fn spend_points_of_all(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(CustomerId, SpendPoint)>, StoreError> {
+        let rows: Vec<(String, NaiveDate, DbDecimal)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "select customer_id, day, total_cost from daily_usage \
+                 where day >= $1 and day <= $2 order by customer_id, day",
+            )
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut points = Vec::with_capacity(rows.len());
+        let mut last: Option<(String, CustomerId)> = None;
+        for (id, day, total) in rows {
+            // Rows come grouped by customer: parse each id once.
+            let customer = match &last {
+                Some((text, parsed)) if *text == id => *parsed,
+                _ => {
+                    let parsed = parse_customer_id(&id)?;
+                    last = Some((id, parsed));
+                    parsed
+                }
+            };
+            points.push((
+                customer,
+                SpendPoint {
+                    day,
+                    period_to_date: total.0,
+                },
+            ));
+        }
+        Ok(points)
     }
 }

@@ -7,6 +7,7 @@
 
 mod audit;
 mod dashboard;
+mod drilldown;
 mod history;
 mod leases;
 mod runs;
@@ -14,6 +15,7 @@ mod sessions;
 mod snapshots;
 mod subscriptions;
 mod users;
+mod utilization;
 mod values;
 
 use std::str::FromStr;
@@ -26,12 +28,14 @@ use sqlx::sqlite::{
 
 pub use audit::{AuditEntry, AuditOutcome, NewAuditEntry};
 pub use dashboard::{CurrencyTotal, DashboardPage, DashboardQuery, DashboardTotals, SortKey};
+pub use drilldown::{MeterUsage, ResourceUsage, SubscriptionDrilldown, SubscriptionSummary};
 pub use history::DailyUsage;
 pub use runs::{RefreshRun, RunState};
 pub use sessions::DbSessionStore;
-pub use snapshots::CustomerSnapshot;
+pub use snapshots::{CustomerSnapshot, SnapshotForecast};
 pub use subscriptions::{CustomerUsageSummaryRow, SubscriptionUsage};
 pub use users::{StoredTokens, User};
+pub use utilization::UtilizationRecord;
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds. The body is written
 /// once and compiled for each database, so a query that type-checks runs on both.

@@ -9,7 +9,7 @@ use super::values::{
     percent_sort_key, status_rank, stored_time,
 };
 use super::{Store, StoreError, on_pool};
-use crate::domain::{Currency, CustomerId, UsageStatus};
+use crate::domain::{Currency, CustomerId, ForecastMethod, UsageStatus};
 
 /// A customer's usage of the current billing period against its budget, as last read from
 /// `GET /v1/customers/usagerecords` and the customer list. Amounts are exact, in `currency`.
@@ -41,12 +41,107 @@ pub struct CustomerSnapshot {
     pub billing_period_start: NaiveDate,
     /// When Spendboard read this from Partner Center (UTC).
     pub fetched_at: DateTime<Utc>,
+    /// Where spend is heading by the end of the billing period, forecast from the daily
+    /// history as of [`CustomerSnapshot::forecast_day`]; `None` until a refresh computed one.
+    pub forecast: Option<SnapshotForecast>,
+}
+
+/// The month-end forecast kept with a snapshot: what [`crate::domain::forecast`] gave for the
+/// customer's billing period, in the snapshot's currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotForecast {
+    /// Spend projected at the end of the billing period.
+    pub projected_total: Decimal,
+    /// The day spend reached the budget (when already over) or is projected to reach it
+    /// inside the billing period; `None` without a budget or when it is not projected to.
+    pub crosses_budget_on: Option<NaiveDate>,
+    /// How the daily rate was worked out, with the days it is based on.
+    pub method: ForecastMethod,
+}
+
+impl CustomerSnapshot {
+    /// The UTC day the snapshot's data is of: the day of Partner Center's `lastModifiedDate`,
+    /// or the first day of the billing period when that is earlier (a record not modified
+    /// since a previous period). History rows, billing periods and forecasts are keyed by
+    /// it, not by our clock.
+    pub fn forecast_day(&self) -> NaiveDate {
+        self.last_modified
+            .date_naive()
+            .max(self.billing_period_start)
+    }
+
+    /// Days from [`CustomerSnapshot::forecast_day`] to the budget crossing: zero or negative
+    /// when the budget was already reached, `None` when no crossing is known.
+    pub fn days_until_crossing(&self) -> Option<i64> {
+        let crossing = self.forecast.as_ref()?.crosses_budget_on?;
+        Some((crossing - self.forecast_day()).num_days())
+    }
 }
 
 /// The columns every snapshot query selects, in [`SnapshotRow`]'s order.
 pub(super) const SNAPSHOT_COLUMNS: &str = "customer_id, company_name, domain, currency, \
      is_azure_plan, total_cost, usd_total_cost, budget, percent_used, status, last_modified, \
-     billing_period_start, fetched_at";
+     billing_period_start, fetched_at, projected_total, crosses_budget_on, forecast_method, \
+     forecast_days";
+
+/// A forecast method as stored: `forecast_method` and `forecast_days`.
+fn method_columns(method: ForecastMethod) -> (&'static str, i64) {
+    match method {
+        ForecastMethod::RecentDailyAverage { days } => ("recent", i64::from(days)),
+        ForecastMethod::PeriodAverage { days, .. } => ("period", i64::from(days)),
+        ForecastMethod::NoUsageYet => ("nousage", 0),
+    }
+}
+
+/// The forecast method of stored columns; a period average runs from `period_start`.
+fn parse_method(
+    key: &str,
+    days: i64,
+    period_start: NaiveDate,
+) -> Result<ForecastMethod, StoreError> {
+    let days = u32::try_from(days)
+        .map_err(|_| StoreError::InvalidValue(format!("forecast days {days} out of range")))?;
+    match key {
+        "recent" => Ok(ForecastMethod::RecentDailyAverage { days }),
+        "period" => Ok(ForecastMethod::PeriodAverage {
+            since: period_start,
+            days,
+        }),
+        "nousage" => Ok(ForecastMethod::NoUsageYet),
+        other => Err(StoreError::InvalidValue(format!(
+            "unknown forecast method {other:?}"
+        ))),
+    }
+}
+
+/// The values of the forecast columns, in order: `projected_total`, `crosses_budget_on`,
+/// `forecast_method`, `forecast_days`, `projected_key`, `crossing_key`.
+type ForecastColumns = (
+    Option<DbDecimal>,
+    Option<NaiveDate>,
+    Option<&'static str>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// The forecast columns of a snapshot whose data is of `day` (all null without a forecast).
+fn forecast_columns(forecast: Option<&SnapshotForecast>, day: NaiveDate) -> ForecastColumns {
+    match forecast {
+        None => (None, None, None, None, None, None),
+        Some(f) => {
+            let (method, days) = method_columns(f.method);
+            (
+                Some(DbDecimal(f.projected_total)),
+                f.crosses_budget_on,
+                Some(method),
+                Some(days),
+                Some(amount_sort_key(f.projected_total)),
+                f.crosses_budget_on.map(|c| (c - day).num_days()),
+            )
+        }
+    }
+}
 
 /// A `customer_snapshots` row as the database returns it.
 #[derive(sqlx::FromRow)]
@@ -64,6 +159,10 @@ pub(super) struct SnapshotRow {
     last_modified: DateTime<Utc>,
     billing_period_start: NaiveDate,
     fetched_at: DateTime<Utc>,
+    projected_total: Option<DbDecimal>,
+    crosses_budget_on: Option<NaiveDate>,
+    forecast_method: Option<String>,
+    forecast_days: Option<i64>,
 }
 
 impl TryFrom<SnapshotRow> for CustomerSnapshot {
@@ -83,6 +182,14 @@ impl TryFrom<SnapshotRow> for CustomerSnapshot {
             last_modified: row.last_modified,
             billing_period_start: row.billing_period_start,
             fetched_at: row.fetched_at,
+            forecast: match (row.projected_total, row.forecast_method, row.forecast_days) {
+                (Some(projected), Some(method), Some(days)) => Some(SnapshotForecast {
+                    projected_total: projected.0,
+                    crosses_budget_on: row.crosses_budget_on,
+                    method: parse_method(&method, days, row.billing_period_start)?,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -92,7 +199,7 @@ pub(super) fn search_name(company_name: &str) -> String {
     company_name.to_lowercase()
 }
 
-/// Rows per INSERT: 19 parameters each stays far below SQLite's 32,766 and PostgreSQL's
+/// Rows per INSERT: 25 parameters each stays far below SQLite's 32,766 and PostgreSQL's
 /// 65,535 parameter limits.
 const UPSERT_BATCH: usize = 500;
 
@@ -112,10 +219,14 @@ impl Store {
                     "insert into customer_snapshots (customer_id, company_name, search_name, \
                      domain, currency, is_azure_plan, total_cost, usd_total_cost, budget, \
                      percent_used, status, last_modified, billing_period_start, fetched_at, \
-                     total_cost_key, budget_key, percent_key, status_rank, fetched_key) ",
+                     total_cost_key, budget_key, percent_key, status_rank, fetched_key, \
+                     projected_total, crosses_budget_on, forecast_method, forecast_days, \
+                     projected_key, crossing_key) ",
                 );
                 insert.push_values(batch, |mut row, s| {
                     let fetched_at = stored_time(s.fetched_at);
+                    let (projected, crossing, method, days, projected_key, crossing_key) =
+                        forecast_columns(s.forecast.as_ref(), s.forecast_day());
                     row.push_bind(s.customer_id.to_string())
                         .push_bind(s.company_name.clone())
                         .push_bind(search_name(&s.company_name))
@@ -134,7 +245,13 @@ impl Store {
                         .push_bind(s.budget.map(amount_sort_key))
                         .push_bind(s.percent_used.map(percent_sort_key))
                         .push_bind(status_rank(s.status))
-                        .push_bind(fetched_at.timestamp_micros());
+                        .push_bind(fetched_at.timestamp_micros())
+                        .push_bind(projected)
+                        .push_bind(crossing)
+                        .push_bind(method)
+                        .push_bind(days)
+                        .push_bind(projected_key)
+                        .push_bind(crossing_key);
                 });
                 insert.push(
                     " on conflict (customer_id) do update set \
@@ -147,7 +264,12 @@ impl Store {
                      billing_period_start = excluded.billing_period_start, \
                      fetched_at = excluded.fetched_at, total_cost_key = excluded.total_cost_key, \
                      budget_key = excluded.budget_key, percent_key = excluded.percent_key, \
-                     status_rank = excluded.status_rank, fetched_key = excluded.fetched_key",
+                     status_rank = excluded.status_rank, fetched_key = excluded.fetched_key, \
+                     projected_total = excluded.projected_total, \
+                     crosses_budget_on = excluded.crosses_budget_on, \
+                     forecast_method = excluded.forecast_method, \
+                     forecast_days = excluded.forecast_days, \
+                     projected_key = excluded.projected_key, crossing_key = excluded.crossing_key",
                 );
                 insert.build().execute(&mut *tx).await?;
             }
@@ -202,7 +324,8 @@ impl Store {
             sqlx::query_as(
                 "select customer_id, company_name, domain, currency, is_azure_plan, \
                  total_cost, usd_total_cost, budget, percent_used, status, last_modified, \
-                 billing_period_start, fetched_at from customer_snapshots where customer_id = $1",
+                 billing_period_start, fetched_at, projected_total, crosses_budget_on, \
+                 forecast_method, forecast_days from customer_snapshots where customer_id = $1",
             )
                 .bind(customer_id.to_string())
                 .fetch_optional(pool)
@@ -237,6 +360,45 @@ impl Store {
             .bind(percent_used.map(percent_sort_key))
             .bind(status.key())
             .bind(status_rank(status))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+
+    /// Replaces the forecast and the status of the customer's snapshot (after a budget
+    /// change moved the crossing date); `day` is the snapshot's
+    /// [`CustomerSnapshot::forecast_day`]. Returns `false` when the customer has no snapshot.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self, forecast))]
+    pub async fn update_snapshot_forecast(
+        &self,
+        customer_id: &CustomerId,
+        day: NaiveDate,
+        status: UsageStatus,
+        forecast: Option<&SnapshotForecast>,
+    ) -> Result<bool, StoreError> {
+        let (projected, crossing, method, days, projected_key, crossing_key) =
+            forecast_columns(forecast, day);
+        let updated = on_pool!(self, pool => {
+            sqlx::query(
+                "update customer_snapshots set status = $2, status_rank = $3, \
+                 projected_total = $4, crosses_budget_on = $5, forecast_method = $6, \
+                 forecast_days = $7, projected_key = $8, crossing_key = $9 \
+                 where customer_id = $1",
+            )
+            .bind(customer_id.to_string())
+            .bind(status.key())
+            .bind(status_rank(status))
+            .bind(projected)
+            .bind(crossing)
+            .bind(method)
+            .bind(days)
+            .bind(projected_key)
+            .bind(crossing_key)
             .execute(pool)
             .await?
             .rows_affected()

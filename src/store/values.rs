@@ -74,32 +74,36 @@ pub(super) fn stored_time(at: DateTime<Utc>) -> DateTime<Utc> {
 /// An integer key that orders amounts numerically on both databases (TEXT does not):
 /// the amount × 10^4, rounded, saturating at the `i64` range. Used only in ORDER BY.
 pub(super) fn amount_sort_key(amount: Decimal) -> i64 {
-    let scaled = (amount * Decimal::from(10_000)).round();
-    scaled.to_i64().unwrap_or(if scaled.is_sign_negative() {
-        i64::MIN
-    } else {
-        i64::MAX
-    })
+    scaled_key(amount, Decimal::from(10_000))
 }
 
 /// A percentage (2 decimal places, as Partner Center's `percentUsed`) × 100 as an integer
 /// sort key.
 pub(super) fn percent_sort_key(percent: Decimal) -> i64 {
-    let scaled = (percent * Decimal::ONE_HUNDRED).round();
-    scaled.to_i64().unwrap_or(if scaled.is_sign_negative() {
+    scaled_key(percent, Decimal::ONE_HUNDRED)
+}
+
+/// `value × factor`, rounded, saturating at the `i64` range (and at the decimal range).
+fn scaled_key(value: Decimal, factor: Decimal) -> i64 {
+    let saturated = if value.is_sign_negative() {
         i64::MIN
     } else {
         i64::MAX
-    })
+    };
+    value
+        .checked_mul(factor)
+        .and_then(|scaled| scaled.round().to_i64())
+        .unwrap_or(saturated)
 }
 
-/// Most urgent first: over budget, near budget, within budget, no budget.
+/// Most urgent first: over budget, near budget, on pace to exceed, within budget, no budget.
 pub(super) fn status_rank(status: UsageStatus) -> i64 {
     match status {
         UsageStatus::OverBudget => 0,
         UsageStatus::NearBudget => 1,
-        UsageStatus::WithinBudget => 2,
-        UsageStatus::NoBudget => 3,
+        UsageStatus::OnPace => 2,
+        UsageStatus::WithinBudget => 3,
+        UsageStatus::NoBudget => 4,
     }
 }
 

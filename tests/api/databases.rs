@@ -120,32 +120,32 @@ impl TestDb {
     }
 }
 
-/// Defines a store test that runs on both databases: `async fn NAME(db: &TestDb) { ... }`
-/// becomes module `NAME` with the tests `on_sqlite` and `on_postgres`, each on a fresh
-/// database.
+/// Runs a store test on both databases: after `async fn NAME(db: &TestDb) { ... }`,
+/// `on_both_databases!(NAME);` adds module `NAME` with the tests `on_sqlite` and
+/// `on_postgres`, each on a fresh database. The form with the function inside the macro,
+/// `on_both_databases! { async fn NAME(db: &TestDb) { ... } }`, does the same.
 macro_rules! on_both_databases {
-    ($(#[$attr:meta])* async fn $name:ident($db:ident: &TestDb) $body:block) => {
-        $(#[$attr])*
+    ($name:ident) => {
         mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn run($db: &$crate::databases::TestDb) $body
-
             #[tokio::test]
             async fn on_sqlite() {
                 let db = $crate::databases::TestDb::sqlite().await;
-                run(&db).await;
+                super::$name(&db).await;
                 db.cleanup().await;
             }
 
             #[tokio::test]
             async fn on_postgres() {
                 let db = $crate::databases::TestDb::postgres().await;
-                run(&db).await;
+                super::$name(&db).await;
                 db.cleanup().await;
             }
         }
+    };
+    ($(#[$attr:meta])* async fn $name:ident($db:ident: &TestDb) $body:block) => {
+        $(#[$attr])*
+        async fn $name($db: &$crate::databases::TestDb) $body
+        $crate::databases::on_both_databases!($name);
     };
 }
 pub(crate) use on_both_databases;

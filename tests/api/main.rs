@@ -4,7 +4,10 @@
 mod budget;
 mod dashboard;
 mod databases;
+mod drilldown;
+mod export;
 mod helpers;
+mod history;
 mod partner_center;
 mod refresh;
 mod sign_in;

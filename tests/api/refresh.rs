@@ -9,16 +9,26 @@ use spendboard::startup::Application;
 use crate::helpers::{EDITOR, READER, TestApp, database_kind, fresh_database_url, spawn_app};
 
 #[tokio::test]
-async fn the_refresh_button_shows_progress_and_appends_todays_history() {
+async fn the_refresh_button_starts_a_new_refresh_and_keeps_one_history_row_per_day() {
     let app = spawn_app().await;
     app.sign_in_and_load(READER).await;
+    let before = app.store().latest_run("partner").await.unwrap().unwrap().id;
     let html = app.get_html("/").await;
     let csrf = TestApp::csrf_token(&html);
     let response = app.post_form("/refresh", &[("csrf_token", &csrf)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let progress = app.get_html("/refresh").await;
     assert!(progress.contains("Reading Partner Center") || progress.contains("Data refreshed"));
-    app.wait_for_refresh().await;
+    // Wait for the run the button started (not the first one) to end.
+    for _ in 0..300 {
+        let run = app.store().latest_run("partner").await.unwrap().unwrap();
+        if run.id > before && run.state != spendboard::store::RunState::Running {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let latest = app.store().latest_run("partner").await.unwrap().unwrap();
+    assert!(latest.id > before, "the button started a new refresh");
     assert!(
         app.get_html("/refresh")
             .await
@@ -31,10 +41,10 @@ async fn the_refresh_button_shows_progress_and_appends_todays_history() {
         .await
         .unwrap();
     let first = &snapshot.rows[0];
-    let today = chrono::Utc::now().date_naive();
+    let day = first.forecast_day();
     let history = app
         .store()
-        .daily_usage(&first.customer_id, today, today)
+        .daily_usage(&first.customer_id, day, day)
         .await
         .unwrap();
     assert_eq!(

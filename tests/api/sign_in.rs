@@ -179,6 +179,24 @@ async fn a_revoked_partner_center_token_leads_back_to_sign_in_not_to_an_error() 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/sign-in"), "{location}");
+    let page = app.get(&location).await;
+    assert_eq!(
+        page.status(),
+        StatusCode::OK,
+        "the sign-in page is shown, not a loop"
+    );
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Sign in with Microsoft")
+    );
+    assert_is_redirect_to(&app.sign_in_as(EDITOR).await, "/");
+    assert_eq!(
+        app.get(&customer).await.status(),
+        StatusCode::OK,
+        "signed in again"
+    );
 }
 
 #[tokio::test]

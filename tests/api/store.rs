@@ -2,16 +2,16 @@
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_session::storage::{SessionKey, SessionStore};
 use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, TimeZone, Utc};
 use rust_decimal::Decimal;
-use spendboard::domain::{Currency, CustomerId, UsageStatus, percent_used};
+use spendboard::domain::{Currency, CustomerId, ForecastMethod, UsageStatus, percent_used};
 use spendboard::store::{
     AuditOutcome, CurrencyTotal, CustomerSnapshot, CustomerUsageSummaryRow, DailyUsage,
-    DashboardQuery, DbSessionStore, NewAuditEntry, RunState, SortKey, StoredTokens,
-    SubscriptionUsage, User,
+    DashboardQuery, DbSessionStore, NewAuditEntry, RunState, SnapshotForecast, SortKey,
+    StoredTokens, SubscriptionUsage, User,
 };
 use uuid::Uuid;
 
@@ -51,7 +51,7 @@ fn snapshot(
         company_name: name.to_owned(),
         domain: Some(format!("customer{n}.onmicrosoft.com")),
         currency: Currency::parse(currency).unwrap(),
-        is_azure_plan: n % 2 == 0,
+        is_azure_plan: n.is_multiple_of(2),
         total_cost,
         usd_total_cost: None,
         budget,
@@ -60,6 +60,7 @@ fn snapshot(
         last_modified: at(20, 7, 0),
         billing_period_start: day(1),
         fetched_at: at(21, 6, 0),
+        forecast: None,
     }
 }
 
@@ -77,37 +78,56 @@ fn query(sort: SortKey, descending: bool) -> DashboardQuery {
     }
 }
 
-on_both_databases! {
-    async fn amounts_and_times_round_trip_exactly(db: &TestDb) {
-        let mut precise = snapshot(1, "Contoso", "SEK", "120.5682999999995904716", Some("20"));
-        precise.usd_total_cost = Some(d("33.280000000000001044"));
-        // 7-digit fractions as Partner Center sends them are kept to the microsecond.
-        precise.last_modified = "2019-09-17T17:08:11.1433333+00:00".parse().unwrap();
-        precise.fetched_at = "2026-11-21T06:00:00.123456Z".parse().unwrap();
-        let mut extremes = snapshot(2, "Fabrikam", "EUR", "79228162514264337593543950335", None);
-        extremes.budget = Some(d("100.50"));
-        extremes.usd_total_cost = Some(d("0.0000000000000000000000000001"));
-        db.store.upsert_snapshots(&[precise.clone(), extremes.clone()]).await.unwrap();
+async fn amounts_and_times_round_trip_exactly(db: &TestDb) {
+    let mut precise = snapshot(1, "Contoso", "SEK", "120.5682999999995904716", Some("20"));
+    precise.usd_total_cost = Some(d("33.280000000000001044"));
+    // 7-digit fractions as Partner Center sends them are kept to the microsecond.
+    precise.last_modified = "2019-09-17T17:08:11.1433333+00:00".parse().unwrap();
+    precise.fetched_at = "2026-11-21T06:00:00.123456Z".parse().unwrap();
+    let mut extremes = snapshot(2, "Fabrikam", "EUR", "79228162514264337593543950335", None);
+    extremes.budget = Some(d("100.50"));
+    extremes.usd_total_cost = Some(d("0.0000000000000000000000000001"));
+    db.store
+        .upsert_snapshots(&[precise.clone(), extremes.clone()])
+        .await
+        .unwrap();
 
-        let read = db.store.snapshot(&id(1)).await.unwrap().unwrap();
-        assert_eq!(read.total_cost.to_string(), "120.5682999999995904716", "{}", db.kind());
-        assert_eq!(read.usd_total_cost.unwrap().to_string(), "33.280000000000001044");
-        assert_eq!(read.percent_used, Some(d("602.84")));
-        assert_eq!(read.status, UsageStatus::OverBudget);
-        assert_eq!(read.last_modified, precise.last_modified.trunc_subsecs(6));
-        assert_eq!(read.last_modified.timestamp_subsec_micros(), 143_333);
-        assert_eq!(read, CustomerSnapshot { last_modified: read.last_modified, ..precise });
+    let read = db.store.snapshot(&id(1)).await.unwrap().unwrap();
+    assert_eq!(
+        read.total_cost.to_string(),
+        "120.5682999999995904716",
+        "{}",
+        db.kind()
+    );
+    assert_eq!(
+        read.usd_total_cost.unwrap().to_string(),
+        "33.280000000000001044"
+    );
+    assert_eq!(read.percent_used, Some(d("602.84")));
+    assert_eq!(read.status, UsageStatus::OverBudget);
+    assert_eq!(read.last_modified, precise.last_modified.trunc_subsecs(6));
+    assert_eq!(read.last_modified.timestamp_subsec_micros(), 143_333);
+    assert_eq!(
+        read,
+        CustomerSnapshot {
+            last_modified: read.last_modified,
+            ..precise
+        }
+    );
 
-        let read = db.store.snapshot(&id(2)).await.unwrap().unwrap();
-        assert_eq!(read.total_cost, Decimal::MAX);
-        assert_eq!(read.usd_total_cost.unwrap().to_string(), "0.0000000000000000000000000001");
-        // The scale survives too: 100.50 stays 100.50, not 100.5.
-        assert_eq!(read.budget.unwrap().to_string(), "100.50");
-        assert_eq!(read, extremes);
+    let read = db.store.snapshot(&id(2)).await.unwrap().unwrap();
+    assert_eq!(read.total_cost, Decimal::MAX);
+    assert_eq!(
+        read.usd_total_cost.unwrap().to_string(),
+        "0.0000000000000000000000000001"
+    );
+    // The scale survives too: 100.50 stays 100.50, not 100.5.
+    assert_eq!(read.budget.unwrap().to_string(), "100.50");
+    assert_eq!(read, extremes);
 
-        assert_eq!(db.store.snapshot(&id(3)).await.unwrap(), None);
-    }
+    assert_eq!(db.store.snapshot(&id(3)).await.unwrap(), None);
 }
+on_both_databases!(amounts_and_times_round_trip_exactly);
 
 /// The order the dashboard must give, computed here independently of the store's SQL:
 /// the sort column (missing values last in both directions), then name, then id.
@@ -138,6 +158,14 @@ fn expected_order(rows: &[CustomerSnapshot], sort: SortKey, descending: bool) ->
             SortKey::Budget => nulls_last(a.budget, b.budget, descending),
             SortKey::PercentUsed => nulls_last(a.percent_used, b.percent_used, descending),
             SortKey::Status => nulls_last(Some(a.status), Some(b.status), descending),
+            SortKey::Projected => nulls_last(
+                a.forecast.as_ref().map(|f| f.projected_total),
+                b.forecast.as_ref().map(|f| f.projected_total),
+                descending,
+            ),
+            SortKey::BudgetCrossing => {
+                nulls_last(a.days_until_crossing(), b.days_until_crossing(), descending)
+            }
             SortKey::Currency => {
                 nulls_last(Some(a.currency.code()), Some(b.currency.code()), descending)
             }
@@ -149,366 +177,502 @@ fn expected_order(rows: &[CustomerSnapshot], sort: SortKey, descending: bool) ->
     ids(&sorted)
 }
 
-on_both_databases! {
-    async fn the_dashboard_sorts_by_every_column_with_numbers_in_numeric_order(db: &TestDb) {
-        let mut rows = vec![
-            snapshot(1, "Nine", "EUR", "9", Some("10")),
-            snapshot(2, "ten", "USD", "10", Some("9")),
-            snapshot(3, "Hundred", "EUR", "100.5", Some("1000")),
-            snapshot(4, "Two", "JPY", "2", None),
-            snapshot(5, "eleven", "GBP", "11", Some("100")),
-            snapshot(6, "Zero", "EUR", "0", Some("0")),
-            snapshot(7, "Ärzte", "CHF", "79.99", Some("100")),
-            snapshot(8, "nine", "EUR", "9.0001", None),
-            snapshot(9, "Big", "KRW", "1000000000.5", Some("99999999999")),
-        ];
-        for (i, row) in rows.iter_mut().enumerate() {
-            row.fetched_at = at(21, 6, 0) + TimeDelta::minutes(((i * 7) % 5) as i64);
+async fn the_dashboard_sorts_by_every_column_with_numbers_in_numeric_order(db: &TestDb) {
+    let mut rows = vec![
+        snapshot(1, "Nine", "EUR", "9", Some("10")),
+        snapshot(2, "ten", "USD", "10", Some("9")),
+        snapshot(3, "Hundred", "EUR", "100.5", Some("1000")),
+        snapshot(4, "Two", "JPY", "2", None),
+        snapshot(5, "eleven", "GBP", "11", Some("100")),
+        snapshot(6, "Zero", "EUR", "0", Some("0")),
+        snapshot(7, "Ärzte", "CHF", "79.99", Some("100")),
+        snapshot(8, "nine", "EUR", "9.0001", None),
+        snapshot(9, "Big", "KRW", "1000000000.5", Some("99999999999")),
+    ];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.fetched_at = at(21, 6, 0) + TimeDelta::minutes(((i * 7) % 5) as i64);
+        // Forecasts on most rows, with projections that sort wrong as text and crossing
+        // days before, on and after the data's day.
+        if i % 4 != 3 {
+            row.forecast = Some(SnapshotForecast {
+                projected_total: row.total_cost * d("1.5") + Decimal::from(i as u32 % 3),
+                crosses_budget_on: (i % 3 != 0).then(|| day(10 + (i as u32 * 5) % 20)),
+                method: ForecastMethod::RecentDailyAverage { days: 7 },
+            });
         }
-        db.store.upsert_snapshots(&rows).await.unwrap();
-
-        for sort in [
-            SortKey::Name,
-            SortKey::Spend,
-            SortKey::Budget,
-            SortKey::PercentUsed,
-            SortKey::Status,
-            SortKey::Currency,
-            SortKey::DataAge,
-        ] {
-            for descending in [false, true] {
-                let page = db.store.dashboard_page(&query(sort, descending)).await.unwrap();
-                assert_eq!(
-                    ids(&page.rows),
-                    expected_order(&rows, sort, descending),
-                    "{} sorted by {sort:?}, descending: {descending}",
-                    db.kind()
-                );
-                assert_eq!(page.total_rows, 9);
-            }
-        }
-        // The case the integer keys exist for: as text, "10" < "9".
-        let by_spend = db.store.dashboard_page(&query(SortKey::Spend, false)).await.unwrap();
-        let spends: Vec<String> = by_spend.rows.iter().map(|r| r.total_cost.to_string()).collect();
-        assert_eq!(spends, ["0", "2", "9", "9.0001", "10", "11", "79.99", "100.5", "1000000000.5"]);
     }
-}
+    db.store.upsert_snapshots(&rows).await.unwrap();
 
-on_both_databases! {
-    async fn search_ignores_case_and_matches_wildcards_literally(db: &TestDb) {
-        let names = [
-            "Café Crème",
-            "CAFÉ NOIR",
-            "Cafe Latte",
-            "100% Cotton",
-            "1000 Cotton",
-            "snake_case Ltd",
-            "snakeXcase Ltd",
-            "Smith & Sons",
-            "Smiths and Sons",
-            r"Back\slash",
-        ];
-        let rows: Vec<_> = names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| snapshot(i as u128, name, "EUR", "1", None))
-            .collect();
-        db.store.upsert_snapshots(&rows).await.unwrap();
-
-        let found = async |search: &str| -> Vec<String> {
+    for sort in [
+        SortKey::Name,
+        SortKey::Spend,
+        SortKey::Budget,
+        SortKey::PercentUsed,
+        SortKey::Status,
+        SortKey::Projected,
+        SortKey::BudgetCrossing,
+        SortKey::Currency,
+        SortKey::DataAge,
+    ] {
+        for descending in [false, true] {
             let page = db
                 .store
+                .dashboard_page(&query(sort, descending))
+                .await
+                .unwrap();
+            assert_eq!(
+                ids(&page.rows),
+                expected_order(&rows, sort, descending),
+                "{} sorted by {sort:?}, descending: {descending}",
+                db.kind()
+            );
+            assert_eq!(page.total_rows, 9);
+        }
+    }
+    // The case the integer keys exist for: as text, "10" < "9".
+    let by_spend = db
+        .store
+        .dashboard_page(&query(SortKey::Spend, false))
+        .await
+        .unwrap();
+    let spends: Vec<String> = by_spend
+        .rows
+        .iter()
+        .map(|r| r.total_cost.to_string())
+        .collect();
+    assert_eq!(
+        spends,
+        [
+            "0",
+            "2",
+            "9",
+            "9.0001",
+            "10",
+            "11",
+            "79.99",
+            "100.5",
+            "1000000000.5"
+        ]
+    );
+}
+on_both_databases!(the_dashboard_sorts_by_every_column_with_numbers_in_numeric_order);
+
+async fn search_ignores_case_and_matches_wildcards_literally(db: &TestDb) {
+    let names = [
+        "Café Crème",
+        "CAFÉ NOIR",
+        "Cafe Latte",
+        "100% Cotton",
+        "1000 Cotton",
+        "snake_case Ltd",
+        "snakeXcase Ltd",
+        "Smith & Sons",
+        "Smiths and Sons",
+        r"Back\slash",
+    ];
+    let rows: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| snapshot(i as u128, name, "EUR", "1", None))
+        .collect();
+    db.store.upsert_snapshots(&rows).await.unwrap();
+
+    let found = async |search: &str| -> Vec<String> {
+        let page = db
+            .store
+            .dashboard_page(&DashboardQuery {
+                search: Some(search.to_owned()),
+                ..DashboardQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.total_rows as usize, page.rows.len());
+        page.rows.into_iter().map(|r| r.company_name).collect()
+    };
+    assert_eq!(
+        found("café").await,
+        ["Café Crème", "CAFÉ NOIR"],
+        "{}",
+        db.kind()
+    );
+    assert_eq!(found("ÈME").await, ["Café Crème"]);
+    assert_eq!(found("100%").await, ["100% Cotton"]);
+    assert_eq!(found("%").await, ["100% Cotton"]);
+    assert_eq!(found("e_c").await, ["snake_case Ltd"]);
+    assert_eq!(found("& s").await, ["Smith & Sons"]);
+    assert_eq!(found(r"k\s").await, [r"Back\slash"]);
+    assert_eq!(found("  ").await.len(), names.len());
+    assert!(found("nobody").await.is_empty());
+}
+on_both_databases!(search_ignores_case_and_matches_wildcards_literally);
+
+async fn paging_is_stable_and_shows_every_match_exactly_once(db: &TestDb) {
+    // Equal spend and partly equal names: only the tie-breakers order them.
+    let rows: Vec<_> = (0..23)
+        .map(|n| {
+            let name = format!("Customer {}", n % 4);
+            let budget = if n % 3 == 0 { None } else { Some("10") };
+            snapshot(n, &name, "EUR", "9", budget)
+        })
+        .collect();
+    db.store.upsert_snapshots(&rows).await.unwrap();
+
+    for (status, expected) in [
+        (None, 23),
+        (Some(UsageStatus::NoBudget), 8),
+        (Some(UsageStatus::NearBudget), 15),
+        (Some(UsageStatus::OverBudget), 0),
+    ] {
+        let mut seen = Vec::new();
+        for page in 1..=6 {
+            let result = db
+                .store
                 .dashboard_page(&DashboardQuery {
-                    search: Some(search.to_owned()),
+                    status,
+                    sort: SortKey::Spend,
+                    descending: true,
+                    page,
+                    page_size: 5,
                     ..DashboardQuery::default()
                 })
                 .await
                 .unwrap();
-            assert_eq!(page.total_rows as usize, page.rows.len());
-            page.rows.into_iter().map(|r| r.company_name).collect()
-        };
-        assert_eq!(found("café").await, ["Café Crème", "CAFÉ NOIR"], "{}", db.kind());
-        assert_eq!(found("ÈME").await, ["Café Crème"]);
-        assert_eq!(found("100%").await, ["100% Cotton"]);
-        assert_eq!(found("%").await, ["100% Cotton"]);
-        assert_eq!(found("e_c").await, ["snake_case Ltd"]);
-        assert_eq!(found("& s").await, ["Smith & Sons"]);
-        assert_eq!(found(r"k\s").await, [r"Back\slash"]);
-        assert_eq!(found("  ").await.len(), names.len());
-        assert!(found("nobody").await.is_empty());
-    }
-}
-
-on_both_databases! {
-    async fn paging_is_stable_and_shows_every_match_exactly_once(db: &TestDb) {
-        // Equal spend and partly equal names: only the tie-breakers order them.
-        let rows: Vec<_> = (0..23)
-            .map(|n| {
-                let name = format!("Customer {}", n % 4);
-                let budget = if n % 3 == 0 { None } else { Some("10") };
-                snapshot(n, &name, "EUR", "9", budget)
-            })
-            .collect();
-        db.store.upsert_snapshots(&rows).await.unwrap();
-
-        for (status, expected) in [
-            (None, 23),
-            (Some(UsageStatus::NoBudget), 8),
-            (Some(UsageStatus::NearBudget), 15),
-            (Some(UsageStatus::OverBudget), 0),
-        ] {
-            let mut seen = Vec::new();
-            for page in 1..=6 {
-                let result = db
-                    .store
-                    .dashboard_page(&DashboardQuery {
-                        status,
-                        sort: SortKey::Spend,
-                        descending: true,
-                        page,
-                        page_size: 5,
-                        ..DashboardQuery::default()
-                    })
-                    .await
-                    .unwrap();
-                assert_eq!(result.total_rows, expected, "{} {status:?}", db.kind());
-                assert!(result.rows.iter().all(|r| status.is_none_or(|s| r.status == s)));
-                seen.extend(ids(&result.rows));
-            }
-            let unique: HashSet<_> = seen.iter().collect();
-            assert_eq!(seen.len(), expected as usize, "{status:?}");
-            assert_eq!(unique.len(), seen.len(), "a customer appeared on two pages");
-            let filtered: Vec<_> = rows
-                .iter()
-                .filter(|r| status.is_none_or(|s| r.status == s))
-                .cloned()
-                .collect();
-            assert_eq!(seen, expected_order(&filtered, SortKey::Spend, true));
+            assert_eq!(result.total_rows, expected, "{} {status:?}", db.kind());
+            assert!(
+                result
+                    .rows
+                    .iter()
+                    .all(|r| status.is_none_or(|s| r.status == s))
+            );
+            seen.extend(ids(&result.rows));
         }
+        let unique: HashSet<_> = seen.iter().collect();
+        assert_eq!(seen.len(), expected as usize, "{status:?}");
+        assert_eq!(unique.len(), seen.len(), "a customer appeared on two pages");
+        let filtered: Vec<_> = rows
+            .iter()
+            .filter(|r| status.is_none_or(|s| r.status == s))
+            .cloned()
+            .collect();
+        assert_eq!(seen, expected_order(&filtered, SortKey::Spend, true));
     }
 }
+on_both_databases!(paging_is_stable_and_shows_every_match_exactly_once);
 
-on_both_databases! {
-    async fn totals_are_exact_per_currency_and_never_mixed(db: &TestDb) {
-        let mut rows = vec![
-            snapshot(1, "A", "EUR", "0.1", Some("0.1")),
-            snapshot(2, "B", "EUR", "0.2", Some("0.24")),
-            snapshot(3, "C", "EUR", "120.5682999999995904716", None),
-            snapshot(4, "D", "JPY", "98765", Some("1000000")),
-            snapshot(5, "E", "USD", "33.280000000000001044", None),
-        ];
-        rows[0].usd_total_cost = Some(d("0.11"));
-        rows[1].usd_total_cost = Some(d("0.22"));
-        rows[2].usd_total_cost = Some(d("130.0000000000000000001"));
-        rows[3].usd_total_cost = None;
-        rows[4].usd_total_cost = Some(d("33.280000000000001044"));
-        rows[0].fetched_at = at(21, 5, 59);
-        db.store.upsert_snapshots(&rows).await.unwrap();
+async fn totals_are_exact_per_currency_and_never_mixed(db: &TestDb) {
+    let mut rows = vec![
+        snapshot(1, "A", "EUR", "0.1", Some("0.1")),
+        snapshot(2, "B", "EUR", "0.2", Some("0.24")),
+        snapshot(3, "C", "EUR", "120.5682999999995904716", None),
+        snapshot(4, "D", "JPY", "98765", Some("1000000")),
+        snapshot(5, "E", "USD", "33.280000000000001044", None),
+    ];
+    rows[0].usd_total_cost = Some(d("0.11"));
+    rows[1].usd_total_cost = Some(d("0.22"));
+    rows[2].usd_total_cost = Some(d("130.0000000000000000001"));
+    rows[3].usd_total_cost = None;
+    rows[4].usd_total_cost = Some(d("33.280000000000001044"));
+    rows[0].fetched_at = at(21, 5, 59);
+    db.store.upsert_snapshots(&rows).await.unwrap();
 
-        let totals = db.store.dashboard_totals().await.unwrap();
-        assert_eq!(
-            totals.per_currency,
-            vec![
-                CurrencyTotal {
-                    currency: Currency::parse("EUR").unwrap(),
-                    total: d("120.8682999999995904716"),
-                    usd_total: Some(d("130.3300000000000000001")),
-                    customers: 3,
-                },
-                CurrencyTotal {
-                    currency: Currency::parse("JPY").unwrap(),
-                    total: d("98765"),
-                    usd_total: None,
-                    customers: 1,
-                },
-                CurrencyTotal {
-                    currency: Currency::parse("USD").unwrap(),
-                    total: d("33.280000000000001044"),
-                    usd_total: Some(d("33.280000000000001044")),
-                    customers: 1,
-                },
-            ],
-            "{}",
-            db.kind()
-        );
-        assert_eq!((totals.over_budget, totals.near_budget, totals.no_budget), (1, 1, 2));
-        assert_eq!(totals.customers, 5);
-        assert_eq!(totals.oldest_fetched_at, Some(at(21, 5, 59)));
+    let totals = db.store.dashboard_totals().await.unwrap();
+    assert_eq!(
+        totals.per_currency,
+        vec![
+            CurrencyTotal {
+                currency: Currency::parse("EUR").unwrap(),
+                total: d("120.8682999999995904716"),
+                usd_total: Some(d("130.3300000000000000001")),
+                customers: 3,
+            },
+            CurrencyTotal {
+                currency: Currency::parse("JPY").unwrap(),
+                total: d("98765"),
+                usd_total: None,
+                customers: 1,
+            },
+            CurrencyTotal {
+                currency: Currency::parse("USD").unwrap(),
+                total: d("33.280000000000001044"),
+                usd_total: Some(d("33.280000000000001044")),
+                customers: 1,
+            },
+        ],
+        "{}",
+        db.kind()
+    );
+    assert_eq!(
+        (totals.over_budget, totals.near_budget, totals.no_budget),
+        (1, 1, 2)
+    );
+    assert_eq!(totals.customers, 5);
+    assert_eq!(totals.oldest_fetched_at, Some(at(21, 5, 59)));
 
-        db.store.delete_snapshots_not_in(&[]).await.unwrap();
-        let empty = db.store.dashboard_totals().await.unwrap();
-        assert_eq!((empty.customers, empty.per_currency.len()), (0, 0));
-        assert_eq!(empty.oldest_fetched_at, None);
-    }
+    db.store.delete_snapshots_not_in(&[]).await.unwrap();
+    let empty = db.store.dashboard_totals().await.unwrap();
+    assert_eq!((empty.customers, empty.per_currency.len()), (0, 0));
+    assert_eq!(empty.oldest_fetched_at, None);
 }
+on_both_databases!(totals_are_exact_per_currency_and_never_mixed);
 
-on_both_databases! {
-    async fn a_budget_change_updates_status_percentage_and_the_status_filter(db: &TestDb) {
+async fn a_budget_change_updates_status_percentage_and_the_status_filter(db: &TestDb) {
+    db.store
+        .upsert_snapshots(&[snapshot(1, "Contoso", "EUR", "90", None)])
+        .await
+        .unwrap();
+    let over = |db: &TestDb| {
+        let store = db.store.clone();
+        async move {
+            let query = DashboardQuery {
+                status: Some(UsageStatus::OverBudget),
+                ..DashboardQuery::default()
+            };
+            store.dashboard_page(&query).await.unwrap().total_rows
+        }
+    };
+    assert_eq!(over(db).await, 0);
+
+    let budget = Some(d("50.00"));
+    let status = UsageStatus::classify(d("90"), budget, d("80"));
+    let updated = db
+        .store
+        .update_snapshot_budget(&id(1), budget, status, percent_used(d("90"), budget))
+        .await
+        .unwrap();
+    assert!(updated);
+    let read = db.store.snapshot(&id(1)).await.unwrap().unwrap();
+    assert_eq!(read.budget.unwrap().to_string(), "50.00", "{}", db.kind());
+    assert_eq!(read.status, UsageStatus::OverBudget);
+    assert_eq!(read.percent_used, Some(d("180")));
+    assert_eq!(over(db).await, 1);
+    let by_budget = db
+        .store
+        .dashboard_page(&query(SortKey::Budget, false))
+        .await
+        .unwrap();
+    assert_eq!(ids(&by_budget.rows), [id(1)]);
+
+    // Removing it.
+    assert!(
         db.store
-            .upsert_snapshots(&[snapshot(1, "Contoso", "EUR", "90", None)])
-            .await
-            .unwrap();
-        let over = |db: &TestDb| {
-            let store = db.store.clone();
-            async move {
-                let query = DashboardQuery {
-                    status: Some(UsageStatus::OverBudget),
-                    ..DashboardQuery::default()
-                };
-                store.dashboard_page(&query).await.unwrap().total_rows
-            }
-        };
-        assert_eq!(over(db).await, 0);
-
-        let budget = Some(d("50.00"));
-        let status = UsageStatus::classify(d("90"), budget, d("80"));
-        let updated = db
-            .store
-            .update_snapshot_budget(&id(1), budget, status, percent_used(d("90"), budget))
-            .await
-            .unwrap();
-        assert!(updated);
-        let read = db.store.snapshot(&id(1)).await.unwrap().unwrap();
-        assert_eq!(read.budget.unwrap().to_string(), "50.00", "{}", db.kind());
-        assert_eq!(read.status, UsageStatus::OverBudget);
-        assert_eq!(read.percent_used, Some(d("180")));
-        assert_eq!(over(db).await, 1);
-        let by_budget = db.store.dashboard_page(&query(SortKey::Budget, false)).await.unwrap();
-        assert_eq!(ids(&by_budget.rows), [id(1)]);
-
-        // Removing it.
-        assert!(db
-            .store
             .update_snapshot_budget(&id(1), None, UsageStatus::NoBudget, None)
             .await
-            .unwrap());
-        let read = db.store.snapshot(&id(1)).await.unwrap().unwrap();
-        assert_eq!((read.budget, read.percent_used, read.status), (None, None, UsageStatus::NoBudget));
-        assert_eq!(over(db).await, 0);
+            .unwrap()
+    );
+    let read = db.store.snapshot(&id(1)).await.unwrap().unwrap();
+    assert_eq!(
+        (read.budget, read.percent_used, read.status),
+        (None, None, UsageStatus::NoBudget)
+    );
+    assert_eq!(over(db).await, 0);
 
-        assert!(!db
-            .store
+    assert!(
+        !db.store
             .update_snapshot_budget(&id(2), None, UsageStatus::NoBudget, None)
             .await
-            .unwrap());
-    }
+            .unwrap()
+    );
 }
+on_both_databases!(a_budget_change_updates_status_percentage_and_the_status_filter);
 
-on_both_databases! {
-    async fn customers_who_left_lose_their_snapshot_but_keep_their_history(db: &TestDb) {
-        let rows: Vec<_> = (1..=4).map(|n| snapshot(n, &format!("C{n}"), "EUR", "1", None)).collect();
-        db.store.upsert_snapshots(&rows).await.unwrap();
-        let history = DailyUsage {
-            customer_id: id(4),
-            day: day(20),
-            billing_period_start: day(1),
-            currency: Currency::parse("EUR").unwrap(),
-            total_cost: d("1"),
-            fetched_at: at(20, 6, 0),
-        };
-        db.store.record_daily_usage(std::slice::from_ref(&history)).await.unwrap();
+async fn customers_who_left_lose_their_snapshot_but_keep_their_history(db: &TestDb) {
+    let rows: Vec<_> = (1..=4)
+        .map(|n| snapshot(n, &format!("C{n}"), "EUR", "1", None))
+        .collect();
+    db.store.upsert_snapshots(&rows).await.unwrap();
+    let history = DailyUsage {
+        customer_id: id(4),
+        day: day(20),
+        billing_period_start: day(1),
+        currency: Currency::parse("EUR").unwrap(),
+        total_cost: d("1"),
+        fetched_at: at(20, 6, 0),
+    };
+    db.store
+        .record_daily_usage(std::slice::from_ref(&history))
+        .await
+        .unwrap();
 
-        let deleted = db.store.delete_snapshots_not_in(&[id(1), id(3)]).await.unwrap();
-        assert_eq!(deleted, 2, "{}", db.kind());
-        let left = db.store.dashboard_page(&query(SortKey::Name, false)).await.unwrap();
-        assert_eq!(ids(&left.rows), [id(1), id(3)]);
-        assert_eq!(db.store.daily_usage(&id(4), day(1), day(30)).await.unwrap(), [history]);
+    let deleted = db
+        .store
+        .delete_snapshots_not_in(&[id(1), id(3)])
+        .await
+        .unwrap();
+    assert_eq!(deleted, 2, "{}", db.kind());
+    let left = db
+        .store
+        .dashboard_page(&query(SortKey::Name, false))
+        .await
+        .unwrap();
+    assert_eq!(ids(&left.rows), [id(1), id(3)]);
+    assert_eq!(
+        db.store.daily_usage(&id(4), day(1), day(30)).await.unwrap(),
+        [history]
+    );
 
-        // Upserting again replaces, never duplicates.
-        let mut renamed = snapshot(1, "Renamed", "EUR", "2", None);
-        renamed.fetched_at = at(21, 7, 0);
-        db.store.upsert_snapshots(std::slice::from_ref(&renamed)).await.unwrap();
-        assert_eq!(db.store.snapshot(&id(1)).await.unwrap(), Some(renamed));
-        assert_eq!(db.store.dashboard_totals().await.unwrap().customers, 2);
-    }
+    // Upserting again replaces, never duplicates.
+    let mut renamed = snapshot(1, "Renamed", "EUR", "2", None);
+    renamed.fetched_at = at(21, 7, 0);
+    db.store
+        .upsert_snapshots(std::slice::from_ref(&renamed))
+        .await
+        .unwrap();
+    assert_eq!(db.store.snapshot(&id(1)).await.unwrap(), Some(renamed));
+    assert_eq!(db.store.dashboard_totals().await.unwrap().customers, 2);
 }
+on_both_databases!(customers_who_left_lose_their_snapshot_but_keep_their_history);
 
-on_both_databases! {
-    async fn daily_history_keeps_one_row_per_day_with_the_latest_value(db: &TestDb) {
-        let eur = Currency::parse("EUR").unwrap();
-        let usage = |d_: u32, cost: &str, fetched: DateTime<Utc>| DailyUsage {
-            customer_id: id(1),
-            day: day(d_),
-            billing_period_start: day(1),
-            currency: eur.clone(),
-            total_cost: d(cost),
-            fetched_at: fetched,
-        };
+async fn daily_history_keeps_one_row_per_day_with_the_latest_value(db: &TestDb) {
+    let eur = Currency::parse("EUR").unwrap();
+    let usage = |d_: u32, cost: &str, fetched: DateTime<Utc>| DailyUsage {
+        customer_id: id(1),
+        day: day(d_),
+        billing_period_start: day(1),
+        currency: eur.clone(),
+        total_cost: d(cost),
+        fetched_at: fetched,
+    };
+    db.store
+        .record_daily_usage(&[
+            usage(19, "10.5", at(19, 6, 0)),
+            usage(20, "20.25", at(20, 6, 0)),
+        ])
+        .await
+        .unwrap();
+    // Later the same day: replaces. A late-arriving older read: ignored.
+    db.store
+        .record_daily_usage(&[usage(20, "21.125", at(20, 18, 0))])
+        .await
+        .unwrap();
+    db.store
+        .record_daily_usage(&[usage(20, "20.5", at(20, 12, 0))])
+        .await
+        .unwrap();
+    db.store
+        .record_daily_usage(&[usage(21, "30", at(21, 6, 0))])
+        .await
+        .unwrap();
+
+    let history = db
+        .store
+        .daily_usage(&id(1), day(20), day(21))
+        .await
+        .unwrap();
+    assert_eq!(
+        history,
+        [
+            usage(20, "21.125", at(20, 18, 0)),
+            usage(21, "30", at(21, 6, 0))
+        ],
+        "{}",
+        db.kind()
+    );
+    assert_eq!(
         db.store
-            .record_daily_usage(&[usage(19, "10.5", at(19, 6, 0)), usage(20, "20.25", at(20, 6, 0))])
+            .daily_usage(&id(1), day(1), day(30))
             .await
-            .unwrap();
-        // Later the same day: replaces. A late-arriving older read: ignored.
-        db.store.record_daily_usage(&[usage(20, "21.125", at(20, 18, 0))]).await.unwrap();
-        db.store.record_daily_usage(&[usage(20, "20.5", at(20, 12, 0))]).await.unwrap();
-        db.store.record_daily_usage(&[usage(21, "30", at(21, 6, 0))]).await.unwrap();
-
-        let history = db.store.daily_usage(&id(1), day(20), day(21)).await.unwrap();
-        assert_eq!(
-            history,
-            [usage(20, "21.125", at(20, 18, 0)), usage(21, "30", at(21, 6, 0))],
-            "{}",
-            db.kind()
-        );
-        assert_eq!(db.store.daily_usage(&id(1), day(1), day(30)).await.unwrap().len(), 3);
-        assert!(db.store.daily_usage(&id(2), day(1), day(30)).await.unwrap().is_empty());
-    }
-}
-
-on_both_databases! {
-    async fn subscription_usage_is_replaced_as_a_whole_and_the_summary_saved(db: &TestDb) {
-        let sek = Currency::parse("SEK").unwrap();
-        let sub = |n: u32, name: &str, cost: &str| SubscriptionUsage {
-            customer_id: id(1),
-            subscription_id: format!("sub-{n}"),
-            name: name.to_owned(),
-            offer_id: "MS-AZR-0145P".to_owned(),
-            status: "active".to_owned(),
-            total_cost: d(cost),
-            usd_total_cost: None,
-            currency: sek.clone(),
-            last_modified: at(20, 7, 0),
-            fetched_at: at(21, 6, 0),
-        };
-        let mut other = sub(9, "Other customer's", "1");
-        other.customer_id = id(2);
-        db.store.replace_subscription_usage(&id(2), &[other.clone()]).await.unwrap();
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(
         db.store
-            .replace_subscription_usage(&id(1), &[sub(1, "b-dev", "1.5"), sub(2, "a-prod", "120.5682999999995904716")])
+            .daily_usage(&id(2), day(1), day(30))
             .await
-            .unwrap();
-        assert_eq!(
-            db.store.subscription_usage(&id(1)).await.unwrap(),
-            [sub(2, "a-prod", "120.5682999999995904716"), sub(1, "b-dev", "1.5")],
-            "{}",
-            db.kind()
-        );
-        db.store.replace_subscription_usage(&id(1), &[sub(3, "c-new", "7")]).await.unwrap();
-        assert_eq!(db.store.subscription_usage(&id(1)).await.unwrap(), [sub(3, "c-new", "7")]);
-        assert_eq!(db.store.subscription_usage(&id(2)).await.unwrap(), [other.clone()]);
-        // A row of another customer is refused, and nothing changes.
-        assert!(db.store.replace_subscription_usage(&id(1), &[other]).await.is_err());
-        assert_eq!(db.store.subscription_usage(&id(1)).await.unwrap().len(), 1);
-
-        assert_eq!(db.store.customer_usage_summary(&id(1)).await.unwrap(), None);
-        let mut summary = CustomerUsageSummaryRow {
-            customer_id: id(1),
-            billing_start: at(1, 0, 0),
-            billing_end: Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
-            total_cost: d("128.0682999999995904716"),
-            currency: sek,
-            usd_total_cost: Some(d("12.34")),
-            budget: Some(d("200")),
-            last_modified: at(20, 7, 0),
-            fetched_at: at(21, 6, 0),
-        };
-        db.store.save_customer_usage_summary(&summary).await.unwrap();
-        summary.budget = None;
-        summary.fetched_at = at(21, 7, 0);
-        db.store.save_customer_usage_summary(&summary).await.unwrap();
-        assert_eq!(db.store.customer_usage_summary(&id(1)).await.unwrap(), Some(summary));
-    }
+            .unwrap()
+            .is_empty()
+    );
 }
+on_both_databases!(daily_history_keeps_one_row_per_day_with_the_latest_value);
+
+async fn subscription_usage_is_replaced_as_a_whole_and_the_summary_saved(db: &TestDb) {
+    let sek = Currency::parse("SEK").unwrap();
+    let sub = |n: u32, name: &str, cost: &str| SubscriptionUsage {
+        customer_id: id(1),
+        subscription_id: format!("sub-{n}"),
+        name: name.to_owned(),
+        offer_id: "MS-AZR-0145P".to_owned(),
+        status: "active".to_owned(),
+        total_cost: d(cost),
+        usd_total_cost: None,
+        currency: sek.clone(),
+        last_modified: at(20, 7, 0),
+        fetched_at: at(21, 6, 0),
+    };
+    let mut other = sub(9, "Other customer's", "1");
+    other.customer_id = id(2);
+    db.store
+        .replace_subscription_usage(&id(2), &[other.clone()])
+        .await
+        .unwrap();
+    db.store
+        .replace_subscription_usage(
+            &id(1),
+            &[
+                sub(1, "b-dev", "1.5"),
+                sub(2, "a-prod", "120.5682999999995904716"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.subscription_usage(&id(1)).await.unwrap(),
+        [
+            sub(2, "a-prod", "120.5682999999995904716"),
+            sub(1, "b-dev", "1.5")
+        ],
+        "{}",
+        db.kind()
+    );
+    db.store
+        .replace_subscription_usage(&id(1), &[sub(3, "c-new", "7")])
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.subscription_usage(&id(1)).await.unwrap(),
+        [sub(3, "c-new", "7")]
+    );
+    assert_eq!(
+        db.store.subscription_usage(&id(2)).await.unwrap(),
+        [other.clone()]
+    );
+    // A row of another customer is refused, and nothing changes.
+    assert!(
+        db.store
+            .replace_subscription_usage(&id(1), &[other])
+            .await
+            .is_err()
+    );
+    assert_eq!(db.store.subscription_usage(&id(1)).await.unwrap().len(), 1);
+
+    assert_eq!(db.store.customer_usage_summary(&id(1)).await.unwrap(), None);
+    let mut summary = CustomerUsageSummaryRow {
+        customer_id: id(1),
+        billing_start: at(1, 0, 0),
+        billing_end: Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
+        total_cost: d("128.0682999999995904716"),
+        currency: sek,
+        usd_total_cost: Some(d("12.34")),
+        budget: Some(d("200")),
+        last_modified: at(20, 7, 0),
+        fetched_at: at(21, 6, 0),
+    };
+    db.store
+        .save_customer_usage_summary(&summary)
+        .await
+        .unwrap();
+    summary.budget = None;
+    summary.fetched_at = at(21, 7, 0);
+    db.store
+        .save_customer_usage_summary(&summary)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.customer_usage_summary(&id(1)).await.unwrap(),
+        Some(summary)
+    );
+}
+on_both_databases!(subscription_usage_is_replaced_as_a_whole_and_the_summary_saved);
 
 fn audit_entry(n: u32, outcome: AuditOutcome, new_amount: Option<&str>) -> NewAuditEntry {
     NewAuditEntry {
@@ -527,266 +691,441 @@ fn audit_entry(n: u32, outcome: AuditOutcome, new_amount: Option<&str>) -> NewAu
     }
 }
 
-on_both_databases! {
-    async fn the_audit_log_is_append_only_and_read_newest_first(db: &TestDb) {
-        let first = audit_entry(1, AuditOutcome::Applied, Some("150.00"));
-        let second = audit_entry(2, AuditOutcome::Refused, Some("-1"));
-        let third = audit_entry(3, AuditOutcome::Conflict, None);
-        let mut other_customer = audit_entry(4, AuditOutcome::Applied, None);
-        other_customer.customer_id = id(2);
-        let mut ids_ = Vec::new();
-        for entry in [first.clone(), second.clone(), third.clone(), other_customer] {
-            ids_.push(db.store.append_audit(entry).await.unwrap());
-        }
-        assert!(ids_.windows(2).all(|w| w[0] < w[1]), "ids increase: {ids_:?}");
-
-        let log = db.store.audit_for_customer(&id(1), 10).await.unwrap();
-        let outcomes: Vec<_> = log.iter().map(|e| e.outcome).collect();
-        assert_eq!(outcomes, [AuditOutcome::Conflict, AuditOutcome::Refused, AuditOutcome::Applied], "{}", db.kind());
-        let newest = &log[0];
-        assert_eq!(newest.id, ids_[2]);
-        assert_eq!(
-            (newest.at, newest.old_amount, newest.new_amount, newest.reason.as_deref()),
-            (third.at, Some(d("100.00")), None, Some("change 3"))
-        );
-        assert_eq!(newest.detail.as_deref(), Some("Partner Center said no"));
-        assert_eq!(newest.partner_center_request_id.as_deref(), Some("req-3"));
-        assert_eq!(log[2].new_amount.map(|a| a.to_string()).as_deref(), Some("150.00"));
-        assert_eq!(db.store.audit_for_customer(&id(1), 2).await.unwrap().len(), 2);
-
-        // The database itself refuses to rewrite or erase history.
-        let update = db.execute_raw("update budget_audit set new_amount = null").await;
-        assert!(update.is_err(), "{}: UPDATE of the audit log succeeded", db.kind());
-        let delete = db.execute_raw("delete from budget_audit").await;
-        assert!(delete.is_err(), "{}: DELETE from the audit log succeeded", db.kind());
-        assert_eq!(db.store.audit_for_customer(&id(1), 10).await.unwrap(), log);
+async fn the_audit_log_is_append_only_and_read_newest_first(db: &TestDb) {
+    let first = audit_entry(1, AuditOutcome::Applied, Some("150.00"));
+    let second = audit_entry(2, AuditOutcome::Refused, Some("-1"));
+    let third = audit_entry(3, AuditOutcome::Conflict, None);
+    let mut other_customer = audit_entry(4, AuditOutcome::Applied, None);
+    other_customer.customer_id = id(2);
+    let mut ids_ = Vec::new();
+    for entry in [first.clone(), second.clone(), third.clone(), other_customer] {
+        ids_.push(db.store.append_audit(entry).await.unwrap());
     }
+    assert!(
+        ids_.windows(2).all(|w| w[0] < w[1]),
+        "ids increase: {ids_:?}"
+    );
+
+    let log = db.store.audit_for_customer(&id(1), 10).await.unwrap();
+    let outcomes: Vec<_> = log.iter().map(|e| e.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            AuditOutcome::Conflict,
+            AuditOutcome::Refused,
+            AuditOutcome::Applied
+        ],
+        "{}",
+        db.kind()
+    );
+    let newest = &log[0];
+    assert_eq!(newest.id, ids_[2]);
+    assert_eq!(
+        (
+            newest.at,
+            newest.old_amount,
+            newest.new_amount,
+            newest.reason.as_deref()
+        ),
+        (third.at, Some(d("100.00")), None, Some("change 3"))
+    );
+    assert_eq!(newest.detail.as_deref(), Some("Partner Center said no"));
+    assert_eq!(newest.partner_center_request_id.as_deref(), Some("req-3"));
+    assert_eq!(
+        log[2].new_amount.map(|a| a.to_string()).as_deref(),
+        Some("150.00")
+    );
+    assert_eq!(
+        db.store.audit_for_customer(&id(1), 2).await.unwrap().len(),
+        2
+    );
+
+    // The database itself refuses to rewrite or erase history.
+    let update = db
+        .execute_raw("update budget_audit set new_amount = null")
+        .await;
+    assert!(
+        update.is_err(),
+        "{}: UPDATE of the audit log succeeded",
+        db.kind()
+    );
+    let delete = db.execute_raw("delete from budget_audit").await;
+    assert!(
+        delete.is_err(),
+        "{}: DELETE from the audit log succeeded",
+        db.kind()
+    );
+    assert_eq!(db.store.audit_for_customer(&id(1), 10).await.unwrap(), log);
 }
+on_both_databases!(the_audit_log_is_append_only_and_read_newest_first);
 
-on_both_databases! {
-    async fn users_and_their_encrypted_tokens_round_trip(db: &TestDb) {
-        let user = |n: u8, roles: &[&str]| User {
-            id: format!("oid-{n}"),
-            tenant_id: "tenant".to_owned(),
-            name: format!("User {n}"),
-            email: (n == 1).then(|| "one@example.com".to_owned()),
-            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-        };
-        let tokens = |n: u8, refresh: bool| StoredTokens {
-            access_token: vec![n, 0, 255, 1],
-            refresh_token: refresh.then(|| vec![n; 40]),
-            expires_at: "2026-11-21T09:00:00.654321Z".parse().unwrap(),
-        };
-        assert_eq!(db.store.user("oid-1").await.unwrap(), None);
-        assert_eq!(db.store.latest_refreshable_tokens().await.unwrap(), None);
+async fn users_and_their_encrypted_tokens_round_trip(db: &TestDb) {
+    let user = |n: u8, roles: &[&str]| User {
+        id: format!("oid-{n}"),
+        tenant_id: "tenant".to_owned(),
+        name: format!("User {n}"),
+        email: (n == 1).then(|| "one@example.com".to_owned()),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+    };
+    let tokens = |n: u8, refresh: bool| StoredTokens {
+        access_token: vec![n, 0, 255, 1],
+        refresh_token: refresh.then(|| vec![n; 40]),
+        expires_at: "2026-11-21T09:00:00.654321Z".parse().unwrap(),
+    };
+    assert_eq!(db.store.user("oid-1").await.unwrap(), None);
+    assert_eq!(db.store.latest_refreshable_tokens().await.unwrap(), None);
 
-        db.store.upsert_user(&user(1, &["Reader"]), at(21, 7, 0)).await.unwrap();
-        db.store.upsert_user(&user(2, &[]), at(21, 8, 0)).await.unwrap();
-        db.store.upsert_user(&user(3, &["Reader", "BudgetEditor"]), at(21, 9, 0)).await.unwrap();
-        db.store.upsert_user(&user(1, &["Reader", "BudgetEditor"]), at(21, 7, 30)).await.unwrap();
-        assert_eq!(db.store.user("oid-1").await.unwrap(), Some(user(1, &["Reader", "BudgetEditor"])), "{}", db.kind());
-        assert_eq!(db.store.user("oid-2").await.unwrap(), Some(user(2, &[])));
+    db.store
+        .upsert_user(&user(1, &["Reader"]), at(21, 7, 0))
+        .await
+        .unwrap();
+    db.store
+        .upsert_user(&user(2, &[]), at(21, 8, 0))
+        .await
+        .unwrap();
+    db.store
+        .upsert_user(&user(3, &["Reader", "BudgetEditor"]), at(21, 9, 0))
+        .await
+        .unwrap();
+    db.store
+        .upsert_user(&user(1, &["Reader", "BudgetEditor"]), at(21, 7, 30))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.user("oid-1").await.unwrap(),
+        Some(user(1, &["Reader", "BudgetEditor"])),
+        "{}",
+        db.kind()
+    );
+    assert_eq!(db.store.user("oid-2").await.unwrap(), Some(user(2, &[])));
 
-        db.store.save_tokens("oid-1", &tokens(1, true)).await.unwrap();
-        db.store.save_tokens("oid-2", &tokens(2, true)).await.unwrap();
-        db.store.save_tokens("oid-3", &tokens(3, false)).await.unwrap();
-        assert_eq!(db.store.tokens("oid-1").await.unwrap(), Some(tokens(1, true)));
-        assert_eq!(db.store.tokens("oid-3").await.unwrap(), Some(tokens(3, false)));
-        // oid-3 signed in last but has no refresh token: oid-2 is the latest refreshable.
-        assert_eq!(
-            db.store.latest_refreshable_tokens().await.unwrap(),
-            Some(("oid-2".to_owned(), tokens(2, true)))
-        );
-        db.store.save_tokens("oid-2", &tokens(7, true)).await.unwrap();
-        assert_eq!(db.store.tokens("oid-2").await.unwrap(), Some(tokens(7, true)));
+    db.store
+        .save_tokens("oid-1", &tokens(1, true))
+        .await
+        .unwrap();
+    db.store
+        .save_tokens("oid-2", &tokens(2, true))
+        .await
+        .unwrap();
+    db.store
+        .save_tokens("oid-3", &tokens(3, false))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.tokens("oid-1").await.unwrap(),
+        Some(tokens(1, true))
+    );
+    assert_eq!(
+        db.store.tokens("oid-3").await.unwrap(),
+        Some(tokens(3, false))
+    );
+    // oid-3 signed in last but has no refresh token: oid-2 is the latest refreshable.
+    assert_eq!(
+        db.store.latest_refreshable_tokens().await.unwrap(),
+        Some(("oid-2".to_owned(), tokens(2, true)))
+    );
+    db.store
+        .save_tokens("oid-2", &tokens(7, true))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.tokens("oid-2").await.unwrap(),
+        Some(tokens(7, true))
+    );
 
-        assert!(db.store.delete_tokens("oid-2").await.unwrap());
-        assert!(!db.store.delete_tokens("oid-2").await.unwrap());
-        assert_eq!(db.store.tokens("oid-2").await.unwrap(), None);
-        assert_eq!(
-            db.store.latest_refreshable_tokens().await.unwrap().map(|(user, _)| user),
-            Some("oid-1".to_owned())
-        );
-        // Tokens belong to a known user.
-        assert!(db.store.save_tokens("nobody", &tokens(9, true)).await.is_err());
-    }
-}
-
-on_both_databases! {
-    async fn a_lease_has_one_holder_until_it_expires_or_is_released(db: &TestDb) {
-        let long = TimeDelta::minutes(5);
-        assert!(db.store.try_acquire_lease("partner", "instance-a", long).await.unwrap(), "{}", db.kind());
-        assert!(!db.store.try_acquire_lease("partner", "instance-b", long).await.unwrap());
-        // The holder renews; another scope is independent.
-        assert!(db.store.try_acquire_lease("partner", "instance-a", long).await.unwrap());
-        assert!(db.store.try_acquire_lease("customer:1", "instance-b", long).await.unwrap());
-        // Only the holder can release.
-        assert!(!db.store.release_lease("partner", "instance-b").await.unwrap());
-        assert!(db.store.release_lease("partner", "instance-a").await.unwrap());
-        assert!(db.store.try_acquire_lease("partner", "instance-b", TimeDelta::milliseconds(300)).await.unwrap());
-        assert!(!db.store.try_acquire_lease("partner", "instance-a", long).await.unwrap());
-        // Once expired, another instance takes it over, and the old holder cannot release it.
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        assert!(db.store.try_acquire_lease("partner", "instance-a", long).await.unwrap());
-        assert!(!db.store.release_lease("partner", "instance-b").await.unwrap());
-        assert!(!db.store.try_acquire_lease("partner", "instance-b", long).await.unwrap());
-    }
-}
-
-on_both_databases! {
-    async fn of_many_instances_racing_for_a_lease_exactly_one_wins(db: &TestDb) {
-        // Separate stores, as separate instances would have.
-        let mut instances = Vec::new();
-        for _ in 0..8 {
-            instances.push(spendboard::store::Store::connect(&db.url, 2).await.unwrap());
-        }
-        let mut races = tokio::task::JoinSet::new();
-        for (i, store) in instances.iter().cloned().enumerate() {
-            races.spawn(async move {
-                store
-                    .try_acquire_lease("partner", &format!("instance-{i}"), TimeDelta::minutes(5))
-                    .await
-                    .unwrap()
-            });
-        }
-        let won = races.join_all().await;
-        assert_eq!(won.iter().filter(|w| **w).count(), 1, "{}: {won:?}", db.kind());
-        for store in instances {
-            store.close().await;
-        }
-    }
-}
-
-on_both_databases! {
-    async fn refresh_runs_report_progress_and_their_outcome(db: &TestDb) {
-        assert_eq!(db.store.latest_run("partner").await.unwrap(), None);
-        let first = db.store.start_run("partner").await.unwrap();
-        let run = db.store.latest_run("partner").await.unwrap().unwrap();
-        assert_eq!((run.id, run.state, run.done, run.total, run.finished_at), (first, RunState::Running, 0, 0, None), "{}", db.kind());
-        assert!(Utc::now() - run.started_at < TimeDelta::minutes(1));
-
-        db.store.update_run_progress(first, 2, 3, "Storing 10000 usage records").await.unwrap();
-        let run = db.store.latest_run("partner").await.unwrap().unwrap();
-        assert_eq!((run.done, run.total, run.message.as_str()), (2, 3, "Storing 10000 usage records"));
-        db.store.finish_run(first, Ok(())).await.unwrap();
-        let run = db.store.latest_run("partner").await.unwrap().unwrap();
-        assert_eq!(run.state, RunState::Succeeded);
-        assert!(run.finished_at.is_some_and(|f| f >= run.started_at));
-
-        let second = db.store.start_run("partner").await.unwrap();
-        assert!(second > first);
-        db.store.finish_run(second, Err("Partner Center throttled us".into())).await.unwrap();
-        // Progress after the end is ignored.
-        db.store.update_run_progress(second, 1, 3, "late").await.unwrap();
-        let run = db.store.latest_run("partner").await.unwrap().unwrap();
-        assert_eq!((run.id, run.state, run.message.as_str()), (second, RunState::Failed, "Partner Center throttled us"));
-        assert_eq!(db.store.latest_run("customer:1").await.unwrap(), None);
-    }
-}
-
-on_both_databases! {
-    async fn sessions_load_update_expire_and_end_everywhere_on_delete(db: &TestDb) {
-        let sessions = DbSessionStore::new(db.store.clone());
-        // A second instance sharing the database.
-        let other_instance = DbSessionStore::new(
-            spendboard::store::Store::connect(&db.url, 1).await.unwrap(),
-        );
-        let hour = actix_web::cookie::time::Duration::hours(1);
-        let state: HashMap<String, String> =
-            [("user".to_owned(), "\"oid-1\"".to_owned()), ("csrf".to_owned(), "\"t0k3n\"".to_owned())].into();
-
-        let key = sessions.save(state.clone(), &hour).await.unwrap();
-        let key_text = key.as_ref().to_owned();
-        assert_eq!(key_text.len(), 64);
-        assert!(key_text.chars().all(|c| c.is_ascii_alphanumeric()));
-        assert_eq!(other_instance.load(&key).await.unwrap(), Some(state.clone()), "{}", db.kind());
-
-        let mut changed = state.clone();
-        changed.insert("flash".to_owned(), "\"Budget saved\"".to_owned());
-        let same_key = sessions.update(key, changed.clone(), &hour).await.unwrap();
-        assert_eq!(same_key.as_ref(), key_text.as_str());
-        assert_eq!(other_instance.load(&same_key).await.unwrap(), Some(changed.clone()));
-
-        // A TTL that has run out: the session no longer loads.
-        sessions.update_ttl(&same_key, &actix_web::cookie::time::Duration::ZERO).await.unwrap();
-        assert_eq!(sessions.load(&same_key).await.unwrap(), None);
-        // Updating an expired session starts a new one under a new key.
-        let expired_key = SessionKey::try_from(key_text.clone()).unwrap();
-        let renewed = sessions.update(expired_key, changed.clone(), &hour).await.unwrap();
-        assert_ne!(renewed.as_ref(), key_text.as_str());
-        assert_eq!(sessions.load(&renewed).await.unwrap(), Some(changed));
-        assert_eq!(db.store.delete_expired_sessions().await.unwrap(), 1);
-
-        // Signing out on one instance ends the session on all.
-        other_instance.delete(&renewed).await.unwrap();
-        assert_eq!(sessions.load(&renewed).await.unwrap(), None);
-        let unknown = SessionKey::try_from("x".repeat(64)).unwrap();
-        assert_eq!(sessions.load(&unknown).await.unwrap(), None);
-    }
-}
-
-on_both_databases! {
-    async fn ten_thousand_customers_are_written_and_paged_quickly(db: &TestDb) {
-        let currencies = ["EUR", "USD", "JPY", "GBP", "SEK"];
-        let rows: Vec<_> = (0..10_000u128)
-            .map(|n| {
-                let spend = format!("{}.{:04}", (n * 7919) % 100_000, n % 10_000);
-                let budget = (n % 5 != 0).then(|| format!("{}", (n * 104_729) % 120_000));
-                snapshot(n, &format!("Customer {n:05} Ltd"), currencies[(n % 5) as usize], &spend, budget.as_deref())
-            })
-            .collect();
-
-        let started = Instant::now();
-        db.store.upsert_snapshots(&rows).await.unwrap();
-        let first_write = started.elapsed();
-        let started = Instant::now();
-        db.store.upsert_snapshots(&rows).await.unwrap();
-        let rewrite = started.elapsed();
-
-        let started = Instant::now();
-        let page = db
-            .store
-            .dashboard_page(&DashboardQuery {
-                search: Some("0 ltd".to_owned()),
-                status: Some(UsageStatus::OverBudget),
-                sort: SortKey::Spend,
-                descending: true,
-                page: 3,
-                page_size: 50,
-            })
+    assert!(db.store.delete_tokens("oid-2").await.unwrap());
+    assert!(!db.store.delete_tokens("oid-2").await.unwrap());
+    assert_eq!(db.store.tokens("oid-2").await.unwrap(), None);
+    assert_eq!(
+        db.store
+            .latest_refreshable_tokens()
             .await
-            .unwrap();
-        let filtered_page = started.elapsed();
-        let started = Instant::now();
-        let last_page = db
-            .store
-            .dashboard_page(&DashboardQuery { sort: SortKey::PercentUsed, page: 200, page_size: 50, ..DashboardQuery::default() })
+            .unwrap()
+            .map(|(user, _)| user),
+        Some("oid-1".to_owned())
+    );
+    // Tokens belong to a known user.
+    assert!(
+        db.store
+            .save_tokens("nobody", &tokens(9, true))
             .await
-            .unwrap();
-        let deep_page = started.elapsed();
-        let started = Instant::now();
-        let totals = db.store.dashboard_totals().await.unwrap();
-        let totals_time = started.elapsed();
+            .is_err()
+    );
+}
+on_both_databases!(users_and_their_encrypted_tokens_round_trip);
 
-        eprintln!(
-            "{}: 10,000 snapshots written in {first_write:?}, rewritten in {rewrite:?}; \
-             filtered page in {filtered_page:?}, page 200 in {deep_page:?}, totals in {totals_time:?}",
-            db.kind()
-        );
-        let expected_matches = rows
-            .iter()
-            .filter(|r| r.company_name.ends_with("0 Ltd") && r.status == UsageStatus::OverBudget)
-            .count() as u64;
-        assert_eq!(page.total_rows, expected_matches);
-        assert_eq!(page.rows.len(), 50);
-        assert_eq!((last_page.total_rows, last_page.rows.len()), (10_000, 50));
-        assert_eq!(totals.customers, 10_000);
-        let eur: Decimal = rows.iter().filter(|r| r.currency.code() == "EUR").map(|r| r.total_cost).sum();
-        assert_eq!(totals.per_currency[0].total, eur);
-        // Debug build, 2 cores: generous bounds that still catch a missing batch or index.
-        assert!(first_write < Duration::from_secs(5), "{first_write:?}");
-        assert!(rewrite < Duration::from_secs(5), "{rewrite:?}");
-        assert!(filtered_page < Duration::from_millis(500), "{filtered_page:?}");
-        assert!(deep_page < Duration::from_millis(500), "{deep_page:?}");
+async fn a_lease_has_one_holder_until_it_expires_or_is_released(db: &TestDb) {
+    let long = TimeDelta::minutes(5);
+    assert!(
+        db.store
+            .try_acquire_lease("partner", "instance-a", long)
+            .await
+            .unwrap(),
+        "{}",
+        db.kind()
+    );
+    assert!(
+        !db.store
+            .try_acquire_lease("partner", "instance-b", long)
+            .await
+            .unwrap()
+    );
+    // The holder renews; another scope is independent.
+    assert!(
+        db.store
+            .try_acquire_lease("partner", "instance-a", long)
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .try_acquire_lease("customer:1", "instance-b", long)
+            .await
+            .unwrap()
+    );
+    // Only the holder can release.
+    assert!(
+        !db.store
+            .release_lease("partner", "instance-b")
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .release_lease("partner", "instance-a")
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .try_acquire_lease("partner", "instance-b", TimeDelta::milliseconds(300))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .try_acquire_lease("partner", "instance-a", long)
+            .await
+            .unwrap()
+    );
+    // Once expired, another instance takes it over, and the old holder cannot release it.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        db.store
+            .try_acquire_lease("partner", "instance-a", long)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .release_lease("partner", "instance-b")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .try_acquire_lease("partner", "instance-b", long)
+            .await
+            .unwrap()
+    );
+}
+on_both_databases!(a_lease_has_one_holder_until_it_expires_or_is_released);
+
+async fn of_many_instances_racing_for_a_lease_exactly_one_wins(db: &TestDb) {
+    // Separate stores, as separate instances would have.
+    let mut instances = Vec::new();
+    for _ in 0..8 {
+        instances.push(spendboard::store::Store::connect(&db.url, 2).await.unwrap());
+    }
+    let mut races = tokio::task::JoinSet::new();
+    for (i, store) in instances.iter().cloned().enumerate() {
+        races.spawn(async move {
+            store
+                .try_acquire_lease("partner", &format!("instance-{i}"), TimeDelta::minutes(5))
+                .await
+                .unwrap()
+        });
+    }
+    let won = races.join_all().await;
+    assert_eq!(
+        won.iter().filter(|w| **w).count(),
+        1,
+        "{}: {won:?}",
+        db.kind()
+    );
+    for store in instances {
+        store.close().await;
     }
 }
+on_both_databases!(of_many_instances_racing_for_a_lease_exactly_one_wins);
+
+async fn refresh_runs_report_progress_and_their_outcome(db: &TestDb) {
+    assert_eq!(db.store.latest_run("partner").await.unwrap(), None);
+    let first = db.store.start_run("partner").await.unwrap();
+    let run = db.store.latest_run("partner").await.unwrap().unwrap();
+    assert_eq!(
+        (run.id, run.state, run.done, run.total, run.finished_at),
+        (first, RunState::Running, 0, 0, None),
+        "{}",
+        db.kind()
+    );
+    assert!(Utc::now() - run.started_at < TimeDelta::minutes(1));
+
+    db.store
+        .update_run_progress(first, 2, 3, "Storing 10000 usage records")
+        .await
+        .unwrap();
+    let run = db.store.latest_run("partner").await.unwrap().unwrap();
+    assert_eq!(
+        (run.done, run.total, run.message.as_str()),
+        (2, 3, "Storing 10000 usage records")
+    );
+    db.store.finish_run(first, Ok(())).await.unwrap();
+    let run = db.store.latest_run("partner").await.unwrap().unwrap();
+    assert_eq!(run.state, RunState::Succeeded);
+    assert!(run.finished_at.is_some_and(|f| f >= run.started_at));
+
+    let second = db.store.start_run("partner").await.unwrap();
+    assert!(second > first);
+    db.store
+        .finish_run(second, Err("Partner Center throttled us".into()))
+        .await
+        .unwrap();
+    // Progress after the end is ignored.
+    db.store
+        .update_run_progress(second, 1, 3, "late")
+        .await
+        .unwrap();
+    let run = db.store.latest_run("partner").await.unwrap().unwrap();
+    assert_eq!(
+        (run.id, run.state, run.message.as_str()),
+        (second, RunState::Failed, "Partner Center throttled us")
+    );
+    assert_eq!(db.store.latest_run("customer:1").await.unwrap(), None);
+}
+on_both_databases!(refresh_runs_report_progress_and_their_outcome);
+
+async fn sessions_load_update_expire_and_end_everywhere_on_delete(db: &TestDb) {
+    let sessions = DbSessionStore::new(db.store.clone());
+    // A second instance sharing the database.
+    let other_instance =
+        DbSessionStore::new(spendboard::store::Store::connect(&db.url, 1).await.unwrap());
+    let hour = actix_web::cookie::time::Duration::hours(1);
+    let state: HashMap<String, String> = [
+        ("user".to_owned(), "\"oid-1\"".to_owned()),
+        ("csrf".to_owned(), "\"t0k3n\"".to_owned()),
+    ]
+    .into();
+
+    let key = sessions.save(state.clone(), &hour).await.unwrap();
+    let key_text = key.as_ref().to_owned();
+    assert_eq!(key_text.len(), 64);
+    assert!(key_text.chars().all(|c| c.is_ascii_alphanumeric()));
+    assert_eq!(
+        other_instance.load(&key).await.unwrap(),
+        Some(state.clone()),
+        "{}",
+        db.kind()
+    );
+
+    let mut changed = state.clone();
+    changed.insert("flash".to_owned(), "\"Budget saved\"".to_owned());
+    let same_key = sessions.update(key, changed.clone(), &hour).await.unwrap();
+    assert_eq!(same_key.as_ref(), key_text.as_str());
+    assert_eq!(
+        other_instance.load(&same_key).await.unwrap(),
+        Some(changed.clone())
+    );
+
+    // A TTL that has run out: the session no longer loads.
+    sessions
+        .update_ttl(&same_key, &actix_web::cookie::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(sessions.load(&same_key).await.unwrap(), None);
+    // Updating an expired session starts a new one under a new key.
+    let expired_key = SessionKey::try_from(key_text.clone()).unwrap();
+    let renewed = sessions
+        .update(expired_key, changed.clone(), &hour)
+        .await
+        .unwrap();
+    assert_ne!(renewed.as_ref(), key_text.as_str());
+    assert_eq!(sessions.load(&renewed).await.unwrap(), Some(changed));
+    assert_eq!(db.store.delete_expired_sessions().await.unwrap(), 1);
+
+    // Signing out on one instance ends the session on all.
+    other_instance.delete(&renewed).await.unwrap();
+    assert_eq!(sessions.load(&renewed).await.unwrap(), None);
+    let unknown = SessionKey::try_from("x".repeat(64)).unwrap();
+    assert_eq!(sessions.load(&unknown).await.unwrap(), None);
+}
+on_both_databases!(sessions_load_update_expire_and_end_everywhere_on_delete);
+
+async fn ten_thousand_customers_are_written_paged_and_totalled_correctly(db: &TestDb) {
+    let currencies = ["EUR", "USD", "JPY", "GBP", "SEK"];
+    let rows: Vec<_> = (0..10_000u128)
+        .map(|n| {
+            let spend = format!("{}.{:04}", (n * 7919) % 100_000, n % 10_000);
+            let budget = (n % 5 != 0).then(|| format!("{}", (n * 104_729) % 120_000));
+            snapshot(
+                n,
+                &format!("Customer {n:05} Ltd"),
+                currencies[(n % 5) as usize],
+                &spend,
+                budget.as_deref(),
+            )
+        })
+        .collect();
+
+    db.store.upsert_snapshots(&rows).await.unwrap();
+    db.store.upsert_snapshots(&rows).await.unwrap();
+
+    let page = db
+        .store
+        .dashboard_page(&DashboardQuery {
+            search: Some("1 LTD".to_owned()),
+            status: Some(UsageStatus::OverBudget),
+            sort: SortKey::Spend,
+            descending: true,
+            page: 3,
+            page_size: 50,
+        })
+        .await
+        .unwrap();
+    let last_page = db
+        .store
+        .dashboard_page(&DashboardQuery {
+            sort: SortKey::PercentUsed,
+            page: 200,
+            page_size: 50,
+            ..DashboardQuery::default()
+        })
+        .await
+        .unwrap();
+    let totals = db.store.dashboard_totals().await.unwrap();
+    // A refresh keeps every customer but one.
+    let keep: Vec<_> = rows.iter().skip(1).map(|r| r.customer_id).collect();
+    let deleted = db.store.delete_snapshots_not_in(&keep).await.unwrap();
+
+    assert_eq!(deleted, 1);
+    assert_eq!(db.store.snapshot(&rows[0].customer_id).await.unwrap(), None);
+    let expected_matches = rows
+        .iter()
+        .filter(|r| r.company_name.ends_with("1 Ltd") && r.status == UsageStatus::OverBudget)
+        .count() as u64;
+    assert!(
+        expected_matches > 150,
+        "the data must fill page 3: {expected_matches}"
+    );
+    assert_eq!(page.total_rows, expected_matches);
+    assert_eq!(page.rows.len(), 50);
+    assert_eq!((last_page.total_rows, last_page.rows.len()), (10_000, 50));
+    assert_eq!(totals.customers, 10_000);
+    let eur: Decimal = rows
+        .iter()
+        .filter(|r| r.currency.code() == "EUR")
+        .map(|r| r.total_cost)
+        .sum();
+    assert_eq!(totals.per_currency[0].total, eur);
+}
+on_both_databases!(ten_thousand_customers_are_written_paged_and_totalled_correctly);

@@ -21,6 +21,8 @@ struct RawRecord {
     resource_id: String,
     resource_name: String,
     total_cost: Box<RawValue>,
+    usd_total_cost: Option<Box<RawValue>>,
+    is_upgraded: bool,
     currency_code: Option<String>,
     currency_locale: Option<String>,
     budget: Option<RawBudget>,
@@ -37,6 +39,8 @@ pub struct Record {
     pub id: String,
     pub name: String,
     pub total_cost: Decimal,
+    /// `usdTotalCost`, for Azure plan customers only (legacy records carry 0).
+    pub usd_total_cost: Option<Decimal>,
     pub currency: String,
     pub budget: Option<Decimal>,
 }
@@ -88,6 +92,11 @@ pub async fn usage_records(app: &TestApp) -> Vec<Record> {
                 id: r.resource_id.to_lowercase(),
                 name: r.resource_name,
                 total_cost: decimal(&r.total_cost).unwrap(),
+                usd_total_cost: r
+                    .usd_total_cost
+                    .as_deref()
+                    .and_then(decimal)
+                    .filter(|_| r.is_upgraded),
                 currency,
                 budget: r.budget.and_then(|b| b.amount).as_deref().and_then(decimal),
             }

@@ -101,7 +101,11 @@ impl FaultBoard {
         board.next_id += 1;
         let rule = FaultRule {
             id: board.next_id,
-            route: normalise_route(&request.route),
+            route: request
+                .route
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
             remaining: request.times,
             hits: 0,
             kind: request.kind,
@@ -133,7 +137,7 @@ impl FaultBoard {
         let key = normalise_route(route_key);
         let mut board = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let position = board.rules.iter().position(|rule| {
-            rule.remaining != Some(0) && (rule.route == "*" || rule.route == key)
+            rule.remaining != Some(0) && (rule.route == "*" || normalise_route(&rule.route) == key)
         })?;
         let rule = &mut board.rules[position];
         rule.hits += 1;

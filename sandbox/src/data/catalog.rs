@@ -80,15 +80,21 @@ pub struct Meter {
     pub guid: &'static str,
     /// The composite id Azure plan meter records carry, e.g. `DZH318Z0BNVX-005J-Data Transfer In (GB)`.
     pub plan_id: &'static str,
+    /// Display name (`meterName`).
     pub name: &'static str,
+    /// Meter category, e.g. `Virtual Machines`.
     pub category: &'static str,
+    /// Meter subcategory, e.g. `Dsv3 Series`.
     pub subcategory: &'static str,
+    /// Unit of measure, e.g. `1 Hour`.
     pub unit: &'static str,
+    /// Rate-card region, e.g. `EU West`.
     pub region: &'static str,
     /// Price of one unit in US dollars, scale 8.
     pub usd_price: i128,
     /// Typical quantity used per resource per day, scale 8 (the generator varies it).
     pub daily_quantity: i128,
+    /// What kind of resource uses it.
     pub kind: &'static ResourceKind,
 }
 

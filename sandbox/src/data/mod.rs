@@ -50,23 +50,33 @@ enum BudgetKind {
 pub struct Customer {
     /// The customer's tenant id (also its Partner Center customer id).
     pub id: Uuid,
+    /// The commerce id of the customer's billing account.
     pub commerce_id: Uuid,
+    /// Company name (may hold accents, `&` and `<...>`).
     pub name: String,
+    /// Its `*.onmicrosoft.com` domain.
     pub domain: String,
     pub plan: Plan,
+    /// The billing currency.
     pub currency: &'static Currency,
     /// The budget the sandbox starts with (in the customer's currency); `None` = no budget.
     pub initial_budget: Option<Decimal>,
+    /// Indexes into [`Dataset::subscriptions`].
     pub subscriptions: Range<usize>,
+    /// When the customer was created.
     pub created: DateTime<Utc>,
 }
 
 /// A Partner Center subscription: a legacy Azure subscription or an Azure plan.
 #[derive(Debug)]
 pub struct Subscription {
+    /// The Partner Center subscription id (the plan id for an Azure plan).
     pub id: Uuid,
+    /// The order that created it.
     pub order_id: Uuid,
+    /// Indexes into [`Dataset::entitlements`].
     pub entitlements: Range<usize>,
+    /// When it was created.
     pub created: DateTime<Utc>,
 }
 
@@ -74,8 +84,11 @@ pub struct Subscription {
 /// subscription.
 #[derive(Debug)]
 pub struct Entitlement {
+    /// The Azure subscription id.
     pub id: Uuid,
+    /// Its display name (`entitlementName`).
     pub name: &'static str,
+    /// Indexes into [`Dataset::resources`].
     pub resources: Range<usize>,
 }
 
@@ -94,18 +107,24 @@ pub struct Resource {
     pub growth: u16,
     /// Quantity used on the first day of a period, scale 8.
     pub base_quantity: i64,
+    /// Index of its entitlement in [`Dataset::entitlements`].
     pub entitlement: u32,
 }
 
 /// The generated partner and everything under it (immutable once built).
 #[derive(Debug)]
 pub struct Dataset {
+    /// The seed everything derives from.
     pub seed: u64,
+    /// The partner's tenant id.
     pub partner_tenant: Uuid,
     /// Sorted by company name (case-insensitively).
     pub customers: Vec<Customer>,
+    /// Every customer's subscriptions, customer by customer.
     pub subscriptions: Vec<Subscription>,
+    /// Every subscription's Azure subscriptions, in the same order.
     pub entitlements: Vec<Entitlement>,
+    /// Every entitlement's resources, in the same order.
     pub resources: Vec<Resource>,
     customer_index: HashMap<Uuid, usize>,
 }
@@ -127,8 +146,13 @@ const FIRST_PROFILES: [(Plan, usize, BudgetKind); 10] = [
 
 impl Dataset {
     /// Generates `customers` customers from `seed`; budgets are set relative to the usage as of
-    /// `today` (the sandbox's start date).
-    pub fn generate(seed: u64, customers: usize, partner_tenant: Uuid, today: NaiveDate) -> Self {
+    /// `today` (the sandbox's start date), whose usage book comes along.
+    pub fn generate(
+        seed: u64,
+        customers: usize,
+        partner_tenant: Uuid,
+        today: NaiveDate,
+    ) -> (Self, UsageBook) {
         let mut names = names::company_names(seed, customers);
         names.sort_by_cached_key(|name| name.to_lowercase());
         let mut data = Dataset {
@@ -184,7 +208,7 @@ impl Dataset {
                 &mut rng,
             );
         }
-        data
+        (data, book)
     }
 
     fn add_customer(

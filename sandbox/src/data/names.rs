@@ -108,3 +108,25 @@ pub fn domain_for(name: &str, index: usize) -> String {
     };
     format!("{stem}{index}.onmicrosoft.com")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_thousand_names_are_distinct_and_start_with_the_notable_ones() {
+        let names = company_names(42, 10_000);
+        let distinct: std::collections::HashSet<&String> = names.iter().collect();
+        assert_eq!(distinct.len(), 10_000);
+        assert_eq!(names[0], "Société Générale & Fils");
+        assert!(names.iter().any(|n| n.contains('<')));
+    }
+
+    #[test]
+    fn domains_are_ascii() {
+        assert_eq!(
+            domain_for("Müller <Ops> GmbH", 3),
+            "mlleropsgmbh3.onmicrosoft.com"
+        );
+    }
+}

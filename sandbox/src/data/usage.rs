@@ -192,3 +192,61 @@ impl UsageBook {
         sum.totals()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn the_billing_period_is_the_calendar_month() {
+        let period = BillingPeriod::containing(date(2028, 2, 29));
+        assert_eq!(
+            (period.start, period.end),
+            (date(2028, 2, 1), date(2028, 3, 1))
+        );
+        assert_eq!(period.days(), 29);
+        assert_eq!(
+            BillingPeriod::containing(date(2026, 12, 31)).end,
+            date(2027, 1, 1)
+        );
+    }
+
+    #[test]
+    fn usage_accumulates_day_by_day_and_restarts_with_the_period() {
+        let (data, _) = Dataset::generate(7, 12, Uuid::nil(), date(2026, 3, 1));
+        let total = |d| UsageBook::compute(&data, d).customer(0).cost;
+        assert!(total(date(2026, 3, 2)) > total(date(2026, 3, 1)));
+        assert!(total(date(2026, 3, 31)) > total(date(2026, 3, 30)));
+        assert!(total(date(2026, 4, 1)) < total(date(2026, 3, 31)));
+        let first_day: i128 = data.customers[0]
+            .subscriptions
+            .clone()
+            .flat_map(|s| data.subscriptions[s].entitlements.clone())
+            .flat_map(|e| data.entitlements[e].resources.clone())
+            .map(|r| {
+                daily_quantity(&data, r, date(2026, 3, 1))
+                    * unit_price(data.resources[r].meter as usize, data.customers[0].currency)
+            })
+            .sum();
+        assert_eq!(total(date(2026, 3, 1)), decimal(first_day, COST_SCALE));
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_customers_and_another_seed_others() {
+        let day = date(2026, 3, 5);
+        let ids = |seed| {
+            let (data, _) = Dataset::generate(seed, 30, Uuid::nil(), day);
+            data.customers
+                .iter()
+                .map(|c| (c.id, c.name.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(1), ids(1));
+        assert_ne!(ids(1), ids(2));
+    }
+}

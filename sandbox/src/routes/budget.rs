@@ -94,3 +94,35 @@ fn parse_amount(raw: &str, decimals: u32) -> Result<Decimal, ApiError> {
     }
     Ok(amount.abs())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_keep_every_digit_and_drop_trailing_zeros() {
+        assert_eq!(parse_amount("100.0", 2).unwrap(), Decimal::from(100));
+        assert_eq!(parse_amount("0.10", 2).unwrap(), Decimal::new(1, 1));
+        assert_eq!(parse_amount("1.5e2", 0).unwrap(), Decimal::from(150));
+    }
+
+    #[test]
+    fn amounts_beyond_the_currency_decimals_or_range_are_invalid_properties() {
+        for (raw, decimals) in [
+            ("10.005", 2),
+            ("1.5", 0),
+            ("-1", 2),
+            ("\"5\"", 2),
+            ("1e13", 2),
+            ("true", 2),
+        ] {
+            assert!(
+                matches!(
+                    parse_amount(raw, decimals),
+                    Err(ApiError::InvalidProperty(_))
+                ),
+                "{raw}"
+            );
+        }
+    }
+}

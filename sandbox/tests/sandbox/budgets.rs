@@ -52,9 +52,7 @@ async fn a_budget_patched_in_camel_case_shows_in_usage_records_and_summaries() {
 async fn a_pascal_case_budget_is_accepted_and_a_null_amount_clears_it() {
     let app = spawn_sandbox().await;
     let records = app.usage_records().await;
-    let customer = find(&records, "a legacy customer", |r| {
-        r["isUpgraded"] == Value::from(false)
-    });
+    let customer = find(&records, "a legacy customer", |r| r["isUpgraded"] == false);
     let id = customer["id"].as_str().unwrap();
 
     let response = app

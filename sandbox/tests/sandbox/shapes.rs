@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use crate::helpers::{assert_same_shape, exact_json, spawn_sandbox};
 
 fn usage_records_example() -> Value {
-    json!({
+    exact_json(
+        r#"{
         "totalCount": 25,
         "items": [
             {
@@ -32,7 +33,8 @@ fn usage_records_example() -> Value {
         ],
         "links": { "self": { "uri": "/customers/usagerecords", "method": "GET", "headers": [] } },
         "attributes": { "objectType": "Collection" }
-    })
+    }"#,
+    )
 }
 
 #[tokio::test]
@@ -108,7 +110,8 @@ async fn summaries_and_subscription_records_have_the_documented_fields() {
         let summary = app
             .get_exact(&format!("/v1/customers/{id}/usagesummary"))
             .await;
-        let mut summary_example = json!({
+        let mut summary_example = exact_json(
+            r#"{
             "budget": { "amount": 97, "attributes": { "objectType": "SpendingBudget" } },
             "resourceId": "x", "resourceName": "Modern Azure Customer UK",
             "billingStartDate": "2019-09-01T00:00:00+00:00", "billingEndDate": "2019-10-01T00:00:00+00:00",
@@ -116,7 +119,8 @@ async fn summaries_and_subscription_records_have_the_documented_fields() {
             "lastModifiedDate": "2019-09-18T17:09:26.16+00:00",
             "links": { "self": { "uri": "/customers/x/usagesummary", "method": "GET", "headers": [] } },
             "attributes": { "objectType": "CustomerUsageSummary" }
-        });
+        }"#,
+        );
         summary_example[currency_key] = json!(currency);
         assert_same_shape(&summary_example, &summary, &["amount"], "customer summary");
         assert!(
@@ -172,14 +176,16 @@ async fn summaries_and_subscription_records_have_the_documented_fields() {
             "subscription summary",
         );
 
-        let mut resource = json!({
+        let mut resource = exact_json(
+            r#"{
             "subscriptionId": "s", "resourceUri": "/subscriptions/s/resourceGroups/TESTRG1/providers/Microsoft.Compute/virtualMachines/testVM1",
             "resourceType": "Microsoft.Compute", "entitlementId": "e", "entitlementName": "Partner Subscription",
             "resourceGroupName": "TESTRG1", "name": "testVM1", "resourceName": "testVM1",
             "totalCost": 80.3322286322163563, "usdTotalCost": 98.1699999999999985,
             "lastModifiedDate": "2019-09-17T21:08:44.2566667+00:00",
             "attributes": { "objectType": "ResourceUsageRecord" }
-        });
+        }"#,
+        );
         resource[currency_key] = json!(currency);
         let example = json!({
             "totalCount": 3, "items": [resource],

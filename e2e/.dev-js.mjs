@@ -1,0 +1,20 @@
+// DEV ONLY: checks static/refresh.js by serving it from disk.
+import { readFileSync } from 'node:fs';
+import { startApp } from './lib/servers.js';
+import { launch, newContext, signInAndLoad, USERS } from './lib/browser.js';
+const app = await startApp();
+const browser = await launch();
+const ctx = await newContext(browser, app.baseUrl);
+await ctx.route('**/static/refresh.js', (route) => route.fulfill({ contentType: 'text/javascript', body: readFileSync('/work/main/static/refresh.js') }));
+const page = await ctx.newPage();
+await signInAndLoad(page, USERS.editor);
+await app.control('POST', '/_sandbox/faults', { route: 'GET /v1/customers/usagerecords', times: 1, kind: 'delay', ms: 5000 });
+await page.getByRole('button', { name: 'Refresh now' }).click();
+await page.getByRole('heading', { name: 'Reading Partner Center…' }).waitFor();
+let nav = 0; page.on('framenavigated', (f) => { if (f === page.mainFrame()) nav += 1; });
+const t0 = Date.now();
+await page.getByRole('heading', { level: 1, name: 'Data refreshed' }).waitFor({ timeout: 20000 });
+console.log('done after', Date.now() - t0, 'ms; navigations', nav, 'focus', await page.evaluate(() => document.activeElement.id), 'title', await page.title(), ctx.consoleErrors);
+await page.screenshot({ path: '/tmp/shots/refresh-js.png' });
+await browser.close();
+await app.stop();

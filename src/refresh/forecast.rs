@@ -1,0 +1,70 @@
+//! Month-end forecasts from the daily history: the glue between the store's `daily_usage`
+//! rows and [`crate::domain::forecast`], used by the partner refresh (every customer at once)
+//! and after a budget change (one customer: the crossing date and status depend on it).
+
+use rust_decimal::Decimal;
+
+use crate::domain::{BillingPeriod, CustomerId, SpendPoint, UsageStatus, forecast};
+use crate::startup::AppState;
+use crate::store::{CustomerSnapshot, SnapshotForecast, StoreError};
+
+/// The customer's forecast for the billing period of `snapshot`'s day (its
+/// [`CustomerSnapshot::forecast_day`]) from its recorded days `series` (days of other
+/// periods are ignored), and the status it gives with `near_threshold` (percent).
+pub fn forecast_snapshot(
+    snapshot: &CustomerSnapshot,
+    series: &[SpendPoint],
+    near_threshold: Decimal,
+) -> (UsageStatus, SnapshotForecast) {
+    let today = snapshot.forecast_day();
+    let period = BillingPeriod::containing(today);
+    let forecast = forecast(&period, today, series, snapshot.budget);
+    let status = UsageStatus::classify_projected(
+        snapshot.total_cost,
+        Some(forecast.projected_total),
+        snapshot.budget,
+        near_threshold,
+    );
+    (
+        status,
+        SnapshotForecast {
+            projected_total: forecast.projected_total,
+            crosses_budget_on: forecast.crosses_budget_on,
+            method: forecast.method,
+        },
+    )
+}
+
+/// Recomputes the stored forecast and status of one customer from its snapshot (with the
+/// budget as now stored) and its history of the billing period. For after a budget change.
+///
+/// # Errors
+/// [`StoreError::Database`] or [`StoreError::InvalidValue`]; a customer without a snapshot
+/// is left alone.
+pub async fn reforecast_customer(
+    state: &AppState,
+    customer: &CustomerId,
+) -> Result<(), StoreError> {
+    let Some(snapshot) = state.store.snapshot(customer).await? else {
+        return Ok(());
+    };
+    let day = snapshot.forecast_day();
+    let period = BillingPeriod::containing(day);
+    let series: Vec<SpendPoint> = state
+        .store
+        .daily_usage(customer, period.start, day)
+        .await?
+        .iter()
+        .map(|row| SpendPoint {
+            day: row.day,
+            period_to_date: row.total_cost,
+        })
+        .collect();
+    let threshold = state.settings.budgets.near_threshold_percent;
+    let (status, forecast) = forecast_snapshot(&snapshot, &series, threshold);
+    state
+        .store
+        .update_snapshot_forecast(customer, day, status, Some(&forecast))
+        .await?;
+    Ok(())
+}
