@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::auth::delegated_token;
 use crate::config::Settings;
 use crate::refresh::{Progress, RefreshOutcome, refresh_partner};
-use crate::startup::{AppState, Application, build_state, endpoints};
+use crate::startup::{AppState, Application, state_for};
 use crate::store::Store;
 
 /// Spendboard: every CSP customer's Azure spend against its Partner Center budget.
@@ -118,20 +118,8 @@ pub async fn refresh_once(settings: Settings) -> anyhow::Result<RefreshOutcome> 
         !settings.is_demo(),
         "in demo mode the sandbox lives inside `spendboard serve`: use the dashboard's Refresh button there"
     );
-    let public_url = match &settings.server.public_url {
-        Some(url) => url.clone(),
-        None => url::Url::parse(&format!("http://localhost:{}", settings.server.port))?,
-    };
-    let redirect_uri = public_url.join(crate::routes::paths::AUTH_CALLBACK)?;
-    let endpoints = endpoints(&settings, &redirect_uri, settings.server.port).await?;
-    let state = build_state(
-        settings,
-        endpoints.identity,
-        endpoints.partner_center_base,
-        public_url,
-        redirect_uri,
-    )
-    .await?;
+    let port = settings.server.port;
+    let (state, _) = state_for(settings, port).await?;
     let user_id = newest_token_owner(&state).await?;
     let token = delegated_token(&state, user_id, "/")
         .await

@@ -42,9 +42,9 @@ pub struct AppState {
 }
 
 /// The Partner Center and identity endpoints in use: Microsoft's, or the sandbox's.
-pub struct Endpoints {
-    pub identity: IdentitySettings,
-    pub partner_center_base: Url,
+struct Endpoints {
+    identity: IdentitySettings,
+    partner_center_base: Url,
     /// Running in-process in demo mode.
     pub sandbox: Option<RunningSandbox>,
 }
@@ -69,27 +69,14 @@ impl Application {
                 format!("binding {}:{}", settings.server.host, settings.server.port)
             })?;
         let port = listener.local_addr()?.port();
-        let public_url = match &settings.server.public_url {
-            Some(url) => url.clone(),
-            None => Url::parse(&format!("http://localhost:{port}"))?,
-        };
-        let redirect_uri = public_url.join(routes::paths::AUTH_CALLBACK)?;
-        let endpoints = endpoints(&settings, &redirect_uri, port).await?;
-        let state = build_state(
-            settings,
-            endpoints.identity,
-            endpoints.partner_center_base,
-            public_url,
-            redirect_uri,
-        )
-        .await?;
+        let (state, sandbox) = state_for(settings, port).await?;
         let state = web::Data::new(state);
         let server = serve(listener, state.clone())?;
         Ok(Self {
             port,
             server,
             state,
-            sandbox: endpoints.sandbox,
+            sandbox,
         })
     }
 
@@ -115,12 +102,39 @@ impl Application {
     }
 }
 
+/// Everything but the listener for an instance reached on `port` (unless `public_url` is
+/// set): the endpoints (starting the sandbox in demo mode), the store, sign-in and the
+/// Partner Center client.
+///
+/// # Errors
+/// As [`Application::build`].
+pub async fn state_for(
+    settings: Settings,
+    port: u16,
+) -> anyhow::Result<(AppState, Option<RunningSandbox>)> {
+    let public_url = match &settings.server.public_url {
+        Some(url) => url.clone(),
+        None => Url::parse(&format!("http://localhost:{port}"))?,
+    };
+    let redirect_uri = public_url.join(routes::paths::AUTH_CALLBACK)?;
+    let endpoints = endpoints(&settings, &redirect_uri, port).await?;
+    let state = build_state(
+        settings,
+        endpoints.identity,
+        endpoints.partner_center_base,
+        public_url,
+        redirect_uri,
+    )
+    .await?;
+    Ok((state, endpoints.sandbox))
+}
+
 /// Resolves Microsoft's endpoints from the settings, or starts the sandbox (demo mode) and
 /// uses its endpoints.
 ///
 /// # Errors
 /// When the sandbox cannot start.
-pub async fn endpoints(
+async fn endpoints(
     settings: &Settings,
     redirect_uri: &Url,
     port: u16,
@@ -168,7 +182,7 @@ pub async fn endpoints(
 ///
 /// # Errors
 /// When any of these fails.
-pub async fn build_state(
+async fn build_state(
     settings: Settings,
     identity: IdentitySettings,
     partner_center_base: Url,

@@ -44,7 +44,8 @@ export async function launch() {
 /**
  * A fresh browser context (its own cookies) on `baseUrl`. `bypassCSP` is only for contexts
  * that inject axe-core; the flows run under the real Content-Security-Policy, and every
- * console error (a CSP violation is one) is collected in `context.consoleErrors`.
+ * console error (a CSP violation, a script error, a missing file) is collected in
+ * `context.consoleErrors` as `<url of its source>: <message>`.
  */
 export async function newContext(browser, baseUrl, { bypassCSP = false, viewport = VIEWPORTS[0] } = {}) {
   const context = await browser.newContext({ baseURL: baseUrl, bypassCSP, viewport, locale: 'en-GB' });
@@ -56,7 +57,11 @@ export async function newContext(browser, baseUrl, { bypassCSP = false, viewport
 
 function watch(context, page) {
   page.on('console', (message) => {
-    if (message.type() === 'error') context.consoleErrors.push(`${page.url()}: ${message.text()}`);
+    if (message.type() !== 'error') return;
+    const source = message.location().url || page.url();
+    // A page's own 4xx status (a refused form, the no-access page) is asserted by the tests.
+    if (source === page.url() && message.text().startsWith('Failed to load resource')) return;
+    context.consoleErrors.push(`${source}: ${message.text()}`);
   });
   page.on('pageerror', (error) => context.consoleErrors.push(`${page.url()}: ${error.message}`));
 }

@@ -2,7 +2,7 @@
 // does not overflow horizontally at any of the checked widths (screenshots are kept).
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,8 @@ const AXE = require.resolve('axe-core/axe.min.js');
 const e2eRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Screenshots of every page at every width land here (git-ignored). */
 export const SCREENSHOTS = path.join(e2eRoot, 'test-results', 'screenshots');
+/** Every violation axe-core reported, per page, whatever its impact (git-ignored). */
+const AXE_RESULTS = path.join(e2eRoot, 'test-results', 'axe');
 
 /** The WCAG rule sets axe runs, plus its best practices (landmarks, one main, page title...). */
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
@@ -30,6 +32,11 @@ export async function assertAccessible(page, name) {
       AXE_TAGS,
     );
   });
+  mkdirSync(AXE_RESULTS, { recursive: true });
+  writeFileSync(
+    path.join(AXE_RESULTS, `${name}.json`),
+    JSON.stringify(results.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target) })), null, 2),
+  );
   const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(
     serious.map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`),

@@ -55,6 +55,10 @@ function start(name, args, env) {
   child.stderr.on('data', keep);
   child.exitInfo = null;
   const proc = { name, child, log, stopping: false };
+  // Never leave a server behind, even when the test process ends abruptly.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   child.exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       child.exitInfo = { code, signal };

@@ -152,6 +152,11 @@ describe('the budget form', { timeout: 180_000 }, () => {
     assert.equal((await page.getByRole('status').textContent()).trim(), `Budget of ${name} set to 2,222.00 ${currency}.`);
     await other.reload();
     assert.equal((await figure(other, 'Budget').textContent()).trim(), `2,222.00 ${currency}`);
+    assert.deepEqual(other.context().consoleErrors.filter((line) => line.startsWith(app.baseUrl)), []);
     await other.context().close();
+  });
+
+  it('logged no error in the browser console, so nothing broke the Content-Security-Policy', () => {
+    assert.deepEqual(page.context().consoleErrors.filter((line) => line.startsWith(app.baseUrl)), []);
   });
 });

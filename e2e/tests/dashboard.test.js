@@ -157,4 +157,8 @@ describe('the dashboard', { timeout: 180_000 }, () => {
     await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Customers' }).click();
     await customerTable(page).waitFor();
   });
+
+  it('logged no error in the browser console, so nothing broke the Content-Security-Policy', () => {
+    assert.deepEqual(page.context().consoleErrors.filter((line) => line.startsWith(app.baseUrl)), []);
+  });
 });

@@ -106,6 +106,10 @@ describe('signing in and out', { timeout: 180_000 }, () => {
     await page.getByRole('heading', { name: 'Sign in to Spendboard' }).waitFor();
     assert.equal(await customerTable(page).count(), 0, 'the dashboard is not shown again');
   });
+
+  it('logged no error in the browser console on any of these pages', () => {
+    assert.deepEqual(contexts.flatMap((context) => context.consoleErrors).filter(onApp(app)), []);
+  });
 });
 
 /** Console errors of Spendboard's own pages (the sandbox's sign-in page is not ours). */

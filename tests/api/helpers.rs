@@ -225,18 +225,7 @@ impl TestApp {
         path: &str,
         body: Option<Value>,
     ) -> Value {
-        let mut request =
-            reqwest::Client::new().request(method, self.sandbox.base_url.join(path).unwrap());
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("sandbox control");
-        assert!(
-            response.status().is_success(),
-            "sandbox control {path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
+        sandbox_control(&self.sandbox, method, path, body).await
     }
 
     /// Partner Center as the sandbox serves it, with a delegated token of the editor.
@@ -253,14 +242,36 @@ impl TestApp {
     }
 }
 
+/// A control call to a sandbox (`path` like `_sandbox/faults`); asserts success and returns
+/// the JSON answer (`null` for an empty one).
+pub async fn sandbox_control(
+    sandbox: &RunningSandbox,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    let mut request = reqwest::Client::new().request(method, sandbox.base_url.join(path).unwrap());
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("sandbox control");
+    assert!(
+        response.status().is_success(),
+        "sandbox control {path}: {}",
+        response.status()
+    );
+    let text = response.text().await.expect("control body");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
 /// A delegated (App+User) Partner Center token for `login`, by the sandbox's
 /// authorization-code flow with PKCE.
 pub async fn sandbox_delegated_token(sandbox: &RunningSandbox, login: &str) -> String {
     use base64::Engine as _;
-    use sha2::Digest as _;
-    let verifier = "test-verifier-0123456789-0123456789-0123456789-abcdefgh";
-    let challenge =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier));
+    let verifier = format!("verifier-{}-{}", uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()),
+    );
     let redirect_uri = sandbox_redirect_uri(sandbox).await;
     let authorize = sandbox
         .base_url
@@ -306,7 +317,7 @@ pub async fn sandbox_delegated_token(sandbox: &RunningSandbox, login: &str) -> S
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
             ("redirect_uri", redirect_uri.as_str()),
-            ("code_verifier", verifier),
+            ("code_verifier", verifier.as_str()),
             ("client_id", sandbox.client_id.as_str()),
             ("client_secret", sandbox.client_secret.as_str()),
         ])

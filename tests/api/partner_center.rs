@@ -7,9 +7,7 @@ use std::net::TcpListener;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::digest::{SHA256, digest};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crate::helpers::{EDITOR, sandbox_control, sandbox_delegated_token};
 use chrono::{DateTime, Utc};
 use partner_center_sandbox::{RunningSandbox, SandboxOptions};
 use reqwest::StatusCode;
@@ -22,12 +20,6 @@ use spendboard::partner_center::{
     AccessToken, ClientSettings, Granularity, PartnerCenterClient, PartnerCenterError,
 };
 
-const ADELE: &str = "adele@northwindcsp.onmicrosoft.com";
-const CLIENT_ID: &str = "3c9d5e7f-1a2b-4c3d-9e8f-7a6b5c4d3e2f";
-const CLIENT_SECRET: &str = "sandbox-demo-secret";
-const REDIRECT_URI: &str = "http://127.0.0.1:8080/auth/callback";
-const SIGN_IN_SCOPE: &str =
-    "openid profile offline_access https://api.partnercenter.microsoft.com/user_impersonation";
 const RECORDS: &str = "GET /v1/customers/usagerecords";
 const UTILIZATIONS: &str = "GET /v1/customers/{id}/subscriptions/{sid}/utilizations/azure";
 const BUDGET_PATCH: &str = "PATCH /v1/customers/{id}/usagebudget";
@@ -50,68 +42,13 @@ async fn spawn() -> TestPartnerCenter {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("http client");
-    let token_text = delegated_token(&sandbox).await;
+    let token_text = sandbox_delegated_token(&sandbox, EDITOR).await;
     TestPartnerCenter {
         sandbox,
         http,
         token: AccessToken::new(token_text.clone()),
         token_text,
     }
-}
-
-/// Signs Adele in at the sandbox's Entra ID (authorize POST with PKCE S256, then the
-/// authorization-code grant) and returns her delegated Partner Center access token.
-async fn delegated_token(sandbox: &RunningSandbox) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client");
-    let tenant = format!("{}{}", sandbox.base_url, sandbox.tenant_id);
-    let verifier = format!("verifier-{}-{}", uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
-    let challenge = URL_SAFE_NO_PAD.encode(digest(&SHA256, verifier.as_bytes()));
-    let authorize = http
-        .post(format!("{tenant}/oauth2/v2.0/authorize"))
-        .form(&[
-            ("client_id", CLIENT_ID),
-            ("redirect_uri", REDIRECT_URI),
-            ("response_type", "code"),
-            ("scope", SIGN_IN_SCOPE),
-            ("state", "state-1"),
-            ("nonce", "nonce-1"),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-            ("login", ADELE),
-        ])
-        .send()
-        .await
-        .expect("authorize");
-    assert_eq!(authorize.status(), StatusCode::FOUND, "authorize redirects");
-    let location = url::Url::parse(authorize.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(name, _)| name == "code")
-        .map(|(_, code)| code.into_owned())
-        .expect("a code in the redirect");
-    let token: Value = http
-        .post(format!("{tenant}/oauth2/v2.0/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT_URI),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-            ("code_verifier", verifier.as_str()),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token JSON");
-    token["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_owned()
 }
 
 impl TestPartnerCenter {
@@ -130,20 +67,7 @@ impl TestPartnerCenter {
     }
 
     async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self
-            .http
-            .request(method, format!("{}_sandbox/{path}", self.sandbox.base_url));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("control call");
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        let text = response.text().await.expect("control body");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        sandbox_control(&self.sandbox, method, &format!("_sandbox/{path}"), body).await
     }
 
     async fn inject(&self, fault: Value) {
@@ -424,8 +348,8 @@ async fn refusals_403_401_and_404_surface_at_once_without_retries() {
         ))
         .form(&[
             ("grant_type", "client_credentials"),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
+            ("client_id", pc.sandbox.client_id.as_str()),
+            ("client_secret", pc.sandbox.client_secret.as_str()),
             ("scope", "https://api.partnercenter.microsoft.com/.default"),
         ])
         .send()

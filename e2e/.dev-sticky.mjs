@@ -1,0 +1,11 @@
+import { startApp } from './lib/servers.js';
+import { launch, newContext, signInAndLoad, USERS } from './lib/browser.js';
+const app = await startApp();
+const browser = await launch();
+const ctx = await newContext(browser, app.baseUrl, { viewport: { width: 1024, height: 768 } });
+const page = await ctx.newPage();
+await signInAndLoad(page, USERS.reader);
+await page.mouse.wheel(0, 1500);
+await page.waitForTimeout(300);
+await page.screenshot({ path: '/tmp/shots/sticky.png' });
+await browser.close(); await app.stop();
