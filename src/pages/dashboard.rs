@@ -49,6 +49,8 @@ pub struct CurrencyTotalView {
     pub total: String,
     pub usd: Option<String>,
     pub customers: u64,
+    /// How many customers the USD equivalent covers, when not all of them.
+    pub usd_partial: Option<u64>,
 }
 
 /// One customer's line.

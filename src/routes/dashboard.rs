@@ -142,6 +142,8 @@ pub async fn get(
                     .usd_total
                     .map(|usd| Money::new(usd, Currency::usd()).to_string()),
                 customers: t.customers,
+                usd_partial: (t.usd_customers < t.customers && t.usd_customers > 0)
+                    .then_some(t.usd_customers),
             })
             .collect(),
         customers: totals.customers,

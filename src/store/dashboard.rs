@@ -87,11 +87,13 @@ pub struct CurrencyTotal {
     pub currency: Currency,
     /// Exact sum of the customers' spend in this currency.
     pub total: Decimal,
-    /// Exact sum of their USD equivalents; `None` unless every one of these customers has
-    /// one (a partial sum would understate the total).
+    /// Exact sum of the USD equivalents Partner Center gives (Azure plan customers);
+    /// `None` when none of these customers has one.
     pub usd_total: Option<Decimal>,
     /// How many customers are billed in this currency.
     pub customers: u64,
+    /// How many of them `usd_total` covers (shown, so a partial sum is never taken for all).
+    pub usd_customers: u64,
 }
 
 /// The numbers at the top of the dashboard.
@@ -253,18 +255,20 @@ impl Store {
                     .or_insert(CurrencyTotal {
                         currency: parse_currency(&row.currency)?,
                         total: Decimal::ZERO,
-                        usd_total: Some(Decimal::ZERO),
+                        usd_total: None,
                         customers: 0,
+                        usd_customers: 0,
                     }),
             };
             entry.total = entry
                 .total
                 .checked_add(row.total_cost.0)
                 .ok_or_else(overflow)?;
-            entry.usd_total = match (entry.usd_total, row.usd_total_cost) {
-                (Some(sum), Some(usd)) => Some(sum.checked_add(usd.0).ok_or_else(overflow)?),
-                _ => None,
-            };
+            if let Some(usd) = row.usd_total_cost {
+                let sum = entry.usd_total.unwrap_or_default();
+                entry.usd_total = Some(sum.checked_add(usd.0).ok_or_else(overflow)?);
+                entry.usd_customers += 1;
+            }
             entry.customers += 1;
             match parse_status(&row.status)? {
                 UsageStatus::OverBudget => totals.over_budget += 1,
