@@ -11,7 +11,9 @@ use actix_web::web;
 
 pub use customer::refresh_customer;
 pub use forecast::{forecast_snapshot, reforecast_customer};
-pub use partner::{PARTNER_SCOPE, Progress, RefreshOutcome, refresh_partner};
+pub use partner::{
+    PARTNER_SCOPE, Progress, RefreshOutcome, StartedRefresh, begin_partner_refresh, refresh_partner,
+};
 pub use subscription::{refresh_subscription, spawn_subscription_refresh};
 
 use crate::partner_center::AccessToken;
@@ -30,13 +32,23 @@ pub async fn is_running(state: &AppState) -> Result<bool, crate::store::StoreErr
         .is_some_and(|run| run.state == RunState::Running))
 }
 
-/// Starts a partner-wide refresh in the background with the given delegated token; returns
-/// at once. Does nothing if another refresh holds the lease.
-pub fn spawn_partner_refresh(state: web::Data<AppState>, token: AccessToken) {
-    tokio::spawn(async move {
-        match refresh_partner(&state, &token, &|_| {}).await {
-            Ok(outcome) => tracing::info!(?outcome, "partner refresh finished"),
-            Err(e) => tracing::warn!(error = ?e, "partner refresh failed"),
-        }
-    });
+/// Starts a partner-wide refresh with the given delegated token: takes the lease and records
+/// the run before returning (so a progress page shows it at once), then works in the
+/// background. Does nothing if another refresh holds the lease.
+///
+/// # Errors
+/// Database failures while taking the lease or recording the run.
+pub async fn spawn_partner_refresh(
+    state: web::Data<AppState>,
+    token: AccessToken,
+) -> anyhow::Result<()> {
+    if let Some(started) = begin_partner_refresh(&state).await? {
+        tokio::spawn(async move {
+            match started.run(&state, &token, &|_| {}).await {
+                Ok(outcome) => tracing::info!(?outcome, "partner refresh finished"),
+                Err(e) => tracing::warn!(error = ?e, "partner refresh failed"),
+            }
+        });
+    }
+    Ok(())
 }

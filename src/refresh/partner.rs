@@ -47,38 +47,80 @@ pub enum RefreshOutcome {
     AlreadyRunning,
 }
 
-/// Refreshes every customer's history row of the record's day and its snapshot with the
-/// forecast, reporting progress to the store (for the progress page) and to `on_progress`
-/// (for the command line).
+/// A partner-wide refresh that holds the lease and whose run is recorded (so the progress
+/// page shows it at once); [`StartedRefresh::run`] does the work.
+#[derive(Debug)]
+pub struct StartedRefresh {
+    run: i64,
+}
+
+/// Takes the partner-wide lease and records a new run; `None` when another refresh holds the
+/// lease.
 ///
 /// # Errors
-/// Partner Center or database failures; the run is then recorded as failed with a message
-/// for people, and the data already stored stays as it was.
-pub async fn refresh_partner(
-    state: &AppState,
-    token: &AccessToken,
-    on_progress: &(dyn Fn(&Progress) + Sync),
-) -> anyhow::Result<RefreshOutcome> {
+/// Database failures.
+pub async fn begin_partner_refresh(state: &AppState) -> anyhow::Result<Option<StartedRefresh>> {
     let store = &state.store;
     let lease = chrono::Duration::seconds(LEASE_SECONDS);
     if !store
         .try_acquire_lease(PARTNER_SCOPE, &state.instance_id, lease)
         .await?
     {
-        return Ok(RefreshOutcome::AlreadyRunning);
+        return Ok(None);
     }
-    let run = store.start_run(PARTNER_SCOPE).await?;
-    let result = run_refresh(state, token, run, on_progress).await;
-    let finish = match &result {
-        Ok(_) => Ok(()),
-        Err(e) => Err(failure_message(e)),
-    };
-    let recorded = store.finish_run(run, finish).await;
-    store
-        .release_lease(PARTNER_SCOPE, &state.instance_id)
-        .await?;
-    recorded?;
-    result
+    match store.start_run(PARTNER_SCOPE).await {
+        Ok(run) => Ok(Some(StartedRefresh { run })),
+        Err(e) => {
+            store
+                .release_lease(PARTNER_SCOPE, &state.instance_id)
+                .await?;
+            Err(e.into())
+        }
+    }
+}
+
+impl StartedRefresh {
+    /// Refreshes every customer's history row of the record's day and its snapshot with the
+    /// forecast, reporting progress to the store (for the progress page) and to `on_progress`
+    /// (for the command line), then records the outcome and releases the lease.
+    ///
+    /// # Errors
+    /// Partner Center or database failures; the run is then recorded as failed with a
+    /// message for people, and the data already stored stays as it was.
+    pub async fn run(
+        self,
+        state: &AppState,
+        token: &AccessToken,
+        on_progress: &(dyn Fn(&Progress) + Sync),
+    ) -> anyhow::Result<RefreshOutcome> {
+        let store = &state.store;
+        let result = run_refresh(state, token, self.run, on_progress).await;
+        let finish = match &result {
+            Ok(_) => Ok(()),
+            Err(e) => Err(failure_message(e)),
+        };
+        let recorded = store.finish_run(self.run, finish).await;
+        store
+            .release_lease(PARTNER_SCOPE, &state.instance_id)
+            .await?;
+        recorded?;
+        result
+    }
+}
+
+/// A whole partner-wide refresh, unless another one holds the lease.
+///
+/// # Errors
+/// As [`StartedRefresh::run`].
+pub async fn refresh_partner(
+    state: &AppState,
+    token: &AccessToken,
+    on_progress: &(dyn Fn(&Progress) + Sync),
+) -> anyhow::Result<RefreshOutcome> {
+    match begin_partner_refresh(state).await? {
+        Some(started) => started.run(state, token, on_progress).await,
+        None => Ok(RefreshOutcome::AlreadyRunning),
+    }
 }
 
 async fn run_refresh(

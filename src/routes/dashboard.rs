@@ -89,7 +89,7 @@ pub async fn get(
         .is_none_or(|at| Utc::now() - at > stale_after);
     if stale && !running {
         let token = delegated_token(&state, user.id, paths::DASHBOARD).await?;
-        refresh::spawn_partner_refresh(state.clone(), token);
+        refresh::spawn_partner_refresh(state.clone(), token).await?;
     }
     if totals.customers == 0 {
         return Ok(HttpResponse::SeeOther()

@@ -32,7 +32,7 @@ pub use drilldown::{MeterUsage, ResourceUsage, SubscriptionDrilldown, Subscripti
 pub use history::DailyUsage;
 pub use runs::{RefreshRun, RunState};
 pub use sessions::DbSessionStore;
-pub use snapshots::{CustomerSnapshot, SnapshotForecast};
+pub use snapshots::{CustomerSnapshot, SnapshotForecast, search_name};
 pub use subscriptions::{CustomerUsageSummaryRow, SubscriptionUsage};
 pub use users::{StoredTokens, User};
 pub use utilization::UtilizationRecord;

@@ -194,9 +194,17 @@ impl TryFrom<SnapshotRow> for CustomerSnapshot {
     }
 }
 
-/// The name as it is searched and sorted: Unicode lower case.
-pub(super) fn search_name(company_name: &str) -> String {
-    company_name.to_lowercase()
+/// The name as it is searched and sorted: Unicode lower case without accents ("Bäckerei
+/// Schön" is `backerei schon`), so that accented names sort where people look for them and
+/// a search finds them typed with or without accents.
+pub fn search_name(company_name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    use unicode_normalization::char::is_combining_mark;
+    company_name
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase()
 }
 
 /// Rows per INSERT: 25 parameters each stays far below SQLite's 32,766 and PostgreSQL's
@@ -404,5 +412,21 @@ impl Store {
             .rows_affected()
         });
         Ok(updated == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search_name;
+
+    #[test]
+    fn names_are_searched_and_sorted_without_case_or_accents() {
+        assert_eq!(
+            search_name("Bäckerei Schön & Söhne"),
+            "backerei schon & sohne"
+        );
+        assert_eq!(search_name("SOCIÉTÉ Générale"), "societe generale");
+        assert_eq!(search_name("Müller <Ops> GmbH"), "muller <ops> gmbh");
+        assert!(search_name("Ärzte") < search_name("Big"));
     }
 }

@@ -350,3 +350,27 @@ async fn sandbox_redirect_uri(sandbox: &RunningSandbox) -> String {
         .expect("register a redirect URI");
     uri
 }
+
+/// A count of the dashboard's summary (`Customers`, `Over budget`...), by its label.
+pub fn dashboard_count(html: &str, label: &str) -> u64 {
+    let doc = scraper::Html::parse_document(html);
+    let item = scraper::Selector::parse(".counts > div").unwrap();
+    let dt = scraper::Selector::parse("dt").unwrap();
+    let dd = scraper::Selector::parse("dd").unwrap();
+    doc.select(&item)
+        .find(|i| {
+            i.select(&dt)
+                .next()
+                .is_some_and(|d| d.text().collect::<String>().starts_with(label))
+        })
+        .and_then(|i| i.select(&dd).next())
+        .and_then(|d| {
+            d.text()
+                .collect::<String>()
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no count {label}"))
+}

@@ -18,7 +18,9 @@ use spendboard::store::{CustomerSnapshot, DailyUsage, DashboardQuery, SnapshotFo
 use uuid::Uuid;
 
 use crate::databases::{TestDb, on_both_databases};
-use crate::helpers::{EDITOR, READER, TestApp, assert_is_redirect_to, spawn_app_with};
+use crate::helpers::{
+    EDITOR, READER, TestApp, assert_is_redirect_to, dashboard_count, spawn_app_with,
+};
 use crate::truth;
 
 fn nov(day: u32) -> NaiveDate {
@@ -139,22 +141,6 @@ async fn all_dashboard_rows(app: &TestApp, query: &str) -> Vec<(String, Vec<Stri
         &app.get_html(&format!("/?{query}&page=2")).await,
     ));
     rows
-}
-
-fn count(html: &str, label: &str) -> u64 {
-    let doc = scraper::Html::parse_document(html);
-    let item = scraper::Selector::parse(".counts > div").unwrap();
-    let dt = scraper::Selector::parse("dt").unwrap();
-    let dd = scraper::Selector::parse("dd").unwrap();
-    doc.select(&item)
-        .find(|i| {
-            i.select(&dt)
-                .next()
-                .is_some_and(|d| d.text().collect::<String>().starts_with(label))
-        })
-        .and_then(|i| i.select(&dd).next())
-        .map(|d| d.text().collect::<String>().trim().parse().unwrap())
-        .unwrap_or_else(|| panic!("no count {label}"))
 }
 
 fn customer_path(id: &CustomerId) -> String {
@@ -404,7 +390,10 @@ async fn a_budget_below_the_projection_makes_a_customer_on_pace_counted_filtered
     }
     on_pace.sort();
     let dashboard = app.get_html("/").await;
-    assert_eq!(count(&dashboard, "On pace to exceed"), on_pace.len() as u64);
+    assert_eq!(
+        dashboard_count(&dashboard, "On pace to exceed"),
+        on_pace.len() as u64
+    );
 
     let mut filtered: Vec<String> = all_dashboard_rows(&app, "status=onpace&sort=name")
         .await

@@ -11,7 +11,7 @@ use spendboard::domain::{Currency, CustomerId, ForecastMethod, UsageStatus, perc
 use spendboard::store::{
     AuditOutcome, CurrencyTotal, CustomerSnapshot, CustomerUsageSummaryRow, DailyUsage,
     DashboardQuery, DbSessionStore, NewAuditEntry, RunState, SnapshotForecast, SortKey,
-    StoredTokens, SubscriptionUsage, User,
+    StoredTokens, SubscriptionUsage, User, search_name,
 };
 use uuid::Uuid;
 
@@ -144,9 +144,8 @@ fn expected_order(rows: &[CustomerSnapshot], sort: SortKey, descending: bool) ->
     let mut sorted = rows.to_vec();
     sorted.sort_by(|a, b| {
         let tie = || {
-            a.company_name
-                .to_lowercase()
-                .cmp(&b.company_name.to_lowercase())
+            search_name(&a.company_name)
+                .cmp(&search_name(&b.company_name))
                 .then(a.customer_id.to_string().cmp(&b.customer_id.to_string()))
         };
         let by_key = match sort {
@@ -291,9 +290,14 @@ async fn search_ignores_case_and_matches_wildcards_literally(db: &TestDb) {
     };
     assert_eq!(
         found("café").await,
-        ["Café Crème", "CAFÉ NOIR"],
-        "{}",
+        ["Café Crème", "Cafe Latte", "CAFÉ NOIR"],
+        "accents and case are ignored, {}",
         db.kind()
+    );
+    assert_eq!(
+        found("CREME").await,
+        ["Café Crème"],
+        "typed without accents"
     );
     assert_eq!(found("ÈME").await, ["Café Crème"]);
     assert_eq!(found("100%").await, ["100% Cotton"]);
