@@ -15,6 +15,13 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -d "$postgres_url"; then
   exit 1
 fi
 
+# Each app test leaves its database behind for inspection; drop those of earlier runs.
+if command -v psql >/dev/null; then
+  psql -q -At -d "$postgres_url" -c "select datname from pg_database where datname like 'spendboard\_test\_%'" 2>/dev/null |
+    while read -r db; do psql -q -d "$postgres_url" -c "drop database if exists \"$db\" with (force)" >/dev/null 2>&1 || true; done
+fi
+rm -f "${TMPDIR:-/tmp}"/spendboard-test-*.db*
+
 echo "== unit, sandbox, store (SQLite + PostgreSQL) and app tests on SQLite"
 cargo test --workspace --locked
 echo "== app tests on PostgreSQL"
