@@ -295,7 +295,11 @@ mod tests {
     #[test]
     fn like_wildcards_in_the_search_match_themselves() {
         assert_eq!(like_pattern("100%_A\\b"), "%100\\%\\_a\\\\b%");
-        assert_eq!(like_pattern("ÉCOLE"), "%ecole%", "folded like the stored names");
+        assert_eq!(
+            like_pattern("ÉCOLE"),
+            "%ecole%",
+            "folded like the stored names"
+        );
     }
 
     #[test]
