@@ -68,6 +68,16 @@ impl Application {
             .with_context(|| {
                 format!("binding {}:{}", settings.server.host, settings.server.port)
             })?;
+        Self::build_on(listener, settings).await
+    }
+
+    /// Builds everything on a listener the caller bound (tests bind port 0 first, so that
+    /// the redirect URI is known before the identity provider starts); `settings.server`'s
+    /// host and port are not used.
+    ///
+    /// # Errors
+    /// As [`Application::build`].
+    pub async fn build_on(listener: TcpListener, settings: Settings) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         let (state, sandbox) = state_for(settings, port).await?;
         let state = web::Data::new(state);

@@ -62,7 +62,6 @@ pub async fn spawn_app_with(
 ) -> TestApp {
     let app_listener = TcpListener::bind("127.0.0.1:0").expect("a free port for the app");
     let port = app_listener.local_addr().expect("local address").port();
-    drop(app_listener);
     options.redirect_uris = vec![format!("http://localhost:{port}/auth/callback")];
     let sandbox = partner_center_sandbox::start(
         TcpListener::bind("127.0.0.1:0").expect("a free port"),
@@ -88,7 +87,9 @@ pub async fn spawn_app_with(
     tweak(&mut settings);
     settings.validate().expect("valid test settings");
 
-    let app = Application::build(settings).await.expect("the app builds");
+    let app = Application::build_on(app_listener, settings)
+        .await
+        .expect("the app builds");
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
     TestApp {
