@@ -4,16 +4,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::Utc;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use secrecy::ExposeSecret;
-use uuid::Uuid;
 
-use crate::auth::delegated_token;
 use crate::config::Settings;
-use crate::refresh::{Progress, RefreshOutcome, refresh_partner};
-use crate::startup::{AppState, Application, state_for};
+use crate::refresh::{Progress, RefreshOutcome, refresh_with_stored_token};
+use crate::startup::{Application, state_for};
 use crate::store::Store;
 
 /// Spendboard: every CSP customer's Azure spend against its Partner Center budget.
@@ -120,16 +117,12 @@ pub async fn refresh_once(settings: Settings) -> anyhow::Result<RefreshOutcome> 
     );
     let port = settings.server.port;
     let (state, _) = state_for(settings, port).await?;
-    let user_id = newest_token_owner(&state).await?;
-    let token = delegated_token(&state, user_id, "/")
-        .await
-        .map_err(|_| anyhow::anyhow!("the stored Partner Center token of user {user_id} can no longer be renewed: that user (or the service account) must sign in to Spendboard again"))?;
     let bar = ProgressBar::new(3);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let outcome = refresh_partner(&state, &token, &|p: &Progress| {
+    let outcome = refresh_with_stored_token(&state, &|p: &Progress| {
         bar.set_length(p.total);
         bar.set_position(p.done);
         bar.set_message(p.message.clone());
@@ -137,18 +130,6 @@ pub async fn refresh_once(settings: Settings) -> anyhow::Result<RefreshOutcome> 
     .await;
     bar.finish();
     outcome
-}
-
-async fn newest_token_owner(state: &AppState) -> anyhow::Result<Uuid> {
-    let (user_id, tokens) = state
-        .store
-        .latest_refreshable_tokens()
-        .await?
-        .context("no stored Partner Center token: a user (or the service account) must sign in to Spendboard once")?;
-    if tokens.expires_at < Utc::now() && tokens.refresh_token.is_none() {
-        anyhow::bail!("the stored token of user {user_id} has expired and cannot be renewed");
-    }
-    Uuid::parse_str(&user_id).context("the stored token's user id")
 }
 
 async fn sandbox(bind: &str, customers: usize) -> anyhow::Result<()> {

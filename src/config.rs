@@ -101,6 +101,10 @@ pub struct BudgetSettings {
 pub struct RefreshSettings {
     /// Data older than this is marked stale and refreshed in the background.
     pub stale_after_minutes: i64,
+    /// `serve` refreshes every this many seconds on its own, with the stored token of the
+    /// most recently signed-in user (so history gets a row every day even when nobody looks);
+    /// 0 turns it off.
+    pub background_every_seconds: u64,
 }
 
 /// Keys.
@@ -178,6 +182,7 @@ impl Default for RefreshSettings {
     fn default() -> Self {
         Self {
             stale_after_minutes: 15,
+            background_every_seconds: 3600,
         }
     }
 }

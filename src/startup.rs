@@ -81,6 +81,10 @@ impl Application {
         let port = listener.local_addr()?.port();
         let (state, sandbox) = state_for(settings, port).await?;
         let state = web::Data::new(state);
+        let every = state.settings.refresh.background_every_seconds;
+        if every > 0 {
+            crate::refresh::spawn_schedule(state.clone(), Duration::from_secs(every));
+        }
         let server = serve(listener, state.clone())?;
         Ok(Self {
             port,

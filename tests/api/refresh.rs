@@ -1,12 +1,15 @@
 //! Refreshing: the progress page, history rows, the `refresh` command, demo mode.
 
+use partner_center_sandbox::SandboxOptions;
 use reqwest::StatusCode;
 use secrecy::SecretString;
 use spendboard::config::Settings;
 use spendboard::refresh::RefreshOutcome;
 use spendboard::startup::Application;
 
-use crate::helpers::{EDITOR, READER, TestApp, database_kind, fresh_database_url, spawn_app};
+use crate::helpers::{
+    EDITOR, READER, TestApp, database_kind, fresh_database_url, spawn_app, spawn_app_with,
+};
 
 #[tokio::test]
 async fn the_refresh_button_starts_a_new_refresh_and_keeps_one_history_row_per_day() {
@@ -109,4 +112,49 @@ async fn demo_mode_starts_the_sandbox_in_process_and_signs_in_on_it() {
         .unwrap();
     assert!(page.contains("Adele Vance") && page.contains("Megan Bowen"));
     assert!(state.settings.is_demo());
+}
+
+#[tokio::test]
+async fn serve_refreshes_on_its_own_schedule_with_the_stored_token() {
+    let app = spawn_app_with(SandboxOptions::default(), |settings| {
+        settings.refresh.background_every_seconds = 1;
+    })
+    .await;
+    app.sign_in_and_load(READER).await;
+    let before = app.store().latest_run("partner").await.unwrap().unwrap().id;
+    let page = app
+        .store()
+        .dashboard_page(&Default::default())
+        .await
+        .unwrap();
+    let customer = page.rows[0].customer_id;
+    let day = page.rows[0].forecast_day();
+
+    // A day passes in Partner Center while nobody opens a page.
+    app.sandbox_control(
+        reqwest::Method::POST,
+        "_sandbox/clock/advance",
+        Some(serde_json::json!({ "days": 1 })),
+    )
+    .await;
+    let next_day = day.succ_opt().unwrap();
+    let mut history = Vec::new();
+    for _ in 0..100 {
+        history = app
+            .store()
+            .daily_usage(&customer, day, next_day)
+            .await
+            .unwrap();
+        if history.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        history.len(),
+        2,
+        "the schedule recorded the new day: {history:?}"
+    );
+    let latest = app.store().latest_run("partner").await.unwrap().unwrap();
+    assert!(latest.id > before, "a refresh ran without any request");
 }

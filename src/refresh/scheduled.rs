@@ -1,0 +1,63 @@
+//! Refreshes that no page request started: the `spendboard refresh` command and the
+//! background schedule of `spendboard serve`. The usage routes accept only delegated
+//! (App+User) tokens, so these use the stored token of the most recently signed-in user (or
+//! of a service account signed in once, Partner Center's "secure application model"),
+//! renewed with its refresh token.
+
+use std::time::Duration;
+
+use actix_web::web;
+use anyhow::Context as _;
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::{Progress, RefreshOutcome, refresh_partner};
+use crate::auth::delegated_token;
+use crate::startup::AppState;
+
+/// One partner-wide refresh with the newest stored token.
+///
+/// # Errors
+/// No stored token (nobody signed in yet), a token that can no longer be renewed (that user
+/// must sign in again), or the refresh failed.
+pub async fn refresh_with_stored_token(
+    state: &AppState,
+    on_progress: &(dyn Fn(&Progress) + Sync),
+) -> anyhow::Result<RefreshOutcome> {
+    let user_id = newest_token_owner(state).await?;
+    let token = delegated_token(state, user_id, "/").await.map_err(|_| {
+        anyhow::anyhow!(
+            "the stored Partner Center token of user {user_id} can no longer be renewed: that user (or the service account) must sign in to Spendboard again"
+        )
+    })?;
+    refresh_partner(state, &token, on_progress).await
+}
+
+async fn newest_token_owner(state: &AppState) -> anyhow::Result<Uuid> {
+    let (user_id, tokens) = state
+        .store
+        .latest_refreshable_tokens()
+        .await?
+        .context("no stored Partner Center token: a user (or the service account) must sign in to Spendboard once")?;
+    if tokens.expires_at < Utc::now() && tokens.refresh_token.is_none() {
+        anyhow::bail!("the stored token of user {user_id} has expired and cannot be renewed");
+    }
+    Uuid::parse_str(&user_id).context("the stored token's user id")
+}
+
+/// Refreshes every `every` in the background, so that the history gets its rows and the
+/// morning's dashboard is fresh even when nobody looked for a while. A failed round is
+/// logged and the next one tries again; single-flight as every refresh.
+pub fn spawn_schedule(state: web::Data<AppState>, every: Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match refresh_with_stored_token(&state, &|_| {}).await {
+                Ok(outcome) => tracing::info!(?outcome, "scheduled refresh finished"),
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "scheduled refresh did not run"),
+            }
+        }
+    });
+}
