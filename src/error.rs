@@ -96,6 +96,9 @@ impl ResponseError for AppError {
                 }
             }
         };
+        if matches!(self, Self::Forbidden(_) | Self::NotFound(_) | Self::BadRequest(_)) {
+            tracing::info!(error = %self, "request refused");
+        }
         let mut response = HttpResponse::build(self.status_code()).finish();
         response.extensions_mut().insert(public);
         response

@@ -54,3 +54,34 @@ pub async fn spawn_partner_refresh(
     }
     Ok(())
 }
+
+/// How long a background refresh of one customer or subscription holds its lease at most.
+const DETAIL_LEASE_SECONDS: i64 = 5 * 60;
+
+/// Runs `work` in the background and returns at once, unless another refresh of the same
+/// `scope` (e.g. `customer:{id}`) holds the lease, in this instance or another: opening a
+/// page many times starts one refresh. Failures are logged; the page keeps its data.
+pub fn spawn_single_flight<F, Fut>(state: web::Data<AppState>, scope: String, work: F)
+where
+    F: FnOnce(web::Data<AppState>) -> Fut + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let holder = format!("{} {}", state.instance_id, uuid::Uuid::new_v4());
+        let lease = chrono::Duration::seconds(DETAIL_LEASE_SECONDS);
+        match state.store.try_acquire_lease(&scope, &holder, lease).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(%scope, error = ?e, "refresh lease not taken");
+                return;
+            }
+        }
+        if let Err(e) = work(state.clone()).await {
+            tracing::warn!(%scope, error = ?e, "background refresh failed");
+        }
+        if let Err(e) = state.store.release_lease(&scope, &holder).await {
+            tracing::warn!(%scope, error = ?e, "refresh lease not released");
+        }
+    });
+}

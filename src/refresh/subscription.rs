@@ -5,7 +5,6 @@
 use actix_web::web;
 use anyhow::Context as _;
 use chrono::{Duration, Utc};
-use uuid::Uuid;
 
 use super::customer::calendar_month;
 use crate::domain::{Currency, CurrencyError, CustomerId, SubscriptionId};
@@ -20,9 +19,6 @@ use crate::store::{
 
 /// The offer id of legacy (pay-as-you-go) Azure subscriptions.
 const LEGACY_OFFER_ID: &str = "MS-AZR-0145P";
-
-/// How long a background refresh of one subscription holds its lease at most.
-const LEASE_SECONDS: i64 = 5 * 60;
 
 /// Fetches and stores the subscription's usage summary
 /// (`GET /v1/customers/{id}/subscriptions/{id}/usagesummary`), resource usage records
@@ -128,34 +124,19 @@ pub async fn refresh_subscription(
     Ok(())
 }
 
-/// Starts [`refresh_subscription`] in the background and returns at once. Single-flight:
-/// it does nothing while another refresh of the same subscription (in any instance) holds
-/// the lease `subscription:{customer}:{subscription}`.
+/// Starts [`refresh_subscription`] in the background and returns at once; single-flight
+/// per subscription (see [`super::spawn_single_flight`]).
 pub fn spawn_subscription_refresh(
     state: web::Data<AppState>,
     token: AccessToken,
     customer: CustomerId,
     subscription: SubscriptionId,
 ) {
-    tokio::spawn(async move {
-        let scope = format!("subscription:{customer}:{subscription}");
-        let holder = format!("{} {}", state.instance_id, Uuid::new_v4());
-        let lease = Duration::seconds(LEASE_SECONDS);
-        match state.store.try_acquire_lease(&scope, &holder, lease).await {
-            Ok(true) => {}
-            Ok(false) => return,
-            Err(e) => {
-                tracing::warn!(%scope, error = ?e, "subscription refresh lease not taken");
-                return;
-            }
-        }
-        if let Err(e) = refresh_subscription(&state, &token, &customer, &subscription).await {
-            tracing::warn!(%scope, error = ?e, "subscription refresh failed");
-        }
-        if let Err(e) = state.store.release_lease(&scope, &holder).await {
-            tracing::warn!(%scope, error = ?e, "subscription refresh lease not released");
-        }
-    });
+    super::spawn_single_flight(
+        state,
+        format!("subscription:{customer}:{subscription}"),
+        move |state| async move { refresh_subscription(&state, &token, &customer, &subscription).await },
+    );
 }
 
 /// Whether the subscription is legacy (see [`refresh_subscription`]).

@@ -126,12 +126,11 @@ pub async fn render_customer_page(
         Some(summary) => {
             if Utc::now() - summary.fetched_at > stale_after {
                 let token = delegated_token(state, user.id, &return_to).await?;
-                let state = state.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = refresh::refresh_customer(&state, &token, &id).await {
-                        tracing::warn!(customer = %id, error = ?e, "customer refresh failed");
-                    }
-                });
+                refresh::spawn_single_flight(
+                    state.clone(),
+                    format!("customer:{id}"),
+                    move |state| async move { refresh::refresh_customer(&state, &token, &id).await },
+                );
             }
             Some(summary)
         }
