@@ -96,7 +96,10 @@ impl ResponseError for AppError {
                 }
             }
         };
-        if matches!(self, Self::Forbidden(_) | Self::NotFound(_) | Self::BadRequest(_)) {
+        if matches!(
+            self,
+            Self::Forbidden(_) | Self::NotFound(_) | Self::BadRequest(_)
+        ) {
             tracing::info!(error = %self, "request refused");
         }
         let mut response = HttpResponse::build(self.status_code()).finish();
