@@ -11,5 +11,6 @@ pub mod partner_center;
 pub mod refresh;
 pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod telemetry;

@@ -24,22 +24,8 @@ use crate::auth::{Keys, OidcClient};
 use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
 use crate::routes;
+use crate::state::AppState;
 use crate::store::{DbSessionStore, Store};
-
-/// What every request handler can reach.
-pub struct AppState {
-    pub settings: Settings,
-    pub store: Store,
-    pub partner_center: PartnerCenterClient,
-    pub oidc: OidcClient,
-    pub keys: Keys,
-    /// Where people reach Spendboard, e.g. `http://localhost:8080`.
-    pub public_url: Url,
-    /// Serialises refresh-token renewals in this instance (refresh tokens rotate).
-    pub token_renewal: tokio::sync::Mutex<()>,
-    /// Identifies this instance as the holder of refresh leases.
-    pub instance_id: String,
-}
 
 /// The Partner Center and identity endpoints in use: Microsoft's, or the sandbox's.
 struct Endpoints {

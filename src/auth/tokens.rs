@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{DelegatedTokens, SignInError};
 use crate::error::AppError;
 use crate::partner_center::AccessToken;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::StoredTokens;
 
 /// Tokens expiring sooner than this are renewed before use.

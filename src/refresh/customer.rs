@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, Utc};
 
 use crate::domain::CustomerId;
 use crate::partner_center::AccessToken;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{CustomerUsageSummaryRow, SubscriptionUsage};
 
 /// Fetches and stores the customer's usage summary

@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 
 use crate::domain::{BillingPeriod, CustomerId, SpendPoint, UsageStatus, forecast};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{CustomerSnapshot, SnapshotForecast, StoreError};
 
 /// The customer's forecast for the billing period of `snapshot`'s day (its

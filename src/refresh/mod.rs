@@ -19,7 +19,7 @@ pub use scheduled::{refresh_with_stored_token, spawn_schedule};
 pub use subscription::{refresh_subscription, spawn_subscription_refresh};
 
 use crate::partner_center::AccessToken;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::RunState;
 
 /// True while a partner-wide refresh is running (in any instance).

@@ -21,7 +21,7 @@ use chrono::Utc;
 use super::forecast::forecast_snapshot;
 use crate::domain::{BillingPeriod, CustomerId, SpendPoint, UsageStatus, percent_used};
 use crate::partner_center::AccessToken;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{CustomerSnapshot, DailyUsage};
 
 /// The lease and run scope of the partner-wide refresh.

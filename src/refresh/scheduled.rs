@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{Progress, RefreshOutcome, refresh_partner};
 use crate::auth::delegated_token;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// One partner-wide refresh with the newest stored token.
 ///

@@ -12,7 +12,7 @@ use crate::partner_center::{
     AccessToken, AzureUtilizationRecord, Granularity, MeterUsageRecord, PartnerCenterError,
     ResourceUsageRecord,
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{
     MeterUsage, ResourceUsage, SubscriptionDrilldown, SubscriptionSummary, UtilizationRecord,
 };

@@ -20,7 +20,7 @@ use crate::domain::{BudgetAmount, BudgetChange, Money, UsageStatus, percent_used
 use crate::error::AppError;
 use crate::pages::BudgetFormView;
 use crate::partner_center::PartnerCenterError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{AuditOutcome, CustomerSnapshot, NewAuditEntry};
 
 /// The budget form's fields.

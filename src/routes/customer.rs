@@ -16,7 +16,7 @@ use crate::pages::{
     format_utc, history_section, top_resources,
 };
 use crate::refresh;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{AuditEntry, AuditOutcome, CustomerSnapshot};
 
 /// Parses the `{customer_id}` path segment.

@@ -13,7 +13,7 @@ use crate::pages::{
     format_utc,
 };
 use crate::refresh;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{CustomerSnapshot, DashboardQuery, SortKey};
 
 /// Rows per page.

@@ -15,7 +15,7 @@ use super::subscription::{first_fetch_error, known_subscription, load_summary};
 use crate::auth::{CurrentUser, SessionUser, delegated_token};
 use crate::error::AppError;
 use crate::refresh;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A `text/csv` attachment named `filename` (ASCII): `header`, then one record per row.
 /// Fields holding commas, quotes or line breaks are quoted by the csv writer.

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// 200 `{"status":"ok"}` when the database answers, else 503.
 pub async fn get(state: web::Data<AppState>) -> HttpResponse {

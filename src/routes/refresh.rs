@@ -8,7 +8,7 @@ use crate::auth::{CurrentUser, TypedSession, delegated_token, verify_csrf};
 use crate::error::AppError;
 use crate::pages::{Layout, RefreshPage, format_utc};
 use crate::refresh::{self, PARTNER_SCOPE};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::RunState;
 
 /// The refresh button's form.

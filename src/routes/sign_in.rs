@@ -13,7 +13,7 @@ use crate::auth::{
 };
 use crate::error::AppError;
 use crate::pages::{Layout, NoAccessPage, SignInPage};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::User;
 
 /// `?return_to=` of the sign-in routes.

@@ -20,7 +20,7 @@ use crate::pages::{
 };
 use crate::partner_center::PartnerCenterError;
 use crate::refresh;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{
     CustomerSnapshot, MeterUsage, ResourceUsage, SubscriptionSummary, UtilizationRecord,
 };

@@ -10,7 +10,8 @@ use reqwest::header::LOCATION;
 use secrecy::SecretString;
 use serde_json::Value;
 use spendboard::config::{IdentitySettings, Settings};
-use spendboard::startup::{AppState, Application};
+use spendboard::startup::Application;
+use spendboard::state::AppState;
 use spendboard::store::Store;
 use url::Url;
 

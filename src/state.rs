@@ -1,0 +1,24 @@
+//! What request handlers and background work share: settings, the store, the Partner Center
+//! client and sign-in. It sits below `routes/` and `refresh/` and imports neither.
+
+use url::Url;
+
+use crate::auth::{Keys, OidcClient};
+use crate::config::Settings;
+use crate::partner_center::PartnerCenterClient;
+use crate::store::Store;
+
+/// What every request handler can reach.
+pub struct AppState {
+    pub settings: Settings,
+    pub store: Store,
+    pub partner_center: PartnerCenterClient,
+    pub oidc: OidcClient,
+    pub keys: Keys,
+    /// Where people reach Spendboard, e.g. `http://localhost:8080`.
+    pub public_url: Url,
+    /// Serialises refresh-token renewals in this instance (refresh tokens rotate).
+    pub token_renewal: tokio::sync::Mutex<()>,
+    /// Identifies this instance as the holder of refresh leases.
+    pub instance_id: String,
+}
