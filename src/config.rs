@@ -93,6 +93,17 @@ pub struct BudgetSettings {
     pub near_threshold_percent: Decimal,
     /// Budgets must be below this amount, in the customer's currency.
     pub maximum: Decimal,
+    /// How long an edit waits for another edit of the same customer to finish before it is
+    /// turned away with "try again" (nothing changed).
+    pub lock_wait_seconds: u64,
+    /// After a PATCH whose request may still be under way at Partner Center (a timeout, a
+    /// dropped connection, a gateway 502/503/504), how long a read-back showing the old
+    /// budget is not yet taken as "not applied". Longer than Partner Center's own request
+    /// time-out; the customer's budget stays locked meanwhile.
+    pub settle_seconds: u64,
+    /// How often `serve` looks for changes left without an outcome (a crash, a database
+    /// outage) and establishes it by reading the budget back.
+    pub reconcile_every_seconds: u64,
 }
 
 /// When cached data is refreshed.
@@ -174,6 +185,9 @@ impl Default for BudgetSettings {
         Self {
             near_threshold_percent: Decimal::from(80),
             maximum: Decimal::from(100_000_000),
+            lock_wait_seconds: 10,
+            settle_seconds: 120,
+            reconcile_every_seconds: 30,
         }
     }
 }
@@ -356,6 +370,13 @@ impl Settings {
                 "budgets.maximum",
                 "SPENDBOARD_BUDGETS__MAXIMUM",
                 "must be positive",
+            ));
+        }
+        if self.budgets.reconcile_every_seconds == 0 {
+            return Err(invalid(
+                "budgets.reconcile_every_seconds",
+                "SPENDBOARD_BUDGETS__RECONCILE_EVERY_SECONDS",
+                "must be at least 1: changes without an outcome must be checked",
             ));
         }
         if self.partner_center.max_concurrent_calls == 0 {

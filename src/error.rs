@@ -35,6 +35,10 @@ pub enum AppError {
     /// A request that cannot be understood (e.g. a missing CSRF token).
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Something Spendboard needs is unavailable right now; the message says what is known
+    /// and what happens next.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Partner Center refused or failed.
     #[error("Partner Center: {0}")]
     PartnerCenter(#[from] PartnerCenterError),
@@ -56,6 +60,7 @@ impl ResponseError for AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::PartnerCenter(e) if e.is_unauthorized() => StatusCode::SEE_OTHER,
             Self::PartnerCenter(e) if e.is_forbidden() => StatusCode::FORBIDDEN,
             Self::PartnerCenter(_) => StatusCode::BAD_GATEWAY,
@@ -81,6 +86,13 @@ impl ResponseError for AppError {
                 title: "Bad request",
                 message: message.clone(),
             },
+            Self::Unavailable(message) => {
+                tracing::warn!(error = %self, "request answered as unavailable");
+                PublicError {
+                    title: "Temporarily unavailable",
+                    message: message.clone(),
+                }
+            }
             Self::PartnerCenter(e) => {
                 tracing::warn!(error = %e, "Partner Center call failed");
                 PublicError {

@@ -2,6 +2,7 @@
 //! Center spending budget.
 
 pub mod auth;
+pub mod budgets;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -71,6 +71,10 @@ impl Application {
         if every > 0 {
             crate::refresh::spawn_schedule(state.clone(), Duration::from_secs(every));
         }
+        crate::budgets::read_back::spawn_reconciler(
+            state.clone().into_inner(),
+            Duration::from_secs(state.settings.budgets.reconcile_every_seconds),
+        );
         let server = serve(listener, state.clone())?;
         Ok(Self {
             port,

@@ -139,79 +139,147 @@ async fn answer(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    let response = match hit.kind {
-        FaultKind::Status { status, body } => {
-            entry.fault = Some("status");
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let gateway = match body {
-                Some(FaultBody::Gateway) => true,
-                Some(FaultBody::ApiFault) => false,
-                None => {
-                    matches!(
-                        status,
-                        StatusCode::INTERNAL_SERVER_ERROR | StatusCode::SERVICE_UNAVAILABLE
-                    ) && hit.hit % 2 == 1
-                }
-            };
-            if gateway {
-                let message = status.canonical_reason().unwrap_or("Error").to_string();
-                let retry = (status == StatusCode::SERVICE_UNAVAILABLE).then_some(1);
-                gateway_response(status, message, retry)
-            } else {
-                ApiError::Injected {
-                    status,
-                    code: if status.is_server_error() {
-                        800_003
-                    } else {
-                        800_002
-                    },
-                    description: format!("Injected fault: {status}"),
-                }
-                .error_response()
-            }
-        }
-        FaultKind::Delay { ms } => {
-            entry.fault = Some("delay");
-            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-            return next
-                .call(req)
-                .await
-                .map(ServiceResponse::map_into_boxed_body);
-        }
-        FaultKind::Malformed => {
-            entry.fault = Some("malformed");
-            HttpResponse::Ok()
-                .content_type("application/json; charset=utf-8")
-                .body("{\"totalCount\": 1, \"items\": [{\"resourceId\": \"0f\", \"totalCost\": 12.5,, }]")
-        }
-        FaultKind::Truncated => {
-            entry.fault = Some("truncated");
-            let real = next.call(req).await?;
-            let (req, response) = real.into_parts();
-            let status = response.status();
-            let bytes = body::to_bytes(response.into_body())
-                .await
-                .unwrap_or_default();
-            let cut = bytes.len() / 2;
-            let response = HttpResponse::build(status)
-                .content_type("application/json; charset=utf-8")
-                .body(bytes.slice(..cut));
-            return Ok(ServiceResponse::new(req, response));
-        }
-        FaultKind::Drop => {
-            entry.fault = Some("drop");
-            HttpResponse::Ok().body(Severed)
-        }
-        FaultKind::NotReady {
-            retry_after_seconds,
-        } => {
-            entry.fault = Some("notReady");
-            HttpResponse::NoContent()
-                .insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()))
-                .finish()
+    let (name, after_applying) = match &hit.kind {
+        FaultKind::Status { after_applying, .. } => ("status", *after_applying),
+        FaultKind::Delay { .. } => ("delay", false),
+        FaultKind::Malformed => ("malformed", false),
+        FaultKind::Truncated => ("truncated", true),
+        FaultKind::Drop { after_applying } => ("drop", *after_applying),
+        FaultKind::Exponent => ("exponent", true),
+        FaultKind::NotReady { .. } => ("notReady", false),
+    };
+    entry.fault = Some(name);
+    if let FaultKind::Delay { ms } = hit.kind {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    }
+    // The real route runs first when the fault only spoils its answer.
+    let (req, real) = if after_applying {
+        let (req, response) = next.call(req).await?.into_parts();
+        let status = response.status();
+        let bytes = body::to_bytes(response.into_body())
+            .await
+            .unwrap_or_default();
+        (req, Some((status, bytes)))
+    } else {
+        let (req, _payload) = req.into_parts();
+        (req, None)
+    };
+    let response = match (hit.kind, real) {
+        (FaultKind::Truncated, Some((status, bytes))) => HttpResponse::build(status)
+            .content_type("application/json; charset=utf-8")
+            .body(bytes.slice(..bytes.len() / 2)),
+        (FaultKind::Exponent, Some((status, bytes))) => HttpResponse::build(status)
+            .content_type("application/json; charset=utf-8")
+            .body(exponent_numbers(&String::from_utf8_lossy(&bytes))),
+        (FaultKind::Status { status, body, .. }, _) => status_fault(status, body, hit.hit),
+        (FaultKind::Malformed, _) => HttpResponse::Ok()
+            .content_type("application/json; charset=utf-8")
+            .body(
+                "{\"totalCount\": 1, \"items\": [{\"resourceId\": \"0f\", \"totalCost\": 12.5,, }]",
+            ),
+        (
+            FaultKind::NotReady {
+                retry_after_seconds,
+            },
+            _,
+        ) => HttpResponse::NoContent()
+            .insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()))
+            .finish(),
+        _ => HttpResponse::Ok().body(Severed),
+    };
+    Ok(ServiceResponse::new(req, response))
+}
+
+/// The answer of a `status` fault (see [`FaultKind::Status`]); `hit` counts the rule's hits.
+fn status_fault(status: u16, body: Option<FaultBody>, hit: u32) -> HttpResponse {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let gateway = match body {
+        Some(FaultBody::Gateway) => true,
+        Some(FaultBody::ApiFault) => false,
+        None => {
+            matches!(
+                status,
+                StatusCode::INTERNAL_SERVER_ERROR | StatusCode::SERVICE_UNAVAILABLE
+            ) && hit % 2 == 1
         }
     };
-    Ok(req.into_response(response))
+    if gateway {
+        let message = status.canonical_reason().unwrap_or("Error").to_string();
+        let retry = (status == StatusCode::SERVICE_UNAVAILABLE).then_some(1);
+        gateway_response(status, message, retry)
+    } else {
+        ApiError::Injected {
+            status,
+            code: if status.is_server_error() {
+                800_003
+            } else {
+                800_002
+            },
+            description: format!("Injected fault: {status}"),
+        }
+        .error_response()
+    }
+}
+
+/// `json` with every number outside strings in exponent form: `100` as `1E+2`, `12.5` as
+/// `1.25E+1`, `0.05` as `5E-2`, `0` as `0E+0`. The value is unchanged.
+fn exponent_numbers(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() + 16);
+    let mut chars = json.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if c == '\\' {
+                if let Some(escaped) = chars.next() {
+                    out.push(escaped);
+                }
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '-' || c.is_ascii_digit() {
+            let mut number = String::from(c);
+            while let Some(&d) = chars.peek() {
+                if d.is_ascii_digit() || matches!(d, '.' | 'e' | 'E' | '+' | '-') {
+                    number.push(d);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            out.push_str(&scientific(&number));
+        } else {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One plain JSON number (`-12.50`) in exponent form (`-1.25E+1`); other text unchanged.
+fn scientific(number: &str) -> String {
+    if number.contains(['e', 'E']) {
+        return number.to_owned();
+    }
+    let (sign, unsigned) = number
+        .strip_prefix('-')
+        .map_or(("", number), |rest| ("-", rest));
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = format!("{whole}{fraction}");
+    let Some(first) = digits.find(|c: char| c != '0') else {
+        return format!("{sign}0E+0");
+    };
+    let significant = digits[first..].trim_end_matches('0');
+    let exponent = i64::try_from(whole.len()).unwrap_or(0) - 1 - i64::try_from(first).unwrap_or(0);
+    let mantissa = match significant.split_at(1) {
+        (lead, "") => lead.to_owned(),
+        (lead, rest) => format!("{lead}.{rest}"),
+    };
+    format!("{sign}{mantissa}E{exponent:+}")
 }
 
 /// A body that fails at once, so the server closes the connection without a response.
@@ -283,4 +351,18 @@ fn ms_cv(request_id: &str) -> String {
     }
     cv.push_str(".0");
     cv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_outside_strings_are_written_in_exponent_form_with_the_same_value() {
+        assert_eq!(
+            exponent_numbers(r#"{"amount":100,"x":"12.5 -3","y":[12.5,-0.05,0,1.5E3],"z":120.50}"#),
+            r#"{"amount":1E+2,"x":"12.5 -3","y":[1.25E+1,-5E-2,0E+0,1.5E3],"z":1.205E+2}"#
+        );
+        assert_eq!(exponent_numbers(r#"{"a\\":7}"#), r#"{"a\\":7E+0}"#);
+    }
 }

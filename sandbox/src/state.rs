@@ -23,6 +23,7 @@ pub struct SandboxState {
     pub throttle: ThrottleGate,
     pub requests: RequestLog,
     budgets: RwLock<Vec<Option<Decimal>>>,
+    budget_changes: Mutex<Vec<AppliedBudgetChange>>,
     book: Mutex<Option<Arc<UsageBook>>>,
     initial_throttle: Option<Throttle>,
 }
@@ -43,6 +44,7 @@ impl SandboxState {
             throttle: ThrottleGate::new(throttle),
             requests: RequestLog::default(),
             budgets: RwLock::new(budgets),
+            budget_changes: Mutex::default(),
             book: Mutex::new(Some(Arc::new(book))),
             initial_throttle: throttle,
         }
@@ -85,7 +87,33 @@ impl SandboxState {
         self.budgets.write().unwrap_or_else(|e| e.into_inner())[customer] = amount;
     }
 
-    /// Puts budgets, faults, throttling, the clock and the request log back to the start.
+    /// Sets or clears a customer's budget as a PATCH does, and logs the change with the
+    /// request's `MS-RequestId`.
+    pub fn apply_budget_change(&self, customer: usize, amount: Option<Decimal>, request_id: &str) {
+        let mut changes = self
+            .budget_changes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        self.set_budget(customer, amount);
+        changes.push(AppliedBudgetChange {
+            customer_id: self.data.customers[customer].id,
+            amount,
+            request_id: request_id.to_owned(),
+            at: self.clock.now().to_rfc3339(),
+        });
+    }
+
+    /// Every budget change applied through the API since the start (or the last reset), in
+    /// order.
+    pub fn budget_changes(&self) -> Vec<AppliedBudgetChange> {
+        self.budget_changes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Puts budgets, faults, throttling, the clock, the request log and the log of budget
+    /// changes back to the start.
     pub fn reset(&self) {
         let initial = self
             .data
@@ -98,5 +126,23 @@ impl SandboxState {
         self.throttle.set(self.initial_throttle);
         self.clock.reset();
         self.requests.clear();
+        self.budget_changes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
+}
+
+/// A budget change the PATCH route applied, as `GET /_sandbox/budget-changes` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedBudgetChange {
+    pub customer_id: Uuid,
+    /// The new budget (`null` = removed), exact, as a string.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub amount: Option<Decimal>,
+    /// The `MS-RequestId` the PATCH carried (empty when none was sent).
+    pub request_id: String,
+    /// The sandbox clock's time of the change.
+    pub at: String,
 }

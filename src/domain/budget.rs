@@ -75,11 +75,11 @@ impl BudgetAmount {
         {
             return Err(BudgetAmountError::NotANumber(text.to_owned()));
         }
-        let amount = Decimal::from_str(text)
-            .map_err(|_| BudgetAmountError::NotANumber(text.to_owned()))?
-            .normalize();
+        // Decimal places are counted on the text, before any conversion could round them.
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let fraction = fraction.trim_end_matches('0');
         let places = currency.minor_units();
-        if amount.scale() > places {
+        if fraction.len() > places as usize {
             return Err(if places == 0 {
                 BudgetAmountError::NoDecimalsAllowed {
                     currency: currency.code().to_owned(),
@@ -91,6 +91,17 @@ impl BudgetAmount {
                 }
             });
         }
+        let exact = if fraction.is_empty() {
+            whole.to_owned()
+        } else {
+            format!("{whole}.{fraction}")
+        };
+        let amount = Decimal::from_str(if exact.is_empty() { "0" } else { &exact })
+            .map_err(|_| BudgetAmountError::AboveMaximum {
+                maximum,
+                currency: currency.code().to_owned(),
+            })?
+            .normalize();
         if amount >= maximum {
             return Err(BudgetAmountError::AboveMaximum {
                 maximum,
@@ -103,6 +114,15 @@ impl BudgetAmount {
     /// The amount in the customer's currency.
     pub fn amount(&self) -> Decimal {
         self.0
+    }
+}
+
+/// Whether two budgets are the same amount (`100` and `100.00` are), `None` being no budget.
+pub fn same_budget(a: Option<Decimal>, b: Option<Decimal>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.normalize() == b.normalize(),
+        (None, None) => true,
+        _ => false,
     }
 }
 
@@ -212,6 +232,28 @@ mod tests {
             BudgetAmount::parse("1000", &jpy, max()).unwrap().amount(),
             Decimal::from(1000)
         );
+    }
+
+    #[test]
+    fn decimals_are_counted_on_the_text_before_any_rounding() {
+        // 29 decimal places: beyond rust_decimal's 28, which would round it to 0.00.
+        assert_eq!(
+            parse("0.00000000000000000000000000004"),
+            Err(BudgetAmountError::TooManyDecimals {
+                currency: "EUR".into(),
+                places: 2
+            })
+        );
+        // Trailing zeros are not decimals that matter, however many.
+        assert_eq!(
+            parse("1.500000000000000000000000000000000").unwrap(),
+            Decimal::new(15, 1)
+        );
+        assert_eq!(parse(".5").unwrap(), Decimal::new(5, 1));
+        assert!(matches!(
+            parse("99999999999999999999999999999999999"),
+            Err(BudgetAmountError::AboveMaximum { .. })
+        ));
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod ids;
 mod money;
 mod status;
 
-pub use budget::{BudgetAmount, BudgetAmountError, BudgetChange};
+pub use budget::{BudgetAmount, BudgetAmountError, BudgetChange, same_budget};
 pub use currency::{Currency, CurrencyError};
 pub use forecast::{BillingPeriod, Forecast, ForecastMethod, SpendPoint, forecast};
 pub use ids::{CustomerId, IdError, SubscriptionId};

@@ -32,7 +32,10 @@ pub struct CustomerPage {
     pub top_resources: TopResources,
     /// The CSV export of `subscriptions`.
     pub subscriptions_csv: String,
-    pub audit: Vec<AuditRow>,
+    /// Budget changes made through Spendboard, newest first.
+    pub budget_changes: Vec<BudgetChangeRow>,
+    /// The CSV export of every budget change of the customer.
+    pub budget_changes_csv: String,
     /// `None` for readers: they see no form.
     pub form: Option<BudgetFormView>,
     /// A Partner Center refusal or a conflict, shown above the form.
@@ -51,13 +54,19 @@ pub struct SubscriptionRow {
     pub spend: String,
 }
 
-/// One entry of the budget audit log.
+/// One budget change attempt and its outcome.
 #[derive(Debug, Clone)]
-pub struct AuditRow {
+pub struct BudgetChangeRow {
+    /// When it was requested (UTC).
     pub at: String,
     pub user: String,
+    /// `1,000.00 EUR → 1,500.00 EUR`.
     pub change: String,
+    /// The outcome in words; "Being checked..." while it is not known.
     pub outcome: &'static str,
+    /// A CSS class for the outcome: `applied`, `not-applied`, `checking`.
+    pub outcome_class: &'static str,
+    /// The reason given, and what was found.
     pub reason: String,
     pub request_id: String,
 }

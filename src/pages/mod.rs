@@ -9,13 +9,13 @@ mod refresh;
 mod simple;
 mod subscription;
 
-pub use customer::{AuditRow, BudgetFormView, CustomerPage, SubscriptionRow};
+pub use customer::{BudgetChangeRow, BudgetFormView, CustomerPage, SubscriptionRow};
 pub use dashboard::{CurrencyTotalView, CustomerRow, DashboardPage, SortLink};
 pub use history::{
     CrossingView, DailyRow, ForecastView, HistorySection, PastPeriodView, PeriodView, TopResources,
     crossing_view, history_section, top_resources,
 };
-pub use layout::{Layout, format_age, format_utc};
+pub use layout::{Layout, format_age, format_percent, format_utc};
 pub use refresh::RefreshPage;
 pub use simple::{ErrorPage, NoAccessPage, SignInPage};
 pub use subscription::{

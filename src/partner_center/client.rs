@@ -145,6 +145,10 @@ struct Call<'a> {
     body: Option<String>,
     /// Utilization: 204 means "not ready, retry after `Retry-After`".
     no_content_means_retry: bool,
+    /// A write: retried only when it provably did not reach Partner Center.
+    write: bool,
+    /// The `MS-RequestId` to send; a new one per request when `None`.
+    request_id: Option<Uuid>,
 }
 
 /// Why one attempt failed, before deciding whether to retry.
@@ -161,6 +165,16 @@ enum Attempt {
 }
 
 impl Attempt {
+    /// Whether a write may be sent again: only when it cannot have reached Partner Center
+    /// (no connection was made, or 429: the gateway refused it before the service saw it).
+    fn is_retryable_write(&self) -> bool {
+        match self {
+            Self::Status { status, .. } => *status == StatusCode::TOO_MANY_REQUESTS,
+            Self::Transport(error) => error.is_connect(),
+            Self::NotReady { .. } => false,
+        }
+    }
+
     fn is_retryable(&self) -> bool {
         match self {
             Self::Status { status, .. } => {
@@ -380,19 +394,23 @@ impl PartnerCenterClient {
 
     /// Sets (`Some`, in the customer's currency) or removes (`None`) a customer's spending
     /// budget, sending `{"amount": <decimal|null>, "attributes": {"objectType":
-    /// "SpendingBudget"}}`. Returns the budget Partner Center now holds and the
-    /// `MS-RequestId` used. Retried (same `MS-RequestId`) only on 5xx, 429 and transport
-    /// failures. Route: `PATCH /v1/customers/{customer-tenant-id}/usagebudget`.
+    /// "SpendingBudget"}}` with `MS-RequestId: request_id` (one id per logical change).
+    /// Returns the budget Partner Center now holds and the request id. A write is sent
+    /// again only when it provably did not reach Partner Center (no connection could be
+    /// made, or 429); any other failure leaves its outcome to
+    /// [`PartnerCenterError::write_fate`]. Route:
+    /// `PATCH /v1/customers/{customer-tenant-id}/usagebudget`.
     ///
     /// # Errors
     /// [`PartnerCenterError::BadRequest`] for an amount Partner Center refuses,
     /// [`PartnerCenterError::Forbidden`] without the right; others as usual.
-    #[tracing::instrument(skip_all, fields(customer_id = %customer_id, amount = ?amount))]
+    #[tracing::instrument(skip_all, fields(customer_id = %customer_id, amount = ?amount, %request_id))]
     pub async fn patch_usage_budget(
         &self,
         token: &AccessToken,
         customer_id: &CustomerId,
         amount: Option<Decimal>,
+        request_id: Uuid,
     ) -> Result<BudgetUpdate, PartnerCenterError> {
         let route = "PATCH /v1/customers/{customer-tenant-id}/usagebudget";
         let correlation_id = Uuid::new_v4();
@@ -400,6 +418,8 @@ impl PartnerCenterClient {
         let mut call = self.call(route, token, correlation_id, url);
         call.method = Method::PATCH;
         call.body = Some(budget_patch_body(amount));
+        call.write = true;
+        call.request_id = Some(request_id);
         let (body, request_id) = self.send(&call).await?;
         let budget = if body.iter().all(u8::is_ascii_whitespace) {
             SpendingBudget {
@@ -680,15 +700,18 @@ impl PartnerCenterClient {
             extra_headers: HeaderMap::new(),
             body: None,
             no_content_means_retry: false,
+            write: false,
+            request_id: None,
         }
     }
 
-    /// Sends one request with a fresh `MS-RequestId`, retrying as CONTRACT.md 1.6 says:
-    /// 5xx, 408 and transport failures with exponential backoff; 429 (and 204 where
-    /// `no_content_means_retry`) after `Retry-After`, capped at `max_retry_after`; never
-    /// other statuses. Returns the 2xx body and the `MS-RequestId`.
+    /// Sends one request with `call.request_id` (else a fresh `MS-RequestId`), kept on every
+    /// retry. Reads are retried as Partner Center's SDK does: 5xx, 408 and transport failures
+    /// with exponential backoff; 429 (and 204 where `no_content_means_retry`) after
+    /// `Retry-After`, capped at `max_retry_after`; never other statuses. Writes are retried
+    /// only after a failed connection or a 429. Returns the 2xx body and the `MS-RequestId`.
     async fn send(&self, call: &Call<'_>) -> Result<(Vec<u8>, Uuid), PartnerCenterError> {
-        let request_id = Uuid::new_v4();
+        let request_id = call.request_id.unwrap_or_else(Uuid::new_v4);
         let settings = &self.inner.settings;
         let span = tracing::info_span!(
             "partner_center_request",
@@ -707,7 +730,13 @@ impl PartnerCenterClient {
         let outcome = (|| self.attempt(call, request_id))
             .retry(backoff)
             .sleep(tokio::time::sleep)
-            .when(Attempt::is_retryable)
+            .when(|attempt| {
+                if call.write {
+                    attempt.is_retryable_write()
+                } else {
+                    attempt.is_retryable()
+                }
+            })
             .adjust(|attempt, delay| {
                 let delay = delay?;
                 Some(
@@ -964,6 +993,7 @@ mod tests {
                 &AccessToken::new("t0ken"),
                 &customer,
                 Some(Decimal::new(25075, 2)),
+                Uuid::new_v4(),
             )
             .await
             .unwrap();

@@ -266,7 +266,54 @@ pub enum PartnerCenterError {
     },
 }
 
+/// What a failed write says about whether Partner Center applied it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteFate {
+    /// Certainly not applied: Partner Center refused it (4xx, including 401 and 429), or no
+    /// request reached it.
+    NotApplied,
+    /// It may have been applied; only reading the resource back tells.
+    Unknown {
+        /// The request may still be in progress at Partner Center (no complete answer came:
+        /// a timeout, a dropped connection, or a gateway's 502/503/504), so a read-back
+        /// showing the old value is not final until the request can no longer land.
+        may_still_land: bool,
+    },
+}
+
 impl PartnerCenterError {
+    /// What this failure of a write (a PATCH) says about its effect; see [`WriteFate`].
+    pub fn write_fate(&self) -> WriteFate {
+        match self {
+            Self::Unauthorized { .. }
+            | Self::Forbidden { .. }
+            | Self::NotFound { .. }
+            | Self::BadRequest { .. }
+            | Self::Rejected { .. }
+            | Self::Throttled { .. }
+            | Self::InvalidUrl { .. } => WriteFate::NotApplied,
+            Self::Transport { source, .. } if source.is_connect() || source.is_builder() => {
+                WriteFate::NotApplied
+            }
+            Self::Transport { .. } => WriteFate::Unknown {
+                may_still_land: true,
+            },
+            Self::Service { status, .. } => WriteFate::Unknown {
+                may_still_land: matches!(
+                    *status,
+                    StatusCode::BAD_GATEWAY
+                        | StatusCode::SERVICE_UNAVAILABLE
+                        | StatusCode::GATEWAY_TIMEOUT
+                ),
+            },
+            Self::Decode { .. } | Self::NotReady { .. } | Self::PagingStalled { .. } => {
+                WriteFate::Unknown {
+                    may_still_land: false,
+                }
+            }
+        }
+    }
+
     /// The `MS-RequestId` of the failed call.
     pub fn request_id(&self) -> Uuid {
         match self {

@@ -11,6 +11,6 @@ mod wire;
 pub use client::{
     AccessToken, BudgetUpdate, ClientBuildError, ClientSettings, PartnerCenterClient,
 };
-pub use error::{ApiFault, ErrorBody, PartnerCenterError};
+pub use error::{ApiFault, ErrorBody, PartnerCenterError, WriteFate};
 pub use links::{Attributes, Link, LinkHeader, Links, ResourceCollection};
 pub use models::*;

@@ -140,6 +140,13 @@ mod tests {
         assert_eq!(a.maybe, None);
         assert_eq!(amounts(r#"{"exact": 1.5E3}"#).exact, Decimal::from(1500));
         assert_eq!(amounts(r#"{"exact": 25e-2}"#).exact, Decimal::new(25, 2));
+        assert_eq!(amounts(r#"{"exact": 1E+2}"#).exact, Decimal::from(100));
+        assert_eq!(
+            amounts(r#"{"exact": 1.205E+2}"#).exact,
+            Decimal::new(1205, 1)
+        );
+        assert_eq!(amounts(r#"{"exact": "-5E-2"}"#).exact, Decimal::new(-5, 2));
+        assert_eq!(amounts(r#"{"exact": 0E+0}"#).exact, Decimal::ZERO);
         assert_eq!(amounts(r#"{"exact": -0.0}"#).exact, Decimal::ZERO);
         assert_eq!(amounts(r#"{"exact": 1}"#).maybe, None);
     }

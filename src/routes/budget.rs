@@ -1,27 +1,27 @@
 //! `POST /customers/{id}/budget`: change or remove a customer's spending budget.
 //!
-//! Order of checks: role, CSRF token, the amount (422 keeping the input), then Partner
-//! Center's current amount against the one the form was based on (a difference is shown,
-//! never overwritten), then the PATCH. Every attempt that reaches Partner Center is appended
-//! to the audit log with its outcome.
+//! Order of checks: role, CSRF token, the amount (422 keeping the input); then the budget
+//! change service ([`crate::budgets`]) makes the change, and its result becomes a 303 with a
+//! flash message (applied, or being checked), or the page again with the form kept: 409 for
+//! a conflict or a concurrent edit (the form then based on Partner Center's amount), 403/502
+//! for a refusal or a change certainly not applied, 503 when the database failed.
 
 use std::str::FromStr;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::customer::{known_customer, parse_customer_id, render_customer_page};
 use super::paths;
 use crate::auth::{CurrentUser, TypedSession, delegated_token, verify_csrf};
-use crate::domain::{BudgetAmount, BudgetChange, Money, UsageStatus, percent_used};
+use crate::budgets::{self, BudgetError, ChangeRequest, ChangeResult};
+use crate::domain::{BudgetAmount, BudgetChange, Money};
 use crate::error::AppError;
 use crate::pages::BudgetFormView;
-use crate::partner_center::PartnerCenterError;
 use crate::state::AppState;
-use crate::store::{AuditOutcome, CustomerSnapshot, NewAuditEntry};
+use crate::store::CustomerSnapshot;
 
 /// The budget form's fields.
 #[derive(Debug, Deserialize)]
@@ -38,7 +38,7 @@ pub struct BudgetForm {
     based_on: String,
 }
 
-/// Longest reason kept in the audit log, in characters.
+/// Longest reason kept in the budget history, in characters.
 const MAX_REASON: usize = 500;
 
 /// Handles the budget form.
@@ -59,174 +59,133 @@ pub async fn post(
     verify_csrf(&user.csrf, form.csrf_token.as_deref())?;
     let id = parse_customer_id(&path)?;
     let snapshot = known_customer(&state, &id).await?;
-
     let mut view = BudgetFormView::for_budget(&snapshot, &user);
-    view.amount = form.amount.clone();
+    view.amount.clone_from(&form.amount);
     view.remove = form.remove.is_some();
-    view.reason = form.reason.clone();
-    view.based_on = form.based_on.clone();
-    let show = |view: BudgetFormView, alert: Option<String>, status: StatusCode| {
-        let state = state.clone();
-        let session = &session;
-        let snapshot = &snapshot;
-        let user = &user;
-        async move {
-            render_customer_page(&state, user, session, snapshot, Some(view), alert, status).await
-        }
+    view.reason.clone_from(&form.reason);
+    view.based_on.clone_from(&form.based_on);
+    let page = |view, alert, status| {
+        render_customer_page(
+            &state,
+            &user,
+            &session,
+            &snapshot,
+            Some(view),
+            alert,
+            status,
+        )
     };
 
     let change = match parse_change(&form, &snapshot, state.settings.budgets.maximum) {
         Ok(change) => change,
         Err(message) => {
             view.error = Some(message);
-            return show(view, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return page(view, None, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let based_on = match parse_based_on(&form.based_on) {
-        Ok(b) => b,
-        Err(()) => {
-            return Err(AppError::BadRequest(
-                "The form is damaged (based_on). Reload the page.".into(),
+    let based_on = parse_based_on(&form.based_on).map_err(|()| {
+        AppError::BadRequest("The form is damaged (based_on). Reload the page.".into())
+    })?;
+    let reason: String = form.reason.trim().chars().take(MAX_REASON).collect();
+    let return_to = paths::customer(&id);
+    let token = delegated_token(&state, user.id, &return_to).await?;
+    let request = ChangeRequest {
+        customer: snapshot.clone(),
+        user_id: user.id,
+        user_name: user.name.clone(),
+        change,
+        based_on,
+        reason: (!reason.is_empty()).then_some(reason),
+    };
+    let result = match budgets::change_budget(&state.clone().into_inner(), &token, request).await {
+        Ok(result) => result,
+        Err(BudgetError::SignInRequired) => return Err(AppError::SignInRequired { return_to }),
+        Err(BudgetError::Store(e)) => {
+            tracing::error!(error = %e, "could not record a budget change intent");
+            return Err(AppError::Unavailable(
+                "Spendboard's database is unavailable, so the change was not sent to Partner Center. Nothing was changed; try again in a few minutes.".into(),
             ));
         }
     };
-    let reason = form
-        .reason
-        .trim()
-        .chars()
-        .take(MAX_REASON)
-        .collect::<String>();
-    let new_amount = match change {
-        BudgetChange::Set(amount) => Some(amount.amount()),
-        BudgetChange::Remove => None,
-    };
-
-    let return_to = paths::customer(&id);
-    let token = delegated_token(&state, user.id, &return_to).await?;
-    let audit = |outcome,
-                 old: Option<Decimal>,
-                 detail: Option<String>,
-                 request_id: Option<String>| NewAuditEntry {
-        at: Utc::now(),
-        user_id: user.id.to_string(),
-        user_name: user.name.clone(),
-        customer_id: id,
-        customer_name: snapshot.company_name.clone(),
-        currency: snapshot.currency.clone(),
-        old_amount: old,
-        new_amount,
-        reason: (!reason.is_empty()).then(|| reason.clone()),
-        outcome,
-        detail,
-        partner_center_request_id: request_id,
-    };
-
-    let current = match state.partner_center.usage_budget(&token, &id).await {
-        Ok(budget) => budget.amount,
-        Err(e) => return refused(e, &show, view).await,
-    };
-    if !same_amount(current, based_on) {
-        state
-            .store
-            .append_audit(audit(
-                AuditOutcome::Conflict,
-                current,
-                Some("the budget had changed in Partner Center since the form was shown".into()),
-                None,
-            ))
-            .await?;
-        let shown = describe(current, &snapshot);
-        view.conflict = Some(format!(
-            "The budget was changed in Partner Center since this form was shown: it is now {shown}, not {}. Nothing was saved. Check the amount below and save again to replace it.",
-            describe(based_on, &snapshot)
-        ));
-        view.based_on = current
-            .map(|c| c.normalize().to_string())
-            .unwrap_or_default();
-        return show(view, None, StatusCode::CONFLICT).await;
-    }
-
-    match state
-        .partner_center
-        .patch_usage_budget(&token, &id, new_amount)
-        .await
-    {
-        Ok(update) => {
-            state
-                .store
-                .append_audit(audit(
-                    AuditOutcome::Applied,
-                    current,
-                    None,
-                    Some(update.request_id.to_string()),
-                ))
-                .await?;
-            let applied = update.budget.amount;
-            let threshold = state.settings.budgets.near_threshold_percent;
-            state
-                .store
-                .update_snapshot_budget(
-                    &id,
-                    applied,
-                    UsageStatus::classify(snapshot.total_cost, applied, threshold),
-                    percent_used(snapshot.total_cost, applied),
-                )
-                .await?;
-            // The crossing date and "on pace" depend on the budget.
-            crate::refresh::reforecast_customer(&state, &id).await?;
-            session.flash(&match applied {
-                Some(a) => format!(
+    let describe = |amount: Option<Decimal>| describe(amount, &snapshot);
+    let (alert, status) = match result {
+        ChangeResult::Applied { held } => {
+            session.flash(&match held {
+                Some(_) => format!(
                     "Budget of {} set to {}.",
                     snapshot.company_name,
-                    Money::new(a, snapshot.currency.clone())
+                    describe(held)
                 ),
                 None => format!("Budget of {} removed.", snapshot.company_name),
             });
-            Ok(HttpResponse::SeeOther()
-                .insert_header(("Location", return_to))
-                .finish())
+            return Ok(see_other(&return_to));
         }
-        Err(e) => {
-            if !e.is_unauthorized() {
-                state
-                    .store
-                    .append_audit(audit(
-                        AuditOutcome::Refused,
-                        current,
-                        Some(e.user_message()),
-                        Some(e.request_id().to_string()),
-                    ))
-                    .await?;
-            }
-            refused(e, &show, view).await
+        ChangeResult::Checking => {
+            session.flash(&format!(
+                "Partner Center did not confirm the change of {}'s budget. Spendboard is checking whether it was applied; the budget changes below show the outcome as soon as it is known.",
+                snapshot.company_name
+            ));
+            return Ok(see_other(&return_to));
         }
-    }
+        ChangeResult::Conflict { current } => {
+            view.conflict = Some(format!(
+                "The budget was changed in Partner Center since this form was shown: it is now {}, where the form showed {}. Nothing was saved. Check the amount below and save again to replace it.",
+                describe(current),
+                describe(based_on)
+            ));
+            view.based_on = plain(current);
+            (None, StatusCode::CONFLICT)
+        }
+        ChangeResult::Superseded { current } => {
+            view.conflict = Some(format!(
+                "Partner Center did not confirm the change, and reading the budget back showed {}: it was changed elsewhere meanwhile. Check the amount below and save again to replace it.",
+                describe(current)
+            ));
+            view.based_on = plain(current);
+            (None, StatusCode::CONFLICT)
+        }
+        ChangeResult::Refused { message, forbidden } => (
+            Some(format!(
+                "Partner Center refused the change: {message} Nothing was changed."
+            )),
+            if forbidden {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::BAD_GATEWAY
+            },
+        ),
+        ChangeResult::NotApplied { message } => (
+            Some(format!(
+                "The change was not applied: {message} Nothing was changed."
+            )),
+            StatusCode::BAD_GATEWAY,
+        ),
+        ChangeResult::Busy => (
+            Some(
+                "Another change of this customer's budget is being made or checked right now. Nothing was changed; try again in a moment.".into(),
+            ),
+            StatusCode::CONFLICT,
+        ),
+        ChangeResult::Unrecorded { known } => {
+            return Err(AppError::Unavailable(format!(
+                "{known} Spendboard's database is unavailable, so the change is not in the budget history yet; it will be recorded as soon as the database is back."
+            )));
+        }
+    };
+    page(view, alert, status).await
 }
 
-/// Shows a Partner Center refusal with its reason above the kept form.
-async fn refused<F, Fut>(
-    error: PartnerCenterError,
-    show: &F,
-    view: BudgetFormView,
-) -> Result<HttpResponse, AppError>
-where
-    F: Fn(BudgetFormView, Option<String>, StatusCode) -> Fut,
-    Fut: Future<Output = Result<HttpResponse, AppError>>,
-{
-    if error.is_unauthorized() {
-        return Err(AppError::PartnerCenter(error));
-    }
-    tracing::warn!(error = %error, "Partner Center refused a budget change");
-    let status = if error.is_forbidden() {
-        StatusCode::FORBIDDEN
-    } else {
-        StatusCode::BAD_GATEWAY
-    };
-    let alert = format!(
-        "Partner Center refused the change: {} Nothing was changed.",
-        error.user_message()
-    );
-    show(view, Some(alert), status).await
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", location))
+        .finish()
+}
+
+/// A budget as the form's `based_on` carries it: exact, empty for none.
+fn plain(amount: Option<Decimal>) -> String {
+    amount
+        .map(|a| a.normalize().to_string())
+        .unwrap_or_default()
 }
 
 fn parse_change(
@@ -248,14 +207,6 @@ fn parse_based_on(raw: &str) -> Result<Option<Decimal>, ()> {
         Ok(None)
     } else {
         Decimal::from_str(raw).map(Some).map_err(|_| ())
-    }
-}
-
-fn same_amount(a: Option<Decimal>, b: Option<Decimal>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => a.normalize() == b.normalize(),
-        (None, None) => true,
-        _ => false,
     }
 }
 

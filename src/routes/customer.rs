@@ -12,12 +12,12 @@ use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token};
 use crate::domain::{BillingPeriod, Currency, CustomerId, Money};
 use crate::error::AppError;
 use crate::pages::{
-    AuditRow, BudgetFormView, CustomerPage, HistorySection, Layout, SubscriptionRow, TopResources,
-    format_utc, history_section, top_resources,
+    BudgetChangeRow, BudgetFormView, CustomerPage, HistorySection, Layout, SubscriptionRow,
+    TopResources, format_percent, format_utc, history_section, top_resources,
 };
 use crate::refresh;
 use crate::state::AppState;
-use crate::store::{AuditEntry, AuditOutcome, CustomerSnapshot};
+use crate::store::{BudgetChangeRecord, ChangeOutcome, CustomerSnapshot};
 
 /// Parses the `{customer_id}` path segment.
 ///
@@ -152,7 +152,7 @@ pub async fn render_customer_page(
         }
     };
     let subscriptions = state.store.subscription_usage(&id).await?;
-    let audit = state.store.audit_for_customer(&id, 50).await?;
+    let budget_changes = state.store.budget_changes_for_customer(&id, 50).await?;
     let history = customer_history(state, snapshot).await?;
     let top_resources = customer_top_resources(state, snapshot, subscriptions.len()).await?;
     let money = |amount| Money::new(amount, snapshot.currency.clone()).to_string();
@@ -172,7 +172,7 @@ pub async fn render_customer_page(
             .filter(|_| snapshot.is_azure_plan && snapshot.currency != Currency::usd())
             .map(|usd| Money::new(usd, Currency::usd()).to_string()),
         budget: snapshot.budget.map(money),
-        percent: snapshot.percent_used.map(|p| format!("{p:.1} %")),
+        percent: snapshot.percent_used.map(format_percent),
         bar: usage_bar(snapshot.percent_used),
         status_key: snapshot.status.key(),
         status_label: snapshot.status.label(),
@@ -201,7 +201,8 @@ pub async fn render_customer_page(
         subscriptions_csv: paths::subscriptions_csv(&id),
         history,
         top_resources,
-        audit: audit.iter().map(audit_row).collect(),
+        budget_changes: budget_changes.iter().map(budget_change_row).collect(),
+        budget_changes_csv: paths::budget_changes_csv(&id),
         form,
         alert,
     };
@@ -211,34 +212,52 @@ pub async fn render_customer_page(
         .body(html))
 }
 
-fn audit_row(entry: &AuditEntry) -> AuditRow {
+fn budget_change_row(record: &BudgetChangeRecord) -> BudgetChangeRow {
+    let intent = &record.intent;
     let amount = |a: Option<rust_decimal::Decimal>| match a {
-        Some(a) => Money::new(a, entry.currency.clone()).to_string(),
+        Some(a) => Money::new(a, intent.currency.clone()).to_string(),
         None => "no budget".to_owned(),
     };
-    AuditRow {
-        at: format_utc(entry.at),
-        user: entry.user_name.clone(),
+    let decision = record.decision.as_ref().map(|(_, d)| d);
+    let (outcome, outcome_class) = match decision.map(|d| d.outcome) {
+        None => ("Being checked with Partner Center", "checking"),
+        Some(ChangeOutcome::Applied) => ("Applied", "applied"),
+        Some(ChangeOutcome::Refused) => ("Refused by Partner Center", "not-applied"),
+        Some(ChangeOutcome::Conflict) => ("Not applied: changed meanwhile", "not-applied"),
+        Some(ChangeOutcome::NotApplied) => ("Not applied", "not-applied"),
+        Some(ChangeOutcome::Superseded) => ("Changed elsewhere meanwhile", "not-applied"),
+    };
+    let found = decision.and_then(|d| {
+        let held = d
+            .held
+            .map(|h| format!("Partner Center holds {}", amount(h)));
+        match (d.detail.as_deref(), held) {
+            (Some(detail), Some(held)) => Some(format!("{detail}; {held}")),
+            (Some(detail), None) => Some(detail.to_owned()),
+            (None, held) => held.filter(|_| d.outcome != ChangeOutcome::Applied),
+        }
+    });
+    let reason = [intent.reason.clone(), found]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" — ");
+    BudgetChangeRow {
+        at: format_utc(intent.requested_at),
+        user: intent.user_name.clone(),
         change: format!(
             "{} → {}",
-            amount(entry.old_amount),
-            amount(entry.new_amount)
+            amount(intent.seen_amount),
+            amount(intent.new_amount)
         ),
-        outcome: match entry.outcome {
-            AuditOutcome::Applied => "Applied",
-            AuditOutcome::Refused => "Refused by Partner Center",
-            AuditOutcome::Conflict => "Not applied: changed meanwhile",
+        outcome,
+        outcome_class,
+        reason,
+        request_id: if intent.request_id.is_nil() {
+            String::new()
+        } else {
+            intent.request_id.to_string()
         },
-        reason: entry
-            .detail
-            .as_ref()
-            .map(|d| match &entry.reason {
-                Some(r) if !r.is_empty() => format!("{r} ({d})"),
-                _ => d.clone(),
-            })
-            .or_else(|| entry.reason.clone())
-            .unwrap_or_default(),
-        request_id: entry.partner_center_request_id.clone().unwrap_or_default(),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::domain::{Currency, Money, UsageStatus};
 use crate::error::AppError;
 use crate::pages::{
     CurrencyTotalView, CustomerRow, DashboardPage, Layout, SortLink, crossing_view, format_age,
-    format_utc,
+    format_percent, format_utc,
 };
 use crate::refresh;
 use crate::state::AppState;
@@ -219,7 +219,7 @@ pub fn customer_row(s: &CustomerSnapshot, now: chrono::DateTime<Utc>) -> Custome
         budget: s
             .budget
             .map(|b| Money::new(b, s.currency.clone()).to_string()),
-        percent: s.percent_used.map(|p| format!("{p:.1} %")),
+        percent: s.percent_used.map(format_percent),
         bar: usage_bar(s.percent_used),
         projected: s
             .forecast

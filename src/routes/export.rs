@@ -1,5 +1,5 @@
 //! CSV downloads: the dashboard's customers (with its filter and sort, every matching row),
-//! a customer's subscriptions, and a subscription's resources and meters. UTF-8 with a header
+//! a customer's subscriptions and budget changes, and a subscription's resources and meters. UTF-8 with a header
 //! row; amounts are exact plain decimals (no grouping, as Partner Center gave them) beside a
 //! currency column; times are RFC 3339 UTC. Any signed-in user may export what they may see.
 
@@ -123,6 +123,78 @@ pub async fn customers(
                     .unwrap_or_default(),
                 time(s.last_modified),
                 time(s.fetched_at),
+            ]
+        }),
+    )
+}
+
+/// `GET /customers/{id}/budget-changes.csv`: every budget change attempt of the customer made
+/// through Spendboard, newest first, with its outcome (`pending` while it is being checked),
+/// what Partner Center held when it was decided, and the `MS-RequestId` of the PATCH.
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %path))]
+pub async fn budget_changes(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_customer_id(&path)?;
+    known_customer(&state, &id).await?;
+    let rows = state.store.budget_changes_for_customer(&id, 0).await?;
+    csv_response(
+        &format!("budget-changes-{id}.csv"),
+        &[
+            "requested_at",
+            "user_id",
+            "user_name",
+            "customer_id",
+            "company_name",
+            "currency",
+            "seen_amount",
+            "new_amount",
+            "reason",
+            "outcome",
+            "decided_at",
+            "decided_by",
+            "held_amount",
+            "error_code",
+            "detail",
+            "partner_center_request_id",
+        ],
+        rows.iter().map(|r| {
+            let i = &r.intent;
+            let decision = r.decision.as_ref();
+            let held = decision.and_then(|(_, d)| d.held);
+            [
+                time(i.requested_at),
+                i.user_id.to_string(),
+                i.user_name.clone(),
+                id.to_string(),
+                i.customer_name.clone(),
+                i.currency.code().to_owned(),
+                optional_decimal(i.seen_amount),
+                optional_decimal(i.new_amount),
+                i.reason.clone().unwrap_or_default(),
+                decision
+                    .map_or("pending", |(_, d)| d.outcome.key())
+                    .to_owned(),
+                decision.map(|(at, _)| time(*at)).unwrap_or_default(),
+                decision.map_or("", |(_, d)| d.decided_by.key()).to_owned(),
+                match held {
+                    Some(Some(amount)) => decimal(amount),
+                    Some(None) => "none".to_owned(),
+                    None => String::new(),
+                },
+                decision
+                    .and_then(|(_, d)| d.error_code.clone())
+                    .unwrap_or_default(),
+                decision
+                    .and_then(|(_, d)| d.detail.clone())
+                    .unwrap_or_default(),
+                if i.request_id.is_nil() {
+                    String::new()
+                } else {
+                    i.request_id.to_string()
+                },
             ]
         }),
     )

@@ -31,6 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::SUBSCRIPTIONS_CSV,
             web::get().to(export::subscriptions),
         )
+        .route(
+            paths::BUDGET_CHANGES_CSV,
+            web::get().to(export::budget_changes),
+        )
         .route(paths::RESOURCES_CSV, web::get().to(export::resources))
         .route(paths::METERS_CSV, web::get().to(export::meters))
         .route(paths::HEALTH, web::get().to(health::get))

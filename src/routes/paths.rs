@@ -15,6 +15,7 @@ pub const CUSTOMER_BUDGET: &str = "/customers/{customer_id}/budget";
 pub const SUBSCRIPTION: &str = "/customers/{customer_id}/subscriptions/{subscription_id}";
 pub const CUSTOMERS_CSV: &str = "/customers.csv";
 pub const SUBSCRIPTIONS_CSV: &str = "/customers/{customer_id}/subscriptions.csv";
+pub const BUDGET_CHANGES_CSV: &str = "/customers/{customer_id}/budget-changes.csv";
 pub const RESOURCES_CSV: &str =
     "/customers/{customer_id}/subscriptions/{subscription_id}/resources.csv";
 pub const METERS_CSV: &str = "/customers/{customer_id}/subscriptions/{subscription_id}/meters.csv";
@@ -37,6 +38,11 @@ pub fn subscription(id: &CustomerId, subscription: &SubscriptionId) -> String {
 /// `/customers/{id}/subscriptions.csv`.
 pub fn subscriptions_csv(id: &CustomerId) -> String {
     format!("/customers/{id}/subscriptions.csv")
+}
+
+/// `/customers/{id}/budget-changes.csv`.
+pub fn budget_changes_csv(id: &CustomerId) -> String {
+    format!("/customers/{id}/budget-changes.csv")
 }
 
 /// `/customers/{id}/subscriptions/{subscription_id}/resources.csv`.

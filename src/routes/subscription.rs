@@ -16,7 +16,8 @@ use crate::domain::{Currency, CustomerId, Money, SubscriptionId};
 use crate::error::AppError;
 use crate::pages::{
     CategoryView, EntitlementView, Layout, MeterView, ResourceGroupView, ResourceView,
-    SubscriptionPage, TopResourceView, UtilizationDay, UtilizationRow, UtilizationView, format_utc,
+    SubscriptionPage, TopResourceView, UtilizationDay, UtilizationRow, UtilizationView,
+    format_percent, format_utc,
 };
 use crate::partner_center::PartnerCenterError;
 use crate::refresh;
@@ -281,7 +282,7 @@ fn share(part: Decimal, whole: Decimal) -> String {
     }
     part.checked_mul(Decimal::ONE_HUNDRED)
         .and_then(|p| p.checked_div(whole))
-        .map_or_else(|| "–".to_owned(), |p| format!("{:.1} %", p.round_dp(1)))
+        .map_or_else(|| "–".to_owned(), format_percent)
 }
 
 /// Meters by category with subtotals, most expensive first.

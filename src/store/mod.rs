@@ -5,7 +5,7 @@
 //! Money is stored exactly (TEXT on SQLite, NUMERIC on PostgreSQL, see [`values`]); times
 //! are UTC, kept to the microsecond on both databases.
 
-mod audit;
+mod budget_changes;
 mod dashboard;
 mod drilldown;
 mod history;
@@ -26,7 +26,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use audit::{AuditEntry, AuditOutcome, NewAuditEntry};
+pub use budget_changes::{
+    BudgetChangeDecision, BudgetChangeIntent, BudgetChangeRecord, ChangeOutcome, DecidedBy,
+};
 pub use dashboard::{CurrencyTotal, DashboardPage, DashboardQuery, DashboardTotals, SortKey};
 pub use drilldown::{MeterUsage, ResourceUsage, SubscriptionDrilldown, SubscriptionSummary};
 pub use history::DailyUsage;

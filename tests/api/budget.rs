@@ -197,7 +197,7 @@ async fn every_bad_amount_gets_a_422_that_keeps_the_input_and_changes_nothing() 
     let id = spendboard::domain::CustomerId::parse(path.trim_start_matches("/customers/")).unwrap();
     assert!(
         app.store()
-            .audit_for_customer(&id, 10)
+            .budget_changes_for_customer(&id, 10)
             .await
             .unwrap()
             .is_empty()

@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use spendboard::domain::{CustomerId, SubscriptionId};
 use spendboard::partner_center::{
-    AccessToken, ClientSettings, Granularity, PartnerCenterClient, PartnerCenterError,
+    AccessToken, ClientSettings, Granularity, PartnerCenterClient, PartnerCenterError, WriteFate,
 };
 
 const RECORDS: &str = "GET /v1/customers/usagerecords";
@@ -578,11 +578,13 @@ async fn a_budget_is_set_and_cleared_and_the_patch_reports_its_request_id() {
     pc.clear_log().await;
 
     let amount = Decimal::from_str("1234.56").unwrap();
+    let change = uuid::Uuid::new_v4();
     let set = client
-        .patch_usage_budget(&pc.token, &customer, Some(amount))
+        .patch_usage_budget(&pc.token, &customer, Some(amount), change)
         .await
         .unwrap();
     assert_eq!(set.budget.amount, Some(amount));
+    assert_eq!(set.request_id, change, "the change's own MS-RequestId");
     let patches = pc.logged(BUDGET_PATCH).await;
     assert_eq!(
         request_ids(&patches),
@@ -603,7 +605,7 @@ async fn a_budget_is_set_and_cleared_and_the_patch_reports_its_request_id() {
     assert_eq!(summary.budget.amount, Some(amount));
 
     let cleared = client
-        .patch_usage_budget(&pc.token, &customer, None)
+        .patch_usage_budget(&pc.token, &customer, None, uuid::Uuid::new_v4())
         .await
         .unwrap();
     assert_eq!(cleared.budget.amount, None);
@@ -623,14 +625,89 @@ async fn a_refused_budget_is_a_bad_request_with_partner_centers_reason() {
     let client = pc.client();
     let customer = first_customer(&pc).await;
     let error = client
-        .patch_usage_budget(&pc.token, &customer, Some(Decimal::from(-5)))
+        .patch_usage_budget(
+            &pc.token,
+            &customer,
+            Some(Decimal::from(-5)),
+            uuid::Uuid::new_v4(),
+        )
         .await
         .unwrap_err();
     let PartnerCenterError::BadRequest { ref fault, .. } = error else {
         panic!("expected 400, got {error:?}");
     };
     assert!(!fault.description().is_empty());
+    assert_eq!(error.write_fate(), WriteFate::NotApplied);
     assert_eq!(pc.logged(BUDGET_PATCH).await.len(), 1, "400 not retried");
+    pc.stop().await;
+}
+
+#[tokio::test]
+async fn a_budget_patch_is_sent_again_only_when_it_cannot_have_reached_partner_center() {
+    let pc = spawn().await;
+    let client = pc.client();
+    let customer = first_customer(&pc).await;
+    let patch = |amount: i64| {
+        let client = client.clone();
+        let token = pc.token.clone();
+        async move {
+            client
+                .patch_usage_budget(
+                    &token,
+                    &customer,
+                    Some(Decimal::from(amount)),
+                    uuid::Uuid::new_v4(),
+                )
+                .await
+        }
+    };
+    let fault = |kind: serde_json::Value| {
+        let mut rule = serde_json::json!({ "route": BUDGET_PATCH, "times": 1 });
+        rule.as_object_mut()
+            .unwrap()
+            .extend(kind.as_object().unwrap().clone());
+        rule
+    };
+
+    // 429: the gateway refused it before the service saw it; sent again, same id.
+    pc.clear_log().await;
+    pc.inject(fault(
+        serde_json::json!({ "kind": "status", "status": 429 }),
+    ))
+    .await;
+    let update = patch(111).await.unwrap();
+    let sent = pc.logged(BUDGET_PATCH).await;
+    assert_eq!(sent.len(), 2, "429 retried once");
+    let update_id = update.request_id.to_string();
+    assert_eq!(request_ids(&sent), vec![update_id.as_str(); 2]);
+
+    // A 5xx, a dropped connection, an unreadable reply: never sent twice, outcome unknown.
+    for (kind, may_still_land) in [
+        (
+            serde_json::json!({ "kind": "status", "status": 500, "body": "apiFault" }),
+            false,
+        ),
+        (
+            serde_json::json!({ "kind": "status", "status": 503, "afterApplying": true }),
+            true,
+        ),
+        (serde_json::json!({ "kind": "drop" }), true),
+        (
+            serde_json::json!({ "kind": "drop", "afterApplying": true }),
+            true,
+        ),
+        (serde_json::json!({ "kind": "truncated" }), false),
+    ] {
+        pc.clear_log().await;
+        pc.inject(fault(kind.clone())).await;
+        let error = patch(222).await.unwrap_err();
+        assert_eq!(
+            error.write_fate(),
+            WriteFate::Unknown { may_still_land },
+            "{kind}: {error:?}"
+        );
+        assert_eq!(pc.logged(BUDGET_PATCH).await.len(), 1, "{kind}: sent once");
+    }
     pc.stop().await;
 }
 

@@ -9,9 +9,9 @@ use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, TimeZone, Utc};
 use rust_decimal::Decimal;
 use spendboard::domain::{Currency, CustomerId, ForecastMethod, UsageStatus, percent_used};
 use spendboard::store::{
-    AuditOutcome, CurrencyTotal, CustomerSnapshot, CustomerUsageSummaryRow, DailyUsage,
-    DashboardQuery, DbSessionStore, NewAuditEntry, RunState, SnapshotForecast, SortKey,
-    StoredTokens, SubscriptionUsage, User, search_name,
+    BudgetChangeDecision, BudgetChangeIntent, ChangeOutcome, CurrencyTotal, CustomerSnapshot,
+    CustomerUsageSummaryRow, DailyUsage, DashboardQuery, DbSessionStore, DecidedBy, RunState,
+    SnapshotForecast, SortKey, StoredTokens, SubscriptionUsage, User, search_name,
 };
 use uuid::Uuid;
 
@@ -681,90 +681,142 @@ async fn subscription_usage_is_replaced_as_a_whole_and_the_summary_saved(db: &Te
 }
 on_both_databases!(subscription_usage_is_replaced_as_a_whole_and_the_summary_saved);
 
-fn audit_entry(n: u32, outcome: AuditOutcome, new_amount: Option<&str>) -> NewAuditEntry {
-    NewAuditEntry {
-        at: at(21, 8, n),
-        user_id: "00000000-0000-0000-0000-0000000000aa".to_owned(),
+fn budget_intent(n: u32, new_amount: Option<&str>) -> BudgetChangeIntent {
+    BudgetChangeIntent {
+        requested_at: at(21, 8, n),
+        user_id: uuid::Uuid::from_u128(0xaa),
         user_name: "Ada Lovelace".to_owned(),
         customer_id: id(1),
         customer_name: "Contoso".to_owned(),
         currency: Currency::parse("EUR").unwrap(),
-        old_amount: Some(d("100.00")),
+        seen_amount: Some(d("100.00")),
         new_amount: new_amount.map(d),
         reason: Some(format!("change {n}")),
-        outcome,
-        detail: (outcome != AuditOutcome::Applied).then(|| "Partner Center said no".to_owned()),
-        partner_center_request_id: Some(format!("req-{n}")),
+        request_id: uuid::Uuid::from_u128(u128::from(n)),
     }
 }
 
-async fn the_audit_log_is_append_only_and_read_newest_first(db: &TestDb) {
-    let first = audit_entry(1, AuditOutcome::Applied, Some("150.00"));
-    let second = audit_entry(2, AuditOutcome::Refused, Some("-1"));
-    let third = audit_entry(3, AuditOutcome::Conflict, None);
-    let mut other_customer = audit_entry(4, AuditOutcome::Applied, None);
+fn decision(outcome: ChangeOutcome, held: Option<Option<&str>>) -> BudgetChangeDecision {
+    BudgetChangeDecision {
+        outcome,
+        held: held.map(|h| h.map(d)),
+        decided_by: DecidedBy::Reply,
+        error_code: (outcome == ChangeOutcome::Refused).then(|| "3000".to_owned()),
+        detail: (outcome != ChangeOutcome::Applied).then(|| "Partner Center said no".to_owned()),
+    }
+}
+
+async fn budget_changes_are_intents_then_one_outcome_append_only_newest_first(db: &TestDb) {
+    let first = budget_intent(1, Some("150.00"));
+    let second = budget_intent(2, Some("-1"));
+    let third = budget_intent(3, None);
+    let mut other_customer = budget_intent(4, None);
     other_customer.customer_id = id(2);
     let mut ids_ = Vec::new();
-    for entry in [first.clone(), second.clone(), third.clone(), other_customer] {
-        ids_.push(db.store.append_audit(entry).await.unwrap());
+    for intent in [&first, &second, &third, &other_customer] {
+        ids_.push(db.store.record_budget_change(intent).await.unwrap());
     }
     assert!(
         ids_.windows(2).all(|w| w[0] < w[1]),
         "ids increase: {ids_:?}"
     );
+    let applied = decision(ChangeOutcome::Applied, Some(Some("150.00")));
+    let refused = decision(ChangeOutcome::Refused, Some(Some("100.00")));
+    assert!(
+        db.store
+            .decide_budget_change(ids_[0], &applied)
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .decide_budget_change(ids_[1], &refused)
+            .await
+            .unwrap()
+    );
+    // One outcome per change: a second decision is refused, the first one stands.
+    assert!(
+        !db.store
+            .decide_budget_change(ids_[0], &decision(ChangeOutcome::NotApplied, None))
+            .await
+            .unwrap()
+    );
 
-    let log = db.store.audit_for_customer(&id(1), 10).await.unwrap();
-    let outcomes: Vec<_> = log.iter().map(|e| e.outcome).collect();
+    let log = db
+        .store
+        .budget_changes_for_customer(&id(1), 10)
+        .await
+        .unwrap();
+    let outcomes: Vec<_> = log
+        .iter()
+        .map(|e| e.decision.as_ref().map(|(_, d)| d.outcome))
+        .collect();
     assert_eq!(
         outcomes,
         [
-            AuditOutcome::Conflict,
-            AuditOutcome::Refused,
-            AuditOutcome::Applied
+            None,
+            Some(ChangeOutcome::Refused),
+            Some(ChangeOutcome::Applied)
         ],
         "{}",
         db.kind()
     );
-    let newest = &log[0];
-    assert_eq!(newest.id, ids_[2]);
+    assert_eq!(log[0].id, ids_[2]);
+    assert_eq!(log[0].intent, third);
+    assert_eq!(log[1].decision.as_ref().unwrap().1, refused);
+    assert_eq!(log[2].decision.as_ref().unwrap().1, applied);
     assert_eq!(
-        (
-            newest.at,
-            newest.old_amount,
-            newest.new_amount,
-            newest.reason.as_deref()
-        ),
-        (third.at, Some(d("100.00")), None, Some("change 3"))
-    );
-    assert_eq!(newest.detail.as_deref(), Some("Partner Center said no"));
-    assert_eq!(newest.partner_center_request_id.as_deref(), Some("req-3"));
-    assert_eq!(
-        log[2].new_amount.map(|a| a.to_string()).as_deref(),
+        log[2].intent.new_amount.map(|a| a.to_string()).as_deref(),
         Some("150.00")
     );
     assert_eq!(
-        db.store.audit_for_customer(&id(1), 2).await.unwrap().len(),
+        db.store
+            .budget_changes_for_customer(&id(1), 2)
+            .await
+            .unwrap()
+            .len(),
         2
+    );
+    let undecided = db
+        .store
+        .undecided_budget_changes(at(22, 0, 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        undecided.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [ids_[2], ids_[3]]
+    );
+    assert!(
+        db.store
+            .undecided_budget_changes(at(21, 8, 3))
+            .await
+            .unwrap()
+            .is_empty(),
+        "requested_before is exclusive"
     );
 
     // The database itself refuses to rewrite or erase history.
-    let update = db
-        .execute_raw("update budget_audit set new_amount = null")
-        .await;
-    assert!(
-        update.is_err(),
-        "{}: UPDATE of the audit log succeeded",
-        db.kind()
+    for statement in [
+        "update budget_changes set new_amount = null",
+        "delete from budget_changes",
+        "update budget_change_outcomes set outcome = 'applied'",
+        "delete from budget_change_outcomes",
+    ] {
+        assert!(
+            db.execute_raw(statement).await.is_err(),
+            "{}: {statement} succeeded",
+            db.kind()
+        );
+    }
+    assert_eq!(
+        db.store
+            .budget_changes_for_customer(&id(1), 10)
+            .await
+            .unwrap(),
+        log
     );
-    let delete = db.execute_raw("delete from budget_audit").await;
-    assert!(
-        delete.is_err(),
-        "{}: DELETE from the audit log succeeded",
-        db.kind()
-    );
-    assert_eq!(db.store.audit_for_customer(&id(1), 10).await.unwrap(), log);
 }
-on_both_databases!(the_audit_log_is_append_only_and_read_newest_first);
+on_both_databases!(budget_changes_are_intents_then_one_outcome_append_only_newest_first);
 
 async fn users_and_their_encrypted_tokens_round_trip(db: &TestDb) {
     let user = |n: u8, roles: &[&str]| User {

@@ -15,10 +15,14 @@ use serde::{Deserialize, Serialize};
 pub enum FaultKind {
     /// Answer with this status. `body` chooses `"apiFault"` or `"gateway"`; by default 500 and
     /// 503 alternate between the two (gateway first), other statuses use the ApiFault body.
+    /// With `afterApplying` the real route runs first (a write takes effect), and its answer is
+    /// replaced by the error.
     Status {
         status: u16,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         body: Option<FaultBody>,
+        #[serde(default)]
+        after_applying: bool,
     },
     /// Wait `ms` milliseconds, then give the real answer.
     Delay { ms: u64 },
@@ -26,8 +30,15 @@ pub enum FaultKind {
     Malformed,
     /// 200 with the real JSON body cut short.
     Truncated,
-    /// Close the connection without a response.
-    Drop,
+    /// Close the connection without a response; with `afterApplying`, after the real route
+    /// ran (a write takes effect, its answer is lost).
+    Drop {
+        #[serde(default)]
+        after_applying: bool,
+    },
+    /// The real answer with every JSON number written in exponent form (`100` as `1E+2`), as
+    /// .NET serialisers may write decimals.
+    Exponent,
     /// 204 with `Retry-After` (default 1 second), as the utilization route does.
     NotReady {
         #[serde(default = "default_retry_after")]

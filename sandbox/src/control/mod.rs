@@ -24,6 +24,7 @@ pub mod paths {
     pub const CLOCK: &str = "/_sandbox/clock";
     pub const CLOCK_ADVANCE: &str = "/_sandbox/clock/advance";
     pub const RESET: &str = "/_sandbox/reset";
+    pub const BUDGET_CHANGES: &str = "/_sandbox/budget-changes";
 }
 
 /// Registers the control routes.
@@ -55,7 +56,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(set_clock)),
     )
     .service(resource(paths::CLOCK_ADVANCE).route(web::post().to(advance_clock)))
-    .service(resource(paths::RESET).route(web::post().to(reset)));
+    .service(resource(paths::RESET).route(web::post().to(reset)))
+    .service(resource(paths::BUDGET_CHANGES).route(web::get().to(budget_changes)));
 }
 
 fn bad_request(message: &str) -> HttpResponse {
@@ -109,6 +111,10 @@ async fn set_throttle(
 
 async fn get_requests(state: web::Data<SandboxState>) -> HttpResponse {
     HttpResponse::Ok().json(state.requests.report())
+}
+
+async fn budget_changes(state: web::Data<SandboxState>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "changes": state.budget_changes() }))
 }
 
 async fn clear_requests(state: web::Data<SandboxState>) -> HttpResponse {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -51,6 +51,7 @@ pub async fn get(
 /// negative, non-numeric or absurd amount, or one with more decimals than the currency has.
 pub async fn patch(
     _caller: AnyCaller,
+    request: HttpRequest,
     path: web::Path<String>,
     state: web::Data<SandboxState>,
     body: web::Bytes,
@@ -67,7 +68,12 @@ pub async fn patch(
         None | Some("null") => None,
         Some(raw) => Some(parse_amount(raw, decimals)?),
     };
-    state.set_budget(index, amount);
+    let request_id = request
+        .headers()
+        .get("ms-requestid")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    state.apply_budget_change(index, amount, request_id);
     Ok(budget_response(amount))
 }
 

@@ -1,0 +1,480 @@
+//! The budget change service: the one write Spendboard makes to Partner Center, as a protocol
+//! that never reports a guess.
+//!
+//! 1. Take the customer's writer lock ([`lock`]): one change per customer at a time, across
+//!    requests and instances.
+//! 2. Record the intent (who, customer, amount seen, amount asked for, reason, the
+//!    `MS-RequestId` it will carry) before anything is sent.
+//! 3. Read Partner Center's budget; if it is not the amount the form was based on, stop
+//!    with a conflict (nothing sent).
+//! 4. PATCH once. It is sent again only when it provably did not reach Partner Center.
+//! 5. Record the outcome as a fact: `applied` or `refused` when Partner Center's answer says
+//!    so; otherwise read the budget back ([`read_back`]) and record what it holds. While a
+//!    request may still land, a read-back showing the old budget is not final: the change is
+//!    reported as being checked, and the check goes on in the background with the lock held.
+//! 6. Release the lock.
+//!
+//! Changes left without an outcome (a crash, a database outage) are completed by
+//! [`read_back::spawn_reconciler`].
+
+mod lock;
+pub mod read_back;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::domain::{BudgetChange, CustomerId, UsageStatus, percent_used, same_budget};
+use crate::partner_center::{AccessToken, PartnerCenterError, WriteFate};
+use crate::state::AppState;
+use crate::store::{
+    BudgetChangeDecision, BudgetChangeIntent, ChangeOutcome, CustomerSnapshot, DecidedBy,
+    StoreError,
+};
+use lock::WriterLock;
+use read_back::{Check, Verdict};
+
+/// A budget change as a budget editor asked for it.
+#[derive(Debug, Clone)]
+pub struct ChangeRequest {
+    /// The customer as Spendboard knows it (id, name, currency).
+    pub customer: CustomerSnapshot,
+    /// The editor's Entra object id.
+    pub user_id: Uuid,
+    /// The editor's display name.
+    pub user_name: String,
+    /// Set an amount (in the customer's currency) or remove the budget.
+    pub change: BudgetChange,
+    /// The budget the form was based on (`None`: no budget).
+    pub based_on: Option<Decimal>,
+    /// Why, as typed (already trimmed and bounded).
+    pub reason: Option<String>,
+}
+
+/// What is known about a change when the request ends. Amounts are in the customer's
+/// currency; `None` means no budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeResult {
+    /// Partner Center holds the new budget `held`.
+    Applied {
+        /// The budget Partner Center holds now.
+        held: Option<Decimal>,
+    },
+    /// Partner Center held `current`, not the amount the form was based on; nothing sent.
+    Conflict {
+        /// The budget Partner Center holds.
+        current: Option<Decimal>,
+    },
+    /// Partner Center refused the change; nothing changed.
+    Refused {
+        /// Partner Center's reason, for the person.
+        message: String,
+        /// A 403: the person or the partner lacks the right.
+        forbidden: bool,
+    },
+    /// Certainly not applied, for the reason given; nothing changed.
+    NotApplied {
+        /// Why, for the person.
+        message: String,
+    },
+    /// Reading back found another budget than the old or the new one.
+    Superseded {
+        /// The budget Partner Center holds.
+        current: Option<Decimal>,
+    },
+    /// Partner Center's answer did not tell and a request may still land: the change is
+    /// being checked in the background; the customer page shows the outcome when known.
+    Checking,
+    /// Another change of this customer's budget is under way; nothing was done.
+    Busy,
+    /// The outcome is known (`known`, for the person) but could not be recorded because
+    /// the database failed; it is recorded as soon as the database is back.
+    Unrecorded {
+        /// What happened at Partner Center, for the person.
+        known: String,
+    },
+}
+
+/// Why a change could not be attempted or completed.
+#[derive(Debug, thiserror::Error)]
+pub enum BudgetError {
+    /// Partner Center refused the access token (401): the person must sign in again. The
+    /// change was not applied and is recorded so.
+    #[error("the Partner Center sign-in has expired")]
+    SignInRequired,
+    /// The database failed before anything was sent to Partner Center.
+    #[error("the budget change could not be recorded, so it was not sent")]
+    Store(#[from] StoreError),
+}
+
+/// Makes the change with the person's delegated `token`, following the protocol above.
+///
+/// # Errors
+/// [`BudgetError::SignInRequired`] for a 401 (the change is recorded as not applied), and
+/// [`BudgetError::Store`] when the intent could not be recorded (nothing was sent).
+#[tracing::instrument(skip_all, fields(customer_id = %request.customer.customer_id, user = %request.user_id))]
+pub async fn change_budget(
+    state: &Arc<AppState>,
+    token: &AccessToken,
+    request: ChangeRequest,
+) -> Result<ChangeResult, BudgetError> {
+    let customer = request.customer.customer_id;
+    let wait = Duration::from_secs(state.settings.budgets.lock_wait_seconds);
+    let Some(lock) = WriterLock::acquire(&state.store, &customer, &state.instance_id, wait).await?
+    else {
+        return Ok(ChangeResult::Busy);
+    };
+    let intent = BudgetChangeIntent {
+        requested_at: Utc::now(),
+        user_id: request.user_id,
+        user_name: request.user_name,
+        customer_id: customer,
+        customer_name: request.customer.company_name,
+        currency: request.customer.currency,
+        seen_amount: request.based_on,
+        new_amount: match request.change {
+            BudgetChange::Set(amount) => Some(amount.amount()),
+            BudgetChange::Remove => None,
+        },
+        reason: request.reason,
+        request_id: Uuid::new_v4(),
+    };
+    let change_id = match state.store.record_budget_change(&intent).await {
+        Ok(id) => id,
+        Err(e) => {
+            lock.release().await;
+            return Err(e.into());
+        }
+    };
+    let attempt = Attempt {
+        state: Arc::clone(state),
+        change_id,
+        intent,
+        token: token.clone(),
+    };
+    attempt.run(lock).await
+}
+
+/// One recorded change in progress.
+struct Attempt {
+    state: Arc<AppState>,
+    change_id: i64,
+    intent: BudgetChangeIntent,
+    token: AccessToken,
+}
+
+impl Attempt {
+    async fn run(self, lock: WriterLock) -> Result<ChangeResult, BudgetError> {
+        let pc = &self.state.partner_center;
+        let customer = self.intent.customer_id;
+        let current = match pc.usage_budget(&self.token, &customer).await {
+            Ok(budget) => budget.amount,
+            Err(e) => {
+                let decision = not_sent(&e);
+                return self.finish(lock, decision, not_sent_result(&e)).await;
+            }
+        };
+        if !same_budget(current, self.intent.seen_amount) {
+            let decision = BudgetChangeDecision {
+                outcome: ChangeOutcome::Conflict,
+                held: Some(current),
+                decided_by: DecidedBy::Reply,
+                error_code: None,
+                detail: Some(
+                    "the budget had changed in Partner Center since the form was shown".into(),
+                ),
+            };
+            return self
+                .finish(lock, decision, Ok(ChangeResult::Conflict { current }))
+                .await;
+        }
+        let sent = pc
+            .patch_usage_budget(
+                &self.token,
+                &customer,
+                self.intent.new_amount,
+                self.intent.request_id,
+            )
+            .await;
+        match sent {
+            Ok(update) => {
+                let held = update.budget.amount;
+                let decision = BudgetChangeDecision {
+                    outcome: ChangeOutcome::Applied,
+                    held: Some(held),
+                    decided_by: DecidedBy::Reply,
+                    error_code: None,
+                    detail: None,
+                };
+                self.finish(lock, decision, Ok(ChangeResult::Applied { held }))
+                    .await
+            }
+            Err(e) => match e.write_fate() {
+                WriteFate::NotApplied => {
+                    let decision = refused(&e, current);
+                    self.finish(lock, decision, refusal_result(&e)).await
+                }
+                WriteFate::Unknown { may_still_land } => {
+                    tracing::warn!(error = %e, may_still_land, "a budget PATCH's outcome is unknown; reading it back");
+                    let settle = Duration::from_secs(self.state.settings.budgets.settle_seconds);
+                    let check = Check::new(
+                        self.intent.seen_amount,
+                        self.intent.new_amount,
+                        if may_still_land {
+                            tokio::time::Instant::now() + settle
+                        } else {
+                            tokio::time::Instant::now()
+                        },
+                    );
+                    self.check(lock, check).await
+                }
+            },
+        }
+    }
+
+    /// Reads the budget back once; decides if that tells, else goes on in the background.
+    async fn check(self, lock: WriterLock, check: Check) -> Result<ChangeResult, BudgetError> {
+        let read = self
+            .state
+            .partner_center
+            .usage_budget(&self.token, &self.intent.customer_id)
+            .await
+            .map(|b| b.amount);
+        match check.verdict(read.as_ref().ok().copied()) {
+            Verdict::Decided(decision) => {
+                let result = result_of(&decision);
+                self.finish(lock, decision, Ok(result)).await
+            }
+            Verdict::NotYet => {
+                read_back::spawn_check(
+                    self.state,
+                    self.token,
+                    self.change_id,
+                    self.intent.customer_id,
+                    check,
+                    lock,
+                );
+                Ok(ChangeResult::Checking)
+            }
+        }
+    }
+
+    /// Records `decision`, updates the stored budget, releases the lock and returns `result`.
+    /// When the database fails, keeps trying in the background (lock held) and reports the
+    /// outcome as known but unrecorded.
+    async fn finish(
+        self,
+        lock: WriterLock,
+        decision: BudgetChangeDecision,
+        result: Result<ChangeResult, BudgetError>,
+    ) -> Result<ChangeResult, BudgetError> {
+        let customer = self.intent.customer_id;
+        match record(&self.state, self.change_id, &customer, &decision).await {
+            Ok(()) => {
+                lock.release().await;
+                result
+            }
+            Err(e) => {
+                tracing::error!(error = %e, change_id = self.change_id, "could not record a budget change's outcome; retrying in the background");
+                let known = describe_known(&decision);
+                let state = self.state;
+                let change_id = self.change_id;
+                tokio::spawn(async move {
+                    complete(&state, change_id, &customer, &decision).await;
+                    lock.release().await;
+                });
+                Ok(ChangeResult::Unrecorded { known })
+            }
+        }
+    }
+}
+
+/// How long [`complete`] keeps trying to record an outcome while the database is down
+/// (after that, the reconciler takes over).
+const RECORD_RETRY_FOR: Duration = Duration::from_secs(600);
+
+/// Records `decision` of change `change_id`, retrying every second while the database fails.
+async fn complete(
+    state: &AppState,
+    change_id: i64,
+    customer: &CustomerId,
+    decision: &BudgetChangeDecision,
+) {
+    let deadline = tokio::time::Instant::now() + RECORD_RETRY_FOR;
+    loop {
+        match record(state, change_id, customer, decision).await {
+            Ok(()) => return,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                tracing::debug!(error = %e, change_id, "recording a budget change outcome: retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, change_id, "gave up recording a budget change outcome; the reconciler will establish it");
+                return;
+            }
+        }
+    }
+}
+
+/// Records the decision, and stores the budget Partner Center holds (with the status,
+/// percentage and forecast that depend on it) when it is known.
+async fn record(
+    state: &AppState,
+    change_id: i64,
+    customer: &CustomerId,
+    decision: &BudgetChangeDecision,
+) -> Result<(), StoreError> {
+    state
+        .store
+        .decide_budget_change(change_id, decision)
+        .await?;
+    if let Some(held) = decision.held {
+        store_held_budget(state, customer, held).await?;
+    }
+    Ok(())
+}
+
+/// Stores `held` as the customer's budget, with the status, percentage used and forecast
+/// that depend on it.
+async fn store_held_budget(
+    state: &AppState,
+    customer: &CustomerId,
+    held: Option<Decimal>,
+) -> Result<(), StoreError> {
+    let Some(snapshot) = state.store.snapshot(customer).await? else {
+        return Ok(());
+    };
+    let threshold = state.settings.budgets.near_threshold_percent;
+    state
+        .store
+        .update_snapshot_budget(
+            customer,
+            held,
+            UsageStatus::classify(snapshot.total_cost, held, threshold),
+            percent_used(snapshot.total_cost, held),
+        )
+        .await?;
+    crate::refresh::reforecast_customer(state, customer).await
+}
+
+/// The decision when the budget could not be read before sending: nothing was sent.
+fn not_sent(error: &PartnerCenterError) -> BudgetChangeDecision {
+    BudgetChangeDecision {
+        outcome: ChangeOutcome::NotApplied,
+        held: None,
+        decided_by: DecidedBy::Reply,
+        error_code: error_code(error),
+        detail: Some(not_sent_message(error)),
+    }
+}
+
+fn not_sent_message(error: &PartnerCenterError) -> String {
+    format!(
+        "The current budget could not be read, so nothing was sent. {}",
+        error.user_message()
+    )
+}
+
+/// What the person is told when the budget could not be read before sending.
+fn not_sent_result(error: &PartnerCenterError) -> Result<ChangeResult, BudgetError> {
+    if error.is_unauthorized() {
+        return Err(BudgetError::SignInRequired);
+    }
+    Ok(ChangeResult::NotApplied {
+        message: not_sent_message(error),
+    })
+}
+
+/// Whether Partner Center refused the request itself (400, 403, 404 and other 4xx but 401
+/// and 429), as opposed to not being reached or throttling.
+fn is_refusal(error: &PartnerCenterError) -> bool {
+    matches!(
+        error,
+        PartnerCenterError::BadRequest { .. }
+            | PartnerCenterError::Forbidden { .. }
+            | PartnerCenterError::NotFound { .. }
+            | PartnerCenterError::Rejected { .. }
+    )
+}
+
+/// The decision for a PATCH Partner Center certainly did not apply.
+fn refused(error: &PartnerCenterError, current: Option<Decimal>) -> BudgetChangeDecision {
+    BudgetChangeDecision {
+        outcome: if is_refusal(error) {
+            ChangeOutcome::Refused
+        } else {
+            ChangeOutcome::NotApplied
+        },
+        held: Some(current),
+        decided_by: DecidedBy::Reply,
+        error_code: error_code(error),
+        detail: Some(error.user_message()),
+    }
+}
+
+/// What the person is told for a PATCH that certainly changed nothing.
+fn refusal_result(error: &PartnerCenterError) -> Result<ChangeResult, BudgetError> {
+    if error.is_unauthorized() {
+        return Err(BudgetError::SignInRequired);
+    }
+    let message = error.user_message();
+    Ok(if is_refusal(error) {
+        ChangeResult::Refused {
+            message,
+            forbidden: error.is_forbidden(),
+        }
+    } else {
+        ChangeResult::NotApplied { message }
+    })
+}
+
+/// Partner Center's ApiFault code, else the HTTP status of an error answer.
+fn error_code(error: &PartnerCenterError) -> Option<String> {
+    let fault = error.fault()?;
+    fault.code().map(str::to_owned).or_else(|| match error {
+        PartnerCenterError::Rejected { status, .. }
+        | PartnerCenterError::Service { status, .. } => Some(status.as_u16().to_string()),
+        PartnerCenterError::Unauthorized { .. } => Some("401".into()),
+        PartnerCenterError::Forbidden { .. } => Some("403".into()),
+        PartnerCenterError::NotFound { .. } => Some("404".into()),
+        PartnerCenterError::BadRequest { .. } => Some("400".into()),
+        PartnerCenterError::Throttled { .. } => Some("429".into()),
+        _ => None,
+    })
+}
+
+/// The person's view of a decided change.
+fn result_of(decision: &BudgetChangeDecision) -> ChangeResult {
+    let held = decision.held.flatten();
+    match decision.outcome {
+        ChangeOutcome::Applied => ChangeResult::Applied { held },
+        ChangeOutcome::Conflict => ChangeResult::Conflict { current: held },
+        ChangeOutcome::Superseded => ChangeResult::Superseded { current: held },
+        ChangeOutcome::Refused => ChangeResult::Refused {
+            message: decision.detail.clone().unwrap_or_default(),
+            forbidden: decision.error_code.as_deref() == Some("403"),
+        },
+        ChangeOutcome::NotApplied => ChangeResult::NotApplied {
+            message: decision.detail.clone().unwrap_or_default(),
+        },
+    }
+}
+
+/// One sentence on a decided change that could not be recorded yet.
+fn describe_known(decision: &BudgetChangeDecision) -> String {
+    match decision.outcome {
+        ChangeOutcome::Applied => "Partner Center applied the change.".into(),
+        ChangeOutcome::Conflict => {
+            "The budget had changed in Partner Center meanwhile, so nothing was sent.".into()
+        }
+        ChangeOutcome::Refused | ChangeOutcome::NotApplied => {
+            "Partner Center did not apply the change.".into()
+        }
+        ChangeOutcome::Superseded => {
+            "Partner Center now holds a budget set elsewhere meanwhile.".into()
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Establishing an unknown outcome by reading the budget back (`GET
+//! /v1/customers/{customer-tenant-id}/usagebudget`), in the request, in the background, and
+//! for changes left without an outcome by a crash or a database outage.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use tokio::time::Instant;
+
+use super::lock::WriterLock;
+use super::{complete, is_refusal};
+use crate::auth::delegated_token;
+use crate::domain::{CustomerId, same_budget};
+use crate::partner_center::AccessToken;
+use crate::state::AppState;
+use crate::store::{BudgetChangeDecision, BudgetChangeRecord, ChangeOutcome, DecidedBy};
+
+/// How often a change being checked is read back.
+const POLL: Duration = Duration::from_secs(1);
+
+/// How long a background check goes on reading back when Partner Center cannot be read,
+/// after the change could no longer land (the reconciler takes over after that).
+const GIVE_UP_AFTER: Duration = Duration::from_secs(600);
+
+/// What a read-back can tell about a change from `before` to `after` (`None`: no budget),
+/// given that its request may land until `settled`.
+#[derive(Debug, Clone, Copy)]
+pub struct Check {
+    before: Option<Decimal>,
+    after: Option<Decimal>,
+    settled: Instant,
+}
+
+/// The verdict of one read-back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The outcome is a fact.
+    Decided(BudgetChangeDecision),
+    /// Not yet: read again later.
+    NotYet,
+}
+
+impl Check {
+    /// A check of a change from `before` to `after` whose request may land until `settled`.
+    pub fn new(before: Option<Decimal>, after: Option<Decimal>, settled: Instant) -> Self {
+        Self {
+            before,
+            after,
+            settled,
+        }
+    }
+
+    /// The verdict on reading `read` (`None`: the read failed; `Some(None)`: no budget).
+    ///
+    /// The new budget means applied, at once. Anything else is final only once the request
+    /// can no longer land: the old budget then means not applied, another one superseded.
+    pub fn verdict(&self, read: Option<Option<Decimal>>) -> Verdict {
+        let Some(held) = read else {
+            return Verdict::NotYet;
+        };
+        let decision = |outcome, detail: &str| {
+            Verdict::Decided(BudgetChangeDecision {
+                outcome,
+                held: Some(held),
+                decided_by: DecidedBy::ReadBack,
+                error_code: None,
+                detail: Some(detail.to_owned()),
+            })
+        };
+        if same_budget(held, self.after) {
+            decision(
+                ChangeOutcome::Applied,
+                "Partner Center's answer did not tell; reading the budget back showed the new amount",
+            )
+        } else if Instant::now() < self.settled {
+            Verdict::NotYet
+        } else if same_budget(held, self.before) {
+            decision(
+                ChangeOutcome::NotApplied,
+                "Partner Center's answer did not tell; reading the budget back showed it unchanged",
+            )
+        } else {
+            decision(
+                ChangeOutcome::Superseded,
+                "reading the budget back showed an amount set elsewhere meanwhile",
+            )
+        }
+    }
+}
+
+/// Reads the budget back every [`POLL`] until the verdict is in. When Partner Center cannot
+/// be read for [`GIVE_UP_AFTER`] past `check`'s settling time, returns `None` and leaves the
+/// change to the reconciler.
+pub async fn until_decided(
+    state: &AppState,
+    token: &AccessToken,
+    customer: &CustomerId,
+    check: Check,
+) -> Option<BudgetChangeDecision> {
+    let give_up = check.settled.max(Instant::now()) + GIVE_UP_AFTER;
+    loop {
+        tokio::time::sleep(POLL).await;
+        let read = state.partner_center.usage_budget(token, customer).await;
+        if let Err(e) = &read {
+            tracing::warn!(error = %e, %customer, "reading back a budget being checked");
+            if e.is_unauthorized() || is_refusal(e) || Instant::now() > give_up {
+                return None;
+            }
+        }
+        if let Verdict::Decided(decision) = check.verdict(read.ok().map(|b| b.amount)) {
+            return Some(decision);
+        }
+    }
+}
+
+/// Checks a change in the background (its lock held) and records the verdict.
+pub(super) fn spawn_check(
+    state: Arc<AppState>,
+    token: AccessToken,
+    change_id: i64,
+    customer: CustomerId,
+    check: Check,
+    lock: WriterLock,
+) {
+    tokio::spawn(async move {
+        if let Some(decision) = until_decided(&state, &token, &customer, check).await {
+            complete(&state, change_id, &customer, &decision).await;
+        }
+        lock.release().await;
+    });
+}
+
+/// The latest moment a change requested at `requested_at` may still land at Partner Center:
+/// the lock wait, the read before the PATCH and the PATCH with their retries at the
+/// configured time-out each, and the settling time.
+fn latest_landing(state: &AppState, requested_at: DateTime<Utc>) -> DateTime<Utc> {
+    let pc = &state.settings.partner_center;
+    let budgets = &state.settings.budgets;
+    let calls = u64::try_from(pc.max_retries)
+        .unwrap_or(u64::MAX)
+        .saturating_add(2);
+    let seconds = budgets
+        .lock_wait_seconds
+        .saturating_add(pc.timeout_seconds.saturating_mul(calls))
+        .saturating_add(budgets.settle_seconds);
+    requested_at + chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 2))
+}
+
+/// Every `every`, completes the changes left without an outcome whose customer lock is free
+/// (their process died, or could not record the outcome): reads the budget back with the
+/// editor's stored token and records what Partner Center holds.
+pub fn spawn_reconciler(state: Arc<AppState>, every: Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(e) = reconcile(&state).await {
+                tracing::warn!(error = %e, "reconciling budget changes: will try again");
+            }
+        }
+    });
+}
+
+/// One round of [`spawn_reconciler`]; returns how many changes it decided.
+///
+/// # Errors
+/// The database failed.
+pub async fn reconcile(state: &AppState) -> Result<usize, crate::store::StoreError> {
+    let mut decided = 0;
+    for change in state.store.undecided_budget_changes(Utc::now()).await? {
+        let customer = change.intent.customer_id;
+        let Some(lock) =
+            WriterLock::try_acquire(&state.store, &customer, &state.instance_id).await?
+        else {
+            continue;
+        };
+        if reconcile_one(state, &change).await {
+            decided += 1;
+        }
+        lock.release().await;
+    }
+    Ok(decided)
+}
+
+async fn reconcile_one(state: &AppState, change: &BudgetChangeRecord) -> bool {
+    let intent = &change.intent;
+    let Ok(token) = delegated_token(state, intent.user_id, "/").await else {
+        tracing::warn!(change_id = change.id, user = %intent.user_id, "no usable token to check a budget change; its editor must sign in");
+        return false;
+    };
+    let read = match state
+        .partner_center
+        .usage_budget(&token, &intent.customer_id)
+        .await
+    {
+        Ok(budget) => budget.amount,
+        Err(e) => {
+            tracing::warn!(change_id = change.id, error = %e, "reading back a budget change left without an outcome");
+            return false;
+        }
+    };
+    let left = (latest_landing(state, intent.requested_at) - Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    let check = Check::new(intent.seen_amount, intent.new_amount, Instant::now() + left);
+    let Verdict::Decided(decision) = check.verdict(Some(read)) else {
+        return false;
+    };
+    tracing::info!(change_id = change.id, outcome = ?decision.outcome, "a budget change left without an outcome was established by reading back");
+    complete(state, change.id, &intent.customer_id, &decision).await;
+    true
+}
