@@ -12,7 +12,7 @@ use crate::sign_in::first_customer_path;
 use crate::truth;
 
 /// The customer page's budget form fields as they are.
-fn form_fields(html: &str) -> (String, String) {
+pub(crate) fn form_fields(html: &str) -> (String, String) {
     let doc = scraper::Html::parse_document(html);
     let value = |name: &str| {
         let selector =
@@ -26,7 +26,7 @@ fn form_fields(html: &str) -> (String, String) {
     (value("csrf_token"), value("based_on"))
 }
 
-async fn sandbox_budget(app: &TestApp, customer_path: &str) -> Option<Decimal> {
+pub(crate) async fn sandbox_budget(app: &TestApp, customer_path: &str) -> Option<Decimal> {
     let id = customer_path.trim_start_matches("/customers/");
     let budget = app
         .sandbox_get(&format!("v1/customers/{id}/usagebudget"))
@@ -36,7 +36,11 @@ async fn sandbox_budget(app: &TestApp, customer_path: &str) -> Option<Decimal> {
         .map(|_| budget["amount"].to_string().parse().unwrap())
 }
 
-async fn sandbox_patch_budget(app: &TestApp, customer_path: &str, amount: serde_json::Value) {
+pub(crate) async fn sandbox_patch_budget(
+    app: &TestApp,
+    customer_path: &str,
+    amount: serde_json::Value,
+) {
     let id = customer_path.trim_start_matches("/customers/");
     let token = sandbox_delegated_token(&app.sandbox, EDITOR).await;
     let response = reqwest::Client::new()

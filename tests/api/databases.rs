@@ -149,3 +149,68 @@ macro_rules! on_both_databases {
     };
 }
 pub(crate) use on_both_databases;
+
+/// The URL the app's store was opened with.
+pub async fn url_of(app: &crate::helpers::TestApp) -> String {
+    use secrecy::ExposeSecret as _;
+    app.state.settings.database.url.expose_secret().to_owned()
+}
+
+/// Makes the database at `url` unavailable for `how_long`, then available again; says on
+/// `ready` once it is unavailable. On SQLite another connection holds an exclusive lock
+/// (writes fail after the busy time-out); on PostgreSQL the database refuses new
+/// connections and its open ones are ended.
+pub async fn hold_outage(
+    kind: DatabaseKind,
+    url: &str,
+    how_long: std::time::Duration,
+    ready: tokio::sync::oneshot::Sender<()>,
+) {
+    match kind {
+        DatabaseKind::Sqlite => {
+            let mut connection = sqlx::SqliteConnection::connect(url)
+                .await
+                .expect("a second SQLite connection");
+            sqlx::query("begin exclusive")
+                .execute(&mut connection)
+                .await
+                .expect("an exclusive lock");
+            ready.send(()).ok();
+            tokio::time::sleep(how_long).await;
+            sqlx::query("rollback")
+                .execute(&mut connection)
+                .await
+                .expect("lock released");
+            connection.close().await.ok();
+        }
+        DatabaseKind::Postgres => {
+            let mut parsed = url::Url::parse(url).expect("a PostgreSQL URL");
+            let name = parsed.path().trim_start_matches('/').to_owned();
+            parsed.set_path("/postgres");
+            let mut admin = PgConnection::connect(parsed.as_str())
+                .await
+                .expect("an admin connection");
+            for statement in [
+                format!("alter database {name} allow_connections false"),
+                format!(
+                    "select pg_terminate_backend(pid) from pg_stat_activity \
+                     where datname = '{name}' and pid <> pg_backend_pid()"
+                ),
+            ] {
+                sqlx::query(AssertSqlSafe(statement))
+                    .execute(&mut admin)
+                    .await
+                    .expect("starting the outage");
+            }
+            ready.send(()).ok();
+            tokio::time::sleep(how_long).await;
+            sqlx::query(AssertSqlSafe(format!(
+                "alter database {name} allow_connections true"
+            )))
+            .execute(&mut admin)
+            .await
+            .expect("ending the outage");
+            admin.close().await.ok();
+        }
+    }
+}

@@ -156,7 +156,28 @@ impl TestApp {
     /// Runs the sign-in until the identity provider's redirect back to us, and returns the
     /// callback URL (code and state).
     pub async fn authorize_as(&self, login: &str) -> String {
-        let start = self.get("/auth/start").await;
+        self.authorize_with(&self.client, login).await
+    }
+
+    /// Another browser: a new cookie-keeping client signed in as `login`.
+    pub async fn another_session(&self, login: &str) -> reqwest::Client {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client");
+        let callback = self.authorize_with(&client, login).await;
+        let response = client.get(callback).send().await.expect("callback");
+        assert_is_redirect_to(&response, "/");
+        client
+    }
+
+    async fn authorize_with(&self, client: &reqwest::Client, login: &str) -> String {
+        let start = client
+            .get(self.url("/auth/start"))
+            .send()
+            .await
+            .expect("GET /auth/start");
         let authorize = Url::parse(&location(&start)).expect("an authorize URL");
         let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
         form.push(("login".into(), login.into()));

@@ -2,6 +2,7 @@
 //! the real app and a real sandbox on port 0 with a fresh database.
 
 mod budget;
+mod budget_integrity;
 mod dashboard;
 mod databases;
 mod drilldown;
