@@ -177,7 +177,10 @@ async fn assert_agrees(app: &TestApp, path: &str, currency: &Currency, case: &st
     }
     let (_, latest) = changes[0].decision.as_ref().unwrap();
     if let Some(recorded) = latest.held {
-        assert_eq!(held, recorded, "{case}: the latest outcome says what is held");
+        assert_eq!(
+            held, recorded,
+            "{case}: the latest outcome says what is held"
+        );
     }
 }
 

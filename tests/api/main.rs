@@ -3,6 +3,7 @@
 
 mod budget;
 mod budget_integrity;
+mod budget_soak;
 mod dashboard;
 mod databases;
 mod drilldown;
