@@ -80,14 +80,7 @@ pub(crate) async fn submit(
     path: &str,
     amount: &str,
 ) -> (StatusCode, String) {
-    let html = client
-        .get(app.url(path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_as(client, path).await;
     let (csrf, based_on) = form_fields(&html);
     post(app, client, path, &csrf, &based_on, amount).await
 }
@@ -313,14 +306,7 @@ async fn two_editors_racing_on_one_customer_never_both_succeed() {
     for (n, (path, currency)) in customers.iter().enumerate() {
         let first = app.get_html(path).await;
         let (csrf_a, based_on) = form_fields(&first);
-        let second = other
-            .get(app.url(path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let second = app.html_as(&other, path).await;
         let (csrf_b, based_on_b) = form_fields(&second);
         assert_eq!(based_on, based_on_b);
         let (a, b) = (format!("{}1.11", n + 1), format!("{}2.22", n + 1));

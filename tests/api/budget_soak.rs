@@ -108,14 +108,7 @@ async fn budget_soak() {
                 let (status, _) = submit(&app, &client, path, &amount).await;
                 let answer = match status {
                     StatusCode::SEE_OTHER => {
-                        let page = client
-                            .get(app.url(path))
-                            .send()
-                            .await
-                            .unwrap()
-                            .text()
-                            .await
-                            .unwrap();
+                        let page = app.html_as(&client, path).await;
                         if page.contains("did not confirm the change") {
                             Told::Checking
                         } else if page.contains("set to") {
