@@ -71,6 +71,7 @@ impl Application {
         if every > 0 {
             crate::refresh::spawn_schedule(state.clone(), Duration::from_secs(every));
         }
+        spawn_session_purge(state.clone(), SESSION_PURGE_EVERY);
         let server = serve(listener, state.clone())?;
         Ok(Self {
             port,
@@ -100,6 +101,25 @@ impl Application {
         let _sandbox = self.sandbox;
         self.server.await
     }
+}
+
+/// How often expired sessions are deleted.
+const SESSION_PURGE_EVERY: Duration = Duration::from_secs(15 * 60);
+
+/// Deletes expired sessions now and then every `every` (they are already ignored when
+/// loaded; this keeps the table from growing).
+fn spawn_session_purge(state: web::Data<AppState>, every: Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            match state.store.delete_expired_sessions().await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "expired sessions deleted"),
+                Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),
+            }
+        }
+    });
 }
 
 /// Everything but the listener for an instance reached on `port` (unless `public_url` is

@@ -70,8 +70,12 @@ impl TypedSession {
         let _ = self.0.insert(FLASH, message);
     }
 
-    /// Takes the flash message, if any.
+    /// Takes the flash message, if any. Without one the session is left unchanged, so a page
+    /// view does not write the session (nor slide its expiry).
     pub fn take_flash(&self) -> Option<String> {
+        if !self.0.contains_key(FLASH) {
+            return None;
+        }
         self.0.remove_as::<String>(FLASH).and_then(Result::ok)
     }
 }
