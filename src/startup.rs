@@ -253,11 +253,7 @@ async fn build_state(
 }
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
-    let secure_cookies = state
-        .settings
-        .security
-        .secure_cookies
-        .unwrap_or(state.public_url.scheme() == "https");
+    let secure_cookies = state.secure_cookies();
     let cookie_key = state.keys.session_cookie.clone();
     let session_store = Arc::new(state.store.clone());
     let server = HttpServer::new(move || {
@@ -283,7 +279,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
                         "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
                     )),
             )
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RedactingRootSpan>::new())
             .app_data(state.clone())
             .configure(routes::configure)
     })

@@ -66,11 +66,13 @@ type EntraClient = Client<
     EndpointMaybeSet,
 >;
 
-/// What must survive the round trip to the identity provider, kept in the session (single
-/// use: removed at the callback).
+/// What must survive the round trip to the identity provider, kept in an encrypted
+/// short-lived cookie (single use: removed at the callback whose `state` matches).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PendingSignIn {
     pub state: String,
+    /// When the sign-in started (Unix seconds).
+    pub issued_at: i64,
     pub nonce: String,
     pub pkce_verifier: String,
     /// A path on our own origin to go back to after sign-in.
@@ -179,6 +181,7 @@ impl OidcClient {
             .url();
         let pending = PendingSignIn {
             state: state.secret().clone(),
+            issued_at: Utc::now().timestamp(),
             nonce: nonce.secret().clone(),
             pkce_verifier: verifier.secret().clone(),
             return_to,

@@ -9,11 +9,10 @@ use actix_web::{FromRequest, HttpRequest};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Access, CsrfToken, PendingSignIn};
+use super::{Access, CsrfToken};
 use crate::error::AppError;
 
 const USER: &str = "user";
-const PENDING: &str = "pending_sign_in";
 const FLASH: &str = "flash";
 
 /// The signed-in person, as kept in the session. Tokens are NOT here: they live encrypted in
@@ -35,7 +34,6 @@ impl TypedSession {
     /// Starts a signed-in session under a NEW session id (against session fixation).
     pub fn sign_in(&self, user: &SessionUser) -> Result<(), AppError> {
         self.0.renew();
-        self.0.remove(PENDING);
         self.0
             .insert(USER, user)
             .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))
@@ -49,20 +47,6 @@ impl TypedSession {
     /// Ends the session (the server-side row is deleted).
     pub fn sign_out(&self) {
         self.0.purge();
-    }
-
-    /// Keeps the PKCE verifier, state and nonce until the callback.
-    pub fn set_pending_sign_in(&self, pending: &PendingSignIn) -> Result<(), AppError> {
-        self.0
-            .insert(PENDING, pending)
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))
-    }
-
-    /// Takes (single use) the pending sign-in.
-    pub fn take_pending_sign_in(&self) -> Option<PendingSignIn> {
-        self.0
-            .remove_as::<PendingSignIn>(PENDING)
-            .and_then(Result::ok)
     }
 
     /// A message shown once on the next page.

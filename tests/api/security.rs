@@ -150,3 +150,176 @@ async fn a_slow_page_finishing_after_sign_out_does_not_sign_the_person_in_again(
         assert_cookie_is_dead(&app, &handed_back).await;
     }
 }
+
+/// Every log line of this test binary, captured once for the tests that read the logs.
+fn captured_logs() -> String {
+    use std::sync::{Mutex, OnceLock};
+    static LOGS: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    struct Writer(&'static Mutex<Vec<u8>>);
+    impl std::io::Write for Writer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let logs = LOGS.get_or_init(|| {
+        let logs: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter("info,sqlx=warn,actix_server=warn")
+            .with_ansi(false)
+            .with_writer(move || Writer(logs))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    });
+    String::from_utf8_lossy(&logs.lock().unwrap()).into_owned()
+}
+
+// Finding 5: callback errors were handled before the state was checked.
+
+#[tokio::test]
+async fn a_forged_callback_error_shows_no_attacker_text_forges_no_log_line_and_keeps_the_sign_in() {
+    captured_logs();
+    let app = spawn_app().await;
+    let genuine = app.authorize_as(READER).await;
+    let marker = uuid::Uuid::new_v4().simple().to_string();
+    let forged = format!("FORGED-{marker} signed in as admin");
+    let mut url = url::Url::parse(&app.url("/auth/callback")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("error", &format!("access_denied\n{forged}"))
+        .append_pair(
+            "error_description",
+            &format!("<b>Call +1 555 0100 to unlock</b> {marker}"),
+        )
+        .append_pair("state", "WRONG");
+    let response = app.client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("This sign-in link is not valid any more. Sign in again."));
+    assert!(!html.contains(&marker), "no attacker text on the page");
+    assert!(!html.contains("555 0100"));
+    // The log has the text escaped on the same line, never a line of its own.
+    let logs = captured_logs();
+    assert!(
+        logs.lines().all(|line| !line.starts_with(&forged)),
+        "a forged log line: {logs}"
+    );
+    // The pending sign-in was not consumed: the genuine callback still signs in.
+    assert_is_redirect_to(&app.client.get(&genuine).send().await.unwrap(), "/");
+    assert_eq!(app.get("/refresh").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_error_with_the_right_state_shows_a_fixed_message_not_the_providers_text() {
+    let app = spawn_app().await;
+    let start = app.get("/auth/start").await;
+    let authorize = url::Url::parse(start.headers()["location"].to_str().unwrap()).unwrap();
+    let state = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let mut url = url::Url::parse(&app.url("/auth/callback")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("error", "access_denied")
+        .append_pair(
+            "error_description",
+            "AADSTS65004: <script>alert(1)</script>",
+        )
+        .append_pair("state", &state);
+    let response = app.client.get(url.clone()).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Microsoft sign-in did not complete"));
+    assert!(!html.contains("AADSTS65004") && !html.contains("alert(1)"));
+    // That used the pending sign-in up.
+    let again = app.client.get(url).send().await.unwrap();
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("This sign-in link is not valid any more")
+    );
+}
+
+// Finding 6: authorization codes were in the request logs.
+
+#[tokio::test]
+async fn the_request_log_never_holds_the_authorization_code_or_state() {
+    captured_logs();
+    let app = spawn_app().await;
+    let callback = app.authorize_as(READER).await;
+    let url = url::Url::parse(&callback).unwrap();
+    let value = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .unwrap()
+            .1
+            .into_owned()
+    };
+    let (code, state) = (value("code"), value("state"));
+    assert_is_redirect_to(&app.client.get(&callback).send().await.unwrap(), "/");
+    let logs = captured_logs();
+    assert!(
+        logs.contains("/auth/callback?code=[redacted]&state=[redacted]"),
+        "the callback is logged, redacted"
+    );
+    assert!(!logs.contains(&code), "the code is not logged");
+    assert!(!logs.contains(&state), "the state is not logged");
+}
+
+// Finding 7: every cookie-less `/auth/start` stored a session row.
+
+#[tokio::test]
+async fn anonymous_sign_in_starts_store_nothing_and_expired_sessions_are_purged() {
+    let app = spawn_app().await;
+    let count = |app: &TestApp| {
+        let store = app.store().clone();
+        async move {
+            let sql = "select count(*) from sessions";
+            let n: i64 = match &store {
+                spendboard::store::Store::Sqlite(pool) => {
+                    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+                }
+                spendboard::store::Store::Postgres(pool) => {
+                    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+                }
+            };
+            n
+        }
+    };
+    for _ in 0..200 {
+        let response = bare_client()
+            .get(app.url("/auth/start"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(set_session_cookie(&response), None);
+    }
+    assert_eq!(
+        count(&app).await,
+        0,
+        "no session rows for sign-ins in progress"
+    );
+    // An expired row is deleted by the purge (which serve runs every 15 minutes).
+    app.sign_in_as(READER).await;
+    assert_eq!(count(&app).await, 1);
+    let sql = "update sessions set expires_at = $1";
+    let past = chrono::Utc::now() - chrono::Duration::hours(1);
+    match app.store() {
+        spendboard::store::Store::Sqlite(pool) => {
+            sqlx::query(sql).bind(past).execute(pool).await.unwrap();
+        }
+        spendboard::store::Store::Postgres(pool) => {
+            sqlx::query(sql).bind(past).execute(pool).await.unwrap();
+        }
+    }
+    assert_eq!(app.store().delete_expired_sessions().await.unwrap(), 1);
+    assert_eq!(count(&app).await, 0);
+}
