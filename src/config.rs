@@ -51,6 +51,9 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: SecretString,
     pub max_connections: u32,
+    /// Start with `[identity]` on a database a demo run created (its demo data is kept, and
+    /// the database is marked as a real one from then on). Default false: refused.
+    pub adopt_demo_database: bool,
 }
 
 /// The Entra ID application Spendboard signs people in with.
@@ -144,6 +147,7 @@ impl Default for DatabaseSettings {
         Self {
             url: SecretString::from("sqlite://spendboard.db?mode=rwc"),
             max_connections: 10,
+            adopt_demo_database: false,
         }
     }
 }
@@ -252,6 +256,31 @@ impl Settings {
         self.identity.is_none()
     }
 
+    /// Why these settings look like a deployment rather than a demo on a laptop, if they do:
+    /// a PostgreSQL database, a non-loopback bind address, an https public URL, or a
+    /// configured secret key.
+    pub fn looks_like_a_deployment(&self) -> Option<String> {
+        let db = self.database.url.expose_secret();
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            return Some("database.url (a PostgreSQL database)".into());
+        }
+        if !self.server.host.is_loopback() {
+            return Some(format!(
+                "server.host = {} (not a loopback address)",
+                self.server.host
+            ));
+        }
+        if let Some(url) = &self.server.public_url
+            && url.scheme() == "https"
+        {
+            return Some(format!("server.public_url = {url} (https)"));
+        }
+        if self.security.secret_key.is_some() {
+            return Some("security.secret_key (configured)".into());
+        }
+        None
+    }
+
     /// Checks what types alone cannot.
     ///
     /// # Errors
@@ -343,6 +372,17 @@ impl Settings {
                 ));
             }
         }
+        if self.identity.is_none()
+            && let Some(reason) = self.looks_like_a_deployment()
+        {
+            return Err(invalid(
+                "identity",
+                "SPENDBOARD_IDENTITY__AUTHORITY",
+                format!(
+                    "is missing, so Spendboard would start in demo mode (the sandbox standing in for Microsoft), but {reason} looks like a deployment. Configure [identity] (authority, tenant_id, client_id, client_secret), or remove that setting to run the demo"
+                ),
+            ));
+        }
         let threshold = self.budgets.near_threshold_percent;
         if threshold <= Decimal::ZERO || threshold > Decimal::ONE_HUNDRED {
             return Err(invalid(
@@ -418,6 +458,32 @@ mod tests {
             base64::engine::general_purpose::STANDARD.encode([7u8; 48])
         );
         assert!(!parse(&with_key).unwrap().is_demo());
+    }
+
+    #[test]
+    fn a_deployment_without_identity_does_not_start_in_demo_mode() {
+        for (toml, named) in [
+            (
+                "[database]\nurl = \"postgres://db/spendboard\"",
+                "database.url",
+            ),
+            ("[server]\nhost = \"0.0.0.0\"", "server.host"),
+            (
+                "[server]\npublic_url = \"https://spendboard.example.com\"",
+                "server.public_url",
+            ),
+            (
+                "[security]\nsecret_key = \"c3BlbmRib2FyZC10ZXN0LWtleS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg==\"",
+                "security.secret_key",
+            ),
+        ] {
+            let err = parse(toml).unwrap_err().to_string();
+            assert!(
+                err.contains("`identity`") && err.contains("is missing") && err.contains(named),
+                "{err}"
+            );
+        }
+        assert!(parse("[server]\nport = 9000").unwrap().is_demo());
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
 use crate::routes;
 use crate::state::AppState;
-use crate::store::{DbSessionStore, Store};
+use crate::store::{DbSessionStore, InstanceMode, Store};
 
 /// The Partner Center and identity endpoints in use: Microsoft's, or the sandbox's.
 struct Endpoints {
@@ -132,14 +132,22 @@ pub async fn state_for(
     settings: Settings,
     port: u16,
 ) -> anyhow::Result<(AppState, Option<RunningSandbox>)> {
+    settings.validate()?;
     let public_url = match &settings.server.public_url {
         Some(url) => url.clone(),
         None => Url::parse(&format!("http://localhost:{port}"))?,
     };
     let redirect_uri = public_url.join(routes::paths::AUTH_CALLBACK)?;
+    let store = open_store(&settings).await?;
     let endpoints = endpoints(&settings, &redirect_uri, port).await?;
+    if endpoints.sandbox.is_some() {
+        tracing::warn!(
+            "DEMO MODE: no [identity] is configured, so the in-process Partner Center sandbox stands in for Microsoft; every page shows invented data"
+        );
+    }
     let state = build_state(
         settings,
+        store,
         endpoints.identity,
         endpoints.partner_center_base,
         public_url,
@@ -198,24 +206,64 @@ async fn endpoints(
     })
 }
 
-/// Connects the store, discovers the identity provider and builds the shared state.
+/// Connects the database, checks that it belongs to this kind of run (demo or not), migrates
+/// it and records the kind on first start. Nothing is written to a database that belongs to
+/// the other kind.
 ///
 /// # Errors
-/// When any of these fails.
-async fn build_state(
-    settings: Settings,
-    identity: IdentitySettings,
-    partner_center_base: Url,
-    public_url: Url,
-    redirect_uri: Url,
-) -> anyhow::Result<AppState> {
+/// When the database cannot be opened or migrated, or belongs to the other kind of run; the
+/// message says what to do.
+async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let store = Store::connect(
         settings.database.url.expose_secret(),
         settings.database.max_connections,
     )
     .await
     .context("opening the database (database.url)")?;
+    let demo = settings.is_demo();
+    match store.recorded_mode().await? {
+        Some(InstanceMode::Production) if demo => anyhow::bail!(
+            "the database (database.url) belongs to a Spendboard signed in with Microsoft Entra ID, and demo mode never touches it: configure [identity], or point database.url at another database for the demo"
+        ),
+        Some(InstanceMode::Demo) if !demo && !settings.database.adopt_demo_database => {
+            anyhow::bail!(
+                "the database (database.url) was created by demo mode and holds the sandbox's invented data: point database.url at a fresh database, or set database.adopt_demo_database = true to keep using it"
+            )
+        }
+        None if demo => {
+            let tenant = partner_center_sandbox::identity::users::PARTNER_TENANT_ID.to_string();
+            let strangers = store.users_outside_tenant(&tenant).await?;
+            anyhow::ensure!(
+                strangers == 0,
+                "the database (database.url) holds data of a run signed in with Microsoft Entra ID ({strangers} users of another tenant than the sandbox's), and demo mode never touches it: configure [identity], or point database.url at another database for the demo"
+            );
+        }
+        _ => {}
+    }
     store.migrate().await.context("migrating the database")?;
+    store
+        .record_mode(if demo {
+            InstanceMode::Demo
+        } else {
+            InstanceMode::Production
+        })
+        .await
+        .context("recording the database's mode")?;
+    Ok(store)
+}
+
+/// Discovers the identity provider and builds the shared state.
+///
+/// # Errors
+/// When any of these fails.
+async fn build_state(
+    settings: Settings,
+    store: Store,
+    identity: IdentitySettings,
+    partner_center_base: Url,
+    public_url: Url,
+    redirect_uri: Url,
+) -> anyhow::Result<AppState> {
     let keys = match &settings.security.secret_key {
         Some(secret) => Keys::from_secret(
             &base64::engine::general_purpose::STANDARD.decode(secret.expose_secret().trim())?,

@@ -45,7 +45,12 @@ pub fn render_error_page<B: MessageBody + 'static>(
         .get::<RequestId>()
         .map(|id| id.to_string())
         .unwrap_or_default();
-    let page = ErrorPage::new(status, public, request_id);
+    let demo = res
+        .request()
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .is_some_and(|state| state.settings.is_demo());
+    let mut page = ErrorPage::new(status, public, request_id);
+    page.layout.demo = demo;
     let html = page.render().unwrap_or_else(|e| {
         tracing::error!(error = %e, "rendering the error page");
         "Something went wrong.".into()

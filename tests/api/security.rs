@@ -323,3 +323,142 @@ async fn anonymous_sign_in_starts_store_nothing_and_expired_sessions_are_purged(
     assert_eq!(app.store().delete_expired_sessions().await.unwrap(), 1);
     assert_eq!(count(&app).await, 0);
 }
+
+// Finding 2: demo mode started silently on real data.
+
+/// Demo settings (no `[identity]`) on a fresh SQLite database, on a free port.
+async fn demo_settings() -> spendboard::config::Settings {
+    let mut settings = spendboard::config::Settings::default();
+    settings.server.port = 0;
+    settings.database.url = secrecy::SecretString::from(
+        crate::helpers::fresh_database_url(spendboard::store::DatabaseKind::Sqlite).await,
+    );
+    settings
+}
+
+#[tokio::test]
+async fn demo_mode_never_starts_on_what_looks_like_a_deployment() {
+    use secrecy::SecretString;
+    let postgres = {
+        let mut s = demo_settings().await;
+        s.database.url = SecretString::from("postgres://postgres@127.0.0.1:5432/postgres");
+        s
+    };
+    let public_bind = {
+        let mut s = demo_settings().await;
+        s.server.host = std::net::IpAddr::from([0, 0, 0, 0]);
+        s
+    };
+    let https = {
+        let mut s = demo_settings().await;
+        s.server.public_url = Some(url::Url::parse("https://spendboard.example.com").unwrap());
+        s
+    };
+    let keyed = {
+        let mut s = demo_settings().await;
+        s.security.secret_key = Some(SecretString::from(
+            "c3BlbmRib2FyZC10ZXN0LWtleS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg==",
+        ));
+        s
+    };
+    for (settings, named) in [
+        (postgres, "database.url"),
+        (public_bind, "server.host"),
+        (https, "server.public_url"),
+        (keyed, "security.secret_key"),
+    ] {
+        let refused = settings.validate().unwrap_err().to_string();
+        assert!(
+            refused.contains("`identity`") && refused.contains(named),
+            "{refused}"
+        );
+        // And the application refuses to build, before starting any sandbox.
+        let error = spendboard::startup::Application::build(settings)
+            .await
+            .err()
+            .expect("refused");
+        assert!(format!("{error:#}").contains("identity"), "{error:#}");
+    }
+}
+
+#[tokio::test]
+async fn demo_mode_refuses_a_real_database_and_a_real_start_refuses_a_demo_one() {
+    // A real run's database (signed in through Entra ID; here the sandbox as a real IdP).
+    let app = spawn_app().await;
+    let real_url = {
+        use secrecy::ExposeSecret as _;
+        app.state.settings.database.url.expose_secret().to_owned()
+    };
+    let mut demo = demo_settings().await;
+    demo.database.url = secrecy::SecretString::from(real_url.clone());
+    let refused = spendboard::startup::Application::build(demo)
+        .await
+        .err()
+        .expect("demo mode refuses a real database");
+    let expected = if real_url.starts_with("postgres") {
+        "`identity`" // a PostgreSQL URL alone already refuses demo mode
+    } else {
+        "demo mode never touches it"
+    };
+    assert!(format!("{refused:#}").contains(expected), "{refused:#}");
+
+    // A demo run's database, then a real start on it.
+    let demo = demo_settings().await;
+    let demo_url = {
+        use secrecy::ExposeSecret as _;
+        demo.database.url.expose_secret().to_owned()
+    };
+    let demo_app = spendboard::startup::Application::build(demo)
+        .await
+        .expect("the demo starts on a fresh database");
+    drop(demo_app);
+    let sandbox = &app.sandbox;
+    let real_on_demo = |adopt: bool| {
+        let mut settings = spendboard::config::Settings::default();
+        settings.server.port = 0;
+        settings.database.url = secrecy::SecretString::from(demo_url.clone());
+        settings.database.adopt_demo_database = adopt;
+        settings.identity = Some(spendboard::config::IdentitySettings {
+            authority: sandbox.issuer(),
+            tenant_id: sandbox.tenant_id,
+            client_id: sandbox.client_id.clone(),
+            client_secret: secrecy::SecretString::from(sandbox.client_secret.clone()),
+        });
+        settings.partner_center.base_url = sandbox.base_url.clone();
+        settings.security.secret_key = Some(secrecy::SecretString::from(
+            "c3BlbmRib2FyZC10ZXN0LWtleS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg==",
+        ));
+        settings
+    };
+    let refused = spendboard::startup::Application::build(real_on_demo(false))
+        .await
+        .err()
+        .expect("a real start refuses a demo database");
+    assert!(
+        format!("{refused:#}").contains("adopt_demo_database"),
+        "{refused:#}"
+    );
+    spendboard::startup::Application::build(real_on_demo(true))
+        .await
+        .expect("unless told");
+}
+
+#[tokio::test]
+async fn demo_mode_says_so_on_every_page() {
+    let app = spendboard::startup::Application::build(demo_settings().await)
+        .await
+        .unwrap();
+    let address = format!("http://localhost:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    for path in ["/sign-in", "/no-such-page"] {
+        let html = bare_client()
+            .get(format!("{address}{path}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("class=\"demo-banner\""), "{path}: {html}");
+    }
+}
