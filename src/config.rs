@@ -110,8 +110,8 @@ pub struct RefreshSettings {
     pub background_every_seconds: u64,
 }
 
-/// Keys.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Keys and session lifetimes.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SecuritySettings {
     /// Base64 of at least 32 random bytes; session cookies and the encryption of stored
@@ -120,6 +120,21 @@ pub struct SecuritySettings {
     pub secret_key: Option<SecretString>,
     /// Mark cookies `Secure`. Default: true unless `public_url` is plain http.
     pub secure_cookies: Option<bool>,
+    /// A session ends after this many minutes without a request (default 600).
+    pub session_idle_minutes: u32,
+    /// A session ends this many hours after sign-in, however active (default 12).
+    pub session_absolute_hours: u32,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            secure_cookies: None,
+            session_idle_minutes: 600,
+            session_absolute_hours: 12,
+        }
+    }
 }
 
 /// The demo's in-process sandbox.
@@ -381,6 +396,20 @@ impl Settings {
                 format!(
                     "is missing, so Spendboard would start in demo mode (the sandbox standing in for Microsoft), but {reason} looks like a deployment. Configure [identity] (authority, tenant_id, client_id, client_secret), or remove that setting to run the demo"
                 ),
+            ));
+        }
+        if self.security.session_idle_minutes == 0 {
+            return Err(invalid(
+                "security.session_idle_minutes",
+                "SPENDBOARD_SECURITY__SESSION_IDLE_MINUTES",
+                "must be at least 1",
+            ));
+        }
+        if self.security.session_absolute_hours == 0 {
+            return Err(invalid(
+                "security.session_absolute_hours",
+                "SPENDBOARD_SECURITY__SESSION_ABSOLUTE_HOURS",
+                "must be at least 1",
             ));
         }
         let threshold = self.budgets.near_threshold_percent;

@@ -303,6 +303,9 @@ async fn build_state(
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
     let secure_cookies = state.secure_cookies();
     let cookie_key = state.keys.session_cookie.clone();
+    let idle = actix_web::cookie::time::Duration::minutes(i64::from(
+        state.settings.security.session_idle_minutes,
+    ));
     let session_store = Arc::new(state.store.clone());
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(DbSessionStore::new((*session_store).clone()), cookie_key.clone())
@@ -311,7 +314,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
             .cookie_http_only(true)
             .cookie_same_site(SameSite::Lax)
             .cookie_content_security(CookieContentSecurity::Private)
-            .session_lifecycle(BrowserSession::default().state_ttl(actix_web::cookie::time::Duration::hours(10)))
+            .session_lifecycle(BrowserSession::default().state_ttl(idle))
             .build();
         App::new()
             .wrap(ErrorHandlers::new().default_handler(routes::errors::render_error_page))

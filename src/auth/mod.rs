@@ -12,7 +12,8 @@ mod tokens;
 pub use csrf::{CsrfToken, verify_csrf};
 pub use keys::{DecryptError, Keys, TokenCipher};
 pub use oidc::{
-    DelegatedTokens, OidcClient, PARTNER_CENTER_AUDIENCE, PendingSignIn, SignInError, SignedIn,
+    DelegatedTokens, OidcClient, PARTNER_CENTER_AUDIENCE, PendingSignIn, Renewed, SignInError,
+    SignedIn,
 };
 pub use pending::{
     PENDING_COOKIE, PENDING_TTL_SECONDS, pending_cookie, read_pending, removal_cookie,

@@ -98,6 +98,14 @@ pub struct DelegatedTokens {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Tokens from a refresh, with the app roles of the ID token that came with them (`None`
+/// when the identity provider sent no ID token).
+#[derive(Debug)]
+pub struct Renewed {
+    pub tokens: DelegatedTokens,
+    pub roles: Option<Vec<String>>,
+}
+
 /// Why a sign-in or token refresh did not succeed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -211,14 +219,14 @@ impl OidcClient {
         self.signed_in(&response, Some(&nonce))
     }
 
-    /// Redeems a refresh token for new tokens (the refresh token rotates).
+    /// Redeems a refresh token for new tokens (the refresh token rotates), and reads the
+    /// user's current app roles from the ID token that comes with them (validated as at
+    /// sign-in, without a nonce).
     ///
     /// # Errors
-    /// [`SignInError::Refused`] when the refresh token is expired or revoked.
-    pub async fn refresh(
-        &self,
-        refresh_token: &SecretString,
-    ) -> Result<DelegatedTokens, SignInError> {
+    /// [`SignInError::Refused`] when the refresh token is expired or revoked;
+    /// [`SignInError::InvalidIdToken`] or [`SignInError::OtherTenant`] for a bad ID token.
+    pub async fn refresh(&self, refresh_token: &SecretString) -> Result<Renewed, SignInError> {
         let token = RefreshToken::new(refresh_token.expose_secret().to_owned());
         let response = self
             .client
@@ -234,7 +242,11 @@ impl OidcClient {
         if tokens.refresh_token.is_none() {
             tokens.refresh_token = Some(refresh_token.clone());
         }
-        Ok(tokens)
+        let roles = match response.id_token() {
+            Some(_) => Some(self.signed_in(&response, None)?.roles),
+            None => None,
+        };
+        Ok(Renewed { tokens, roles })
     }
 
     fn signed_in(

@@ -10,7 +10,7 @@ use actix_web::{HttpMessage, HttpResponse};
 use askama::Template;
 use tracing_actix_web::RequestId;
 
-use crate::error::{AppError, PublicError};
+use crate::error::{AppError, EndSession, PublicError};
 use crate::pages::ErrorPage;
 
 /// Unknown paths.
@@ -32,6 +32,10 @@ pub fn render_error_page<B: MessageBody + 'static>(
     );
     if !(status.is_client_error() || status.is_server_error()) || has_body {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    if res.response().extensions().get::<EndSession>().is_some() {
+        use actix_session::SessionExt as _;
+        res.request().get_session().purge();
     }
     let public = res
         .response()

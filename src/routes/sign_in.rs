@@ -209,6 +209,8 @@ pub async fn callback(
         email: signed_in.email,
         access,
         csrf: CsrfToken::generate(),
+        signed_in_at: chrono::Utc::now().timestamp(),
+        last_seen: chrono::Utc::now().timestamp(),
     })?;
     tracing::info!(access = ?access, "signed in");
     let mut response = see_other(&return_to);

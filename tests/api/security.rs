@@ -462,3 +462,155 @@ async fn demo_mode_says_so_on_every_page() {
         assert!(html.contains("class=\"demo-banner\""), "{path}: {html}");
     }
 }
+
+// Finding 4: roles were never re-checked and sessions never expired.
+
+/// Runs `sql` on the app's database.
+async fn execute(app: &TestApp, sql: String) {
+    match app.store() {
+        spendboard::store::Store::Sqlite(pool) => {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        spendboard::store::Store::Postgres(pool) => {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// Every session row's (state, expires_at as text).
+async fn session_rows(app: &TestApp) -> Vec<(String, String)> {
+    let sql = "select state, cast(expires_at as text) from sessions";
+    match app.store() {
+        spendboard::store::Store::Sqlite(pool) => {
+            sqlx::query_as(sql).fetch_all(pool).await.unwrap()
+        }
+        spendboard::store::Store::Postgres(pool) => {
+            sqlx::query_as(sql).fetch_all(pool).await.unwrap()
+        }
+    }
+}
+
+async fn set_sandbox_roles(app: &TestApp, login: &str, roles: &[&str]) {
+    app.sandbox_control(
+        reqwest::Method::PUT,
+        "_sandbox/identity/roles",
+        Some(json!({ "login": login, "roles": roles })),
+    )
+    .await;
+}
+
+/// An app whose access tokens live 2 minutes, so each use renews them.
+async fn spawn_app_renewing_tokens() -> TestApp {
+    crate::helpers::spawn_app_with(
+        partner_center_sandbox::SandboxOptions {
+            access_token_lifetime: Duration::from_secs(120),
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_user_who_lost_every_role_is_signed_out_at_the_next_token_renewal() {
+    let app = spawn_app_renewing_tokens().await;
+    app.sign_in_and_load(READER).await;
+    let customer = first_customer_path(&app).await;
+    set_sandbox_roles(&app, READER, &[]).await;
+    let response = app.get(&customer).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("no longer has a Spendboard role")
+    );
+    assert!(session_rows(&app).await.is_empty(), "the session ended");
+    assert_is_redirect_to(&app.get("/").await, "/sign-in");
+    assert!(
+        app.store()
+            .latest_refreshable_tokens()
+            .await
+            .unwrap()
+            .is_none(),
+        "the tokens are forgotten"
+    );
+}
+
+#[tokio::test]
+async fn a_budget_editor_demoted_to_reader_loses_the_budget_form_at_the_next_renewal() {
+    let app = spawn_app_renewing_tokens().await;
+    app.sign_in_and_load(EDITOR).await;
+    assert!(app.get_html("/").await.contains("Budget editor"));
+    let customer = first_customer_path(&app).await;
+    set_sandbox_roles(&app, EDITOR, &["Spendboard.Reader"]).await;
+    // This page renews the token, which brings the new roles.
+    app.get_html(&customer).await;
+    let page = app.get_html("/refresh").await;
+    assert!(!page.contains("Budget editor"), "the role shown is Reader");
+    let token = TestApp::csrf_token(&page);
+    let before = app.store().user(&user_id_of(&app).await).await.unwrap();
+    assert_eq!(before.unwrap().roles, vec!["Spendboard.Reader".to_owned()]);
+    let refused = app
+        .post_form(
+            &format!("{customer}/budget"),
+            &[("csrf_token", &token), ("amount", "100"), ("based_on", "")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+async fn user_id_of(app: &TestApp) -> String {
+    app.store()
+        .latest_refreshable_tokens()
+        .await
+        .unwrap()
+        .expect("stored tokens")
+        .0
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_lifetime_however_active() {
+    let app = spawn_app().await;
+    app.sign_in_as(READER).await;
+    assert_eq!(app.get("/refresh").await.status(), StatusCode::OK);
+    // Signed in 12 hours ago (the default absolute lifetime), active all along.
+    let rows = session_rows(&app).await;
+    assert_eq!(rows.len(), 1);
+    let mut state: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&rows[0].0).unwrap();
+    let mut user: serde_json::Value =
+        serde_json::from_str(state["user"].as_str().unwrap()).unwrap();
+    let twelve_hours_ago = chrono::Utc::now().timestamp() - 12 * 3600;
+    user["signed_in_at"] = json!(twelve_hours_ago);
+    user["last_seen"] = json!(chrono::Utc::now().timestamp());
+    state.insert("user".into(), json!(user.to_string()));
+    let body = serde_json::Value::Object(state)
+        .to_string()
+        .replace('\'', "''");
+    execute(&app, format!("update sessions set state = '{body}'")).await;
+    assert_is_redirect_to(&app.get("/refresh").await, "/sign-in?return_to=%2Frefresh");
+    assert!(
+        session_rows(&app).await.is_empty(),
+        "the session row is gone"
+    );
+}
+
+#[tokio::test]
+async fn page_views_do_not_write_the_session_or_slide_its_expiry() {
+    let app = spawn_app().await;
+    app.sign_in_as(READER).await;
+    let before = session_rows(&app).await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/refresh").await.status(), StatusCode::OK);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(session_rows(&app).await, before);
+}

@@ -98,7 +98,16 @@ impl IdentityProvider {
             ver: "1.0".to_owned(),
             sandbox_generation: generation,
         };
+        let overridden = self
+            .state()
+            .role_overrides
+            .get(&user.preferred_username.to_lowercase())
+            .cloned();
         let id_token = if grant.scopes.openid {
+            let roles = match &overridden {
+                Some(roles) => roles.iter().map(String::as_str).collect(),
+                None => user.roles.to_vec(),
+            };
             let claims = IdTokenClaims {
                 aud: grant.client_id,
                 iss: issuer_of(&self.base, user.tenant_id),
@@ -109,7 +118,7 @@ impl IdentityProvider {
                 nonce: grant.nonce,
                 oid,
                 preferred_username: user.preferred_username,
-                roles: user.roles,
+                roles,
                 sub: pairwise_subject(user, grant.client_id),
                 tid: tenant,
                 uti: random_token(16),

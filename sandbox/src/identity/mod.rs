@@ -139,5 +139,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource(routes::LOGOUT).get(logout::sign_out))
         .service(web::resource(routes::CONTROL_REVOKE).post(control::revoke))
         .service(web::resource(routes::CONTROL_TOKEN_LIFETIME).put(control::set_token_lifetime))
-        .service(web::resource(routes::CONTROL_REDIRECT_URIS).post(control::add_redirect_uri));
+        .service(web::resource(routes::CONTROL_REDIRECT_URIS).post(control::add_redirect_uri))
+        .service(web::resource(routes::CONTROL_ROLES).put(control::set_roles));
 }
