@@ -614,3 +614,68 @@ async fn page_views_do_not_write_the_session_or_slide_its_expiry() {
     }
     assert_eq!(session_rows(&app).await, before);
 }
+
+// Finding 8: a `links.next` beginning with `\\` resolved to another host, which would have
+// received the bearer token.
+
+/// Serves `body` as JSON on every path and counts the requests that carried a bearer token.
+fn fake_server(body: serde_json::Value) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let tokens = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = tokens.clone();
+    let server = HttpServer::new(move || {
+        let (body, seen) = (body.clone(), seen.clone());
+        App::new().default_service(web::to(move |req: HttpRequest| {
+            let (body, seen) = (body.clone(), seen.clone());
+            async move {
+                if req.headers().contains_key("authorization") {
+                    seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                HttpResponse::Ok().json(body)
+            }
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    (port, tokens)
+}
+
+#[tokio::test]
+async fn a_next_link_to_another_host_never_receives_the_token() {
+    let (evil_port, evil_tokens) = fake_server(json!({ "totalCount": 0, "items": [] }));
+    for next in [
+        format!("\\\\127.0.0.1:{evil_port}/v1/customers"),
+        format!("\\\\127.0.0.1:{evil_port}\\v1\\customers"),
+        format!("/\\127.0.0.1:{evil_port}/v1/customers"),
+        format!("//127.0.0.1:{evil_port}/v1/customers"),
+    ] {
+        let (pc_port, _) = fake_server(json!({
+            "totalCount": 0,
+            "items": [],
+            "links": { "next": { "uri": next, "method": "GET", "headers": [] } },
+            "attributes": { "objectType": "Collection" }
+        }));
+        let client = spendboard::partner_center::PartnerCenterClient::new(
+            spendboard::partner_center::ClientSettings::new(
+                url::Url::parse(&format!("http://127.0.0.1:{pc_port}")).unwrap(),
+            ),
+        )
+        .unwrap();
+        let result = client
+            .customers(&spendboard::partner_center::AccessToken::new(
+                "secret-token",
+            ))
+            .await;
+        assert!(result.is_err(), "{next}: the link is refused");
+    }
+    assert_eq!(
+        evil_tokens.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the other host never got a request with the token"
+    );
+}
