@@ -129,6 +129,7 @@ pub async fn start(
             .app_data(state.clone())
             .app_data(app_identity.clone())
             .wrap(from_fn(gateway))
+            .wrap(from_fn(control::guard::require_json))
             .configure(routes::configure)
             .configure(identity::configure)
             .configure(control::configure)

@@ -252,7 +252,10 @@ pub async fn sandbox_control(
     path: &str,
     body: Option<Value>,
 ) -> Value {
-    let mut request = reqwest::Client::new().request(method, sandbox.base_url.join(path).unwrap());
+    // The control API takes JSON only, also for calls without a body.
+    let mut request = reqwest::Client::new()
+        .request(method, sandbox.base_url.join(path).unwrap())
+        .header(reqwest::header::CONTENT_TYPE, "application/json");
     if let Some(body) = body {
         request = request.json(&body);
     }

@@ -679,3 +679,72 @@ async fn a_next_link_to_another_host_never_receives_the_token() {
         "the other host never got a request with the token"
     );
 }
+
+// Finding 9: the sandbox's control API accepted any content type, so a cross-site form could
+// register a redirect URI (and then obtain a code) or revoke every token.
+
+#[tokio::test]
+async fn the_sandbox_control_api_refuses_what_a_cross_site_form_can_send() {
+    let app = spawn_app().await;
+    app.sign_in_and_load(READER).await;
+    let control = |path: &str| app.sandbox.base_url.join(path).unwrap();
+    let evil = "http://evil.example/callback";
+    let forms: [(&str, &str, String); 4] = [
+        (
+            "_sandbox/identity/redirect-uris",
+            "text/plain",
+            json!({ "uri": evil }).to_string(),
+        ),
+        (
+            "_sandbox/identity/redirect-uris",
+            "application/x-www-form-urlencoded",
+            format!("{{\"uri\":\"{evil}\"}}="),
+        ),
+        (
+            "_sandbox/identity/revoke",
+            "application/x-www-form-urlencoded",
+            String::new(),
+        ),
+        ("_sandbox/reset", "text/plain", String::new()),
+    ];
+    for (path, content_type, body) in forms {
+        let response = bare_client()
+            .post(control(path))
+            .header("content-type", content_type)
+            .header("origin", "http://evil.example")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{path} as {content_type}"
+        );
+    }
+    let no_type = bare_client()
+        .post(control("_sandbox/identity/revoke"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_type.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // Nothing changed: the forged redirect URI is not registered, and the session's token
+    // still works (a customer page needs it).
+    let registered = app
+        .sandbox_control(
+            reqwest::Method::POST,
+            "_sandbox/identity/redirect-uris",
+            Some(json!({ "uri": "http://localhost:1/probe" })),
+        )
+        .await;
+    assert!(
+        !registered["redirect_uris"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u == evil),
+        "{registered}"
+    );
+    let customer = first_customer_path(&app).await;
+    assert_eq!(app.get(&customer).await.status(), StatusCode::OK);
+}
