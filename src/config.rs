@@ -120,6 +120,9 @@ pub struct SecuritySettings {
     pub secret_key: Option<SecretString>,
     /// Mark cookies `Secure`. Default: true unless `public_url` is plain http.
     pub secure_cookies: Option<bool>,
+    /// `Strict-Transport-Security: max-age` in seconds, sent when `public_url` is https
+    /// (Spendboard behind TLS). Default one year; 0 turns it off.
+    pub hsts_max_age_seconds: u64,
     /// A session ends after this many minutes without a request (default 600).
     pub session_idle_minutes: u32,
     /// A session ends this many hours after sign-in, however active (default 12).
@@ -131,6 +134,7 @@ impl Default for SecuritySettings {
         Self {
             secret_key: None,
             secure_cookies: None,
+            hsts_max_age_seconds: 31_536_000,
             session_idle_minutes: 600,
             session_absolute_hours: 12,
         }

@@ -307,6 +307,9 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
         state.settings.security.session_idle_minutes,
     ));
     let session_store = Arc::new(state.store.clone());
+    let hsts = state.settings.security.hsts_max_age_seconds;
+    let hsts =
+        (state.public_url.scheme() == "https" && hsts > 0).then(|| format!("max-age={hsts}"));
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(DbSessionStore::new((*session_store).clone()), cookie_key.clone())
             .cookie_name("spendboard_session".into())
@@ -316,20 +319,22 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
             .cookie_content_security(CookieContentSecurity::Private)
             .session_lifecycle(BrowserSession::default().state_ttl(idle))
             .build();
+        let mut headers = DefaultHeaders::new()
+            .add(("X-Content-Type-Options", "nosniff"))
+            .add(("X-Frame-Options", "DENY"))
+            .add(("Referrer-Policy", "same-origin"))
+            .add(("Cache-Control", "no-store"))
+            .add((
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            ));
+        if let Some(hsts) = &hsts {
+            headers = headers.add(("Strict-Transport-Security", hsts.clone()));
+        }
         App::new()
             .wrap(ErrorHandlers::new().default_handler(routes::errors::render_error_page))
             .wrap(sessions)
-            .wrap(
-                DefaultHeaders::new()
-                    .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("X-Frame-Options", "DENY"))
-                    .add(("Referrer-Policy", "same-origin"))
-                    .add(("Cache-Control", "no-store"))
-                    .add((
-                        "Content-Security-Policy",
-                        "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
-                    )),
-            )
+            .wrap(headers)
             .wrap(TracingLogger::<crate::telemetry::RedactingRootSpan>::new())
             .app_data(state.clone())
             .configure(routes::configure)

@@ -748,3 +748,70 @@ async fn the_sandbox_control_api_refuses_what_a_cross_site_form_can_send() {
     let customer = first_customer_path(&app).await;
     assert_eq!(app.get(&customer).await.status(), StatusCode::OK);
 }
+
+// Finding 10 (smaller ones): the CSP lacked `base-uri 'none'`, there was no HSTS behind TLS,
+// and 413/415 answers bypassed the styled error page.
+
+#[tokio::test]
+async fn every_page_forbids_base_tags_and_https_deployments_send_hsts() {
+    let app = spawn_app().await;
+    let response = app.get("/sign-in").await;
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("base-uri 'none'"), "{csp}");
+    assert!(
+        !response.headers().contains_key("strict-transport-security"),
+        "no HSTS on plain http"
+    );
+
+    let behind_tls = crate::helpers::spawn_app_with(Default::default(), |settings| {
+        settings.server.public_url =
+            Some(url::Url::parse("https://spendboard.example.com").unwrap());
+    })
+    .await;
+    let response = behind_tls.get("/sign-in").await;
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+}
+
+#[tokio::test]
+async fn a_too_large_or_non_form_post_gets_the_styled_error_page_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.sign_in_as(READER).await;
+    let page = app.get_html("/refresh").await;
+    let token = TestApp::csrf_token(&page);
+    let huge = "x".repeat(1024 * 1024);
+    let too_large = app
+        .post_form("/sign-out", &[("csrf_token", &token), ("padding", &huge)])
+        .await;
+    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        too_large.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = too_large.text().await.unwrap();
+    assert!(html.contains("larger than Spendboard accepts"), "{html}");
+    assert!(html.contains("/static/style.css"), "the styled page");
+
+    let json = app
+        .client
+        .post(app.url("/sign-out"))
+        .json(&json!({ "csrf_token": token }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let html = json.text().await.unwrap();
+    assert!(html.contains("takes an HTML form"), "{html}");
+    assert_eq!(
+        app.get("/refresh").await.status(),
+        StatusCode::OK,
+        "still signed in"
+    );
+}
