@@ -815,3 +815,41 @@ async fn a_too_large_or_non_form_post_gets_the_styled_error_page_and_changes_not
         "still signed in"
     );
 }
+
+// Finding 10: a failing token endpoint gave a 500 even on a dashboard with data to show.
+
+#[tokio::test]
+async fn a_dashboard_with_data_shows_it_when_the_token_cannot_be_renewed() {
+    let app = spawn_app_renewing_tokens().await;
+    app.sign_in_and_load(READER).await;
+    // The data becomes stale, so the dashboard wants a token to refresh it...
+    let mut page = app
+        .store()
+        .dashboard_page(&spendboard::store::DashboardQuery {
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for snapshot in &mut page.rows {
+        snapshot.fetched_at -= chrono::Duration::hours(2);
+    }
+    app.store().upsert_snapshots(&page.rows).await.unwrap();
+    // ...and the identity provider's token endpoint fails.
+    app.sandbox_control(
+        reqwest::Method::POST,
+        "_sandbox/faults",
+        Some(
+            json!({ "route": "POST /{tenant}/oauth2/v2.0/token", "kind": "status", "status": 503 }),
+        ),
+    )
+    .await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("60 matching customers"), "the data is shown");
+    assert!(
+        html.contains("could not renew your Microsoft sign-in"),
+        "with a notice"
+    );
+}
