@@ -853,3 +853,47 @@ async fn a_dashboard_with_data_shows_it_when_the_token_cannot_be_renewed() {
         "with a notice"
     );
 }
+
+/// How many times the sandbox served its signing keys.
+async fn keys_fetched(app: &TestApp) -> usize {
+    app.sandbox_control(reqwest::Method::GET, "_sandbox/requests", None)
+        .await["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("/discovery/v2.0/keys")
+        })
+        .count()
+}
+
+// Finding 10: the signing keys were fetched once at start, so an Entra ID key rollover broke
+// sign-in until a restart.
+
+#[tokio::test]
+async fn sign_in_survives_a_key_rollover_and_refetches_keys_at_most_once_a_minute() {
+    let app = spawn_app().await;
+    assert_is_redirect_to(&app.sign_in_as(READER).await, "/");
+    let before = keys_fetched(&app).await;
+    app.sandbox_control(reqwest::Method::POST, "_sandbox/identity/rotate-keys", None)
+        .await;
+    // A new sign-in's ID token is signed with the new key: the keys are fetched again.
+    assert_is_redirect_to(&app.sign_in_as(EDITOR).await, "/");
+    assert!(app.get_html("/refresh").await.contains("Adele Vance"));
+    let after_first = keys_fetched(&app).await;
+    // A second rollover within the minute: no second fetch, so that sign-in fails plainly
+    // (no 500), and nobody is signed in by it.
+    app.sandbox_control(reqwest::Method::POST, "_sandbox/identity/rotate-keys", None)
+        .await;
+    let refused = app.sign_in_as(READER).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(keys_fetched(&app).await, after_first, "rate-limited");
+    assert_eq!(
+        after_first,
+        before + 1,
+        "fetched once more for the rollover"
+    );
+}

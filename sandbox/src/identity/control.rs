@@ -118,3 +118,16 @@ pub(crate) async fn set_roles(
         .insert(login.clone(), request.roles.clone());
     HttpResponse::Ok().json(json!({ "login": login, "roles": request.roles }))
 }
+
+/// `POST /_sandbox/identity/rotate-keys`: tokens are signed with a new key from now on; the
+/// JWKS publishes it first and keeps the old ones (an Entra ID key rollover). Answers
+/// `{"kid": "<new key id>"}`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn rotate_keys(provider: web::Data<IdentityProvider>) -> HttpResponse {
+    match provider.rotate_key() {
+        Ok(kid) => HttpResponse::Ok().json(json!({ "kid": kid })),
+        Err(error) => {
+            HttpResponse::InternalServerError().json(json!({ "error": error.to_string() }))
+        }
+    }
+}

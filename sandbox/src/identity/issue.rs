@@ -124,7 +124,7 @@ impl IdentityProvider {
                 uti: random_token(16),
                 ver: "2.0",
             };
-            Some(self.key.sign(&claims)?)
+            Some(self.key().sign(&claims)?)
         } else {
             None
         };
@@ -141,7 +141,7 @@ impl IdentityProvider {
             scope: Some(grant.scopes.resource.granted_scope()),
             expires_in: lifetime,
             ext_expires_in: lifetime,
-            access_token: self.key.sign(&access)?,
+            access_token: self.key().sign(&access)?,
             refresh_token,
             id_token,
         })
@@ -184,7 +184,7 @@ impl IdentityProvider {
             scope: None,
             expires_in: lifetime,
             ext_expires_in: lifetime,
-            access_token: self.key.sign(&access)?,
+            access_token: self.key().sign(&access)?,
             refresh_token: None,
             id_token: None,
         })
