@@ -189,6 +189,10 @@ async fn endpoints(
             seed: settings.sandbox.seed,
             customers: settings.sandbox.customers,
             redirect_uris,
+            // Only this process (and whoever reads the start-up message) drives the sandbox.
+            control_token: Some(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()),
+            ),
             ..SandboxOptions::default()
         },
     )
