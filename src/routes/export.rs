@@ -169,7 +169,7 @@ pub async fn customers(
 
 /// `GET /customers/{id}/subscriptions.csv`: the customer's subscriptions' usage records,
 /// fetched from Partner Center first if the customer's details were never read.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %path))]
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path)))]
 pub async fn subscriptions(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
@@ -220,7 +220,7 @@ pub async fn subscriptions(
 
 /// `GET /customers/{id}/subscriptions/{subscription_id}/resources.csv`: the subscription's
 /// resource usage records, most expensive first.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %path.0, subscription = %path.1))]
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path.0), subscription = %crate::telemetry::untrusted(&path.1)))]
 pub async fn resources(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
@@ -231,7 +231,7 @@ pub async fn resources(
 
 /// `GET /customers/{id}/subscriptions/{subscription_id}/meters.csv`: the subscription's
 /// meter usage records by category, subcategory and meter name; quantities exact.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %path.0, subscription = %path.1))]
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path.0), subscription = %crate::telemetry::untrusted(&path.1)))]
 pub async fn meters(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
