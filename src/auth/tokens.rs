@@ -96,8 +96,16 @@ pub async fn delegated_token(
             save_tokens(state, user_id, &tokens).await?;
             Ok(AccessToken::from(tokens.access_token))
         }
-        Err(SignInError::Refused(reason)) => {
-            tracing::info!(%user_id, %reason, "refresh token refused; the user signs in again");
+        Err(
+            e @ (SignInError::Refused(_)
+            | SignInError::InvalidIdToken(_)
+            | SignInError::OtherTenant(_)),
+        ) => {
+            tracing::info!(
+                %user_id,
+                reason = %crate::telemetry::untrusted(&e.to_string()),
+                "token renewal refused; the user signs in again"
+            );
             state.store.delete_tokens(&user_id.to_string()).await?;
             Err(sign_in())
         }
