@@ -92,6 +92,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             "Demo mode: the Partner Center sandbox at {} stands in for Microsoft.",
             sandbox.base_url
         );
+        if let Some(token) = &sandbox.control_token {
+            println!(
+                "Its control API (/_sandbox/, see sandbox/README.md) takes the header X-Sandbox-Control-Token: {token}"
+            );
+        }
         println!("Open {url} and sign in as one of the demo users:");
         for user in sandbox.demo_users() {
             println!(

@@ -51,6 +51,9 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: SecretString,
     pub max_connections: u32,
+    /// Start with `[identity]` on a database a demo run created (its demo data is kept, and
+    /// the database is marked as a real one from then on). Default false: refused.
+    pub adopt_demo_database: bool,
 }
 
 /// The Entra ID application Spendboard signs people in with.
@@ -118,8 +121,8 @@ pub struct RefreshSettings {
     pub background_every_seconds: u64,
 }
 
-/// Keys.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Keys and session lifetimes.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SecuritySettings {
     /// Base64 of at least 32 random bytes; session cookies and the encryption of stored
@@ -128,6 +131,25 @@ pub struct SecuritySettings {
     pub secret_key: Option<SecretString>,
     /// Mark cookies `Secure`. Default: true unless `public_url` is plain http.
     pub secure_cookies: Option<bool>,
+    /// `Strict-Transport-Security: max-age` in seconds, sent when `public_url` is https
+    /// (Spendboard behind TLS). Default one year; 0 turns it off.
+    pub hsts_max_age_seconds: u64,
+    /// A session ends after this many minutes without a request (default 600).
+    pub session_idle_minutes: u32,
+    /// A session ends this many hours after sign-in, however active (default 12).
+    pub session_absolute_hours: u32,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            secure_cookies: None,
+            hsts_max_age_seconds: 31_536_000,
+            session_idle_minutes: 600,
+            session_absolute_hours: 12,
+        }
+    }
 }
 
 /// The demo's in-process sandbox.
@@ -155,6 +177,7 @@ impl Default for DatabaseSettings {
         Self {
             url: SecretString::from("sqlite://spendboard.db?mode=rwc"),
             max_connections: 10,
+            adopt_demo_database: false,
         }
     }
 }
@@ -266,6 +289,31 @@ impl Settings {
         self.identity.is_none()
     }
 
+    /// Why these settings look like a deployment rather than a demo on a laptop, if they do:
+    /// a PostgreSQL database, a non-loopback bind address, an https public URL, or a
+    /// configured secret key.
+    pub fn looks_like_a_deployment(&self) -> Option<String> {
+        let db = self.database.url.expose_secret();
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            return Some("database.url (a PostgreSQL database)".into());
+        }
+        if !self.server.host.is_loopback() {
+            return Some(format!(
+                "server.host = {} (not a loopback address)",
+                self.server.host
+            ));
+        }
+        if let Some(url) = &self.server.public_url
+            && url.scheme() == "https"
+        {
+            return Some(format!("server.public_url = {url} (https)"));
+        }
+        if self.security.secret_key.is_some() {
+            return Some("security.secret_key (configured)".into());
+        }
+        None
+    }
+
     /// Checks what types alone cannot.
     ///
     /// # Errors
@@ -357,6 +405,31 @@ impl Settings {
                 ));
             }
         }
+        if self.identity.is_none()
+            && let Some(reason) = self.looks_like_a_deployment()
+        {
+            return Err(invalid(
+                "identity",
+                "SPENDBOARD_IDENTITY__AUTHORITY",
+                format!(
+                    "is missing, so Spendboard would start in demo mode (the sandbox standing in for Microsoft), but {reason} looks like a deployment. Configure [identity] (authority, tenant_id, client_id, client_secret), or remove that setting to run the demo"
+                ),
+            ));
+        }
+        if self.security.session_idle_minutes == 0 {
+            return Err(invalid(
+                "security.session_idle_minutes",
+                "SPENDBOARD_SECURITY__SESSION_IDLE_MINUTES",
+                "must be at least 1",
+            ));
+        }
+        if self.security.session_absolute_hours == 0 {
+            return Err(invalid(
+                "security.session_absolute_hours",
+                "SPENDBOARD_SECURITY__SESSION_ABSOLUTE_HOURS",
+                "must be at least 1",
+            ));
+        }
         let threshold = self.budgets.near_threshold_percent;
         if threshold <= Decimal::ZERO || threshold > Decimal::ONE_HUNDRED {
             return Err(invalid(
@@ -439,6 +512,32 @@ mod tests {
             base64::engine::general_purpose::STANDARD.encode([7u8; 48])
         );
         assert!(!parse(&with_key).unwrap().is_demo());
+    }
+
+    #[test]
+    fn a_deployment_without_identity_does_not_start_in_demo_mode() {
+        for (toml, named) in [
+            (
+                "[database]\nurl = \"postgres://db/spendboard\"",
+                "database.url",
+            ),
+            ("[server]\nhost = \"0.0.0.0\"", "server.host"),
+            (
+                "[server]\npublic_url = \"https://spendboard.example.com\"",
+                "server.public_url",
+            ),
+            (
+                "[security]\nsecret_key = \"c3BlbmRib2FyZC10ZXN0LWtleS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg==\"",
+                "security.secret_key",
+            ),
+        ] {
+            let err = parse(toml).unwrap_err().to_string();
+            assert!(
+                err.contains("`identity`") && err.contains("is missing") && err.contains(named),
+                "{err}"
+            );
+        }
+        assert!(parse("[server]\nport = 9000").unwrap().is_demo());
     }
 
     #[test]

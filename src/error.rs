@@ -10,6 +10,10 @@ use actix_web::{HttpResponse, ResponseError};
 use crate::partner_center::PartnerCenterError;
 use crate::routes::paths;
 
+/// Marks a response whose session must end (the error page purges it).
+#[derive(Debug, Clone, Copy)]
+pub struct EndSession;
+
 /// What a person is told about an error (rendered by [`crate::routes::errors`]).
 #[derive(Debug, Clone)]
 pub struct PublicError {
@@ -29,6 +33,10 @@ pub enum AppError {
     /// Signed in, but without the right.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The person no longer has any Spendboard role (found at a token renewal or on a
+    /// request): the session ends, with the no-access page.
+    #[error("no Spendboard role any more")]
+    AccessRevoked,
     /// No such page or customer.
     #[error("not found: {0}")]
     NotFound(String),
@@ -57,7 +65,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::SignInRequired { .. } => StatusCode::SEE_OTHER,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::AccessRevoked => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -78,6 +86,16 @@ impl ResponseError for AppError {
                 title: "No access",
                 message: message.clone(),
             },
+            Self::AccessRevoked => {
+                tracing::info!("session ended: no Spendboard role any more");
+                let mut response = HttpResponse::build(self.status_code()).finish();
+                response.extensions_mut().insert(PublicError {
+                    title: "No access",
+                    message: "Your account no longer has a Spendboard role, so you have been signed out. Ask your administrator to assign you the Reader or Budget editor app role of Spendboard in Microsoft Entra ID.".into(),
+                });
+                response.extensions_mut().insert(EndSession);
+                return response;
+            }
             Self::NotFound(message) => PublicError {
                 title: "Not found",
                 message: message.clone(),

@@ -25,7 +25,7 @@ use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
 use crate::routes;
 use crate::state::AppState;
-use crate::store::{DbSessionStore, Store};
+use crate::store::{DbSessionStore, InstanceMode, Store};
 
 /// The Partner Center and identity endpoints in use: Microsoft's, or the sandbox's.
 struct Endpoints {
@@ -75,6 +75,7 @@ impl Application {
             state.clone().into_inner(),
             Duration::from_secs(state.settings.budgets.reconcile_every_seconds),
         );
+        spawn_session_purge(state.clone(), SESSION_PURGE_EVERY);
         let server = serve(listener, state.clone())?;
         Ok(Self {
             port,
@@ -106,6 +107,25 @@ impl Application {
     }
 }
 
+/// How often expired sessions are deleted.
+const SESSION_PURGE_EVERY: Duration = Duration::from_secs(15 * 60);
+
+/// Deletes expired sessions now and then every `every` (they are already ignored when
+/// loaded; this keeps the table from growing).
+fn spawn_session_purge(state: web::Data<AppState>, every: Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            match state.store.delete_expired_sessions().await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "expired sessions deleted"),
+                Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),
+            }
+        }
+    });
+}
+
 /// Everything but the listener for an instance reached on `port` (unless `public_url` is
 /// set): the endpoints (starting the sandbox in demo mode), the store, sign-in and the
 /// Partner Center client.
@@ -116,14 +136,22 @@ pub async fn state_for(
     settings: Settings,
     port: u16,
 ) -> anyhow::Result<(AppState, Option<RunningSandbox>)> {
+    settings.validate()?;
     let public_url = match &settings.server.public_url {
         Some(url) => url.clone(),
         None => Url::parse(&format!("http://localhost:{port}"))?,
     };
     let redirect_uri = public_url.join(routes::paths::AUTH_CALLBACK)?;
+    let store = open_store(&settings).await?;
     let endpoints = endpoints(&settings, &redirect_uri, port).await?;
+    if endpoints.sandbox.is_some() {
+        tracing::warn!(
+            "DEMO MODE: no [identity] is configured, so the in-process Partner Center sandbox stands in for Microsoft; every page shows invented data"
+        );
+    }
     let state = build_state(
         settings,
+        store,
         endpoints.identity,
         endpoints.partner_center_base,
         public_url,
@@ -165,6 +193,10 @@ async fn endpoints(
             seed: settings.sandbox.seed,
             customers: settings.sandbox.customers,
             redirect_uris,
+            // Only this process (and whoever reads the start-up message) drives the sandbox.
+            control_token: Some(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()),
+            ),
             ..SandboxOptions::default()
         },
     )
@@ -182,24 +214,64 @@ async fn endpoints(
     })
 }
 
-/// Connects the store, discovers the identity provider and builds the shared state.
+/// Connects the database, checks that it belongs to this kind of run (demo or not), migrates
+/// it and records the kind on first start. Nothing is written to a database that belongs to
+/// the other kind.
 ///
 /// # Errors
-/// When any of these fails.
-async fn build_state(
-    settings: Settings,
-    identity: IdentitySettings,
-    partner_center_base: Url,
-    public_url: Url,
-    redirect_uri: Url,
-) -> anyhow::Result<AppState> {
+/// When the database cannot be opened or migrated, or belongs to the other kind of run; the
+/// message says what to do.
+async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let store = Store::connect(
         settings.database.url.expose_secret(),
         settings.database.max_connections,
     )
     .await
     .context("opening the database (database.url)")?;
+    let demo = settings.is_demo();
+    match store.recorded_mode().await? {
+        Some(InstanceMode::Production) if demo => anyhow::bail!(
+            "the database (database.url) belongs to a Spendboard signed in with Microsoft Entra ID, and demo mode never touches it: configure [identity], or point database.url at another database for the demo"
+        ),
+        Some(InstanceMode::Demo) if !demo && !settings.database.adopt_demo_database => {
+            anyhow::bail!(
+                "the database (database.url) was created by demo mode and holds the sandbox's invented data: point database.url at a fresh database, or set database.adopt_demo_database = true to keep using it"
+            )
+        }
+        None if demo => {
+            let tenant = partner_center_sandbox::identity::users::PARTNER_TENANT_ID.to_string();
+            let strangers = store.users_outside_tenant(&tenant).await?;
+            anyhow::ensure!(
+                strangers == 0,
+                "the database (database.url) holds data of a run signed in with Microsoft Entra ID ({strangers} users of another tenant than the sandbox's), and demo mode never touches it: configure [identity], or point database.url at another database for the demo"
+            );
+        }
+        _ => {}
+    }
     store.migrate().await.context("migrating the database")?;
+    store
+        .record_mode(if demo {
+            InstanceMode::Demo
+        } else {
+            InstanceMode::Production
+        })
+        .await
+        .context("recording the database's mode")?;
+    Ok(store)
+}
+
+/// Discovers the identity provider and builds the shared state.
+///
+/// # Errors
+/// When any of these fails.
+async fn build_state(
+    settings: Settings,
+    store: Store,
+    identity: IdentitySettings,
+    partner_center_base: Url,
+    public_url: Url,
+    redirect_uri: Url,
+) -> anyhow::Result<AppState> {
     let keys = match &settings.security.secret_key {
         Some(secret) => Keys::from_secret(
             &base64::engine::general_purpose::STANDARD.decode(secret.expose_secret().trim())?,
@@ -237,13 +309,15 @@ async fn build_state(
 }
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
-    let secure_cookies = state
-        .settings
-        .security
-        .secure_cookies
-        .unwrap_or(state.public_url.scheme() == "https");
+    let secure_cookies = state.secure_cookies();
     let cookie_key = state.keys.session_cookie.clone();
+    let idle = actix_web::cookie::time::Duration::minutes(i64::from(
+        state.settings.security.session_idle_minutes,
+    ));
     let session_store = Arc::new(state.store.clone());
+    let hsts = state.settings.security.hsts_max_age_seconds;
+    let hsts =
+        (state.public_url.scheme() == "https" && hsts > 0).then(|| format!("max-age={hsts}"));
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(DbSessionStore::new((*session_store).clone()), cookie_key.clone())
             .cookie_name("spendboard_session".into())
@@ -251,23 +325,25 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
             .cookie_http_only(true)
             .cookie_same_site(SameSite::Lax)
             .cookie_content_security(CookieContentSecurity::Private)
-            .session_lifecycle(BrowserSession::default().state_ttl(actix_web::cookie::time::Duration::hours(10)))
+            .session_lifecycle(BrowserSession::default().state_ttl(idle))
             .build();
+        let mut headers = DefaultHeaders::new()
+            .add(("X-Content-Type-Options", "nosniff"))
+            .add(("X-Frame-Options", "DENY"))
+            .add(("Referrer-Policy", "same-origin"))
+            .add(("Cache-Control", "no-store"))
+            .add((
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            ));
+        if let Some(hsts) = &hsts {
+            headers = headers.add(("Strict-Transport-Security", hsts.clone()));
+        }
         App::new()
             .wrap(ErrorHandlers::new().default_handler(routes::errors::render_error_page))
             .wrap(sessions)
-            .wrap(
-                DefaultHeaders::new()
-                    .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("X-Frame-Options", "DENY"))
-                    .add(("Referrer-Policy", "same-origin"))
-                    .add(("Cache-Control", "no-store"))
-                    .add((
-                        "Content-Security-Policy",
-                        "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
-                    )),
-            )
-            .wrap(TracingLogger::default())
+            .wrap(headers)
+            .wrap(TracingLogger::<crate::telemetry::RedactingRootSpan>::new())
             .app_data(state.clone())
             .configure(routes::configure)
     })

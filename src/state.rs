@@ -22,3 +22,14 @@ pub struct AppState {
     /// Identifies this instance as the holder of refresh leases.
     pub instance_id: String,
 }
+
+impl AppState {
+    /// Whether cookies are marked `Secure`: `security.secure_cookies`, by default true unless
+    /// `public_url` is plain http.
+    pub fn secure_cookies(&self) -> bool {
+        self.settings
+            .security
+            .secure_cookies
+            .unwrap_or(self.public_url.scheme() == "https")
+    }
+}

@@ -143,7 +143,8 @@ export async function startApp({ customers = 60 } = {}) {
     async control(method, route, body) {
       const response = await fetch(`${sandboxUrl}${route}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        // The control API takes JSON only, also for calls without a body.
+        headers: { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       if (!response.ok) {

@@ -19,6 +19,10 @@ pub struct SandboxOptions {
     pub throttle: Option<Throttle>,
     /// Lifetime of the access and ID tokens the identity provider issues.
     pub access_token_lifetime: Duration,
+    /// When set, every control API request (`/_sandbox/...`) must carry it in the
+    /// `X-Sandbox-Control-Token` header (403 otherwise). Spendboard's demo and tests set a
+    /// random one at each start; the standalone sandbox has none.
+    pub control_token: Option<String>,
 }
 
 impl Default for SandboxOptions {
@@ -33,6 +37,7 @@ impl Default for SandboxOptions {
             now: None,
             throttle: None,
             access_token_lifetime: Duration::from_secs(3600),
+            control_token: None,
         }
     }
 }

@@ -29,6 +29,8 @@ pub struct RunningSandbox {
     pub client_id: String,
     /// The demo application's client secret.
     pub client_secret: String,
+    /// The control API's token, if it requires one ([`SandboxOptions::control_token`]).
+    pub control_token: Option<String>,
     identity: web::Data<IdentityProvider>,
     handle: ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -124,11 +126,14 @@ pub async fn start(
     let state = web::Data::new(SandboxState::new(data, book, clock, options.throttle));
 
     let app_identity = identity.clone();
+    let control_token = control::guard::ControlToken(options.control_token.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(app_identity.clone())
+            .app_data(web::Data::new(control_token.clone()))
             .wrap(from_fn(gateway))
+            .wrap(from_fn(control::guard::require_json))
             .configure(routes::configure)
             .configure(identity::configure)
             .configure(control::configure)
@@ -143,6 +148,7 @@ pub async fn start(
     let handle = server.handle();
     let task = tokio::spawn(server);
     Ok(RunningSandbox {
+        control_token: options.control_token,
         base_url,
         tenant_id,
         client_id,

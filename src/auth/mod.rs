@@ -4,6 +4,7 @@
 mod csrf;
 mod keys;
 mod oidc;
+mod pending;
 mod roles;
 mod session;
 mod tokens;
@@ -11,7 +12,11 @@ mod tokens;
 pub use csrf::{CsrfToken, verify_csrf};
 pub use keys::{DecryptError, Keys, TokenCipher};
 pub use oidc::{
-    DelegatedTokens, OidcClient, PARTNER_CENTER_AUDIENCE, PendingSignIn, SignInError, SignedIn,
+    DelegatedTokens, OidcClient, PARTNER_CENTER_AUDIENCE, PendingSignIn, Renewed, SignInError,
+    SignedIn,
+};
+pub use pending::{
+    PENDING_COOKIE, PENDING_TTL_SECONDS, pending_cookie, read_pending, removal_cookie,
 };
 pub use roles::Access;
 pub use session::{CurrentUser, SessionUser, TypedSession};

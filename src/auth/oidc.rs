@@ -3,6 +3,9 @@
 //! reqwest 0.13 (through `oauth2-reqwest`). The same sign-in yields the delegated (App+User)
 //! Partner Center access and refresh tokens.
 
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
 use chrono::{DateTime, Duration, Utc};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
@@ -14,8 +17,8 @@ use openidconnect::{
     AdditionalClaims, AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, Client,
     ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet,
     EndpointSet, IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardErrorResponse,
-    StandardTokenResponse, TokenResponse,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    SignatureVerificationError, StandardErrorResponse, StandardTokenResponse, TokenResponse,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -66,11 +69,13 @@ type EntraClient = Client<
     EndpointMaybeSet,
 >;
 
-/// What must survive the round trip to the identity provider, kept in the session (single
-/// use: removed at the callback).
+/// What must survive the round trip to the identity provider, kept in an encrypted
+/// short-lived cookie (single use: removed at the callback whose `state` matches).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PendingSignIn {
     pub state: String,
+    /// When the sign-in started (Unix seconds).
+    pub issued_at: i64,
     pub nonce: String,
     pub pkce_verifier: String,
     /// A path on our own origin to go back to after sign-in.
@@ -96,6 +101,14 @@ pub struct DelegatedTokens {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Tokens from a refresh, with the app roles of the ID token that came with them (`None`
+/// when the identity provider sent no ID token).
+#[derive(Debug)]
+pub struct Renewed {
+    pub tokens: DelegatedTokens,
+    pub roles: Option<Vec<String>>,
+}
+
 /// Why a sign-in or token refresh did not succeed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -116,10 +129,22 @@ pub enum SignInError {
 /// The configured OpenID Connect client.
 #[derive(Clone)]
 pub struct OidcClient {
-    client: EntraClient,
+    /// Rebuilt (with the provider's current signing keys) when an ID token names a key we
+    /// do not know: Entra ID rolls its keys over.
+    client: Arc<RwLock<EntraClient>>,
+    /// When the provider's keys were last fetched again (not at start).
+    refetched_at: Arc<Mutex<Option<Instant>>>,
     http: oauth2_reqwest::ReqwestClient,
     tenant_id: Uuid,
+    issuer: IssuerUrl,
+    client_id: String,
+    client_secret: SecretString,
+    redirect_uri: Url,
 }
+
+/// At most one re-fetch of the provider's keys in this long, however many ID tokens name an
+/// unknown key.
+const KEYS_REFETCH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl OidcClient {
     /// Discovers the provider at `authority` (its `.well-known/openid-configuration`) and
@@ -143,27 +168,86 @@ impl OidcClient {
         let http = oauth2_reqwest::ReqwestClient::from(http);
         let issuer = IssuerUrl::new(authority.as_str().trim_end_matches('/').to_owned())
             .context("the identity authority URL")?;
-        let metadata = CoreProviderMetadata::discover_async(issuer, &http)
-            .await
-            .with_context(|| format!("discovering the OpenID provider at {authority}"))?;
-        let client = EntraClient::from_provider_metadata(
-            metadata,
-            ClientId::new(client_id.to_owned()),
-            Some(ClientSecret::new(client_secret.expose_secret().to_owned())),
-        )
-        .set_redirect_uri(RedirectUrl::from_url(redirect_uri.clone()));
+        let client = build_client(&http, &issuer, client_id, client_secret, redirect_uri).await?;
         Ok(Self {
-            client,
+            client: Arc::new(RwLock::new(client)),
+            refetched_at: Arc::new(Mutex::new(None)),
             http,
             tenant_id,
+            issuer,
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.clone(),
+            redirect_uri: redirect_uri.clone(),
         })
+    }
+
+    /// The client as last discovered.
+    fn client(&self) -> EntraClient {
+        self.client
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Fetches the provider's metadata and keys again, unless that was done less than
+    /// [`KEYS_REFETCH_EVERY`] ago; `true` if the keys were re-fetched.
+    async fn refetch_keys(&self) -> bool {
+        {
+            let mut at = self
+                .refetched_at
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if at.is_some_and(|at| at.elapsed() < KEYS_REFETCH_EVERY) {
+                return false;
+            }
+            *at = Some(Instant::now());
+        }
+        match build_client(
+            &self.http,
+            &self.issuer,
+            &self.client_id,
+            &self.client_secret,
+            &self.redirect_uri,
+        )
+        .await
+        {
+            Ok(client) => {
+                tracing::info!(
+                    "an ID token named an unknown signing key: the provider's keys were fetched again"
+                );
+                *self
+                    .client
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = client;
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "fetching the provider's keys again failed");
+                false
+            }
+        }
+    }
+
+    /// [`OidcClient::signed_in`], fetching the provider's keys again (rate-limited) when
+    /// the ID token names a key we do not know.
+    async fn verified(
+        &self,
+        response: &EntraTokenResponse,
+        nonce: Option<&Nonce>,
+    ) -> Result<SignedIn, SignInError> {
+        match self.signed_in(response, nonce) {
+            Err(Unverified::UnknownKey) if self.refetch_keys().await => {
+                self.signed_in(response, nonce).map_err(SignInError::from)
+            }
+            other => other.map_err(SignInError::from),
+        }
     }
 
     /// The URL to send the browser to, and what to keep in the session until it returns.
     pub fn start(&self, return_to: String) -> (Url, PendingSignIn) {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state, nonce) = self
-            .client
+            .client()
             .authorize_url(
                 AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
                 CsrfToken::new_random,
@@ -179,6 +263,7 @@ impl OidcClient {
             .url();
         let pending = PendingSignIn {
             state: state.secret().clone(),
+            issued_at: Utc::now().timestamp(),
             nonce: nonce.secret().clone(),
             pkce_verifier: verifier.secret().clone(),
             return_to,
@@ -197,7 +282,7 @@ impl OidcClient {
         pending: PendingSignIn,
     ) -> Result<SignedIn, SignInError> {
         let response = self
-            .client
+            .client()
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| SignInError::Provider(e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier))
@@ -205,20 +290,20 @@ impl OidcClient {
             .await
             .map_err(token_error)?;
         let nonce = Nonce::new(pending.nonce);
-        self.signed_in(&response, Some(&nonce))
+        self.verified(&response, Some(&nonce)).await
     }
 
-    /// Redeems a refresh token for new tokens (the refresh token rotates).
+    /// Redeems a refresh token for new tokens (the refresh token rotates), and reads the
+    /// user's current app roles from the ID token that comes with them (validated as at
+    /// sign-in, without a nonce).
     ///
     /// # Errors
-    /// [`SignInError::Refused`] when the refresh token is expired or revoked.
-    pub async fn refresh(
-        &self,
-        refresh_token: &SecretString,
-    ) -> Result<DelegatedTokens, SignInError> {
+    /// [`SignInError::Refused`] when the refresh token is expired or revoked;
+    /// [`SignInError::InvalidIdToken`] or [`SignInError::OtherTenant`] for a bad ID token.
+    pub async fn refresh(&self, refresh_token: &SecretString) -> Result<Renewed, SignInError> {
         let token = RefreshToken::new(refresh_token.expose_secret().to_owned());
         let response = self
-            .client
+            .client()
             .exchange_refresh_token(&token)
             .map_err(|e| SignInError::Provider(e.to_string()))?
             .add_scope(Scope::new(format!(
@@ -231,32 +316,42 @@ impl OidcClient {
         if tokens.refresh_token.is_none() {
             tokens.refresh_token = Some(refresh_token.clone());
         }
-        Ok(tokens)
+        let roles = match response.id_token() {
+            Some(_) => Some(self.verified(&response, None).await?.roles),
+            None => None,
+        };
+        Ok(Renewed { tokens, roles })
     }
 
     fn signed_in(
         &self,
         response: &EntraTokenResponse,
         nonce: Option<&Nonce>,
-    ) -> Result<SignedIn, SignInError> {
+    ) -> Result<SignedIn, Unverified> {
         let id_token = response.id_token().ok_or_else(|| {
             SignInError::InvalidIdToken("the token response has no id_token".into())
         })?;
-        let verifier = self.client.id_token_verifier();
+        let client = self.client();
+        let verifier = client.id_token_verifier();
         let claims = match nonce {
             Some(nonce) => id_token.claims(&verifier, nonce),
             None => id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
         };
         let claims = claims.map_err(|e| match e {
-            ClaimsVerificationError::InvalidIssuer(issuer) => SignInError::OtherTenant(issuer),
-            other => SignInError::InvalidIdToken(other.to_string()),
+            ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            ) => Unverified::UnknownKey,
+            ClaimsVerificationError::InvalidIssuer(issuer) => {
+                Unverified::Other(SignInError::OtherTenant(issuer))
+            }
+            other => Unverified::Other(SignInError::InvalidIdToken(other.to_string())),
         })?;
         let extra = claims.additional_claims();
         let tenant_id = extra
             .tid
             .ok_or_else(|| SignInError::InvalidIdToken("no tid claim".into()))?;
         if tenant_id != self.tenant_id {
-            return Err(SignInError::OtherTenant(tenant_id.to_string()));
+            return Err(SignInError::OtherTenant(tenant_id.to_string()).into());
         }
         let user_id = extra
             .oid
@@ -280,6 +375,49 @@ impl OidcClient {
             tokens: delegated_tokens(response),
         })
     }
+}
+
+/// Why an ID token was not accepted: signed with a key we do not know (yet), or otherwise.
+enum Unverified {
+    UnknownKey,
+    Other(SignInError),
+}
+
+impl From<SignInError> for Unverified {
+    fn from(e: SignInError) -> Self {
+        Self::Other(e)
+    }
+}
+
+impl From<Unverified> for SignInError {
+    fn from(e: Unverified) -> Self {
+        match e {
+            Unverified::UnknownKey => Self::InvalidIdToken(
+                "signed with a key the identity provider does not publish".into(),
+            ),
+            Unverified::Other(e) => e,
+        }
+    }
+}
+
+/// Discovers the provider (its metadata and signing keys) and configures the client.
+async fn build_client(
+    http: &oauth2_reqwest::ReqwestClient,
+    issuer: &IssuerUrl,
+    client_id: &str,
+    client_secret: &SecretString,
+    redirect_uri: &Url,
+) -> anyhow::Result<EntraClient> {
+    use anyhow::Context as _;
+    let metadata = CoreProviderMetadata::discover_async(issuer.clone(), http)
+        .await
+        .with_context(|| format!("discovering the OpenID provider at {}", issuer.as_str()))?;
+    Ok(EntraClient::from_provider_metadata(
+        metadata,
+        ClientId::new(client_id.to_owned()),
+        Some(ClientSecret::new(client_secret.expose_secret().to_owned())),
+    )
+    .set_redirect_uri(RedirectUrl::from_url(redirect_uri.clone())))
 }
 
 fn delegated_tokens(response: &EntraTokenResponse) -> DelegatedTokens {

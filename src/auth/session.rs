@@ -3,17 +3,21 @@
 
 use std::future::{Ready, ready};
 
+use actix_web::web;
+use chrono::Utc;
+use std::pin::Pin;
+
 use actix_session::{Session, SessionExt as _};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Access, CsrfToken, PendingSignIn};
+use super::{Access, CsrfToken};
 use crate::error::AppError;
+use crate::state::AppState;
 
 const USER: &str = "user";
-const PENDING: &str = "pending_sign_in";
 const FLASH: &str = "flash";
 
 /// The signed-in person, as kept in the session. Tokens are NOT here: they live encrypted in
@@ -26,6 +30,13 @@ pub struct SessionUser {
     pub email: Option<String>,
     pub access: Access,
     pub csrf: CsrfToken,
+    /// When the person signed in (Unix seconds); the session ends
+    /// `security.session_absolute_hours` later.
+    #[serde(default)]
+    pub signed_in_at: i64,
+    /// When a request last moved the idle expiry (Unix seconds).
+    #[serde(default)]
+    pub last_seen: i64,
 }
 
 /// Typed access to the session.
@@ -35,7 +46,13 @@ impl TypedSession {
     /// Starts a signed-in session under a NEW session id (against session fixation).
     pub fn sign_in(&self, user: &SessionUser) -> Result<(), AppError> {
         self.0.renew();
-        self.0.remove(PENDING);
+        self.0
+            .insert(USER, user)
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))
+    }
+
+    /// Stores changes to the signed-in user (a changed role, the idle expiry moved on).
+    pub fn update_user(&self, user: &SessionUser) -> Result<(), AppError> {
         self.0
             .insert(USER, user)
             .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))
@@ -51,27 +68,17 @@ impl TypedSession {
         self.0.purge();
     }
 
-    /// Keeps the PKCE verifier, state and nonce until the callback.
-    pub fn set_pending_sign_in(&self, pending: &PendingSignIn) -> Result<(), AppError> {
-        self.0
-            .insert(PENDING, pending)
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))
-    }
-
-    /// Takes (single use) the pending sign-in.
-    pub fn take_pending_sign_in(&self) -> Option<PendingSignIn> {
-        self.0
-            .remove_as::<PendingSignIn>(PENDING)
-            .and_then(Result::ok)
-    }
-
     /// A message shown once on the next page.
     pub fn flash(&self, message: &str) {
         let _ = self.0.insert(FLASH, message);
     }
 
-    /// Takes the flash message, if any.
+    /// Takes the flash message, if any. Without one the session is left unchanged, so a page
+    /// view does not write the session (nor slide its expiry).
     pub fn take_flash(&self) -> Option<String> {
+        if !self.0.contains_key(FLASH) {
+            return None;
+        }
         self.0.remove_as::<String>(FLASH).and_then(Result::ok)
     }
 }
@@ -84,26 +91,64 @@ impl FromRequest for TypedSession {
     }
 }
 
+/// How often a request moves the session's idle expiry (by writing `last_seen`): at most once
+/// in this many seconds, so page views do not write the session each time.
+const TOUCH_EVERY_SECONDS: i64 = 5 * 60;
+
 /// Extracts the signed-in user, or sends the browser to sign-in (coming back to this path).
+///
+/// On every request it also ends the session when it is older than
+/// `security.session_absolute_hours`, and reads the user's roles from the database (renewed
+/// with every token renewal): without any Spendboard role left, the session ends with the
+/// no-access page; a changed role applies at once.
 pub struct CurrentUser(pub SessionUser);
 
 impl FromRequest for CurrentUser {
     type Error = AppError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let user = TypedSession(req.get_session()).user();
-        ready(match user {
-            Some(user) => Ok(Self(user)),
-            None => Err(AppError::SignInRequired {
-                return_to: if req.method() == actix_web::http::Method::GET {
-                    req.uri()
-                        .path_and_query()
-                        .map(|p| p.as_str().to_owned())
-                        .unwrap_or_else(|| "/".into())
-                } else {
-                    "/".into()
-                },
-            }),
+        let session = TypedSession(req.get_session());
+        let user = session.user();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let return_to = if req.method() == actix_web::http::Method::GET {
+            req.uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".into())
+        } else {
+            "/".into()
+        };
+        Box::pin(async move {
+            let sign_in = || AppError::SignInRequired {
+                return_to: return_to.clone(),
+            };
+            let Some(mut user) = user else {
+                return Err(sign_in());
+            };
+            let Some(state) = state else {
+                return Ok(Self(user));
+            };
+            let now = Utc::now().timestamp();
+            let absolute = i64::from(state.settings.security.session_absolute_hours) * 3600;
+            if now - user.signed_in_at >= absolute {
+                tracing::info!(user = %user.id, "session ended: older than the absolute lifetime");
+                session.sign_out();
+                return Err(sign_in());
+            }
+            let Some(stored) = state.store.user(&user.id.to_string()).await? else {
+                session.sign_out();
+                return Err(sign_in());
+            };
+            let Some(access) = Access::from_roles(&stored.roles, &state.settings.roles) else {
+                return Err(AppError::AccessRevoked);
+            };
+            let changed = access != user.access;
+            if changed || now - user.last_seen >= TOUCH_EVERY_SECONDS {
+                user.access = access;
+                user.last_seen = now;
+                session.update_user(&user)?;
+            }
+            Ok(Self(user))
         })
     }
 }

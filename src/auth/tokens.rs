@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
-use super::{DelegatedTokens, SignInError};
+use super::{Access, DelegatedTokens, Renewed, SignInError};
 use crate::error::AppError;
 use crate::partner_center::AccessToken;
 use crate::state::AppState;
@@ -79,12 +79,33 @@ pub async fn delegated_token(
         .and_then(|t| cipher.decrypt(t).ok())
         .ok_or_else(sign_in)?;
     match state.oidc.refresh(&SecretString::from(refresh_token)).await {
-        Ok(tokens) => {
+        Ok(Renewed { tokens, roles }) => {
+            if let Some(roles) = roles {
+                // Roles are re-derived at every renewal: sessions read them from the users
+                // table on each request.
+                state
+                    .store
+                    .set_user_roles(&user_id.to_string(), &roles)
+                    .await?;
+                if Access::from_roles(&roles, &state.settings.roles).is_none() {
+                    tracing::info!(%user_id, "the user lost every Spendboard role; signed out");
+                    state.store.delete_tokens(&user_id.to_string()).await?;
+                    return Err(AppError::AccessRevoked);
+                }
+            }
             save_tokens(state, user_id, &tokens).await?;
             Ok(AccessToken::from(tokens.access_token))
         }
-        Err(SignInError::Refused(reason)) => {
-            tracing::info!(%user_id, %reason, "refresh token refused; the user signs in again");
+        Err(
+            e @ (SignInError::Refused(_)
+            | SignInError::InvalidIdToken(_)
+            | SignInError::OtherTenant(_)),
+        ) => {
+            tracing::info!(
+                %user_id,
+                reason = %crate::telemetry::untrusted(&e.to_string()),
+                "token renewal refused; the user signs in again"
+            );
             state.store.delete_tokens(&user_id.to_string()).await?;
             Err(sign_in())
         }

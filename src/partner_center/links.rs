@@ -81,12 +81,18 @@ pub struct ResourceCollection<T> {
     pub attributes: Attributes,
 }
 
+/// A link or route that would leave the API root once resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct InvalidLink;
+
 /// Resolves a route or link URI under the API root (the configured base URL's `/v1/`).
 ///
 /// Partner Center writes link URIs as `/customers/..`, `customers/..` or `/v1/customers/..`;
 /// all three resolve to `<base>/v1/customers/..`. An absolute URI keeps only its path and
-/// query, so a link never sends the token to another host.
-pub(crate) fn resolve(api_root: &Url, uri: &str) -> Result<Url, url::ParseError> {
+/// query. Whatever the input (e.g. `\\host\path`, which a URL parser reads as
+/// `//host/path`, or `../`), the result must have the API root's origin and lie under its
+/// path, or it is refused: a link never sends the token anywhere else.
+pub(crate) fn resolve(api_root: &Url, uri: &str) -> Result<Url, InvalidLink> {
     let relative = match Url::parse(uri) {
         Ok(absolute) if absolute.has_host() => {
             let mut path = absolute.path().to_owned();
@@ -104,7 +110,15 @@ pub(crate) fn resolve(api_root: &Url, uri: &str) -> Result<Url, url::ParseError>
     } else if rest.eq_ignore_ascii_case("v1") {
         rest = "";
     }
-    api_root.join(rest)
+    let url = api_root.join(rest).map_err(|_| InvalidLink)?;
+    if url.origin() != api_root.origin()
+        || !url.path().starts_with(api_root.path())
+        || url.username() != api_root.username()
+        || url.password() != api_root.password()
+    {
+        return Err(InvalidLink);
+    }
+    Ok(url)
 }
 
 /// The API root `<base>/v1/` of a base URL such as `https://api.partnercenter.microsoft.com`
@@ -160,6 +174,34 @@ mod tests {
         assert_eq!(
             url.as_str(),
             "https://api.partnercenter.microsoft.com/v1/customers?size=40"
+        );
+    }
+
+    #[test]
+    fn links_that_would_leave_the_api_root_are_refused() {
+        for uri in [
+            "\\\\evil.example\\v1\\customers",
+            "\\\\evil.example/v1/customers",
+            "/\\evil.example/v1/customers",
+            "//evil.example/v1/customers",
+            "../customers",
+            "/v1/../../customers",
+            "%2e%2e/%2e%2e/customers",
+            "http:evil.example/v1/customers",
+        ] {
+            let resolved = resolve(&root(), uri);
+            assert!(
+                resolved.as_ref().is_err_and(|e| *e == InvalidLink)
+                    || resolved
+                        .as_ref()
+                        .is_ok_and(|u| u.host_str() == Some("api.partnercenter.microsoft.com")
+                            && u.path().starts_with("/v1/")),
+                "{uri}: {resolved:?}"
+            );
+        }
+        assert_eq!(
+            resolve(&root(), "\\\\evil.example\\v1\\customers"),
+            Err(InvalidLink)
         );
     }
 

@@ -42,7 +42,7 @@ pub struct BudgetForm {
 const MAX_REASON: usize = 500;
 
 /// Handles the budget form.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %path))]
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path)))]
 pub async fn post(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,

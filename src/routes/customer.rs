@@ -44,7 +44,7 @@ pub async fn known_customer(
 }
 
 /// The customer page.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %path))]
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path)))]
 pub async fn get(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,

@@ -87,9 +87,21 @@ pub async fn get(
     let stale = totals
         .oldest_fetched_at
         .is_none_or(|at| Utc::now() - at > stale_after);
+    let mut notice = None;
     if stale && !running {
-        let token = delegated_token(&state, user.id, paths::DASHBOARD).await?;
-        refresh::spawn_partner_refresh(state.clone(), token).await?;
+        match delegated_token(&state, user.id, paths::DASHBOARD).await {
+            Ok(token) => refresh::spawn_partner_refresh(state.clone(), token).await?,
+            // With data to show, a token that cannot be renewed (identity provider down or
+            // refusing) is no reason to show none of it.
+            Err(e) if totals.customers > 0 && !matches!(e, AppError::AccessRevoked) => {
+                tracing::warn!(error = %e, "cannot renew the Partner Center token; showing the stored data");
+                notice = Some(
+                    "Spendboard could not renew your Microsoft sign-in, so this data was not refreshed. Sign out and sign in again to refresh it."
+                        .to_owned(),
+                );
+            }
+            Err(e) => return Err(e),
+        }
     }
     if totals.customers == 0 {
         return Ok(HttpResponse::SeeOther()
@@ -131,7 +143,11 @@ pub async fn get(
     let now = Utc::now();
     let rows = result.rows.iter().map(|s| customer_row(s, now)).collect();
     let page = DashboardPage {
-        layout: Layout::for_user(&user, session.take_flash(), state.settings.is_demo()),
+        layout: Layout::for_user(
+            &user,
+            session.take_flash().or(notice),
+            state.settings.is_demo(),
+        ),
         totals: totals
             .per_currency
             .iter()

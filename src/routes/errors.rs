@@ -10,7 +10,7 @@ use actix_web::{HttpMessage, HttpResponse};
 use askama::Template;
 use tracing_actix_web::RequestId;
 
-use crate::error::{AppError, PublicError};
+use crate::error::{AppError, EndSession, PublicError};
 use crate::pages::ErrorPage;
 
 /// Unknown paths.
@@ -26,12 +26,25 @@ pub fn render_error_page<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let status = res.status();
-    let has_body = !matches!(
-        res.response().body().size(),
-        BodySize::Sized(0) | BodySize::None
-    );
+    // Our own pages (HTML) and the health check (JSON) keep their bodies; the plain-text
+    // bodies of actix-web's own errors (a form too large, a wrong content type) get the page.
+    let own_body = res
+        .response()
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"));
+    let has_body = own_body
+        && !matches!(
+            res.response().body().size(),
+            BodySize::Sized(0) | BodySize::None
+        );
     if !(status.is_client_error() || status.is_server_error()) || has_body {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    if res.response().extensions().get::<EndSession>().is_some() {
+        use actix_session::SessionExt as _;
+        res.request().get_session().purge();
     }
     let public = res
         .response()
@@ -45,7 +58,12 @@ pub fn render_error_page<B: MessageBody + 'static>(
         .get::<RequestId>()
         .map(|id| id.to_string())
         .unwrap_or_default();
-    let page = ErrorPage::new(status, public, request_id);
+    let demo = res
+        .request()
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .is_some_and(|state| state.settings.is_demo());
+    let mut page = ErrorPage::new(status, public, request_id);
+    page.layout.demo = demo;
     let html = page.render().unwrap_or_else(|e| {
         tracing::error!(error = %e, "rendering the error page");
         "Something went wrong.".into()
@@ -69,6 +87,8 @@ fn generic(status: StatusCode) -> PublicError {
         message: match status {
             StatusCode::NOT_FOUND => "There is no page at this address.".into(),
             StatusCode::METHOD_NOT_ALLOWED => "This address does not accept that kind of request.".into(),
+            StatusCode::PAYLOAD_TOO_LARGE => "What was sent is larger than Spendboard accepts. Go back and send less.".into(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "This address takes an HTML form; what was sent is in another format.".into(),
             s if s.is_client_error() => "The request could not be understood.".into(),
             _ => "Spendboard could not complete this request. Try again; if it keeps failing, give the request id below to support.".into(),
         },

@@ -2,6 +2,11 @@
 //! a customer's subscriptions and budget changes, and a subscription's resources and meters. UTF-8 with a header
 //! row; amounts are exact plain decimals (no grouping, as Partner Center gave them) beside a
 //! currency column; times are RFC 3339 UTC. Any signed-in user may export what they may see.
+//!
+//! Names come from customers (company, subscription, resource, resource group names), so a
+//! cell that a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, tab or
+//! carriage return) is written with a leading `'` (OWASP's rule for CSV injection). Numbers
+//! are written by us as plain decimals and never prefixed.
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION};
 use actix_web::{HttpResponse, web};
@@ -35,7 +40,12 @@ where
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(header).map_err(failed)?;
     for row in rows {
-        writer.write_record(row).map_err(failed)?;
+        writer
+            .write_record(
+                row.into_iter()
+                    .map(|field| neutralised(field.as_ref()).into_owned()),
+            )
+            .map_err(failed)?;
     }
     let body = writer
         .into_inner()
@@ -48,6 +58,35 @@ where
         ))
         .insert_header((CACHE_CONTROL, "no-store"))
         .body(body))
+}
+
+/// A field as a spreadsheet may safely open it: a field starting with `=`, `+`, `-`, `@`, tab
+/// or carriage return gets a leading `'`, unless it is a plain decimal number (`-12.50`), as
+/// every amount we write is.
+fn neutralised(field: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let formula_like = matches!(
+        field.first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    );
+    if formula_like && !is_plain_decimal(field) {
+        let mut prefixed = Vec::with_capacity(field.len() + 1);
+        prefixed.push(b'\'');
+        prefixed.extend_from_slice(field);
+        std::borrow::Cow::Owned(prefixed)
+    } else {
+        std::borrow::Cow::Borrowed(field)
+    }
+}
+
+/// `-?[0-9]+(.[0-9]+)?`: how [`decimal`] writes numbers.
+fn is_plain_decimal(field: &[u8]) -> bool {
+    let digits = field.strip_prefix(b"-").unwrap_or(field);
+    let (whole, fraction) = match digits.iter().position(|&b| b == b'.') {
+        Some(dot) => (&digits[..dot], Some(&digits[dot + 1..])),
+        None => (digits, None),
+    };
+    let all_digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
+    all_digits(whole) && fraction.is_none_or(all_digits)
 }
 
 /// An exact amount or quantity as a plain decimal.
@@ -131,7 +170,7 @@ pub async fn customers(
 /// `GET /customers/{id}/budget-changes.csv`: every budget change attempt of the customer made
 /// through Spendboard, newest first, with its outcome (`pending` while it is being checked),
 /// what Partner Center held when it was decided, and the `MS-RequestId` of the PATCH.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %path))]
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path)))]
 pub async fn budget_changes(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
@@ -202,7 +241,7 @@ pub async fn budget_changes(
 
 /// `GET /customers/{id}/subscriptions.csv`: the customer's subscriptions' usage records,
 /// fetched from Partner Center first if the customer's details were never read.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %path))]
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path)))]
 pub async fn subscriptions(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
@@ -253,7 +292,7 @@ pub async fn subscriptions(
 
 /// `GET /customers/{id}/subscriptions/{subscription_id}/resources.csv`: the subscription's
 /// resource usage records, most expensive first.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %path.0, subscription = %path.1))]
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path.0), subscription = %crate::telemetry::untrusted(&path.1)))]
 pub async fn resources(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
@@ -264,7 +303,7 @@ pub async fn resources(
 
 /// `GET /customers/{id}/subscriptions/{subscription_id}/meters.csv`: the subscription's
 /// meter usage records by category, subcategory and meter name; quantities exact.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %path.0, subscription = %path.1))]
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path.0), subscription = %crate::telemetry::untrusted(&path.1)))]
 pub async fn meters(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
@@ -366,5 +405,43 @@ async fn subscription_table(
                 }),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(field: &str) -> String {
+        String::from_utf8(neutralised(field.as_bytes()).into_owned()).unwrap()
+    }
+
+    #[test]
+    fn formula_cells_are_prefixed_and_numbers_are_not() {
+        for formula in [
+            "=HYPERLINK(\"http://x\")",
+            "+1+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            "-",
+            "-1.",
+            "--1",
+        ] {
+            assert_eq!(cell(formula), format!("'{formula}"), "{formula:?}");
+        }
+        for plain in [
+            "-12.50",
+            "-3",
+            "0.0001",
+            "12",
+            "Contoso = Ltd",
+            "",
+            "a@b.example",
+        ] {
+            assert_eq!(cell(plain), plain, "{plain:?}");
+        }
+        assert_eq!(cell(&decimal(Decimal::new(-123_456, 4))), "-12.3456");
     }
 }

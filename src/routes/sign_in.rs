@@ -2,19 +2,21 @@
 //! (`POST /sign-out`).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, Responder, web};
+use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use askama::Template;
 use serde::Deserialize;
+use subtle::ConstantTimeEq as _;
 
 use super::paths;
 use crate::auth::{
-    Access, CsrfToken, CurrentUser, SessionUser, SignInError, TypedSession, save_tokens,
-    verify_csrf,
+    Access, CsrfToken, CurrentUser, SessionUser, SignInError, TypedSession, pending_cookie,
+    read_pending, removal_cookie, save_tokens, verify_csrf,
 };
 use crate::error::AppError;
 use crate::pages::{Layout, NoAccessPage, SignInPage};
 use crate::state::AppState;
 use crate::store::User;
+use crate::telemetry::untrusted;
 
 /// `?return_to=` of the sign-in routes.
 #[derive(Debug, Deserialize)]
@@ -70,16 +72,18 @@ pub async fn page(
     )
 }
 
-/// Sends the browser to the identity provider, keeping state, nonce and PKCE verifier in the
-/// session.
+/// Sends the browser to the identity provider, keeping state, nonce and PKCE verifier in a
+/// short-lived encrypted cookie (no session row for an anonymous visitor).
 pub async fn start(
     state: web::Data<AppState>,
-    session: TypedSession,
     query: web::Query<ReturnTo>,
 ) -> Result<HttpResponse, AppError> {
     let (url, pending) = state.oidc.start(local_target(query.return_to.as_deref()));
-    session.set_pending_sign_in(&pending)?;
-    Ok(see_other(url.as_str()))
+    let cookie = pending_cookie(&pending, &state.keys.session_cookie, state.secure_cookies())?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", url.as_str()))
+        .cookie(cookie)
+        .finish())
 }
 
 /// What the identity provider sends back.
@@ -91,63 +95,83 @@ pub struct Callback {
     error_description: Option<String>,
 }
 
-/// Completes sign-in: checks `state`, redeems the code, validates the ID token, maps roles,
-/// stores the encrypted tokens and starts the session under a new id.
+/// What an unmatched or stale callback is told, whatever it carries.
+pub const INVALID_CALLBACK: &str = "This sign-in link is not valid any more. Sign in again.";
+
+/// Completes sign-in: checks `state` first (a callback that does not match this browser's
+/// pending sign-in is ignored and changes nothing), then redeems the code, validates the ID
+/// token, maps roles, stores the encrypted tokens and starts the session under a new id.
 #[tracing::instrument(skip_all)]
 pub async fn callback(
     state: web::Data<AppState>,
+    req: HttpRequest,
     session: TypedSession,
     query: web::Query<Callback>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(pending) = session.take_pending_sign_in() else {
+    let secure = state.secure_cookies();
+    let pending = read_pending(&req, &state.keys.session_cookie).filter(|pending| {
+        query
+            .state
+            .as_deref()
+            .is_some_and(|s| bool::from(s.as_bytes().ct_eq(pending.state.as_bytes())))
+    });
+    let Some(pending) = pending else {
+        tracing::info!(
+            has_state = query.state.is_some(),
+            error = query.error.as_deref().map(untrusted),
+            "sign-in callback without a matching pending sign-in ignored"
+        );
         return render(
             StatusCode::BAD_REQUEST,
             &sign_in_page(
                 &state,
                 paths::DASHBOARD.into(),
-                Some("This sign-in has expired or was already used. Sign in again.".into()),
+                Some(INVALID_CALLBACK.into()),
                 false,
             ),
         );
     };
+    // The pending sign-in is used up from here on, whatever happens.
     let return_to = pending.return_to.clone();
-    let retry = |message: String| {
-        render(
+    let forget = |result: Result<HttpResponse, AppError>| {
+        result.map(|mut response| {
+            let _ = response.add_cookie(&removal_cookie(secure));
+            response
+        })
+    };
+    let retry = |message: &str| {
+        forget(render(
             StatusCode::BAD_REQUEST,
-            &sign_in_page(&state, return_to.clone(), Some(message), false),
-        )
+            &sign_in_page(&state, return_to.clone(), Some(message.to_owned()), false),
+        ))
     };
     if let Some(error) = &query.error {
-        tracing::info!(%error, description = ?query.error_description, "the identity provider refused the sign-in");
-        return retry(format!(
-            "Microsoft sign-in did not complete ({error}): {}",
-            query
-                .error_description
-                .as_deref()
-                .unwrap_or("no details given")
-        ));
-    }
-    if query.state.as_deref() != Some(pending.state.as_str()) {
-        tracing::warn!("sign-in callback with a state that does not match the session");
+        tracing::info!(
+            error = %untrusted(error),
+            description = query.error_description.as_deref().map(untrusted),
+            "the identity provider refused the sign-in"
+        );
         return retry(
-            "This sign-in response does not belong to your browser session. Sign in again.".into(),
+            "Microsoft sign-in did not complete. Sign in again; if it keeps failing, ask your administrator.",
         );
     }
     let Some(code) = query.code.clone() else {
-        return retry("The sign-in response has no authorization code. Sign in again.".into());
+        return retry("The sign-in response has no authorization code. Sign in again.");
     };
     let signed_in = match state.oidc.finish(code, pending).await {
         Ok(s) => s,
         Err(SignInError::OtherTenant(tenant)) => {
-            tracing::info!(%tenant, "sign-in from another tenant refused");
-            return no_access(
+            tracing::info!(tenant = %untrusted(&tenant), "sign-in from another tenant refused");
+            return forget(no_access(
                 &state,
                 "Your account belongs to another organization. Spendboard is only for the partner's own staff: sign in with your work account of the partner's tenant.".into(),
-            );
+            ));
         }
         Err(e @ (SignInError::Refused(_) | SignInError::InvalidIdToken(_))) => {
-            tracing::warn!(error = %e, "sign-in failed");
-            return retry(format!("Sign-in failed: {e}. Sign in again."));
+            tracing::warn!(error = %untrusted(&e.to_string()), "sign-in failed");
+            return retry(
+                "Sign-in failed. Sign in again; if it keeps failing, ask your administrator.",
+            );
         }
         Err(e) => {
             return Err(AppError::Unexpected(
@@ -157,13 +181,13 @@ pub async fn callback(
     };
     let Some(access) = Access::from_roles(&signed_in.roles, &state.settings.roles) else {
         tracing::info!(user = %signed_in.user_id, "sign-in without a Spendboard app role refused");
-        return no_access(
+        return forget(no_access(
             &state,
             format!(
                 "{}, your account has no Spendboard role. Ask your administrator to assign you the Reader or Budget editor app role of Spendboard in Microsoft Entra ID.",
                 signed_in.name
             ),
-        );
+        ));
     };
     state
         .store
@@ -185,9 +209,13 @@ pub async fn callback(
         email: signed_in.email,
         access,
         csrf: CsrfToken::generate(),
+        signed_in_at: chrono::Utc::now().timestamp(),
+        last_seen: chrono::Utc::now().timestamp(),
     })?;
     tracing::info!(access = ?access, "signed in");
-    Ok(see_other(&return_to))
+    let mut response = see_other(&return_to);
+    let _ = response.add_cookie(&removal_cookie(secure));
+    Ok(response)
 }
 
 fn no_access(state: &AppState, reason: String) -> Result<HttpResponse, AppError> {

@@ -102,7 +102,7 @@ pub fn first_fetch_error(error: anyhow::Error, return_to: &str) -> AppError {
 }
 
 /// The subscription page.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %path.0, subscription = %path.1))]
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path.0), subscription = %crate::telemetry::untrusted(&path.1)))]
 pub async fn get(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,

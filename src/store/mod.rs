@@ -9,6 +9,7 @@ mod budget_changes;
 mod dashboard;
 mod drilldown;
 mod history;
+mod instance;
 mod leases;
 mod runs;
 mod sessions;
@@ -32,6 +33,7 @@ pub use budget_changes::{
 pub use dashboard::{CurrencyTotal, DashboardPage, DashboardQuery, DashboardTotals, SortKey};
 pub use drilldown::{MeterUsage, ResourceUsage, SubscriptionDrilldown, SubscriptionSummary};
 pub use history::DailyUsage;
+pub use instance::InstanceMode;
 pub use runs::{RefreshRun, RunState};
 pub use sessions::DbSessionStore;
 pub use snapshots::{CustomerSnapshot, SnapshotForecast, search_name};

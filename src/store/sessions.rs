@@ -1,5 +1,8 @@
 //! `sessions`: server-side web sessions shared by every instance, as an actix-session
-//! [`SessionStore`]. Deleting a row ends the session everywhere.
+//! [`SessionStore`]. Deleting a row ends the session everywhere, for good: a request still in
+//! flight when its session was deleted (signed out) or expired never writes it back.
+//!
+//! Rows are keyed by the SHA-256 of the cookie's key, so a copy of the table opens no session.
 
 use std::collections::HashMap;
 
@@ -28,6 +31,12 @@ impl DbSessionStore {
     pub fn new(store: Store) -> Self {
         Self { store }
     }
+}
+
+/// What the database keeps for a cookie's session key: its SHA-256, in hex.
+fn hashed(key: &SessionKey) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key.as_ref().as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// When a session given `ttl` from now expires.
@@ -95,16 +104,19 @@ impl Store {
         Ok(updated == 1)
     }
 
-    /// Moves a session's expiry.
+    /// Moves an unexpired session's expiry (an expired one stays expired).
     async fn set_session_expiry(
         &self,
         key: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            sqlx::query("update sessions set expires_at = $2 where session_key = $1")
+            sqlx::query(
+                "update sessions set expires_at = $2 where session_key = $1 and expires_at > $3",
+            )
                 .bind(key)
                 .bind(expires_at)
+                .bind(stored_time(Utc::now()))
                 .execute(pool)
                 .await?;
         });
@@ -155,7 +167,7 @@ impl DbSessionStore {
             let key = generate_session_key();
             let inserted = self
                 .store
-                .insert_session(key.as_ref(), &body, expires_at)
+                .insert_session(&hashed(&key), &body, expires_at)
                 .await
                 .map_err(|e| SaveError::Other(e.into()))?;
             if inserted {
@@ -173,7 +185,7 @@ impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
         let Some(body) = self
             .store
-            .load_session(session_key.as_ref())
+            .load_session(&hashed(session_key))
             .await
             .map_err(|e| LoadError::Other(e.into()))?
         else {
@@ -204,32 +216,28 @@ impl SessionStore for DbSessionStore {
             .map_err(|e| UpdateError::Serialization(e.into()))?;
         let updated = self
             .store
-            .update_session(session_key.as_ref(), &body, expiry(ttl))
+            .update_session(&hashed(&session_key), &body, expiry(ttl))
             .await
             .map_err(|e| UpdateError::Other(e.into()))?;
-        if updated {
-            return Ok(session_key);
+        if !updated {
+            // The session was deleted (signed out) or expired since this request loaded it:
+            // it stays gone. Writing the request's copy back, under any key, would sign the
+            // person in again. The cookie keeps the dead key, which opens nothing.
+            tracing::debug!("a request finished after its session ended; not saved");
         }
-        // The session expired (or was deleted) since it was loaded: start a new one under a
-        // new key rather than resurrect the old key.
-        self.save_new(&session_state, ttl)
-            .await
-            .map_err(|e| match e {
-                SaveError::Serialization(e) => UpdateError::Serialization(e),
-                SaveError::Other(e) => UpdateError::Other(e),
-            })
+        Ok(session_key)
     }
 
     #[tracing::instrument(skip_all)]
     async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
         Ok(self
             .store
-            .set_session_expiry(session_key.as_ref(), expiry(ttl))
+            .set_session_expiry(&hashed(session_key), expiry(ttl))
             .await?)
     }
 
     #[tracing::instrument(skip_all)]
     async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
-        Ok(self.store.delete_session(session_key.as_ref()).await?)
+        Ok(self.store.delete_session(&hashed(session_key)).await?)
     }
 }

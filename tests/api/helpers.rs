@@ -64,6 +64,9 @@ pub async fn spawn_app_with(
     let app_listener = TcpListener::bind("127.0.0.1:0").expect("a free port for the app");
     let port = app_listener.local_addr().expect("local address").port();
     options.redirect_uris = vec![format!("http://localhost:{port}/auth/callback")];
+    if options.control_token.is_none() {
+        options.control_token = Some(uuid::Uuid::new_v4().to_string());
+    }
     let sandbox = partner_center_sandbox::start(
         TcpListener::bind("127.0.0.1:0").expect("a free port"),
         options,
@@ -280,7 +283,13 @@ pub async fn sandbox_control(
     path: &str,
     body: Option<Value>,
 ) -> Value {
-    let mut request = reqwest::Client::new().request(method, sandbox.base_url.join(path).unwrap());
+    // The control API takes JSON only, also for calls without a body.
+    let mut request = reqwest::Client::new()
+        .request(method, sandbox.base_url.join(path).unwrap())
+        .header(reqwest::header::CONTENT_TYPE, "application/json");
+    if let Some(token) = &sandbox.control_token {
+        request = request.header("x-sandbox-control-token", token);
+    }
     if let Some(body) = body {
         request = request.json(&body);
     }
@@ -367,17 +376,13 @@ pub async fn sandbox_delegated_token(sandbox: &RunningSandbox, login: &str) -> S
 /// directly.
 async fn sandbox_redirect_uri(sandbox: &RunningSandbox) -> String {
     let uri = "http://localhost:1/test-callback".to_owned();
-    reqwest::Client::new()
-        .post(
-            sandbox
-                .base_url
-                .join("_sandbox/identity/redirect-uris")
-                .unwrap(),
-        )
-        .json(&serde_json::json!({ "uri": uri }))
-        .send()
-        .await
-        .expect("register a redirect URI");
+    sandbox_control(
+        sandbox,
+        reqwest::Method::POST,
+        "_sandbox/identity/redirect-uris",
+        Some(serde_json::json!({ "uri": uri })),
+    )
+    .await;
     uri
 }
 

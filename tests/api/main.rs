@@ -12,6 +12,7 @@ mod helpers;
 mod history;
 mod partner_center;
 mod refresh;
+mod security;
 mod sign_in;
 mod store;
 mod truth;

@@ -6,10 +6,9 @@ use secrecy::SecretString;
 use spendboard::config::Settings;
 use spendboard::refresh::RefreshOutcome;
 use spendboard::startup::Application;
+use spendboard::store::DatabaseKind;
 
-use crate::helpers::{
-    EDITOR, READER, TestApp, database_kind, fresh_database_url, spawn_app, spawn_app_with,
-};
+use crate::helpers::{EDITOR, READER, TestApp, fresh_database_url, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn the_refresh_button_starts_a_new_refresh_and_keeps_one_history_row_per_day() {
@@ -84,7 +83,9 @@ async fn the_refresh_command_says_what_is_missing_when_nobody_signed_in() {
 async fn demo_mode_starts_the_sandbox_in_process_and_signs_in_on_it() {
     let mut settings = Settings::default();
     settings.server.port = 0;
-    settings.database.url = SecretString::from(fresh_database_url(database_kind()).await);
+    // Demo mode runs on SQLite only: a PostgreSQL URL looks like a deployment (see
+    // security::demo_mode_never_starts_on_what_looks_like_a_deployment).
+    settings.database.url = SecretString::from(fresh_database_url(DatabaseKind::Sqlite).await);
     let app = Application::build(settings).await.unwrap();
     assert!(app.sandbox().is_some());
     let address = format!("http://localhost:{}", app.port());

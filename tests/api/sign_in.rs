@@ -70,9 +70,11 @@ async fn a_callback_whose_state_does_not_match_is_refused_and_signs_nobody_in() 
             .text()
             .await
             .unwrap()
-            .contains("does not belong to your browser session")
+            .contains("This sign-in link is not valid any more. Sign in again.")
     );
     assert_is_redirect_to(&app.get("/").await, "/sign-in");
+    // The forged callback did not use up the genuine sign-in.
+    assert_is_redirect_to(&app.client.get(callback).send().await.unwrap(), "/");
 }
 
 #[tokio::test]
@@ -88,7 +90,7 @@ async fn a_callback_replayed_after_sign_in_is_refused() {
             .text()
             .await
             .unwrap()
-            .contains("expired or was already used")
+            .contains("This sign-in link is not valid any more")
     );
 }
 
@@ -124,11 +126,29 @@ async fn a_user_of_another_tenant_gets_the_no_access_page() {
 async fn the_session_id_changes_at_sign_in_and_sign_out_ends_it_everywhere() {
     let app = spawn_app().await;
     let start = app.get("/auth/start").await;
-    let before = session_cookie(&start).expect("a session cookie for the pending sign-in");
+    assert_eq!(
+        session_cookie(&start),
+        None,
+        "no session is stored for a sign-in in progress"
+    );
+    let first = app.sign_in_as(EDITOR).await;
+    let before = session_cookie(&first).expect("a session cookie at sign-in");
+    // Signing in again from a browser holding a session (e.g. one planted by someone else)
+    // never keeps its id.
     let callback = app.authorize_as(READER).await;
     let signed_in = app.client.get(callback).send().await.unwrap();
     let after = session_cookie(&signed_in).expect("a new session cookie at sign-in");
     assert_ne!(before, after, "the session id is rotated");
+    let planted = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/"))
+        .header(COOKIE, &before)
+        .send()
+        .await
+        .unwrap();
+    assert_is_redirect_to(&planted, "/sign-in");
 
     let page = app.get("/refresh").await;
     let token = TestApp::csrf_token(&page.text().await.unwrap());

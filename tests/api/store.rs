@@ -1080,6 +1080,20 @@ async fn sessions_load_update_expire_and_end_everywhere_on_delete(db: &TestDb) {
     let key_text = key.as_ref().to_owned();
     assert_eq!(key_text.len(), 64);
     assert!(key_text.chars().all(|c| c.is_ascii_alphanumeric()));
+    let count = "select count(*) from sessions where session_key = $1";
+    let stored_under_the_raw_key: i64 = match &db.store {
+        spendboard::store::Store::Sqlite(pool) => sqlx::query_scalar(count)
+            .bind(&key_text)
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        spendboard::store::Store::Postgres(pool) => sqlx::query_scalar(count)
+            .bind(&key_text)
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+    };
+    assert_eq!(stored_under_the_raw_key, 0, "keys are stored hashed");
     assert_eq!(
         other_instance.load(&key).await.unwrap(),
         Some(state.clone()),
@@ -1102,19 +1116,30 @@ async fn sessions_load_update_expire_and_end_everywhere_on_delete(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(sessions.load(&same_key).await.unwrap(), None);
-    // Updating an expired session starts a new one under a new key.
+    // Updating an expired session does not bring it back, under any key.
     let expired_key = SessionKey::try_from(key_text.clone()).unwrap();
-    let renewed = sessions
+    let after = sessions
         .update(expired_key, changed.clone(), &hour)
         .await
         .unwrap();
-    assert_ne!(renewed.as_ref(), key_text.as_str());
-    assert_eq!(sessions.load(&renewed).await.unwrap(), Some(changed));
+    assert_eq!(after.as_ref(), key_text.as_str());
+    assert_eq!(sessions.load(&after).await.unwrap(), None);
     assert_eq!(db.store.delete_expired_sessions().await.unwrap(), 1);
 
-    // Signing out on one instance ends the session on all.
-    other_instance.delete(&renewed).await.unwrap();
-    assert_eq!(sessions.load(&renewed).await.unwrap(), None);
+    // Signing out on one instance ends the session on all, and a request that loaded it
+    // before cannot save it back.
+    let live = sessions.save(state.clone(), &hour).await.unwrap();
+    let live_text = live.as_ref().to_owned();
+    other_instance.delete(&live).await.unwrap();
+    assert_eq!(sessions.load(&live).await.unwrap(), None);
+    let in_flight = SessionKey::try_from(live_text).unwrap();
+    let written_back = sessions.update(in_flight, changed, &hour).await.unwrap();
+    assert_eq!(sessions.load(&written_back).await.unwrap(), None);
+    assert_eq!(
+        db.store.delete_expired_sessions().await.unwrap(),
+        0,
+        "no row was made"
+    );
     let unknown = SessionKey::try_from("x".repeat(64)).unwrap();
     assert_eq!(sessions.load(&unknown).await.unwrap(), None);
 }

@@ -2,6 +2,7 @@
 //! the request log, the clock and reset. Bad input gets 400 `{"error": "..."}`.
 
 pub mod faults;
+pub mod guard;
 pub mod requests;
 pub mod throttle;
 

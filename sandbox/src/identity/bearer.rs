@@ -65,8 +65,16 @@ impl IdentityProvider {
         validation.set_issuer(&issuers);
         validation.set_required_spec_claims(&["exp", "nbf", "aud", "iss"]);
 
+        let kid = jsonwebtoken::decode_header(token)
+            .ok()
+            .and_then(|header| header.kid);
+        let key = self
+            .all_keys()
+            .into_iter()
+            .find(|key| Some(key.kid()) == kid.as_deref())
+            .unwrap_or_else(|| self.key());
         let claims =
-            jsonwebtoken::decode::<AccessTokenClaims>(token, self.key.decoding_key(), &validation)
+            jsonwebtoken::decode::<AccessTokenClaims>(token, key.decoding_key(), &validation)
                 .map_err(|error| match error.kind() {
                     ErrorKind::ExpiredSignature => BearerError::Expired,
                     _ => BearerError::Invalid(error.to_string()),
@@ -231,7 +239,7 @@ mod tests {
         let provider = provider();
         let mut expired = claims();
         expired.exp = chrono::Utc::now().timestamp() - 1;
-        let token = provider.key.sign(&expired).expect("signed");
+        let token = provider.key().sign(&expired).expect("signed");
         assert!(matches!(
             provider.verify_bearer(Some(&bearer(&token))),
             Err(BearerError::Expired)
@@ -249,7 +257,7 @@ mod tests {
 
         let mut foreign = claims();
         foreign.iss = "https://sts.windows.net/11111111-2222-4333-8444-555555555555/".into();
-        let token = provider.key.sign(&foreign).expect("signed");
+        let token = provider.key().sign(&foreign).expect("signed");
         assert!(matches!(
             provider.verify_bearer(Some(&bearer(&token))),
             Err(BearerError::Invalid(_))
@@ -264,7 +272,7 @@ mod tests {
 
     fn provider_token_of_another_instance() -> String {
         let other = provider();
-        other.key.sign(&claims()).expect("signed")
+        other.key().sign(&claims()).expect("signed")
     }
 
     #[test]

@@ -31,8 +31,8 @@ pub(crate) struct IdTokenClaims<'a> {
     pub oid: String,
     pub preferred_username: &'a str,
     /// Entra ID omits the claim when the user has no application role.
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub roles: &'a [&'a str],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<&'a str>,
     pub sub: String,
     pub tid: String,
     pub uti: String,

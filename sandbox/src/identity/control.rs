@@ -88,3 +88,46 @@ pub(crate) async fn add_redirect_uri(
     }
     HttpResponse::Ok().json(json!({ "redirect_uris": state.redirect_uris }))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Roles {
+    login: String,
+    roles: Vec<String>,
+}
+
+/// `PUT /_sandbox/identity/roles` with `{"login": "...", "roles": [...]}`: the app roles of
+/// that demo user in ID tokens issued from now on (sign-in and refresh), as when an
+/// administrator changes the user's app role assignment. Answers `{"login", "roles"}`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn set_roles(
+    provider: web::Data<IdentityProvider>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let request: Roles = match parse_json(&body) {
+        Ok(request) => request,
+        Err(message) => return bad_request(message),
+    };
+    let Some(user) = super::users::find_by_login(&request.login) else {
+        return bad_request(format!("no demo user {}", request.login));
+    };
+    let login = user.preferred_username.to_lowercase();
+    provider
+        .state()
+        .role_overrides
+        .insert(login.clone(), request.roles.clone());
+    HttpResponse::Ok().json(json!({ "login": login, "roles": request.roles }))
+}
+
+/// `POST /_sandbox/identity/rotate-keys`: tokens are signed with a new key from now on; the
+/// JWKS publishes it first and keeps the old ones (an Entra ID key rollover). Answers
+/// `{"kid": "<new key id>"}`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn rotate_keys(provider: web::Data<IdentityProvider>) -> HttpResponse {
+    match provider.rotate_key() {
+        Ok(kid) => HttpResponse::Ok().json(json!({ "kid": kid })),
+        Err(error) => {
+            HttpResponse::InternalServerError().json(json!({ "error": error.to_string() }))
+        }
+    }
+}

@@ -79,11 +79,11 @@ pub(crate) async fn openid_configuration(
 }
 
 #[derive(Debug, Serialize)]
-struct JsonWebKeySet<'a> {
-    keys: [&'a Jwk; 1],
+struct JsonWebKeySet {
+    keys: Vec<Jwk>,
 }
 
-/// `GET /{tenant}/discovery/v2.0/keys`: the JWKS holding the signing key.
+/// `GET /{tenant}/discovery/v2.0/keys`: the JWKS holding the signing keys (current first).
 /// 400 `invalid_tenant` for a tenant the sandbox does not serve.
 #[tracing::instrument(skip(provider))]
 pub(crate) async fn keys(
@@ -94,6 +94,10 @@ pub(crate) async fn keys(
         .serves_tenant(&tenant)
         .ok_or_else(|| OAuthError::invalid_tenant(&tenant))?;
     Ok(HttpResponse::Ok().json(JsonWebKeySet {
-        keys: [provider.key.jwk()],
+        keys: provider
+            .all_keys()
+            .iter()
+            .map(|key| key.jwk().clone())
+            .collect(),
     }))
 }

@@ -98,7 +98,16 @@ impl IdentityProvider {
             ver: "1.0".to_owned(),
             sandbox_generation: generation,
         };
+        let overridden = self
+            .state()
+            .role_overrides
+            .get(&user.preferred_username.to_lowercase())
+            .cloned();
         let id_token = if grant.scopes.openid {
+            let roles = match &overridden {
+                Some(roles) => roles.iter().map(String::as_str).collect(),
+                None => user.roles.to_vec(),
+            };
             let claims = IdTokenClaims {
                 aud: grant.client_id,
                 iss: issuer_of(&self.base, user.tenant_id),
@@ -109,13 +118,13 @@ impl IdentityProvider {
                 nonce: grant.nonce,
                 oid,
                 preferred_username: user.preferred_username,
-                roles: user.roles,
+                roles,
                 sub: pairwise_subject(user, grant.client_id),
                 tid: tenant,
                 uti: random_token(16),
                 ver: "2.0",
             };
-            Some(self.key.sign(&claims)?)
+            Some(self.key().sign(&claims)?)
         } else {
             None
         };
@@ -132,7 +141,7 @@ impl IdentityProvider {
             scope: Some(grant.scopes.resource.granted_scope()),
             expires_in: lifetime,
             ext_expires_in: lifetime,
-            access_token: self.key.sign(&access)?,
+            access_token: self.key().sign(&access)?,
             refresh_token,
             id_token,
         })
@@ -175,7 +184,7 @@ impl IdentityProvider {
             scope: None,
             expires_in: lifetime,
             ext_expires_in: lifetime,
-            access_token: self.key.sign(&access)?,
+            access_token: self.key().sign(&access)?,
             refresh_token: None,
             id_token: None,
         })

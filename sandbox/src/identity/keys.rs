@@ -76,6 +76,10 @@ impl SigningKey {
     }
 
     /// The public key, for verifying the tokens this key signed.
+    pub(crate) fn kid(&self) -> &str {
+        &self.kid
+    }
+
     pub(crate) fn decoding_key(&self) -> &DecodingKey {
         &self.decoding
     }

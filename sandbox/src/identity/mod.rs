@@ -55,11 +55,41 @@ pub struct IdentityProvider {
     tenant_id: Uuid,
     client_id: String,
     client_secret: String,
-    key: SigningKey,
+    /// Signing keys, the current one first; older ones stay published (and accepted) after a
+    /// rotation, as Entra ID does.
+    keys: std::sync::RwLock<Vec<std::sync::Arc<SigningKey>>>,
     state: Mutex<IdentityState>,
 }
 
 impl IdentityProvider {
+    /// The key new tokens are signed with.
+    pub(crate) fn key(&self) -> std::sync::Arc<SigningKey> {
+        let keys = self
+            .keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        keys[0].clone()
+    }
+
+    /// Every published key, the current one first.
+    pub(crate) fn all_keys(&self) -> Vec<std::sync::Arc<SigningKey>> {
+        self.keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Starts signing with a new key (the old ones stay published); returns the new `kid`.
+    pub(crate) fn rotate_key(&self) -> anyhow::Result<String> {
+        let key = std::sync::Arc::new(SigningKey::generate()?);
+        let kid = key.kid().to_owned();
+        self.keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(0, key);
+        Ok(kid)
+    }
+
     /// Builds the provider and generates its RSA signing key (kept in memory only).
     ///
     /// Errors if `base_url` is not an `http`/`https` URL without query or fragment, or if
@@ -81,7 +111,7 @@ impl IdentityProvider {
             tenant_id: settings.tenant_id,
             client_id: settings.client_id,
             client_secret: settings.client_secret,
-            key: SigningKey::generate()?,
+            keys: std::sync::RwLock::new(vec![std::sync::Arc::new(SigningKey::generate()?)]),
             state: Mutex::new(IdentityState::new(
                 settings.redirect_uris,
                 settings.access_token_lifetime,
@@ -139,5 +169,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource(routes::LOGOUT).get(logout::sign_out))
         .service(web::resource(routes::CONTROL_REVOKE).post(control::revoke))
         .service(web::resource(routes::CONTROL_TOKEN_LIFETIME).put(control::set_token_lifetime))
-        .service(web::resource(routes::CONTROL_REDIRECT_URIS).post(control::add_redirect_uri));
+        .service(web::resource(routes::CONTROL_REDIRECT_URIS).post(control::add_redirect_uri))
+        .service(web::resource(routes::CONTROL_ROLES).put(control::set_roles))
+        .service(web::resource(routes::CONTROL_ROTATE_KEYS).post(control::rotate_keys));
 }

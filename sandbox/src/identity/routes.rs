@@ -16,6 +16,10 @@ pub(crate) const CONTROL_REVOKE: &str = "/_sandbox/identity/revoke";
 pub(crate) const CONTROL_TOKEN_LIFETIME: &str = "/_sandbox/identity/token-lifetime";
 /// Control: register one more redirect URI.
 pub(crate) const CONTROL_REDIRECT_URIS: &str = "/_sandbox/identity/redirect-uris";
+/// `PUT`: replaces a demo user's app roles in ID tokens issued from now on.
+pub(crate) const CONTROL_ROLES: &str = "/_sandbox/identity/roles";
+/// `POST`: signs tokens with a new key from now on (the old one stays published).
+pub(crate) const CONTROL_ROTATE_KEYS: &str = "/_sandbox/identity/rotate-keys";
 
 /// The absolute URL of a tenant endpoint: `route` with `{tenant}` filled in, under `base`.
 pub(crate) fn tenant_url(base: &str, route: &str, tenant: &uuid::Uuid) -> String {

@@ -67,6 +67,8 @@ pub(crate) struct IdentityState {
     pub access_token_lifetime: Duration,
     /// Incremented by each revocation; tokens of older generations are refused.
     pub generation: u64,
+    /// App roles replacing a demo user's own (by lower-case login), set by the control API.
+    pub role_overrides: HashMap<String, Vec<String>>,
     codes: HashMap<String, Entry<CodeGrant>>,
     refresh_tokens: HashMap<String, Entry<RefreshGrant>>,
 }
@@ -77,6 +79,7 @@ impl IdentityState {
             redirect_uris,
             access_token_lifetime,
             generation: 0,
+            role_overrides: HashMap::new(),
             codes: HashMap::new(),
             refresh_tokens: HashMap::new(),
         }

@@ -92,3 +92,55 @@ async fn a_user_of_another_tenant_gets_403_authorization_failed() {
     assert_eq!(fault["description"], "Authorization Failed");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_control_api_takes_json_only_and_its_token_when_started_with_one() {
+    use crate::helpers::spawn_sandbox_with;
+    let plain = spawn_sandbox().await;
+    let form = reqwest::Client::new()
+        .post(plain.url("/_sandbox/identity/redirect-uris"))
+        .header("content-type", "text/plain")
+        .body(r#"{"uri": "http://evil.example/cb"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), reqwest::StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let bodiless = reqwest::Client::new()
+        .post(plain.url("/_sandbox/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        bodiless.status(),
+        reqwest::StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    plain.stop().await;
+
+    let guarded = spawn_sandbox_with(partner_center_sandbox::SandboxOptions {
+        control_token: Some("t0ken".into()),
+        ..Default::default()
+    })
+    .await;
+    let call = |token: Option<&str>| {
+        let mut request = reqwest::Client::new()
+            .get(guarded.url("/_sandbox/clock"))
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("x-sandbox-control-token", token);
+        }
+        request.send()
+    };
+    assert_eq!(
+        call(None).await.unwrap().status(),
+        reqwest::StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(Some("wrong")).await.unwrap().status(),
+        reqwest::StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(Some("t0ken")).await.unwrap().status(),
+        reqwest::StatusCode::OK
+    );
+    guarded.stop().await;
+}

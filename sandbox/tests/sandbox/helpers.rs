@@ -206,7 +206,11 @@ impl TestSandbox {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut builder = self.http.request(method, self.url(path));
+        // The control API takes JSON only, also for calls without a body.
+        let mut builder = self
+            .http
+            .request(method, self.url(path))
+            .header("content-type", "application/json");
         if let Some(body) = body {
             builder = builder.json(&body);
         }
