@@ -1,5 +1,5 @@
 //! Who may call a Partner Center route: extractors that verify the bearer token through the
-//! identity provider and apply CONTRACT.md 14.3 (App+User-only routes refuse app-only tokens)
+//! identity provider and apply docs/partner-center.md §14.3 (App+User-only routes refuse app-only tokens)
 //! and the partner-tenant check.
 
 use std::future::{Ready, ready};

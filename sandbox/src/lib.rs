@@ -4,7 +4,7 @@
 //! [`start`] serves it on a listener the caller bound (port 0 works) and returns at once:
 //!
 //! - `/{tenant}/...`: the emulated Entra ID v2.0 endpoints ([`identity`]);
-//! - `/v1/...`: the Partner Center routes of CONTRACT.md, over deterministic generated data;
+//! - `/v1/...`: the Partner Center routes of docs/partner-center.md, over deterministic generated data;
 //! - `/_sandbox/...`: the control API (faults, throttling, request log, clock, reset).
 
 mod auth;

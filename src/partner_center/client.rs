@@ -1,5 +1,5 @@
 //! The Partner Center REST client: one method per documented route, with the headers,
-//! retries, throttling, paging and concurrency bound of CONTRACT.md section 1.
+//! retries, throttling, paging and concurrency bound of docs/partner-center.md §1.
 //!
 //! Identifiers sent on every request:
 //! - `MS-RequestId`: a new GUID per HTTP request (each page of a collection is its own

@@ -1,5 +1,5 @@
 //! What can go wrong on a Partner Center call, and the error bodies Partner Center sends
-//! (CONTRACT.md 1.5).
+//! (docs/partner-center.md §1.5).
 
 use std::fmt;
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! Links, resource attributes and collections, the envelope every Partner Center response
-//! shares (CONTRACT.md 1.4).
+//! shares (docs/partner-center.md §1.4).
 
 use serde::Deserialize;
 use url::Url;

@@ -1,5 +1,5 @@
 //! The Partner Center API client: typed models of the usage, budget, customer, subscription,
-//! utilization and rate-card routes (CONTRACT.md sections 2-13), and [`PartnerCenterClient`]
+//! utilization and rate-card routes (docs/partner-center.md §2-§13), and [`PartnerCenterClient`]
 //! with paging, retries, throttling, a bound on concurrent calls and timeouts.
 
 mod client;

@@ -52,7 +52,7 @@ pub async fn refresh_subscription(
                 .await
             {
                 // The documentation disagrees with itself on whether this route serves
-                // MS-AZR-0145P (CONTRACT.md 7b): a refusal leaves a legacy subscription
+                // MS-AZR-0145P (docs/partner-center.md §7b): a refusal leaves a legacy subscription
                 // without per-resource spend, not without a page.
                 Err(PartnerCenterError::BadRequest { fault, .. }) if is_legacy => {
                     tracing::warn!(%customer, %subscription, %fault, "no resource usage records for a legacy subscription");

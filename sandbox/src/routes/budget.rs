@@ -1,4 +1,4 @@
-//! `GET|PATCH /v1/customers/{id}/usagebudget` (CONTRACT.md 9): the flat SpendingBudget
+//! `GET|PATCH /v1/customers/{id}/usagebudget` (docs/partner-center.md §9): the flat SpendingBudget
 //! `{amount, usageSpendingBudget, attributes}`. PATCH accepts camelCase and PascalCase (any
 //! case) keys; `"amount": null` (or no amount) clears the budget.
 

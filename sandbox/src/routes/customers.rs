@@ -1,5 +1,5 @@
 //! `GET /v1/customers` (seek-paged, with the company-name filter) and
-//! `GET /v1/customers/{id}` (CONTRACT.md 10).
+//! `GET /v1/customers/{id}` (docs/partner-center.md §10).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;

@@ -1,4 +1,4 @@
-//! The Partner Center routes (CONTRACT.md sections 2-13), answering from the generated data.
+//! The Partner Center routes (docs/partner-center.md §2-§13), answering from the generated data.
 //! Paths are matched in lower case (the gateway lower-cases `/v1/...` paths first), so GUIDs
 //! and route words may come in any case.
 

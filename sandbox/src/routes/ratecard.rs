@@ -1,4 +1,4 @@
-//! `GET /v1/ratecards/azure[?currency=..&region=..]` (CONTRACT.md 13): the meter catalogue's
+//! `GET /v1/ratecards/azure[?currency=..&region=..]` (docs/partner-center.md §13): the meter catalogue's
 //! prices in the requested currency (default USD), with the offset-less offer-term date.
 
 use actix_web::{HttpRequest, HttpResponse};

@@ -1,4 +1,4 @@
-//! `GET /v1/customers/{id}/subscriptions` (CONTRACT.md 11): the usage-billed legacy Azure
+//! `GET /v1/customers/{id}/subscriptions` (docs/partner-center.md §11): the usage-billed legacy Azure
 //! subscriptions or the Azure plan of a customer.
 
 use actix_web::{HttpResponse, web};

@@ -1,4 +1,4 @@
-//! The usage routes (CONTRACT.md 2-8): partner and customer usage summaries, the all-customers
+//! The usage routes (docs/partner-center.md §2-§8): partner and customer usage summaries, the all-customers
 //! usage records, and per-subscription records, summaries, resource and meter records.
 
 use actix_web::{HttpResponse, web};

@@ -1,4 +1,4 @@
-//! `GET /v1/customers/{id}/subscriptions/{sid}/utilizations/azure` (CONTRACT.md 12): unrated
+//! `GET /v1/customers/{id}/subscriptions/{sid}/utilizations/azure` (docs/partner-center.md §12): unrated
 //! daily or hourly quantities of a legacy subscription, seek-paged with `seek_operation=Next`
 //! and the `MS-ContinuationToken` header. Link URIs have no leading slash, as in the real
 //! example, and the token only travels in `links.next.headers`.

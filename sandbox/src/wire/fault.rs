@@ -1,5 +1,5 @@
 //! Error responses: Partner Center's ApiFault (`{code, description, data, source}`) and the
-//! API gateway's `{statusCode, message}` body (CONTRACT.md 1.5).
+//! API gateway's `{statusCode, message}` body (docs/partner-center.md §1.5).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};

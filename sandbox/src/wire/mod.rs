@@ -1,4 +1,4 @@
-//! The JSON vocabulary of Partner Center responses, written from CONTRACT.md's documented
+//! The JSON vocabulary of Partner Center responses, written from Partner Center's documented
 //! examples: links, attributes, collections, timestamps and full-precision numbers.
 
 pub mod fault;

@@ -1,5 +1,5 @@
 //! Bearer tokens on the Partner Center routes: 401 without a valid token, 403 for app-only
-//! tokens on App+User-only routes (CONTRACT.md 14.3) and for another tenant's user.
+//! tokens on App+User-only routes (docs/partner-center.md §14.3) and for another tenant's user.
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! Every Partner Center route's JSON against the documented examples of CONTRACT.md: the same
+//! Every Partner Center route's JSON against the documented examples: the same
 //! field names and nesting, `attributes.objectType` and `links` shapes.
 
 use reqwest::{Method, StatusCode};

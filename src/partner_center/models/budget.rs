@@ -1,4 +1,4 @@
-//! A customer's spending budget (CONTRACT.md section 9).
+//! A customer's spending budget (docs/partner-center.md §9).
 
 use rust_decimal::Decimal;
 use serde::Deserialize;

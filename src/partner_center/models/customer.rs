@@ -1,4 +1,4 @@
-//! Customers of the partner (CONTRACT.md section 10).
+//! Customers of the partner (docs/partner-center.md §10).
 
 use serde::Deserialize;
 

@@ -1,5 +1,5 @@
-//! The documented examples of CONTRACT.md, verbatim (`../fixtures/*.json`), decoded with the
-//! same `serde_json::from_slice` path the client uses.
+//! The documented examples of Partner Center's REST reference, verbatim
+//! (`../fixtures/*.json`), decoded with the same `serde_json::from_slice` path the client uses.
 
 use std::str::FromStr;
 

@@ -1,4 +1,4 @@
-//! The Azure rate card: list prices per meter (CONTRACT.md section 13).
+//! The Azure rate card: list prices per meter (docs/partner-center.md §13).
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! A customer's subscriptions (CONTRACT.md section 11).
+//! A customer's subscriptions (docs/partner-center.md §11).
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

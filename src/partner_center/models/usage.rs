@@ -1,4 +1,4 @@
-//! Usage summaries and usage records (CONTRACT.md sections 2-8). All amounts are in the
+//! Usage summaries and usage records (docs/partner-center.md §2-§8). All amounts are in the
 //! record's own currency ([`currency`](CustomerMonthlyUsageRecord::currency)) unless named
 //! `usd_*`; all timestamps are UTC.
 

@@ -1,5 +1,5 @@
-//! Azure utilization records: unrated quantities per meter and time slice (CONTRACT.md
-//! section 12).
+//! Azure utilization records: unrated quantities per meter and time slice
+//! (docs/partner-center.md §12).
 
 use std::collections::BTreeMap;
 
