@@ -319,21 +319,23 @@ async fn complete(
     }
 }
 
-/// Records the decision, and stores the budget Partner Center holds (with the status,
-/// percentage and forecast that depend on it) when it is known.
+/// Stores the budget Partner Center holds (with the status, percentage and forecast that
+/// depend on it) when it is known, then records the decision. In this order, a decided change
+/// is always shown with the budget it found (a failure in between leaves the change
+/// undecided, to be recorded again).
 async fn record(
     state: &AppState,
     change_id: i64,
     customer: &CustomerId,
     decision: &BudgetChangeDecision,
 ) -> Result<(), StoreError> {
+    if let Some(held) = decision.held {
+        store_held_budget(state, customer, held).await?;
+    }
     state
         .store
         .decide_budget_change(change_id, decision)
         .await?;
-    if let Some(held) = decision.held {
-        store_held_budget(state, customer, held).await?;
-    }
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use spendboard::domain::{Currency, CustomerId, Money};
 use spendboard::store::{BudgetChangeIntent, BudgetChangeRecord, ChangeOutcome, DecidedBy};
 
 use crate::budget::{form_fields, sandbox_budget, sandbox_patch_budget};
-use crate::helpers::{EDITOR, TestApp, database_kind, spawn_app_with};
+use crate::helpers::{EDITOR, TestApp, database_kind, eventually, spawn_app_with};
 use crate::truth;
 
 const PATCH: &str = "PATCH /v1/customers/{id}/usagebudget";
@@ -32,25 +32,6 @@ pub(crate) async fn spawn_strict_app() -> TestApp {
     .await;
     app.sign_in_and_load(EDITOR).await;
     app
-}
-
-/// Polls `check` every 100 ms until it gives `Some`, for at most `seconds`.
-pub(crate) async fn eventually<T, F, Fut>(seconds: u64, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within {seconds} s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Customers whose currency has 2 decimal places, by path.

@@ -20,7 +20,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::databases::on_both_databases;
-use crate::helpers::{READER, TestApp, sandbox_delegated_token, spawn_app};
+use crate::helpers::{READER, TestApp, eventually, sandbox_delegated_token, spawn_app};
 
 /// The sandbox's utilization route key, for faults and the request log.
 const UTILIZATIONS: &str = "GET /v1/customers/{id}/subscriptions/{sid}/utilizations/azure";
@@ -546,20 +546,14 @@ async fn daily_quantities_that_stay_not_ready_are_said_so_and_read_again_later()
         .await;
     // The next visit reads them again in the background.
     app.get_html(&subscription_path(&id, &subscription)).await;
-    let mut read = None;
-    for _ in 0..100 {
-        read = app
-            .store()
+    eventually(10, "the background refresh read them", || async {
+        app.store()
             .subscription_summary(&id, &subscription)
             .await
             .unwrap()
-            .and_then(|s| s.utilization_fetched_at);
-        if read.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(read.is_some(), "the background refresh read them");
+            .and_then(|s| s.utilization_fetched_at)
+    })
+    .await;
     let html = app.get_html(&subscription_path(&id, &subscription)).await;
     assert!(!texts(&html, "table.daily tbody tr:not(.subtotal)").is_empty());
 }
@@ -627,20 +621,15 @@ async fn a_stale_subscription_is_shown_from_the_store_and_refreshed_in_the_backg
         html.contains(&money(old.summary.total_cost, &old.summary.currency)),
         "the stored numbers are shown at once"
     );
-    let mut refreshed = None;
-    for _ in 0..100 {
+    let refreshed = eventually(10, "a background refresh stored a newer read", || async {
         let now = store
             .subscription_summary(&id, &subscription)
             .await
             .unwrap()
             .unwrap();
-        if now.fetched_at > old.summary.fetched_at {
-            refreshed = Some(now);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let refreshed = refreshed.expect("a background refresh stored a newer read");
+        (now.fetched_at > old.summary.fetched_at).then_some(now)
+    })
+    .await;
     assert_eq!(refreshed.total_cost, old.summary.total_cost - Decimal::ONE);
 }
 

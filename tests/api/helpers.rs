@@ -108,6 +108,25 @@ pub async fn spawn_app_with(
     }
 }
 
+/// Polls `check` every 100 ms until it gives `Some`, for at most `seconds`.
+pub async fn eventually<T, F, Fut>(seconds: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {seconds} s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// Asserts a 303 (or 302) to `location`.
 pub fn assert_is_redirect_to(response: &reqwest::Response, location: &str) {
     assert!(
@@ -230,14 +249,12 @@ impl TestApp {
 
     /// Waits until no refresh runs (at most 30 s).
     pub async fn wait_for_refresh(&self) {
-        for _ in 0..300 {
+        eventually(30, "the refresh finished", || async {
             let run = self.store().latest_run("partner").await.unwrap();
-            if run.is_some_and(|r| r.state != spendboard::store::RunState::Running) {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!("the refresh did not finish within 30 s");
+            run.is_some_and(|r| r.state != spendboard::store::RunState::Running)
+                .then_some(())
+        })
+        .await;
     }
 
     /// The CSRF token of a page's first form.
