@@ -4,7 +4,12 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
+use rust_decimal::Decimal;
+
 use super::{HistorySection, Layout, TopResources};
+use crate::budgets::ChangeResult;
+use crate::domain::Money;
+use crate::store::CustomerSnapshot;
 
 /// The customer page.
 #[derive(Template, WebTemplate)]
@@ -87,4 +92,113 @@ pub struct BudgetFormView {
     pub error: Option<String>,
     /// Partner Center holds another amount than the form was based on.
     pub conflict: Option<String>,
+}
+
+impl BudgetFormView {
+    /// Keeps what was submitted, so the form comes back as the person left it.
+    pub fn keep_input(&mut self, amount: &str, remove: bool, reason: &str, based_on: &str) {
+        amount.clone_into(&mut self.amount);
+        self.remove = remove;
+        reason.clone_into(&mut self.reason);
+        based_on.clone_into(&mut self.based_on);
+    }
+}
+
+/// What the person is told after submitting the budget form, from the budget service's
+/// result. Amounts are shown with the customer's currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BudgetReply {
+    /// 303 back to the customer page with this flash message.
+    Saved(String),
+    /// The customer page again with the form as submitted.
+    FormAgain {
+        /// A message above the form.
+        alert: Option<String>,
+        /// A conflict message in the form.
+        conflict: Option<String>,
+        /// The budget the form is now based on (Partner Center's), if it changes.
+        rebase_on: Option<Option<Decimal>>,
+        /// The HTTP status: 409, 403 or 502.
+        status: u16,
+    },
+    /// 503 with this message: the database failed after Partner Center was called.
+    Unavailable(String),
+}
+
+impl BudgetReply {
+    /// The reply to `result` for `snapshot`'s customer, whose form was based on `based_on`.
+    /// "Nothing was changed" is said only when that is known.
+    pub fn of(
+        result: ChangeResult,
+        snapshot: &CustomerSnapshot,
+        based_on: Option<Decimal>,
+    ) -> Self {
+        let name = &snapshot.company_name;
+        let describe = |amount: Option<Decimal>| {
+            amount.map_or_else(
+                || "no budget".to_owned(),
+                |a| Money::new(a, snapshot.currency.clone()).to_string(),
+            )
+        };
+        let again =
+            |alert: Option<String>, conflict: Option<String>, rebase_on, status| Self::FormAgain {
+                alert,
+                conflict,
+                rebase_on,
+                status,
+            };
+        match result {
+            ChangeResult::Applied { held: None } => Self::Saved(format!("Budget of {name} removed.")),
+            ChangeResult::Applied { held } => {
+                Self::Saved(format!("Budget of {name} set to {}.", describe(held)))
+            }
+            ChangeResult::Checking => Self::Saved(format!(
+                "Partner Center did not confirm the change of {name}'s budget. Spendboard is checking whether it was applied; the budget changes below show the outcome as soon as it is known."
+            )),
+            ChangeResult::Conflict { current } => again(
+                None,
+                Some(format!(
+                    "The budget was changed in Partner Center since this form was shown: it is now {}, where the form showed {}. Nothing was saved. Check the amount below and save again to replace it.",
+                    describe(current),
+                    describe(based_on)
+                )),
+                Some(current),
+                409,
+            ),
+            ChangeResult::Superseded { current } => again(
+                None,
+                Some(format!(
+                    "Partner Center did not confirm the change, and reading the budget back showed {}: it was changed elsewhere meanwhile. Check the amount below and save again to replace it.",
+                    describe(current)
+                )),
+                Some(current),
+                409,
+            ),
+            ChangeResult::Refused { message, forbidden } => again(
+                Some(format!(
+                    "Partner Center refused the change: {message} Nothing was changed."
+                )),
+                None,
+                None,
+                if forbidden { 403 } else { 502 },
+            ),
+            ChangeResult::NotApplied { message } => again(
+                Some(format!("The change was not applied: {message} Nothing was changed.")),
+                None,
+                None,
+                502,
+            ),
+            ChangeResult::Busy => again(
+                Some(
+                    "Another change of this customer's budget is being made or checked right now. Nothing was changed; try again in a moment.".into(),
+                ),
+                None,
+                None,
+                409,
+            ),
+            ChangeResult::Unrecorded { known } => Self::Unavailable(format!(
+                "{known} Spendboard's database is unavailable, so the change is not in the budget history yet; it will be recorded as soon as the database is back."
+            )),
+        }
+    }
 }

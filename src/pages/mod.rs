@@ -9,7 +9,7 @@ mod refresh;
 mod simple;
 mod subscription;
 
-pub use customer::{BudgetChangeRow, BudgetFormView, CustomerPage, SubscriptionRow};
+pub use customer::{BudgetChangeRow, BudgetFormView, BudgetReply, CustomerPage, SubscriptionRow};
 pub use dashboard::{CurrencyTotalView, CustomerRow, DashboardPage, SortLink};
 pub use history::{
     CrossingView, DailyRow, ForecastView, HistorySection, PastPeriodView, PeriodView, TopResources,

@@ -15,11 +15,11 @@ use serde::Deserialize;
 
 use super::customer::{known_customer, parse_customer_id, render_customer_page};
 use super::paths;
-use crate::auth::{CurrentUser, TypedSession, delegated_token, verify_csrf};
-use crate::budgets::{self, BudgetError, ChangeRequest, ChangeResult};
-use crate::domain::{BudgetAmount, BudgetChange, Money};
+use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token, verify_csrf};
+use crate::budgets::{self, BudgetError, ChangeRequest};
+use crate::domain::{BudgetAmount, BudgetChange};
 use crate::error::AppError;
-use crate::pages::BudgetFormView;
+use crate::pages::{BudgetFormView, BudgetReply};
 use crate::state::AppState;
 use crate::store::CustomerSnapshot;
 
@@ -60,119 +60,103 @@ pub async fn post(
     let id = parse_customer_id(&path)?;
     let snapshot = known_customer(&state, &id).await?;
     let mut view = BudgetFormView::for_budget(&snapshot, &user);
-    view.amount.clone_from(&form.amount);
-    view.remove = form.remove.is_some();
-    view.reason.clone_from(&form.reason);
-    view.based_on.clone_from(&form.based_on);
-    let page = |view, alert, status| {
-        render_customer_page(
-            &state,
-            &user,
-            &session,
-            &snapshot,
-            Some(view),
-            alert,
-            status,
-        )
-    };
-
-    let change = match parse_change(&form, &snapshot, state.settings.budgets.maximum) {
-        Ok(change) => change,
+    view.keep_input(
+        &form.amount,
+        form.remove.is_some(),
+        &form.reason,
+        &form.based_on,
+    );
+    let request = match change_request(&form, &snapshot, &user, state.settings.budgets.maximum)? {
+        Ok(request) => request,
         Err(message) => {
             view.error = Some(message);
-            return page(view, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return render_customer_page(
+                &state,
+                &user,
+                &session,
+                &snapshot,
+                Some(view),
+                None,
+                status,
+            )
+            .await;
         }
     };
+    let return_to = paths::customer(&id);
+    let token = delegated_token(&state, user.id, &return_to).await?;
+    let based_on = request.based_on;
+    let result = budgets::change_budget(&state.clone().into_inner(), &token, request)
+        .await
+        .map_err(|e| budget_error(e, return_to.clone()))?;
+    match BudgetReply::of(result, &snapshot, based_on) {
+        BudgetReply::Saved(flash) => {
+            session.flash(&flash);
+            Ok(see_other(&return_to))
+        }
+        BudgetReply::FormAgain {
+            alert,
+            conflict,
+            rebase_on,
+            status,
+        } => {
+            view.conflict = conflict;
+            if let Some(current) = rebase_on {
+                view.based_on = plain(current);
+            }
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            render_customer_page(
+                &state,
+                &user,
+                &session,
+                &snapshot,
+                Some(view),
+                alert,
+                status,
+            )
+            .await
+        }
+        BudgetReply::Unavailable(message) => Err(AppError::Unavailable(message)),
+    }
+}
+
+/// The service's request from the form: `Ok(Err(message))` for an amount to correct (422),
+/// `Err` for a damaged form.
+fn change_request(
+    form: &BudgetForm,
+    snapshot: &CustomerSnapshot,
+    user: &SessionUser,
+    maximum: Decimal,
+) -> Result<Result<ChangeRequest, String>, AppError> {
     let based_on = parse_based_on(&form.based_on).map_err(|()| {
         AppError::BadRequest("The form is damaged (based_on). Reload the page.".into())
     })?;
+    let change = match parse_change(form, snapshot, maximum) {
+        Ok(change) => change,
+        Err(message) => return Ok(Err(message)),
+    };
     let reason: String = form.reason.trim().chars().take(MAX_REASON).collect();
-    let return_to = paths::customer(&id);
-    let token = delegated_token(&state, user.id, &return_to).await?;
-    let request = ChangeRequest {
+    Ok(Ok(ChangeRequest {
         customer: snapshot.clone(),
         user_id: user.id,
         user_name: user.name.clone(),
         change,
         based_on,
         reason: (!reason.is_empty()).then_some(reason),
-    };
-    let result = match budgets::change_budget(&state.clone().into_inner(), &token, request).await {
-        Ok(result) => result,
-        Err(BudgetError::SignInRequired) => return Err(AppError::SignInRequired { return_to }),
-        Err(BudgetError::Store(e)) => {
+    }))
+}
+
+/// A budget service failure as the person sees it.
+fn budget_error(error: BudgetError, return_to: String) -> AppError {
+    match error {
+        BudgetError::SignInRequired => AppError::SignInRequired { return_to },
+        BudgetError::Store(e) => {
             tracing::error!(error = %e, "could not record a budget change intent");
-            return Err(AppError::Unavailable(
+            AppError::Unavailable(
                 "Spendboard's database is unavailable, so the change was not sent to Partner Center. Nothing was changed; try again in a few minutes.".into(),
-            ));
+            )
         }
-    };
-    let describe = |amount: Option<Decimal>| describe(amount, &snapshot);
-    let (alert, status) = match result {
-        ChangeResult::Applied { held } => {
-            session.flash(&match held {
-                Some(_) => format!(
-                    "Budget of {} set to {}.",
-                    snapshot.company_name,
-                    describe(held)
-                ),
-                None => format!("Budget of {} removed.", snapshot.company_name),
-            });
-            return Ok(see_other(&return_to));
-        }
-        ChangeResult::Checking => {
-            session.flash(&format!(
-                "Partner Center did not confirm the change of {}'s budget. Spendboard is checking whether it was applied; the budget changes below show the outcome as soon as it is known.",
-                snapshot.company_name
-            ));
-            return Ok(see_other(&return_to));
-        }
-        ChangeResult::Conflict { current } => {
-            view.conflict = Some(format!(
-                "The budget was changed in Partner Center since this form was shown: it is now {}, where the form showed {}. Nothing was saved. Check the amount below and save again to replace it.",
-                describe(current),
-                describe(based_on)
-            ));
-            view.based_on = plain(current);
-            (None, StatusCode::CONFLICT)
-        }
-        ChangeResult::Superseded { current } => {
-            view.conflict = Some(format!(
-                "Partner Center did not confirm the change, and reading the budget back showed {}: it was changed elsewhere meanwhile. Check the amount below and save again to replace it.",
-                describe(current)
-            ));
-            view.based_on = plain(current);
-            (None, StatusCode::CONFLICT)
-        }
-        ChangeResult::Refused { message, forbidden } => (
-            Some(format!(
-                "Partner Center refused the change: {message} Nothing was changed."
-            )),
-            if forbidden {
-                StatusCode::FORBIDDEN
-            } else {
-                StatusCode::BAD_GATEWAY
-            },
-        ),
-        ChangeResult::NotApplied { message } => (
-            Some(format!(
-                "The change was not applied: {message} Nothing was changed."
-            )),
-            StatusCode::BAD_GATEWAY,
-        ),
-        ChangeResult::Busy => (
-            Some(
-                "Another change of this customer's budget is being made or checked right now. Nothing was changed; try again in a moment.".into(),
-            ),
-            StatusCode::CONFLICT,
-        ),
-        ChangeResult::Unrecorded { known } => {
-            return Err(AppError::Unavailable(format!(
-                "{known} Spendboard's database is unavailable, so the change is not in the budget history yet; it will be recorded as soon as the database is back."
-            )));
-        }
-    };
-    page(view, alert, status).await
+    }
 }
 
 fn see_other(location: &str) -> HttpResponse {
@@ -208,11 +192,4 @@ fn parse_based_on(raw: &str) -> Result<Option<Decimal>, ()> {
     } else {
         Decimal::from_str(raw).map(Some).map_err(|_| ())
     }
-}
-
-fn describe(amount: Option<Decimal>, snapshot: &CustomerSnapshot) -> String {
-    amount.map_or_else(
-        || "no budget".to_owned(),
-        |a| Money::new(a, snapshot.currency.clone()).to_string(),
-    )
 }
