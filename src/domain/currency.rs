@@ -21,15 +21,6 @@ pub enum CurrencyError {
 #[serde(try_from = "String", into = "String")]
 pub struct Currency(String);
 
-/// Currencies without minor units in ISO 4217 (amounts are whole numbers).
-const ZERO_DECIMAL: &[&str] = &[
-    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
-    "XAF", "XOF", "XPF",
-];
-
-/// Currencies with three decimal places in ISO 4217.
-const THREE_DECIMAL: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
-
 /// The billing currency of each locale that legacy (MS-AZR-0145P) customers are reported in.
 const LOCALE_CURRENCIES: &[(&str, &str)] = &[
     ("en-US", "USD"),
@@ -108,15 +99,12 @@ impl Currency {
         &self.0
     }
 
-    /// How many decimal places amounts in this currency have (JPY 0, EUR 2, KWD 3).
+    /// How many decimal places amounts in this currency have, from ISO 4217's table (JPY 0,
+    /// EUR 2, KWD 3, CLF 4); 2 for a code the table does not know or gives none for.
     pub fn minor_units(&self) -> u32 {
-        if ZERO_DECIMAL.contains(&self.0.as_str()) {
-            0
-        } else if THREE_DECIMAL.contains(&self.0.as_str()) {
-            3
-        } else {
-            2
-        }
+        iso_currency::Currency::from_code(&self.0)
+            .and_then(iso_currency::Currency::exponent)
+            .map_or(2, u32::from)
     }
 }
 
@@ -158,6 +146,13 @@ mod tests {
         assert_eq!(Currency::parse("JPY").unwrap().minor_units(), 0);
         assert_eq!(Currency::parse("GBP").unwrap().minor_units(), 2);
         assert_eq!(Currency::parse("KWD").unwrap().minor_units(), 3);
+        assert_eq!(Currency::parse("ISK").unwrap().minor_units(), 0);
+        assert_eq!(Currency::parse("CLF").unwrap().minor_units(), 4);
+        assert_eq!(
+            Currency::parse("XXZ").unwrap().minor_units(),
+            2,
+            "unknown: 2"
+        );
     }
 
     #[test]

@@ -65,6 +65,12 @@ impl BillingPeriod {
         }
     }
 
+    /// The period as UTC instants `[start, end)`, midnight to midnight.
+    pub fn utc_bounds(&self) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+        let midnight = |day: NaiveDate| day.and_time(chrono::NaiveTime::MIN).and_utc();
+        (midnight(self.start), midnight(self.end_exclusive))
+    }
+
     /// The number of days in the period (28 to 31 for a calendar month).
     pub fn days(&self) -> u32 {
         day_count(self.start, self.end_exclusive)

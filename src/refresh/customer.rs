@@ -2,9 +2,9 @@
 //! monthly usage records, fetched when the customer page is first opened and when stale.
 
 use anyhow::Context as _;
-use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, Utc};
+use chrono::Utc;
 
-use crate::domain::CustomerId;
+use crate::domain::{BillingPeriod, CustomerId};
 use crate::partner_center::AccessToken;
 use crate::state::AppState;
 use crate::store::{CustomerUsageSummaryRow, SubscriptionUsage};
@@ -26,7 +26,7 @@ pub async fn refresh_customer(
         client.subscription_usage_records(token, customer),
     )?;
     let now = Utc::now();
-    let (period_start, period_end) = calendar_month(now);
+    let (period_start, period_end) = BillingPeriod::containing(now.date_naive()).utc_bounds();
     let currency = summary.currency().context("the usage summary's currency")?;
     state
         .store
@@ -66,15 +66,4 @@ pub async fn refresh_customer(
         .replace_subscription_usage(customer, &rows)
         .await?;
     Ok(())
-}
-
-/// The calendar month (UTC) containing `at`, as `[start, end)`: the billing period of Azure
-/// plan customers, used when Partner Center omits the dates.
-pub fn calendar_month(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = NaiveDate::from_ymd_opt(at.year(), at.month(), 1).unwrap_or(at.date_naive());
-    let end = start.checked_add_months(Months::new(1)).unwrap_or(start);
-    (
-        start.and_time(NaiveTime::MIN).and_utc(),
-        end.and_time(NaiveTime::MIN).and_utc(),
-    )
 }

@@ -6,8 +6,7 @@ use actix_web::web;
 use anyhow::Context as _;
 use chrono::{Duration, Utc};
 
-use super::customer::calendar_month;
-use crate::domain::{Currency, CurrencyError, CustomerId, SubscriptionId};
+use crate::domain::{BillingPeriod, Currency, CurrencyError, CustomerId, SubscriptionId};
 use crate::partner_center::{
     AccessToken, AzureUtilizationRecord, Granularity, MeterUsageRecord, PartnerCenterError,
     ResourceUsageRecord,
@@ -67,7 +66,7 @@ pub async fn refresh_subscription(
     let currency = summary
         .currency()
         .context("the subscription usage summary's currency")?;
-    let (period_start, period_end) = calendar_month(now);
+    let (period_start, period_end) = BillingPeriod::containing(now.date_naive()).utc_bounds();
     let summary = SubscriptionSummary {
         customer_id: *customer,
         subscription_id: *subscription,
