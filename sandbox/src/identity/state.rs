@@ -98,18 +98,7 @@ impl IdentityState {
         code: &str,
         now: DateTime<Utc>,
     ) -> Result<CodeGrant, Refusal> {
-        let entry = self.codes.get_mut(code).ok_or(Refusal::Unknown)?;
-        match std::mem::replace(entry, Entry::Spent(Refusal::AlreadyUsed)) {
-            Entry::Spent(refusal) => {
-                *entry = Entry::Spent(refusal);
-                Err(refusal)
-            }
-            Entry::Live(grant) if grant.expires_at <= now => {
-                *entry = Entry::Spent(Refusal::Expired);
-                Err(Refusal::Expired)
-            }
-            Entry::Live(grant) => Ok(grant),
-        }
+        redeem(&mut self.codes, code, now, |grant| grant.expires_at)
     }
 
     /// Stores a refresh grant and returns the refresh token.
@@ -126,18 +115,9 @@ impl IdentityState {
         token: &str,
         now: DateTime<Utc>,
     ) -> Result<RefreshGrant, Refusal> {
-        let entry = self.refresh_tokens.get_mut(token).ok_or(Refusal::Unknown)?;
-        match std::mem::replace(entry, Entry::Spent(Refusal::AlreadyUsed)) {
-            Entry::Spent(refusal) => {
-                *entry = Entry::Spent(refusal);
-                Err(refusal)
-            }
-            Entry::Live(grant) if grant.expires_at <= now => {
-                *entry = Entry::Spent(Refusal::Expired);
-                Err(Refusal::Expired)
-            }
-            Entry::Live(grant) => Ok(grant),
-        }
+        redeem(&mut self.refresh_tokens, token, now, |grant| {
+            grant.expires_at
+        })
     }
 
     /// Revokes every code, refresh token and access token issued so far. Returns how many
@@ -165,6 +145,28 @@ pub(crate) fn random_token(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buffer);
     URL_SAFE_NO_PAD.encode(buffer)
+}
+
+/// Takes the single-use grant under `key`: it is spent from now on, whatever the outcome;
+/// refused when unknown, already spent (with the reason it was spent) or expired at `now`.
+fn redeem<G>(
+    entries: &mut HashMap<String, Entry<G>>,
+    key: &str,
+    now: DateTime<Utc>,
+    expires_at: impl Fn(&G) -> DateTime<Utc>,
+) -> Result<G, Refusal> {
+    let entry = entries.get_mut(key).ok_or(Refusal::Unknown)?;
+    match std::mem::replace(entry, Entry::Spent(Refusal::AlreadyUsed)) {
+        Entry::Spent(refusal) => {
+            *entry = Entry::Spent(refusal);
+            Err(refusal)
+        }
+        Entry::Live(grant) if expires_at(&grant) <= now => {
+            *entry = Entry::Spent(Refusal::Expired);
+            Err(Refusal::Expired)
+        }
+        Entry::Live(grant) => Ok(grant),
+    }
 }
 
 #[cfg(test)]
