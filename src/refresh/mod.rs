@@ -22,11 +22,13 @@ use crate::partner_center::AccessToken;
 use crate::state::AppState;
 use crate::store::RunState;
 
-/// True while a partner-wide refresh is running (in any instance).
+/// True while a partner-wide refresh is running (in any instance). A run whose instance died
+/// (its lease expired) is marked failed here, and does not count.
 ///
 /// # Errors
 /// Database failure.
 pub async fn is_running(state: &AppState) -> Result<bool, crate::store::StoreError> {
+    state.store.fail_abandoned_runs(PARTNER_SCOPE).await?;
     Ok(state
         .store
         .latest_run(PARTNER_SCOPE)

@@ -27,8 +27,13 @@ use crate::store::{CustomerSnapshot, DailyUsage};
 /// The lease and run scope of the partner-wide refresh.
 pub const PARTNER_SCOPE: &str = "partner";
 
-/// How long a lease is held at most (a crashed instance's lease expires after this).
-const LEASE_SECONDS: i64 = 15 * 60;
+/// How long a run's lease lasts without renewal: a crashed instance's run is taken as
+/// abandoned (and a new one may start) at most this long after its last renewal.
+pub const LEASE_SECONDS: i64 = 30;
+
+/// How often a working run renews its lease (well within [`LEASE_SECONDS`], so that a slow
+/// database does not lose it).
+const LEASE_RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A step of a running refresh, for progress displays.
 #[derive(Debug, Clone)]
@@ -52,28 +57,33 @@ pub enum RefreshOutcome {
 #[derive(Debug)]
 pub struct StartedRefresh {
     run: i64,
+    /// The lease holder: unique per run (the instance id and a random part), so that no
+    /// instance can take the lease of its own running refresh again.
+    holder: String,
 }
 
 /// Takes the partner-wide lease and records a new run; `None` when another refresh holds the
-/// lease.
+/// lease. A running run whose lease expired (its instance died) is marked failed first, so
+/// a new one starts at once.
 ///
 /// # Errors
 /// Database failures.
 pub async fn begin_partner_refresh(state: &AppState) -> anyhow::Result<Option<StartedRefresh>> {
     let store = &state.store;
     let lease = chrono::Duration::seconds(LEASE_SECONDS);
+    let holder = format!("{} run {}", state.instance_id, uuid::Uuid::new_v4());
     if !store
-        .try_acquire_lease(PARTNER_SCOPE, &state.instance_id, lease)
+        .try_acquire_lease(PARTNER_SCOPE, &holder, lease)
         .await?
     {
         return Ok(None);
     }
-    match store.start_run(PARTNER_SCOPE).await {
-        Ok(run) => Ok(Some(StartedRefresh { run })),
+    // Runs of an earlier holder whose lease expired (this one just took it).
+    store.fail_abandoned_runs(PARTNER_SCOPE).await?;
+    match store.start_run(PARTNER_SCOPE, &holder).await {
+        Ok(run) => Ok(Some(StartedRefresh { run, holder })),
         Err(e) => {
-            store
-                .release_lease(PARTNER_SCOPE, &state.instance_id)
-                .await?;
+            store.release_lease(PARTNER_SCOPE, &holder).await?;
             Err(e.into())
         }
     }
@@ -94,17 +104,46 @@ impl StartedRefresh {
         on_progress: &(dyn Fn(&Progress) + Sync),
     ) -> anyhow::Result<RefreshOutcome> {
         let store = &state.store;
-        let result = run_refresh(state, token, self.run, on_progress).await;
+        let result = tokio::select! {
+            result = run_refresh(state, token, self.run, on_progress) => result,
+            lost = keep_lease(store, &self.holder) => Err(lost),
+        };
         let finish = match &result {
             Ok(_) => Ok(()),
             Err(e) => Err(failure_message(e)),
         };
         let recorded = store.finish_run(self.run, finish).await;
-        store
-            .release_lease(PARTNER_SCOPE, &state.instance_id)
-            .await?;
+        store.release_lease(PARTNER_SCOPE, &self.holder).await?;
         recorded?;
         result
+    }
+}
+
+/// Renews `holder`'s partner-wide lease every [`LEASE_RENEW_EVERY`] while the run works;
+/// returns (ending the run) only when the lease was lost: taken by another instance after it
+/// expired, or not renewable for longer than it lasts (the database was unreachable).
+async fn keep_lease(store: &crate::store::Store, holder: &str) -> anyhow::Error {
+    let ttl = chrono::Duration::seconds(LEASE_SECONDS);
+    let mut last_renewed = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(LEASE_RENEW_EVERY).await;
+        match store.renew_lease(PARTNER_SCOPE, holder, ttl).await {
+            Ok(true) => last_renewed = tokio::time::Instant::now(),
+            Ok(false) => {
+                return anyhow::anyhow!(
+                    "this refresh lost its lease to another instance and was stopped"
+                );
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "refresh lease not renewed");
+                // Stop before the lease expires, so that no two runs work at once.
+                let lasts = std::time::Duration::from_secs(LEASE_SECONDS.unsigned_abs());
+                if last_renewed.elapsed() + LEASE_RENEW_EVERY / 2 >= lasts {
+                    return anyhow::Error::new(e)
+                        .context("the refresh could not renew its lease in the database");
+                }
+            }
+        }
     }
 }
 

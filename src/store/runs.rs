@@ -86,30 +86,65 @@ impl TryFrom<RunRow> for RefreshRun {
     }
 }
 
+/// The message of a run whose instance stopped working on it.
+pub const ABANDONED_MESSAGE: &str = "The refresh stopped before it finished: the Spendboard instance running it stopped (crashed, restarted or lost its database connection). The next refresh starts at once.";
+
 /// A progress count as stored (BIGINT), saturating.
 fn stored_count(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 impl Store {
-    /// Records that a refresh of `scope` started now; returns the run's id.
+    /// Records that a refresh of `scope` started now, worked on by the lease `holder`;
+    /// returns the run's id. The run stays "running" only while `holder` holds an unexpired
+    /// lease of `scope` (see [`Store::fail_abandoned_runs`]).
     ///
     /// # Errors
     /// [`StoreError::Database`].
     #[tracing::instrument(skip(self))]
-    pub async fn start_run(&self, scope: &str) -> Result<i64, StoreError> {
+    pub async fn start_run(&self, scope: &str, holder: &str) -> Result<i64, StoreError> {
         let id = on_pool!(self, pool => {
             sqlx::query_scalar(
-                "insert into refresh_runs (scope, started_at, state) values ($1, $2, $3) \
-                 returning id",
+                "insert into refresh_runs (scope, started_at, state, holder) \
+                 values ($1, $2, $3, $4) returning id",
             )
             .bind(scope)
             .bind(stored_time(Utc::now()))
             .bind(RunState::Running.key())
+            .bind(holder)
             .fetch_one(pool)
             .await?
         });
         Ok(id)
+    }
+
+    /// Marks failed every running run of `scope` whose holder no longer holds an unexpired
+    /// lease of `scope` (its instance crashed, was killed or lost the database), with a
+    /// message for people; returns how many. After this a new run may start at once.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self))]
+    pub async fn fail_abandoned_runs(&self, scope: &str) -> Result<u64, StoreError> {
+        let now = stored_time(Utc::now());
+        let failed = on_pool!(self, pool => {
+            sqlx::query(
+                "update refresh_runs set state = 'failed', finished_at = $2, message = $3 \
+                 where scope = $1 and state = 'running' and not exists ( \
+                 select 1 from refresh_leases l where l.scope = refresh_runs.scope \
+                 and l.holder = refresh_runs.holder and l.expires_at > $2)",
+            )
+            .bind(scope)
+            .bind(now)
+            .bind(ABANDONED_MESSAGE)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if failed > 0 {
+            tracing::warn!(%scope, failed, "refresh runs abandoned by their instance marked failed");
+        }
+        Ok(failed)
     }
 
     /// Records a running run's progress: `done` of `total` units, and what it is doing.
