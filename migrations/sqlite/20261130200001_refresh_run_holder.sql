@@ -5,3 +5,7 @@
 -- the database): it is marked failed and a new run may start at once. Runs recorded before
 -- this column existed have none, and count as abandoned when still running.
 alter table refresh_runs add column holder text;
+
+-- Records of the run that could not be read and were set aside (logged, counted, shown)
+-- instead of failing the others.
+alter table refresh_runs add column set_aside integer not null default 0;

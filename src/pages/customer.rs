@@ -11,6 +11,8 @@ use super::{HistorySection, Layout, TopResources};
 #[template(path = "pages/customer.html")]
 pub struct CustomerPage {
     pub layout: Layout,
+    /// The customer's details could not be fetched (first fetch): why, in words.
+    pub details_error: Option<String>,
     pub name: String,
     pub customer_id: String,
     pub currency: String,

@@ -210,11 +210,13 @@ async fn run_refresh(
     store
         .update_run_progress(run, progress.done, progress.total, &progress.message)
         .await?;
-    let records = state
+    let collected = state
         .partner_center
-        .customer_usage_records(token)
+        .customer_usage_records_lenient(token)
         .await
         .context("reading the customers' usage records")?;
+    let records = collected.items;
+    let mut set_aside = collected.unreadable.len();
 
     let progress = step(2, format!("Storing {} usage records", records.len()));
     on_progress(&progress);
@@ -235,13 +237,15 @@ async fn run_refresh(
     let mut history = Vec::with_capacity(records.len());
     for record in &records {
         let Ok(customer_id) = CustomerId::parse(&record.resource_id) else {
-            tracing::warn!(resource_id = %record.resource_id, "usage record with a malformed customer id skipped");
+            tracing::warn!(resource_id = %crate::telemetry::untrusted(&record.resource_id), "usage record with a malformed customer id set aside");
+            set_aside += 1;
             continue;
         };
         let currency = match record.currency() {
             Ok(c) => c,
             Err(e) => {
-                tracing::warn!(%customer_id, error = %e, "usage record without a known currency skipped");
+                tracing::warn!(%customer_id, error = %e, "usage record without a known currency set aside");
+                set_aside += 1;
                 continue;
             }
         };
@@ -287,9 +291,24 @@ async fn run_refresh(
     store.record_daily_usage(&history).await?;
     add_forecasts(store, &mut snapshots, threshold).await?;
     store.upsert_snapshots(&snapshots).await?;
-    let ids: Vec<CustomerId> = snapshots.iter().map(|s| s.customer_id).collect();
-    store.delete_snapshots_not_in(&ids).await?;
-    let progress = step(3, format!("{} customers refreshed", snapshots.len()));
+    let set_aside = u64::try_from(set_aside).unwrap_or(u64::MAX);
+    // A customer whose record was set aside may be among those missing: keep every stored
+    // snapshot then, rather than drop a customer for an unreadable record.
+    if set_aside == 0 {
+        let ids: Vec<CustomerId> = snapshots.iter().map(|s| s.customer_id).collect();
+        store.delete_snapshots_not_in(&ids).await?;
+    }
+    store.record_set_aside(run, set_aside).await?;
+    let mut message = format!("{} customers refreshed", snapshots.len());
+    if set_aside > 0 {
+        tracing::warn!(set_aside, "usage records set aside: they could not be read");
+        message.push_str(&format!(
+            "; {set_aside} usage {} could not be read and {} set aside (see the log)",
+            if set_aside == 1 { "record" } else { "records" },
+            if set_aside == 1 { "was" } else { "were" },
+        ));
+    }
+    let progress = step(3, message);
     on_progress(&progress);
     store
         .update_run_progress(run, progress.done, progress.total, &progress.message)

@@ -56,6 +56,8 @@ pub struct RefreshRun {
     pub total: u64,
     /// Latest progress message, or the error of a failed run; empty before the first.
     pub message: String,
+    /// Records that could not be read and were set aside.
+    pub set_aside: u64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -68,6 +70,7 @@ struct RunRow {
     done: i64,
     total: i64,
     message: Option<String>,
+    set_aside: i64,
 }
 
 impl TryFrom<RunRow> for RefreshRun {
@@ -82,6 +85,7 @@ impl TryFrom<RunRow> for RefreshRun {
             done: count(row.done),
             total: count(row.total),
             message: row.message.unwrap_or_default(),
+            set_aside: count(row.set_aside),
         })
     }
 }
@@ -199,6 +203,41 @@ impl Store {
         Ok(())
     }
 
+    /// The latest finished run of `scope` (succeeded or failed).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row.
+    #[tracing::instrument(skip(self))]
+    pub async fn latest_finished_run(&self, scope: &str) -> Result<Option<RefreshRun>, StoreError> {
+        let row: Option<RunRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "select id, scope, started_at, finished_at, state, done, total, message, \
+                 set_aside from refresh_runs where scope = $1 and state <> 'running' \
+                 order by id desc limit 1",
+            )
+            .bind(scope)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(RefreshRun::try_from).transpose()
+    }
+
+    /// Records how many records of a run could not be read and were set aside.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self))]
+    pub async fn record_set_aside(&self, id: i64, set_aside: u64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("update refresh_runs set set_aside = $2 where id = $1")
+                .bind(id)
+                .bind(stored_count(set_aside))
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// The latest run of `scope`, running or finished.
     ///
     /// # Errors
@@ -207,8 +246,8 @@ impl Store {
     pub async fn latest_run(&self, scope: &str) -> Result<Option<RefreshRun>, StoreError> {
         let row: Option<RunRow> = on_pool!(self, pool => {
             sqlx::query_as(
-                "select id, scope, started_at, finished_at, state, done, total, message \
-                 from refresh_runs where scope = $1 order by id desc limit 1",
+                "select id, scope, started_at, finished_at, state, done, total, message, \
+                 set_aside from refresh_runs where scope = $1 order by id desc limit 1",
             )
             .bind(scope)
             .fetch_optional(pool)

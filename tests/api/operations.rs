@@ -1,0 +1,119 @@
+//! Operating Spendboard: refresh failures said in words, unreadable answers, database
+//! outages, health and metrics.
+
+use partner_center_sandbox::SandboxOptions;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{EDITOR, READER, TestApp, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn the_dashboard_says_when_the_last_refresh_failed_why_and_since_when_the_data_is_stale() {
+    let app = spawn_app_with(SandboxOptions::default(), |settings| {
+        settings.partner_center.max_retries = 0;
+    })
+    .await;
+    app.sign_in_and_load(READER).await;
+    let html = app.get_html("/").await;
+    assert!(!html.contains("The last refresh failed"), "{html}");
+    assert!(!html.contains("(stale"), "{html}");
+
+    age_the_data(&app, chrono::TimeDelta::hours(3)).await;
+    app.sandbox_control(
+        Method::POST,
+        "_sandbox/faults",
+        Some(json!({ "route": "GET /v1/customers/usagerecords", "kind": "status", "status": 503 })),
+    )
+    .await;
+    // This visit starts a refresh, which fails.
+    app.get_html("/").await;
+    app.wait_for_refresh().await;
+    let html = app.get_html("/").await;
+    let doc = scraper::Html::parse_document(&html);
+    let failure: String = doc
+        .select(&scraper::Selector::parse("#refresh-failure").unwrap())
+        .next()
+        .unwrap_or_else(|| panic!("no refresh failure shown: {html}"))
+        .text()
+        .collect();
+    assert!(
+        failure.starts_with("The last refresh failed at "),
+        "{failure}"
+    );
+    assert!(
+        failure.contains("reading the customers' usage records"),
+        "{failure}"
+    );
+    assert!(failure.contains("Partner Center"), "{failure}");
+    assert!(html.contains("(stale since "), "{html}");
+}
+
+/// Makes every snapshot `by` older, as if the last refresh was that long ago.
+pub async fn age_the_data(app: &TestApp, by: chrono::TimeDelta) {
+    let at = chrono::Utc::now() - by;
+    match app.store() {
+        spendboard::store::Store::Sqlite(pool) => {
+            sqlx::query("update customer_snapshots set fetched_at = $1")
+                .bind(at)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        spendboard::store::Store::Postgres(pool) => {
+            sqlx::query("update customer_snapshots set fetched_at = $1")
+                .bind(at)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_truncated_page_of_usage_records_is_read_again_and_the_refresh_succeeds() {
+    let app = spawn_app().await;
+    app.sign_in_and_load(EDITOR).await;
+    app.sandbox_control(
+        Method::POST,
+        "_sandbox/faults",
+        Some(json!({ "route": "GET /v1/customers/usagerecords", "kind": "truncated", "times": 1 })),
+    )
+    .await;
+    app.sandbox_control(
+        Method::POST,
+        "_sandbox/faults",
+        Some(json!({ "route": "GET /v1/customers/usagerecords", "kind": "malformed", "times": 1 })),
+    )
+    .await;
+    let outcome = spendboard::cli::refresh_once(app.state.settings.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        spendboard::refresh::RefreshOutcome::Refreshed { customers: 60 }
+    );
+    let run = app.store().latest_run("partner").await.unwrap().unwrap();
+    assert_eq!(run.set_aside, 0);
+    assert!(!app.get_html("/").await.contains("The last refresh failed"));
+}
+
+#[tokio::test]
+async fn a_failed_first_fetch_of_a_customers_details_is_shown_as_an_error() {
+    let app = spawn_app().await;
+    app.sign_in_and_load(READER).await;
+    let page = app
+        .store()
+        .dashboard_page(&Default::default())
+        .await
+        .unwrap();
+    let customer = page.rows[0].customer_id;
+    app.sandbox_control(
+        Method::POST,
+        "_sandbox/faults",
+        Some(json!({ "route": "GET /v1/customers/{id}/usagesummary", "kind": "status", "status": 403 })),
+    )
+    .await;
+    let html = app.get_html(&format!("/customers/{customer}")).await;
+    assert!(html.contains("usage details from Partner Center"), "{html}");
+    assert!(!html.contains("No usage records yet."), "{html}");
+}
