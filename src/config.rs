@@ -51,6 +51,9 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: SecretString,
     pub max_connections: u32,
+    /// How long a request waits for a database connection before it is answered with the
+    /// "database unreachable" page (503). Short, so that an outage fails fast.
+    pub acquire_timeout_seconds: u64,
     /// Start with `[identity]` on a database a demo run created (its demo data is kept, and
     /// the database is marked as a real one from then on). Default false: refused.
     pub adopt_demo_database: bool,
@@ -177,6 +180,7 @@ impl Default for DatabaseSettings {
         Self {
             url: SecretString::from("sqlite://spendboard.db?mode=rwc"),
             max_connections: 10,
+            acquire_timeout_seconds: 2,
             adopt_demo_database: false,
         }
     }
@@ -334,6 +338,13 @@ impl Settings {
             return Err(invalid(
                 "database.max_connections",
                 "SPENDBOARD_DATABASE__MAX_CONNECTIONS",
+                "must be at least 1",
+            ));
+        }
+        if self.database.acquire_timeout_seconds == 0 {
+            return Err(invalid(
+                "database.acquire_timeout_seconds",
+                "SPENDBOARD_DATABASE__ACQUIRE_TIMEOUT_SECONDS",
                 "must be at least 1",
             ));
         }

@@ -222,9 +222,10 @@ async fn endpoints(
 /// When the database cannot be opened or migrated, or belongs to the other kind of run; the
 /// message says what to do.
 async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    let store = Store::connect(
+    let store = Store::connect_with(
         settings.database.url.expose_secret(),
         settings.database.max_connections,
+        Duration::from_secs(settings.database.acquire_timeout_seconds),
     )
     .await
     .context("opening the database (database.url)")?;
@@ -305,6 +306,7 @@ async fn build_state(
         public_url,
         token_renewal: tokio::sync::Mutex::new(()),
         instance_id: Uuid::new_v4().to_string(),
+        outage: Arc::default(),
     })
 }
 
@@ -342,6 +344,22 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
         App::new()
             .wrap(ErrorHandlers::new().default_handler(routes::errors::render_error_page))
             .wrap(sessions)
+            .wrap_fn(|request, service| {
+                use actix_web::HttpMessage as _;
+                use actix_web::dev::Service as _;
+                let state = request.app_data::<web::Data<AppState>>().cloned();
+                let request_id = request
+                    .extensions()
+                    .get::<tracing_actix_web::RequestId>()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                let response = service.call(request);
+                async move {
+                    response.await.map_err(|error| {
+                        routes::errors::session_store_failure(state.as_ref(), request_id, &error)
+                    })
+                }
+            })
             .wrap(headers)
             .wrap(TracingLogger::<crate::telemetry::RedactingRootSpan>::new())
             .app_data(state.clone())

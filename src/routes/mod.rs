@@ -38,6 +38,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::RESOURCES_CSV, web::get().to(export::resources))
         .route(paths::METERS_CSV, web::get().to(export::meters))
         .route(paths::HEALTH, web::get().to(health::get))
+        .route(paths::HEALTH_READY, web::get().to(health::get))
+        .route(paths::HEALTH_LIVE, web::get().to(health::live))
         .route(paths::STATIC_FILE, web::get().to(static_files::get))
         .default_service(web::to(errors::not_found));
 }

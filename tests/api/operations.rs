@@ -117,3 +117,91 @@ async fn a_failed_first_fetch_of_a_customers_details_is_shown_as_an_error() {
     assert!(html.contains("usage details from Partner Center"), "{html}");
     assert!(!html.contains("No usage records yet."), "{html}");
 }
+
+#[tokio::test]
+async fn during_a_database_outage_pages_fail_fast_with_a_styled_503_and_it_is_logged_once() {
+    use std::time::{Duration, Instant};
+
+    use reqwest::StatusCode;
+    use spendboard::store::DatabaseKind;
+
+    let app = spawn_app().await;
+    app.sign_in_and_load(READER).await;
+    let customer = app
+        .store()
+        .dashboard_page(&Default::default())
+        .await
+        .unwrap()
+        .rows[0]
+        .customer_id;
+    let kind = crate::helpers::database_kind();
+    let url = crate::databases::url_of(&app).await;
+    let (ready_tx, ready) = tokio::sync::oneshot::channel();
+    let outage = tokio::spawn(async move {
+        crate::databases::hold_outage(kind, &url, Duration::from_secs(6), ready_tx).await;
+    });
+    ready.await.unwrap();
+
+    for path in [
+        "/".to_owned(),
+        "/refresh".to_owned(),
+        format!("/customers/{customer}"),
+        "/health/ready".to_owned(),
+    ] {
+        let started = Instant::now();
+        let response = app.get(&path).await;
+        let status = response.status();
+        let elapsed = started.elapsed();
+        let body = response.text().await.unwrap();
+        match kind {
+            DatabaseKind::Postgres => {
+                assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}: {body}");
+                assert!(elapsed < Duration::from_secs(5), "{path}: {elapsed:?}");
+            }
+            // SQLite in WAL mode still reads under another connection's exclusive lock.
+            DatabaseKind::Sqlite => assert!(
+                status == StatusCode::OK || status == StatusCode::SERVICE_UNAVAILABLE,
+                "{path}: {status}"
+            ),
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE && path != "/health/ready" {
+            assert!(body.contains("<html"), "{path}: a styled page: {body}");
+            assert!(body.contains("The database is unreachable"), "{body}");
+        }
+    }
+    // Liveness does not depend on the database (probes send no session cookie).
+    let probe = reqwest::Client::new();
+    let live = probe.get(app.url("/health/live")).send().await.unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
+    if kind == DatabaseKind::Postgres {
+        assert_eq!(app.state.outage.count(), 1, "one outage, logged once");
+        assert!(app.state.outage.is_ongoing());
+    }
+
+    outage.await.unwrap();
+    let back = Instant::now();
+    loop {
+        if app.get("/").await.status() == StatusCode::OK {
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(10),
+            "not back within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ready: serde_json::Value = app.get("/health/ready").await.json().await.unwrap();
+    assert_eq!(ready["status"], "ok");
+    assert_eq!(ready["customers"], 60);
+    assert!(ready["data_age_seconds"].as_i64().is_some(), "{ready}");
+    for _ in 0..50 {
+        if !app.state.outage.is_ongoing() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !app.state.outage.is_ongoing(),
+        "the end of the outage is noticed"
+    );
+}
