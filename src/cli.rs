@@ -48,7 +48,9 @@ pub enum Command {
 
 /// Runs the command; errors are printed with their causes.
 pub async fn main(cli: Cli) -> ExitCode {
-    crate::telemetry::init();
+    let json_logs = Settings::load(cli.config.as_deref())
+        .is_ok_and(|s| s.log.format == crate::config::LogFormat::Json);
+    crate::telemetry::init_with(json_logs);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -31,6 +31,24 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// Demo mode only: the in-process sandbox's data.
     pub sandbox: SandboxSettings,
+    pub log: LogSettings,
+}
+
+/// How logs are written (to stderr; the level is `RUST_LOG`, default `info`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `text` (default, for people) or `json` (one JSON object a line, for log shippers).
+    pub format: LogFormat,
+}
+
+/// A log format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// Where Spendboard listens and how it is reached.
@@ -506,6 +524,17 @@ mod tests {
         let settings = parse("").unwrap();
         assert!(settings.is_demo());
         assert!(settings.database.url.expose_secret().starts_with("sqlite:"));
+    }
+
+    #[test]
+    fn logs_are_text_unless_json_is_asked_for_and_the_database_fails_fast() {
+        let settings = parse("").unwrap();
+        assert_eq!(settings.log.format, LogFormat::Text);
+        assert_eq!(settings.database.acquire_timeout_seconds, 2);
+        let settings = parse("[log]\nformat = \"json\"").unwrap();
+        assert_eq!(settings.log.format, LogFormat::Json);
+        assert!(parse("[log]\nformat = \"xml\"").is_err());
+        assert!(parse("[database]\nacquire_timeout_seconds = 0").is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod metrics;
 pub mod outage;
 pub mod pages;
 pub mod partner_center;

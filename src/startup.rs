@@ -289,7 +289,9 @@ async fn build_state(
     .await
     .context("setting up sign-in (identity.authority)")?;
     let pc = &settings.partner_center;
+    let metrics = Arc::new(crate::metrics::Metrics::new());
     let partner_center = PartnerCenterClient::new(ClientSettings {
+        metrics: Some(metrics.clone()),
         timeout: Duration::from_secs(pc.timeout_seconds),
         max_concurrent_calls: pc.max_concurrent_calls,
         max_retries: pc.max_retries,
@@ -307,6 +309,7 @@ async fn build_state(
         token_renewal: tokio::sync::Mutex::new(()),
         instance_id: Uuid::new_v4().to_string(),
         outage: Arc::default(),
+        metrics,
     })
 }
 
@@ -361,6 +364,46 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
                 }
             })
             .wrap(headers)
+            .wrap_fn(|request, service| {
+                use actix_web::HttpMessage as _;
+                use actix_web::dev::Service as _;
+                let started = std::time::Instant::now();
+                let state = request.app_data::<web::Data<AppState>>().cloned();
+                let method = request.method().to_string();
+                let request_id = request
+                    .extensions()
+                    .get::<tracing_actix_web::RequestId>()
+                    .map(|id| **id);
+                let response = service.call(request);
+                async move {
+                    let result = match request_id {
+                        Some(id) => crate::partner_center::with_correlation_id(id, response).await,
+                        None => response.await,
+                    };
+                    if let Some(state) = state {
+                        let (route, status) = match &result {
+                            Ok(response) => (
+                                response
+                                    .request()
+                                    .match_pattern()
+                                    .unwrap_or_else(|| "unmatched".into()),
+                                response.status(),
+                            ),
+                            Err(error) => (
+                                "unknown".into(),
+                                error.as_response_error().status_code(),
+                            ),
+                        };
+                        state.metrics.http_request(
+                            &method,
+                            &route,
+                            status.as_u16(),
+                            started.elapsed(),
+                        );
+                    }
+                    result
+                }
+            })
             .wrap(TracingLogger::<crate::telemetry::RedactingRootSpan>::new())
             .app_data(state.clone())
             .configure(routes::configure)

@@ -21,6 +21,8 @@ pub struct AppState {
     pub token_renewal: tokio::sync::Mutex<()>,
     /// Identifies this instance as the holder of refresh leases.
     pub instance_id: String,
+    /// Prometheus metrics of this instance.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Database outages, logged once each.
     pub outage: std::sync::Arc<crate::outage::DatabaseOutage>,
 }

@@ -331,6 +331,7 @@ async fn record(
         .store
         .decide_budget_change(change_id, decision)
         .await?;
+    state.metrics.budget_edit(decision.outcome.key());
     if let Some(held) = decision.held {
         store_held_budget(state, customer, held).await?;
     }

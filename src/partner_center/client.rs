@@ -45,6 +45,18 @@ const X_LOCALE: HeaderName = HeaderName::from_static("x-locale");
 /// Sent as `MS-PartnerCenter-Application`.
 const APPLICATION_NAME: &str = "Spendboard";
 
+tokio::task_local! {
+    /// The id of the request being served, sent as `MS-CorrelationId` by the calls made for it.
+    static CORRELATION_ID: Uuid;
+}
+
+/// Runs `work` with `id` as the `MS-CorrelationId` of every Partner Center call it makes (the
+/// request id of the HTTP request being served, so one id traces a page through our logs and
+/// Partner Center's). Calls outside such a scope get a new id per call.
+pub async fn with_correlation_id<F: Future>(id: Uuid, work: F) -> F::Output {
+    CORRELATION_ID.scope(id, work).await
+}
+
 /// A collection read leniently: the items that could be read, and those set aside.
 #[derive(Debug, Clone)]
 pub struct Collected<T> {
@@ -103,6 +115,8 @@ pub struct ClientSettings {
     pub max_retry_after: Duration,
     /// `size` of each page of `GET /v1/customers`.
     pub customer_page_size: u32,
+    /// Where calls, retries and throttling waits are counted.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl ClientSettings {
@@ -117,6 +131,7 @@ impl ClientSettings {
             retry_base_delay: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(60),
             customer_page_size: 100,
+            metrics: None,
         }
     }
 }
@@ -676,11 +691,19 @@ impl PartnerCenterClient {
                 Ok(value) => return Ok((value, request_id)),
                 Err(error) if retries < settings.max_retries => {
                     retries += 1;
+                    if let Some(metrics) = settings.metrics.as_deref() {
+                        metrics.partner_center_retry(call.route, None);
+                    }
                     tracing::warn!(route = call.route, %request_id, error = %error, ?delay, "unreadable Partner Center answer; asking again");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(settings.max_retry_after.max(delay));
                 }
-                Err(error) => return Err(error),
+                Err(error) => {
+                    if let Some(metrics) = settings.metrics.as_deref() {
+                        metrics.partner_center_call(call.route, error.kind(), Duration::ZERO);
+                    }
+                    return Err(error);
+                }
             }
         }
     }
@@ -817,6 +840,7 @@ impl PartnerCenterClient {
         correlation_id: Uuid,
         url: Url,
     ) -> Call<'a> {
+        let correlation_id = CORRELATION_ID.try_with(|id| *id).unwrap_or(correlation_id);
         Call {
             route,
             method: Method::GET,
@@ -853,6 +877,8 @@ impl PartnerCenterClient {
             .with_max_times(settings.max_retries)
             .with_jitter();
         let max_retry_after = settings.max_retry_after;
+        let metrics = settings.metrics.as_deref();
+        let started = std::time::Instant::now();
         let outcome = (|| self.attempt(call, request_id))
             .retry(backoff)
             .sleep(tokio::time::sleep)
@@ -873,14 +899,24 @@ impl PartnerCenterClient {
             })
             .notify(|attempt, delay| {
                 tracing::warn!(failure = %attempt.describe(), ?delay, "retrying Partner Center call");
+                if let Some(metrics) = metrics {
+                    metrics.partner_center_retry(call.route, attempt.retry_after().map(|_| delay));
+                }
             })
             .instrument(span.clone())
             .await;
-        outcome.map(|body| (body, request_id)).map_err(|attempt| {
+        let outcome = outcome.map(|body| (body, request_id)).map_err(|attempt| {
             let error = attempt.into_error(request_id);
             span.in_scope(|| tracing::warn!(error = %error, "Partner Center call failed"));
             error
-        })
+        });
+        if let Some(metrics) = metrics {
+            let label = outcome
+                .as_ref()
+                .map_or_else(PartnerCenterError::kind, |_| "ok");
+            metrics.partner_center_call(call.route, label, started.elapsed());
+        }
+        outcome
     }
 
     /// One attempt, holding a concurrency permit from connection to last body byte.

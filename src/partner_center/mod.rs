@@ -10,7 +10,7 @@ mod wire;
 
 pub use client::{
     AccessToken, BudgetUpdate, ClientBuildError, ClientSettings, Collected, PartnerCenterClient,
-    UnreadableItem,
+    UnreadableItem, with_correlation_id,
 };
 pub use error::{ApiFault, ErrorBody, PartnerCenterError, WriteFate};
 pub use links::{Attributes, Link, LinkHeader, Links, ResourceCollection};

@@ -28,12 +28,25 @@ use crate::store::RunState;
 /// # Errors
 /// Database failure.
 pub async fn is_running(state: &AppState) -> Result<bool, crate::store::StoreError> {
-    state.store.fail_abandoned_runs(PARTNER_SCOPE).await?;
+    fail_abandoned_runs(state).await?;
     Ok(state
         .store
         .latest_run(PARTNER_SCOPE)
         .await?
         .is_some_and(|run| run.state == RunState::Running))
+}
+
+/// Marks failed the partner-wide runs whose instance died (their lease expired), and counts
+/// them in the metrics.
+///
+/// # Errors
+/// Database failure.
+pub async fn fail_abandoned_runs(state: &AppState) -> Result<(), crate::store::StoreError> {
+    let abandoned = state.store.fail_abandoned_runs(PARTNER_SCOPE).await?;
+    for _ in 0..abandoned {
+        state.metrics.refresh_run("abandoned", None, 0);
+    }
+    Ok(())
 }
 
 /// Starts a partner-wide refresh with the given delegated token: takes the lease and records

@@ -79,7 +79,7 @@ pub async fn begin_partner_refresh(state: &AppState) -> anyhow::Result<Option<St
         return Ok(None);
     }
     // Runs of an earlier holder whose lease expired (this one just took it).
-    store.fail_abandoned_runs(PARTNER_SCOPE).await?;
+    super::fail_abandoned_runs(state).await?;
     match store.start_run(PARTNER_SCOPE, &holder).await {
         Ok(run) => Ok(Some(StartedRefresh { run, holder })),
         Err(e) => {
@@ -104,6 +104,7 @@ impl StartedRefresh {
         on_progress: &(dyn Fn(&Progress) + Sync),
     ) -> anyhow::Result<RefreshOutcome> {
         let store = &state.store;
+        let started = std::time::Instant::now();
         let result = tokio::select! {
             result = run_refresh(state, token, self.run, on_progress) => result,
             lost = keep_lease(store, &self.holder) => Err(lost),
@@ -112,6 +113,14 @@ impl StartedRefresh {
             Ok(_) => Ok(()),
             Err(e) => Err(failure_message(e)),
         };
+        let (outcome, set_aside) = match &result {
+            Ok((_, set_aside)) => ("succeeded", *set_aside),
+            Err(_) => ("failed", 0),
+        };
+        state
+            .metrics
+            .refresh_run(outcome, Some(started.elapsed()), set_aside);
+        let result = result.map(|(outcome, _)| outcome);
         let recorded = store.finish_run(self.run, finish).await;
         store.release_lease(PARTNER_SCOPE, &self.holder).await?;
         recorded?;
@@ -167,7 +176,7 @@ async fn run_refresh(
     token: &AccessToken,
     run: i64,
     on_progress: &(dyn Fn(&Progress) + Sync),
-) -> anyhow::Result<RefreshOutcome> {
+) -> anyhow::Result<(RefreshOutcome, u64)> {
     let store = &state.store;
     let step = |done: u64, message: String| Progress {
         done,
@@ -313,9 +322,12 @@ async fn run_refresh(
     store
         .update_run_progress(run, progress.done, progress.total, &progress.message)
         .await?;
-    Ok(RefreshOutcome::Refreshed {
-        customers: snapshots.len(),
-    })
+    Ok((
+        RefreshOutcome::Refreshed {
+            customers: snapshots.len(),
+        },
+        set_aside,
+    ))
 }
 
 /// Sets each snapshot's forecast and status from the stored history of its billing period

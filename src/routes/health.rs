@@ -41,3 +41,26 @@ pub async fn get(state: web::Data<AppState>) -> HttpResponse {
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "alive"}))
 }
+
+/// `GET /metrics`: Prometheus metrics in the text format (see [`crate::metrics`]).
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let database_up = state.store.ping().await.is_ok();
+    let mut scrape = crate::metrics::Scrape {
+        database_up,
+        outages: state.outage.count(),
+        ..Default::default()
+    };
+    if database_up {
+        scrape.sessions = state.store.count_sessions().await.ok();
+        scrape.data_age_seconds = state
+            .store
+            .dashboard_totals()
+            .await
+            .ok()
+            .and_then(|t| t.oldest_fetched_at)
+            .map(|at| (Utc::now() - at).num_seconds());
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&scrape))
+}

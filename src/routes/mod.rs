@@ -40,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::HEALTH, web::get().to(health::get))
         .route(paths::HEALTH_READY, web::get().to(health::get))
         .route(paths::HEALTH_LIVE, web::get().to(health::live))
+        .route(paths::METRICS, web::get().to(health::metrics))
         .route(paths::STATIC_FILE, web::get().to(static_files::get))
         .default_service(web::to(errors::not_found));
 }

@@ -11,6 +11,7 @@ pub const REFRESH: &str = "/refresh";
 pub const HEALTH: &str = "/health";
 pub const HEALTH_LIVE: &str = "/health/live";
 pub const HEALTH_READY: &str = "/health/ready";
+pub const METRICS: &str = "/metrics";
 pub const STATIC_FILE: &str = "/static/{name}";
 pub const CUSTOMER: &str = "/customers/{customer_id}";
 pub const CUSTOMER_BUDGET: &str = "/customers/{customer_id}/budget";

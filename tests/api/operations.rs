@@ -205,3 +205,68 @@ async fn during_a_database_outage_pages_fail_fast_with_a_styled_503_and_it_is_lo
         "the end of the outage is noticed"
     );
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_partner_center_calls_refreshes_budget_edits_and_sessions()
+{
+    let app = spawn_app().await;
+    app.sign_in_and_load(EDITOR).await;
+    let path = crate::sign_in::first_customer_path(&app).await;
+    app.sandbox_control(Method::DELETE, "_sandbox/requests", None)
+        .await;
+    let html = app.get_html(&path).await;
+    let (csrf, based_on) = crate::budget::form_fields(&html);
+    let response = app
+        .post_form(
+            &format!("{path}/budget"),
+            &[
+                ("csrf_token", &csrf),
+                ("based_on", &based_on),
+                ("amount", "250"),
+            ],
+        )
+        .await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+
+    // The customer page's first fetch: both calls carry the page request's id as
+    // MS-CorrelationId.
+    let requests = app
+        .sandbox_control(Method::GET, "_sandbox/requests", None)
+        .await;
+    let correlation = |route: &str| -> Vec<String> {
+        requests["recent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["route"] == route)
+            .map(|r| r["correlationId"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let summary = correlation("GET /v1/customers/{id}/usagesummary");
+    let subscriptions = correlation("GET /v1/customers/{id}/subscriptions/usagerecords");
+    assert_eq!(summary.len(), 1, "{requests}");
+    assert_eq!(
+        summary, subscriptions,
+        "one correlation id for one page request"
+    );
+
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for expected in [
+        r#"spendboard_http_requests_total{method="GET",route="/customers/{customer_id}",status="200"} 1"#,
+        r#"spendboard_http_requests_total{method="POST",route="/customers/{customer_id}/budget",status="303"} 1"#,
+        r#"spendboard_partner_center_calls_total{outcome="ok",route="GET /v1/customers/usagerecords"} 1"#,
+        r#"spendboard_refresh_runs_total{outcome="succeeded"} 1"#,
+        r#"spendboard_budget_edits_total{outcome="applied"} 1"#,
+        "spendboard_sessions 1",
+        "spendboard_database_up 1",
+        "spendboard_http_request_duration_seconds_bucket",
+        "spendboard_partner_center_call_duration_seconds_bucket",
+        "spendboard_refresh_duration_seconds_bucket",
+    ] {
+        assert!(metrics.contains(expected), "{expected} in:\n{metrics}");
+    }
+    assert!(
+        !metrics.contains(path.trim_start_matches("/customers/")),
+        "route patterns, never raw paths"
+    );
+}
