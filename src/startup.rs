@@ -306,7 +306,6 @@ async fn build_state(
         oidc,
         keys,
         public_url,
-        token_renewal: tokio::sync::Mutex::new(()),
         instance_id: Uuid::new_v4().to_string(),
         outage: Arc::default(),
         metrics,

@@ -59,7 +59,20 @@ pub async fn spawn_partner_refresh(
     state: web::Data<AppState>,
     token: AccessToken,
 ) -> anyhow::Result<()> {
-    if let Some(started) = begin_partner_refresh(&state).await? {
+    spawn_partner_refresh_unless_fresh(state, token, None).await
+}
+
+/// As [`spawn_partner_refresh`]; with `stale_after`, only if the data is still stale once
+/// the lease is taken (see [`partner::begin_partner_refresh_unless_fresh`]).
+///
+/// # Errors
+/// As [`spawn_partner_refresh`].
+pub async fn spawn_partner_refresh_unless_fresh(
+    state: web::Data<AppState>,
+    token: AccessToken,
+    stale_after: Option<chrono::Duration>,
+) -> anyhow::Result<()> {
+    if let Some(started) = partner::begin_partner_refresh_unless_fresh(&state, stale_after).await? {
         tokio::spawn(async move {
             match started.run(&state, &token, &|_| {}).await {
                 Ok(outcome) => tracing::info!(?outcome, "partner refresh finished"),

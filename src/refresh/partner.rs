@@ -69,6 +69,19 @@ pub struct StartedRefresh {
 /// # Errors
 /// Database failures.
 pub async fn begin_partner_refresh(state: &AppState) -> anyhow::Result<Option<StartedRefresh>> {
+    begin_partner_refresh_unless_fresh(state, None).await
+}
+
+/// As [`begin_partner_refresh`]; with `stale_after`, only when the data is still older than
+/// that once the lease is taken (checked under the lease: a visit that found the data stale
+/// while another refresh was finishing starts no second one).
+///
+/// # Errors
+/// Database failures.
+pub async fn begin_partner_refresh_unless_fresh(
+    state: &AppState,
+    stale_after: Option<chrono::Duration>,
+) -> anyhow::Result<Option<StartedRefresh>> {
     let store = &state.store;
     let lease = chrono::Duration::seconds(LEASE_SECONDS);
     let holder = format!("{} run {}", state.instance_id, uuid::Uuid::new_v4());
@@ -77,6 +90,21 @@ pub async fn begin_partner_refresh(state: &AppState) -> anyhow::Result<Option<St
         .await?
     {
         return Ok(None);
+    }
+    if let Some(stale_after) = stale_after {
+        let fresh = match store.dashboard_totals().await {
+            Ok(totals) => totals
+                .oldest_fetched_at
+                .is_some_and(|at| Utc::now() - at <= stale_after),
+            Err(e) => {
+                store.release_lease(PARTNER_SCOPE, &holder).await?;
+                return Err(e.into());
+            }
+        };
+        if fresh {
+            store.release_lease(PARTNER_SCOPE, &holder).await?;
+            return Ok(None);
+        }
     }
     // Runs of an earlier holder whose lease expired (this one just took it).
     super::fail_abandoned_runs(state).await?;

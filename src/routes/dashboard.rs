@@ -92,7 +92,12 @@ pub async fn get(
     if stale && !running {
         match delegated_token(&state, user.id, paths::DASHBOARD).await {
             Ok(token) => {
-                refresh::spawn_partner_refresh(state.clone(), token).await?;
+                refresh::spawn_partner_refresh_unless_fresh(
+                    state.clone(),
+                    token,
+                    Some(stale_after),
+                )
+                .await?;
                 started = true;
             }
             // With data to show, a token that cannot be renewed (identity provider down or

@@ -10,6 +10,7 @@ mod drilldown;
 mod export;
 mod helpers;
 mod history;
+mod instances;
 mod operations;
 mod partner_center;
 mod refresh;
