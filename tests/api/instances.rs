@@ -178,3 +178,25 @@ async fn a_refused_renewal_deletes_only_the_tokens_it_saw(db: &TestDb) {
     assert_eq!(db.store.tokens("oid-1").await.unwrap(), None);
 }
 on_both_databases!(a_refused_renewal_deletes_only_the_tokens_it_saw);
+
+#[tokio::test]
+async fn a_scheduled_refresh_runs_once_per_period_not_once_per_instance() {
+    let a =
+        crate::helpers::spawn_app_with(partner_center_sandbox::SandboxOptions::default(), |s| {
+            s.refresh.background_every_seconds = 1;
+        })
+        .await;
+    a.sign_in_and_load(EDITOR).await;
+    let (_b, _b_state) = second_instance(&a).await;
+    let (_c, _c_state) = second_instance(&a).await;
+    let before = a.store().latest_run("partner").await.unwrap().unwrap().id;
+    tokio::time::sleep(std::time::Duration::from_millis(4500)).await;
+    let after = a.store().latest_run("partner").await.unwrap().unwrap().id;
+    let runs = after - before;
+    // Three instances ticking every second for 4.5 s: about 13 rounds, of which one per
+    // period (at least 0.9 s apart) refreshes.
+    assert!(
+        (2..=5).contains(&runs),
+        "{runs} scheduled refreshes in 4.5 s"
+    );
+}
