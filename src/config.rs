@@ -527,6 +527,24 @@ mod tests {
     }
 
     #[test]
+    fn the_deployment_example_is_valid_once_its_secrets_are_given() {
+        let example = include_str!("../deploy/spendboard.toml");
+        let settings: Settings = Figment::from(Toml::string(example))
+            .merge(Toml::string(
+                r#"
+                database.url = "postgres://spendboard@db/spendboard"
+                identity.client_secret = "s"
+                security.secret_key = "c3BlbmRib2FyZC10ZXN0LWtleS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="
+                "#,
+            ))
+            .extract()
+            .unwrap();
+        settings.validate().unwrap();
+        assert!(!settings.is_demo());
+        assert_eq!(settings.log.format, LogFormat::Json);
+    }
+
+    #[test]
     fn logs_are_text_unless_json_is_asked_for_and_the_database_fails_fast() {
         let settings = parse("").unwrap();
         assert_eq!(settings.log.format, LogFormat::Text);

@@ -200,3 +200,61 @@ async fn a_scheduled_refresh_runs_once_per_period_not_once_per_instance() {
         "{runs} scheduled refreshes in 4.5 s"
     );
 }
+
+/// The URL of a new, empty (not migrated) database of the kind under test.
+async fn empty_database_url() -> String {
+    use sqlx::Connection as _;
+    match crate::helpers::database_kind() {
+        spendboard::store::DatabaseKind::Sqlite => format!(
+            "sqlite://{}?mode=rwc",
+            std::env::temp_dir()
+                .join(format!("spendboard-test-{}.db", uuid::Uuid::new_v4()))
+                .display()
+        ),
+        spendboard::store::DatabaseKind::Postgres => {
+            let admin_url = std::env::var("SPENDBOARD_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+            let name = format!("spendboard_test_{}", uuid::Uuid::new_v4().simple());
+            sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            admin.close().await.ok();
+            let mut url = url::Url::parse(&admin_url).unwrap();
+            url.set_path(&name);
+            url.to_string()
+        }
+    }
+}
+
+#[tokio::test]
+async fn several_instances_may_migrate_one_database_at_once() {
+    let url = empty_database_url().await;
+    // Several instances means PostgreSQL (its migrations take an advisory lock); SQLite is
+    // for one instance, which migrates alone.
+    let instances = match crate::helpers::database_kind() {
+        spendboard::store::DatabaseKind::Postgres => 4,
+        spendboard::store::DatabaseKind::Sqlite => 1,
+    };
+    let mut migrations = tokio::task::JoinSet::new();
+    for _ in 0..instances {
+        let url = url.clone();
+        migrations.spawn(async move {
+            let store = spendboard::store::Store::connect(&url, 1).await?;
+            let migrated = store.migrate().await;
+            store.close().await;
+            migrated
+        });
+    }
+    while let Some(result) = migrations.join_next().await {
+        result.unwrap().expect("every instance's migrate succeeds");
+    }
+    let store = spendboard::store::Store::connect(&url, 1).await.unwrap();
+    store
+        .migrate()
+        .await
+        .expect("and a later one finds nothing to do");
+    assert_eq!(store.latest_run("partner").await.unwrap(), None);
+    store.close().await;
+}
