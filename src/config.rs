@@ -60,7 +60,11 @@ pub struct ServerSettings {
     pub port: u16,
     /// The address people use (behind a reverse proxy, its https URL). Default:
     /// `http://localhost:{port}`. The sign-in redirect URI is `{public_url}/auth/callback`.
+    /// Requests for another address are redirected to it.
     pub public_url: Option<Url>,
+    /// Reverse proxies whose `X-Forwarded-Host` and `X-Forwarded-Proto` are believed (by
+    /// their address as seen by Spendboard); from anyone else these headers are ignored.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// The database: `sqlite://file.db?mode=rwc` (default) or `postgres://...`.
@@ -189,6 +193,7 @@ impl Default for ServerSettings {
             host: IpAddr::from([127, 0, 0, 1]),
             port: 8080,
             public_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -362,6 +362,37 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
                     })
                 }
             })
+            .wrap_fn(|request, service| {
+                use actix_web::dev::Service as _;
+                type Answer = std::pin::Pin<
+                    Box<
+                        dyn Future<
+                            Output = Result<
+                                actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+                                actix_web::Error,
+                            >,
+                        >,
+                    >,
+                >;
+                let redirect = request.app_data::<web::Data<AppState>>().and_then(|state| {
+                    routes::canonical::redirect(
+                        &request,
+                        &state.public_url,
+                        &state.settings.server.trusted_proxies,
+                    )
+                });
+                let answer: Answer = match redirect {
+                    Some(response) => {
+                        let response = request.into_response(response).map_into_boxed_body();
+                        Box::pin(async move { Ok(response) })
+                    }
+                    None => {
+                        let response = service.call(request);
+                        Box::pin(async move { response.await.map(|r| r.map_into_boxed_body()) })
+                    }
+                };
+                answer
+            })
             .wrap(headers)
             .wrap_fn(|request, service| {
                 use actix_web::HttpMessage as _;

@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per page or form; they stay thin.
 
 mod budget;
+pub mod canonical;
 mod customer;
 mod dashboard;
 pub mod errors;

@@ -270,3 +270,124 @@ async fn metrics_count_requests_by_route_partner_center_calls_refreshes_budget_e
         "route patterns, never raw paths"
     );
 }
+
+/// A client without cookies that follows no redirects.
+fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_request_for_another_address_is_redirected_to_the_public_url_before_sign_in() {
+    use reqwest::StatusCode;
+    let app = spawn_app().await;
+    let port = app.address.rsplit(':').next().unwrap();
+    let other = format!("http://127.0.0.1:{port}");
+    for path in ["/", "/auth/start", "/customers?q=north&sort=name"] {
+        let response = plain_client()
+            .get(format!("{other}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT, "{path}");
+        assert_eq!(
+            response.headers()["location"].to_str().unwrap(),
+            format!("{}{path}", app.address)
+        );
+    }
+    // Probes use the instance's own address.
+    for path in ["/health/live", "/health/ready", "/metrics"] {
+        let response = plain_client()
+            .get(format!("{other}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    // Forwarded headers from a client that is no configured proxy change nothing.
+    let response = plain_client()
+        .get(app.url("/"))
+        .header("x-forwarded-host", "evil.example")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_is_redirect_to(&response, "/sign-in");
+}
+
+#[tokio::test]
+async fn forwarded_host_and_proto_are_believed_only_from_trusted_proxies() {
+    use reqwest::StatusCode;
+    let public = "https://spendboard.example.com";
+    for trusted in [true, false] {
+        let app = spawn_app_with(SandboxOptions::default(), |settings| {
+            settings.server.public_url = Some(url::Url::parse(public).unwrap());
+            if trusted {
+                settings.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+            }
+        })
+        .await;
+        let get = |host: &'static str, proto: &'static str| {
+            plain_client()
+                .get(app.url("/refresh"))
+                .header("x-forwarded-host", host)
+                .header("x-forwarded-proto", proto)
+                .send()
+        };
+        let through_proxy = get("spendboard.example.com", "https").await.unwrap();
+        if trusted {
+            assert_eq!(
+                through_proxy.headers()["location"].to_str().unwrap(),
+                "/sign-in?return_to=%2Frefresh",
+                "served: the proxy says it is the canonical address"
+            );
+        } else {
+            assert_eq!(through_proxy.status(), StatusCode::PERMANENT_REDIRECT);
+            assert_eq!(
+                through_proxy.headers()["location"].to_str().unwrap(),
+                format!("{public}/refresh")
+            );
+        }
+        let plain_http = get("spendboard.example.com", "http").await.unwrap();
+        assert_eq!(plain_http.status(), StatusCode::PERMANENT_REDIRECT);
+        let other_host = get("elsewhere.example.com", "https").await.unwrap();
+        assert_eq!(other_host.status(), StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(
+            other_host.headers()["location"].to_str().unwrap(),
+            format!("{public}/refresh")
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_check_command_says_what_works_and_what_does_not() {
+    let app = spawn_app().await;
+    let report = spendboard::check::run(&app.state.settings).await;
+    assert_eq!(report.len(), 4, "{report:#?}");
+    assert!(report.iter().all(|c| c.ok), "{report:#?}");
+    assert!(report[3].detail.contains("HTTP 401"), "{report:#?}");
+
+    let mut broken = app.state.settings.clone();
+    broken.database.url = secrecy::SecretString::from("postgres://postgres@127.0.0.1:1/none");
+    let identity = broken.identity.as_mut().unwrap();
+    identity.authority.set_port(Some(1)).unwrap();
+    broken.partner_center.base_url = url::Url::parse("http://127.0.0.1:1").unwrap();
+    let report = spendboard::check::run(&broken).await;
+    let failed: Vec<&str> = report
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| c.what.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "database (database.url)",
+            "identity provider (identity.authority)",
+            "Partner Center (partner_center.base_url)"
+        ],
+        "{report:#?}"
+    );
+    assert!(report[0].ok, "the configuration itself is valid");
+}
