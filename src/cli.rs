@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `refresh`, `sandbox`.
+//! The command line: `serve` (default), `migrate`, `check`, `refresh`, `sandbox`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,8 +30,12 @@ pub struct Cli {
 pub enum Command {
     /// Serve the web portal (the default).
     Serve,
-    /// Create or update the database schema, then exit.
+    /// Create or update the database schema, then exit. Safe to run from several instances
+    /// at once on PostgreSQL (the migrations take an advisory lock).
     Migrate,
+    /// Check the configuration and try the database, the identity provider's discovery and
+    /// Partner Center, printing what works and what does not; changes nothing.
+    Check,
     /// Fill the cache once from Partner Center with the stored token of the most recently
     /// signed-in user (or service account), then exit.
     Refresh,
@@ -48,7 +52,9 @@ pub enum Command {
 
 /// Runs the command; errors are printed with their causes.
 pub async fn main(cli: Cli) -> ExitCode {
-    crate::telemetry::init();
+    let json_logs = Settings::load(cli.config.as_deref())
+        .is_ok_and(|s| s.log.format == crate::config::LogFormat::Json);
+    crate::telemetry::init_with(json_logs);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -67,6 +73,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = Store::connect(settings.database.url.expose_secret(), 1).await?;
             store.migrate().await?;
             println!("The database schema is up to date.");
+            Ok(())
+        }
+        Command::Check => {
+            let settings = settings()?;
+            let report = crate::check::run(&settings).await;
+            for line in &report {
+                println!("{line}");
+            }
+            let failed = report.iter().filter(|c| !c.ok).count();
+            anyhow::ensure!(failed == 0, "{failed} of {} checks failed", report.len());
             Ok(())
         }
         Command::Refresh => refresh_once(settings()?)

@@ -31,6 +31,24 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// Demo mode only: the in-process sandbox's data.
     pub sandbox: SandboxSettings,
+    pub log: LogSettings,
+}
+
+/// How logs are written (to stderr; the level is `RUST_LOG`, default `info`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `text` (default, for people) or `json` (one JSON object a line, for log shippers).
+    pub format: LogFormat,
+}
+
+/// A log format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// Where Spendboard listens and how it is reached.
@@ -42,7 +60,11 @@ pub struct ServerSettings {
     pub port: u16,
     /// The address people use (behind a reverse proxy, its https URL). Default:
     /// `http://localhost:{port}`. The sign-in redirect URI is `{public_url}/auth/callback`.
+    /// Requests for another address are redirected to it.
     pub public_url: Option<Url>,
+    /// Reverse proxies whose `X-Forwarded-Host` and `X-Forwarded-Proto` are believed (by
+    /// their address as seen by Spendboard); from anyone else these headers are ignored.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// The database: `sqlite://file.db?mode=rwc` (default) or `postgres://...`.
@@ -51,6 +73,9 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: SecretString,
     pub max_connections: u32,
+    /// How long a request waits for a database connection before it is answered with the
+    /// "database unreachable" page (503). Short, so that an outage fails fast.
+    pub acquire_timeout_seconds: u64,
     /// Start with `[identity]` on a database a demo run created (its demo data is kept, and
     /// the database is marked as a real one from then on). Default false: refused.
     pub adopt_demo_database: bool,
@@ -168,6 +193,7 @@ impl Default for ServerSettings {
             host: IpAddr::from([127, 0, 0, 1]),
             port: 8080,
             public_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -177,6 +203,7 @@ impl Default for DatabaseSettings {
         Self {
             url: SecretString::from("sqlite://spendboard.db?mode=rwc"),
             max_connections: 10,
+            acquire_timeout_seconds: 2,
             adopt_demo_database: false,
         }
     }
@@ -334,6 +361,13 @@ impl Settings {
             return Err(invalid(
                 "database.max_connections",
                 "SPENDBOARD_DATABASE__MAX_CONNECTIONS",
+                "must be at least 1",
+            ));
+        }
+        if self.database.acquire_timeout_seconds == 0 {
+            return Err(invalid(
+                "database.acquire_timeout_seconds",
+                "SPENDBOARD_DATABASE__ACQUIRE_TIMEOUT_SECONDS",
                 "must be at least 1",
             ));
         }
@@ -495,6 +529,35 @@ mod tests {
         let settings = parse("").unwrap();
         assert!(settings.is_demo());
         assert!(settings.database.url.expose_secret().starts_with("sqlite:"));
+    }
+
+    #[test]
+    fn the_deployment_example_is_valid_once_its_secrets_are_given() {
+        let example = include_str!("../deploy/spendboard.toml");
+        let settings: Settings = Figment::from(Toml::string(example))
+            .merge(Toml::string(
+                r#"
+                database.url = "postgres://spendboard@db/spendboard"
+                identity.client_secret = "s"
+                security.secret_key = "c3BlbmRib2FyZC10ZXN0LWtleS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="
+                "#,
+            ))
+            .extract()
+            .unwrap();
+        settings.validate().unwrap();
+        assert!(!settings.is_demo());
+        assert_eq!(settings.log.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn logs_are_text_unless_json_is_asked_for_and_the_database_fails_fast() {
+        let settings = parse("").unwrap();
+        assert_eq!(settings.log.format, LogFormat::Text);
+        assert_eq!(settings.database.acquire_timeout_seconds, 2);
+        let settings = parse("[log]\nformat = \"json\"").unwrap();
+        assert_eq!(settings.log.format, LogFormat::Json);
+        assert!(parse("[log]\nformat = \"xml\"").is_err());
+        assert!(parse("[database]\nacquire_timeout_seconds = 0").is_err());
     }
 
     #[test]

@@ -14,6 +14,19 @@ use crate::routes::paths;
 #[derive(Debug, Clone, Copy)]
 pub struct EndSession;
 
+/// Marks a response given because the database is unreachable (the error page notes the
+/// outage, which logs it once).
+#[derive(Debug, Clone)]
+pub struct DatabaseUnreachable(pub String);
+
+/// What people are told while the database is unreachable.
+pub fn database_unreachable_page() -> PublicError {
+    PublicError {
+        title: "The database is unreachable",
+        message: "Spendboard cannot reach its database right now, so it cannot show or change anything. Nothing was changed. This is usually brief: try again in a minute; if it lasts, tell your administrator.".into(),
+    }
+}
+
 /// What a person is told about an error (rendered by [`crate::routes::errors`]).
 #[derive(Debug, Clone)]
 pub struct PublicError {
@@ -47,6 +60,9 @@ pub enum AppError {
     /// and what happens next.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The database cannot be reached (an outage): a 503 page saying so.
+    #[error("database unreachable: {0}")]
+    DatabaseUnavailable(String),
     /// Partner Center refused or failed.
     #[error("Partner Center: {0}")]
     PartnerCenter(#[from] PartnerCenterError),
@@ -57,6 +73,13 @@ pub enum AppError {
 
 impl From<crate::store::StoreError> for AppError {
     fn from(e: crate::store::StoreError) -> Self {
+        if e.is_unavailable() {
+            let detail = match &e {
+                crate::store::StoreError::Database(source) => source.to_string(),
+                other => other.to_string(),
+            };
+            return Self::DatabaseUnavailable(detail);
+        }
         Self::Unexpected(anyhow::Error::new(e).context("database"))
     }
 }
@@ -68,10 +91,13 @@ impl ResponseError for AppError {
             Self::Forbidden(_) | Self::AccessRevoked => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::PartnerCenter(e) if e.is_unauthorized() => StatusCode::SEE_OTHER,
             Self::PartnerCenter(e) if e.is_forbidden() => StatusCode::FORBIDDEN,
             Self::PartnerCenter(_) => StatusCode::BAD_GATEWAY,
+            Self::Unexpected(e) if unreachable_database(e).is_some() => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -111,12 +137,27 @@ impl ResponseError for AppError {
                     message: message.clone(),
                 }
             }
+            Self::DatabaseUnavailable(detail) => {
+                // Logged once per outage by the error page, not here.
+                let mut response = HttpResponse::build(self.status_code()).finish();
+                response
+                    .extensions_mut()
+                    .insert(database_unreachable_page());
+                response
+                    .extensions_mut()
+                    .insert(DatabaseUnreachable(detail.clone()));
+                return response;
+            }
             Self::PartnerCenter(e) => {
                 tracing::warn!(error = %e, "Partner Center call failed");
                 PublicError {
                     title: "Partner Center did not answer as expected",
                     message: e.user_message(),
                 }
+            }
+            Self::Unexpected(e) if unreachable_database(e).is_some() => {
+                let detail = unreachable_database(e).unwrap_or_default();
+                return Self::DatabaseUnavailable(detail).error_response();
             }
             Self::Unexpected(e) => {
                 tracing::error!(error = ?e, "request failed");
@@ -136,6 +177,17 @@ impl ResponseError for AppError {
         response.extensions_mut().insert(public);
         response
     }
+}
+
+/// The database error of an outage somewhere in `error`'s causes, as text.
+fn unreachable_database(error: &anyhow::Error) -> Option<String> {
+    error.chain().find_map(|cause| {
+        let store = cause.downcast_ref::<crate::store::StoreError>()?;
+        store.is_unavailable().then(|| match store {
+            crate::store::StoreError::Database(source) => source.to_string(),
+            other => other.to_string(),
+        })
+    })
 }
 
 fn sign_in_redirect(return_to: &str) -> HttpResponse {

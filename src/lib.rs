@@ -3,10 +3,13 @@
 
 pub mod auth;
 pub mod budgets;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod metrics;
+pub mod outage;
 pub mod pages;
 pub mod partner_center;
 pub mod refresh;

@@ -222,9 +222,10 @@ async fn endpoints(
 /// When the database cannot be opened or migrated, or belongs to the other kind of run; the
 /// message says what to do.
 async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    let store = Store::connect(
+    let store = Store::connect_with(
         settings.database.url.expose_secret(),
         settings.database.max_connections,
+        Duration::from_secs(settings.database.acquire_timeout_seconds),
     )
     .await
     .context("opening the database (database.url)")?;
@@ -288,7 +289,9 @@ async fn build_state(
     .await
     .context("setting up sign-in (identity.authority)")?;
     let pc = &settings.partner_center;
+    let metrics = Arc::new(crate::metrics::Metrics::new());
     let partner_center = PartnerCenterClient::new(ClientSettings {
+        metrics: Some(metrics.clone()),
         timeout: Duration::from_secs(pc.timeout_seconds),
         max_concurrent_calls: pc.max_concurrent_calls,
         max_retries: pc.max_retries,
@@ -303,8 +306,9 @@ async fn build_state(
         oidc,
         keys,
         public_url,
-        token_renewal: tokio::sync::Mutex::new(()),
         instance_id: Uuid::new_v4().to_string(),
+        outage: Arc::default(),
+        metrics,
     })
 }
 
@@ -342,7 +346,94 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
         App::new()
             .wrap(ErrorHandlers::new().default_handler(routes::errors::render_error_page))
             .wrap(sessions)
+            .wrap_fn(|request, service| {
+                use actix_web::HttpMessage as _;
+                use actix_web::dev::Service as _;
+                let state = request.app_data::<web::Data<AppState>>().cloned();
+                let request_id = request
+                    .extensions()
+                    .get::<tracing_actix_web::RequestId>()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                let response = service.call(request);
+                async move {
+                    response.await.map_err(|error| {
+                        routes::errors::session_store_failure(state.as_ref(), request_id, &error)
+                    })
+                }
+            })
+            .wrap_fn(|request, service| {
+                use actix_web::dev::Service as _;
+                type Answer = std::pin::Pin<
+                    Box<
+                        dyn Future<
+                            Output = Result<
+                                actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+                                actix_web::Error,
+                            >,
+                        >,
+                    >,
+                >;
+                let redirect = request.app_data::<web::Data<AppState>>().and_then(|state| {
+                    routes::canonical::redirect(
+                        &request,
+                        &state.public_url,
+                        &state.settings.server.trusted_proxies,
+                    )
+                });
+                let answer: Answer = match redirect {
+                    Some(response) => {
+                        let response = request.into_response(response).map_into_boxed_body();
+                        Box::pin(async move { Ok(response) })
+                    }
+                    None => {
+                        let response = service.call(request);
+                        Box::pin(async move { response.await.map(|r| r.map_into_boxed_body()) })
+                    }
+                };
+                answer
+            })
             .wrap(headers)
+            .wrap_fn(|request, service| {
+                use actix_web::HttpMessage as _;
+                use actix_web::dev::Service as _;
+                let started = std::time::Instant::now();
+                let state = request.app_data::<web::Data<AppState>>().cloned();
+                let method = request.method().to_string();
+                let request_id = request
+                    .extensions()
+                    .get::<tracing_actix_web::RequestId>()
+                    .map(|id| **id);
+                let response = service.call(request);
+                async move {
+                    let result = match request_id {
+                        Some(id) => crate::partner_center::with_correlation_id(id, response).await,
+                        None => response.await,
+                    };
+                    if let Some(state) = state {
+                        let (route, status) = match &result {
+                            Ok(response) => (
+                                response
+                                    .request()
+                                    .match_pattern()
+                                    .unwrap_or_else(|| "unmatched".into()),
+                                response.status(),
+                            ),
+                            Err(error) => (
+                                "unknown".into(),
+                                error.as_response_error().status_code(),
+                            ),
+                        };
+                        state.metrics.http_request(
+                            &method,
+                            &route,
+                            status.as_u16(),
+                            started.elapsed(),
+                        );
+                    }
+                    result
+                }
+            })
             .wrap(TracingLogger::<crate::telemetry::RedactingRootSpan>::new())
             .app_data(state.clone())
             .configure(routes::configure)

@@ -17,10 +17,12 @@ pub struct AppState {
     pub keys: Keys,
     /// Where people reach Spendboard, e.g. `http://localhost:8080`.
     pub public_url: Url,
-    /// Serialises refresh-token renewals in this instance (refresh tokens rotate).
-    pub token_renewal: tokio::sync::Mutex<()>,
     /// Identifies this instance as the holder of refresh leases.
     pub instance_id: String,
+    /// Prometheus metrics of this instance.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    /// Database outages, logged once each.
+    pub outage: std::sync::Arc<crate::outage::DatabaseOutage>,
 }
 
 impl AppState {

@@ -1,20 +1,27 @@
 //! Logs: `tracing` to stderr, filtered by `RUST_LOG` (default `info`), as JSON lines when
-//! `SPENDBOARD_LOG=json` (for log shippers) and human-readable otherwise.
+//! `log.format = "json"` (or `SPENDBOARD_LOG=json`), for log shippers, and human-readable
+//! otherwise. Each request's log lines carry its `request_id`, which is also sent to Partner
+//! Center as `MS-CorrelationId`.
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber once; later calls do nothing.
-pub fn init() {
+/// Installs the global subscriber once, as JSON lines when `json`; later calls do nothing.
+pub fn init_with(json: bool) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,actix_server=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    let _ = if std::env::var("SPENDBOARD_LOG").as_deref() == Ok("json") {
-        builder.json().try_init()
+    let _ = if json || std::env::var("SPENDBOARD_LOG").as_deref() == Ok("json") {
+        builder.json().with_current_span(true).try_init()
     } else {
         builder.try_init()
     };
+}
+
+/// As [`init_with`], the format from `SPENDBOARD_LOG` alone.
+pub fn init() {
+    init_with(false);
 }
 
 /// An untrusted string (a query parameter, a message from another party) as it may go into a

@@ -64,14 +64,64 @@ pub async fn delegated_token(
     if let Some(token) = still_valid(&stored) {
         return token.map_err(|_| sign_in());
     }
-    // One renewal at a time: refresh tokens rotate, so a second concurrent renewal with the
-    // same refresh token would be refused. Read again once we hold the lock.
-    let _guard = state.token_renewal.lock().await;
+    // One renewal per user at a time, across every instance: refresh tokens rotate, so a
+    // second concurrent renewal with the same refresh token would be refused. The lock is a
+    // lease in the database (`token:{user}`); whoever waits for it reads the tokens again,
+    // usually finding those the holder just saved.
+    let scope = format!("token:{user_id}");
+    let holder = format!("{} renew {}", state.instance_id, Uuid::new_v4());
+    let waited_since = std::time::Instant::now();
+    loop {
+        if state
+            .store
+            .try_acquire_lease(&scope, &holder, RENEWAL_LEASE)
+            .await?
+        {
+            break;
+        }
+        let Some(stored) = state.store.tokens(&user_id.to_string()).await? else {
+            return Err(sign_in());
+        };
+        if let Some(token) = still_valid(&stored) {
+            return token.map_err(|_| sign_in());
+        }
+        if waited_since.elapsed() > RENEWAL_WAIT {
+            return Err(AppError::Unavailable(
+                "Your Microsoft sign-in is being renewed by another request and this is taking long. Try again in a minute.".into(),
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let renewed = renew_holding_the_lock(state, user_id, &sign_in).await;
+    if let Err(e) = state.store.release_lease(&scope, &holder).await {
+        tracing::warn!(%user_id, error = %e, "token renewal lock not released (it expires)");
+    }
+    renewed
+}
+
+/// How long a token renewal holds its user's lock at most (a crashed holder's lock expires).
+const RENEWAL_LEASE: Duration = Duration::seconds(60);
+
+/// How long a request waits for another request's renewal of the same user's token.
+const RENEWAL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The renewal itself, under the user's lock: reads the tokens again (another instance may
+/// have renewed them meanwhile), renews them with the refresh token, and saves them. A
+/// refused renewal deletes the tokens only if they are still those that were refused.
+async fn renew_holding_the_lock(
+    state: &AppState,
+    user_id: Uuid,
+    sign_in: &(dyn Fn() -> AppError + Sync),
+) -> Result<AccessToken, AppError> {
+    let cipher = &state.keys.tokens;
     let Some(stored) = state.store.tokens(&user_id.to_string()).await? else {
         return Err(sign_in());
     };
-    if let Some(token) = still_valid(&stored) {
-        return token.map_err(|_| sign_in());
+    if stored.expires_at > Utc::now() + RENEW_BEFORE_EXPIRY {
+        return cipher
+            .decrypt(&stored.access_token)
+            .map(AccessToken::new)
+            .map_err(|_| sign_in());
     }
     let refresh_token = stored
         .refresh_token
@@ -106,7 +156,13 @@ pub async fn delegated_token(
                 reason = %crate::telemetry::untrusted(&e.to_string()),
                 "token renewal refused; the user signs in again"
             );
-            state.store.delete_tokens(&user_id.to_string()).await?;
+            if !state
+                .store
+                .delete_tokens_if_unchanged(&user_id.to_string(), &stored)
+                .await?
+            {
+                tracing::info!(%user_id, "newer tokens were saved meanwhile; they are kept");
+            }
             Err(sign_in())
         }
         Err(e) => Err(AppError::Unexpected(

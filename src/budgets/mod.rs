@@ -332,10 +332,13 @@ async fn record(
     if let Some(held) = decision.held {
         store_held_budget(state, customer, held).await?;
     }
-    state
+    if state
         .store
         .decide_budget_change(change_id, decision)
-        .await?;
+        .await?
+    {
+        state.metrics.budget_edit(decision.outcome.key());
+    }
     Ok(())
 }
 

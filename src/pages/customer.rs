@@ -16,6 +16,8 @@ use crate::store::CustomerSnapshot;
 #[template(path = "pages/customer.html")]
 pub struct CustomerPage {
     pub layout: Layout,
+    /// The customer's details could not be fetched (first fetch): why, in words.
+    pub details_error: Option<String>,
     pub name: String,
     pub customer_id: String,
     pub currency: String,

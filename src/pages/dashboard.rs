@@ -36,6 +36,12 @@ pub struct DashboardPage {
     /// "data as of" (UTC) of the oldest row shown.
     pub data_as_of: String,
     pub stale: bool,
+    /// When the data became stale (UTC), when it is.
+    pub stale_since: Option<String>,
+    /// The last refresh failed: when and why, in words.
+    pub refresh_failure: Option<String>,
+    /// The last refresh set records aside: how many, in words.
+    pub set_aside_notice: Option<String>,
     pub refresh_running: bool,
     pub can_edit: bool,
     /// The CSV export of every matching customer, in this order.

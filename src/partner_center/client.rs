@@ -20,6 +20,7 @@ use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 use url::Url;
@@ -43,6 +44,40 @@ const X_LOCALE: HeaderName = HeaderName::from_static("x-locale");
 
 /// Sent as `MS-PartnerCenter-Application`.
 const APPLICATION_NAME: &str = "Spendboard";
+
+tokio::task_local! {
+    /// The id of the request being served, sent as `MS-CorrelationId` by the calls made for it.
+    static CORRELATION_ID: Uuid;
+}
+
+/// Runs `work` with `id` as the `MS-CorrelationId` of every Partner Center call it makes (the
+/// request id of the HTTP request being served, so one id traces a page through our logs and
+/// Partner Center's). Calls outside such a scope get a new id per call.
+pub async fn with_correlation_id<F: Future>(id: Uuid, work: F) -> F::Output {
+    CORRELATION_ID.scope(id, work).await
+}
+
+/// A collection read leniently: the items that could be read, and those set aside.
+#[derive(Debug, Clone)]
+pub struct Collected<T> {
+    /// The items read, in the server's order.
+    pub items: Vec<T>,
+    /// The items that could not be read.
+    pub unreadable: Vec<UnreadableItem>,
+}
+
+/// An item of a collection that could not be read (kept aside, logged and counted).
+#[derive(Debug, Clone)]
+pub struct UnreadableItem {
+    /// The documented route, e.g. `GET /v1/customers/usagerecords`.
+    pub route: &'static str,
+    /// The `MS-RequestId` of the page it was on.
+    pub request_id: Uuid,
+    /// Its position in the collection (0-based, over all pages).
+    pub position: usize,
+    /// What was wrong with it.
+    pub error: String,
+}
 
 /// A delegated (App+User) or app-only Partner Center access token. Never logged: its
 /// `Debug` output is redacted.
@@ -80,6 +115,8 @@ pub struct ClientSettings {
     pub max_retry_after: Duration,
     /// `size` of each page of `GET /v1/customers`.
     pub customer_page_size: u32,
+    /// Where calls, retries and throttling waits are counted.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl ClientSettings {
@@ -94,6 +131,7 @@ impl ClientSettings {
             retry_base_delay: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(60),
             customer_page_size: 100,
+            metrics: None,
         }
     }
 }
@@ -135,6 +173,7 @@ struct Inner {
 }
 
 /// One HTTP request as the retry loop sends it.
+#[derive(Clone)]
 struct Call<'a> {
     route: &'static str,
     method: Method,
@@ -315,6 +354,29 @@ impl PartnerCenterClient {
             "GET /v1/customers/usagerecords",
             "customers/usagerecords",
             "seekOperation",
+        )
+        .await
+    }
+
+    /// As [`PartnerCenterClient::customer_usage_records`], but a record that cannot be read
+    /// is set aside (returned in [`Collected::unreadable`]) instead of failing the others.
+    ///
+    /// # Errors
+    /// [`PartnerCenterError`] on any failure after retries (a page that cannot be read at
+    /// all, after asking again, is one).
+    #[tracing::instrument(skip_all)]
+    pub async fn customer_usage_records_lenient(
+        &self,
+        token: &AccessToken,
+    ) -> Result<Collected<CustomerMonthlyUsageRecord>, PartnerCenterError> {
+        let url = self.url("customers/usagerecords")?;
+        self.collect_items(
+            token,
+            "GET /v1/customers/usagerecords",
+            url,
+            "seekOperation",
+            false,
+            true,
         )
         .await
     }
@@ -593,8 +655,7 @@ impl PartnerCenterClient {
             url.query_pairs_mut().append_pair("region", region);
         }
         let call = self.call(route, token, Uuid::new_v4(), url);
-        let (body, request_id) = self.send(&call).await?;
-        decode(route, request_id, &body)
+        self.fetch(&call).await.map(|(value, _)| value)
     }
 
     /// GET of a single resource.
@@ -606,8 +667,45 @@ impl PartnerCenterClient {
     ) -> Result<T, PartnerCenterError> {
         let url = self.url(path)?;
         let call = self.call(route, token, Uuid::new_v4(), url);
-        let (body, request_id) = self.send(&call).await?;
-        decode(route, request_id, &body)
+        self.fetch(&call).await.map(|(value, _)| value)
+    }
+
+    /// Sends a read and decodes its answer; an answer that cannot be read (malformed or
+    /// truncated JSON, as a proxy or an overloaded server may give) is asked for again, up
+    /// to `max_retries` times, with the same `MS-RequestId`.
+    async fn fetch<T: DeserializeOwned>(
+        &self,
+        call: &Call<'_>,
+    ) -> Result<(T, Uuid), PartnerCenterError> {
+        let settings = &self.inner.settings;
+        let request_id = call.request_id.unwrap_or_else(Uuid::new_v4);
+        let call = Call {
+            request_id: Some(request_id),
+            ..call.clone()
+        };
+        let mut delay = settings.retry_base_delay;
+        let mut retries = 0;
+        loop {
+            let (body, request_id) = self.send(&call).await?;
+            match decode(call.route, request_id, &body) {
+                Ok(value) => return Ok((value, request_id)),
+                Err(error) if retries < settings.max_retries => {
+                    retries += 1;
+                    if let Some(metrics) = settings.metrics.as_deref() {
+                        metrics.partner_center_retry(call.route, None);
+                    }
+                    tracing::warn!(route = call.route, %request_id, error = %error, ?delay, "unreadable Partner Center answer; asking again");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(settings.max_retry_after.max(delay));
+                }
+                Err(error) => {
+                    if let Some(metrics) = settings.metrics.as_deref() {
+                        metrics.partner_center_call(call.route, error.kind(), Duration::ZERO);
+                    }
+                    return Err(error);
+                }
+            }
+        }
     }
 
     /// GET of a collection, all pages.
@@ -622,9 +720,7 @@ impl PartnerCenterClient {
         self.collect(token, route, url, seek_parameter, false).await
     }
 
-    /// Reads a collection from `first` to its last page. The next page is `links.next` (with
-    /// its headers) when given, else `?{seek_parameter}=Next` with the top-level
-    /// `continuationToken` as `MS-ContinuationToken`; neither means the last page.
+    /// Reads a collection strictly: an item that cannot be read fails the call.
     async fn collect<T: DeserializeOwned>(
         &self,
         token: &AccessToken,
@@ -633,15 +729,68 @@ impl PartnerCenterClient {
         seek_parameter: &str,
         no_content_means_retry: bool,
     ) -> Result<Vec<T>, PartnerCenterError> {
+        self.collect_items(
+            token,
+            route,
+            first,
+            seek_parameter,
+            no_content_means_retry,
+            false,
+        )
+        .await
+        .map(|collected| collected.items)
+    }
+
+    /// Reads a collection from `first` to its last page. The next page is `links.next` (with
+    /// its headers) when given, else `?{seek_parameter}=Next` with the top-level
+    /// `continuationToken` as `MS-ContinuationToken`; neither means the last page.
+    ///
+    /// Each page is read whole (asked for again when unreadable, see
+    /// [`PartnerCenterClient::fetch`]), then item by item: with `lenient`, an item that cannot
+    /// be read is set aside in [`Collected::unreadable`]; otherwise it fails the call.
+    async fn collect_items<T: DeserializeOwned>(
+        &self,
+        token: &AccessToken,
+        route: &'static str,
+        first: Url,
+        seek_parameter: &str,
+        no_content_means_retry: bool,
+        lenient: bool,
+    ) -> Result<Collected<T>, PartnerCenterError> {
         let correlation_id = Uuid::new_v4();
         let mut seen = HashSet::new();
-        let mut items = Vec::new();
+        let mut collected = Collected {
+            items: Vec::new(),
+            unreadable: Vec::new(),
+        };
         let mut call = self.call(route, token, correlation_id, first.clone());
         call.no_content_means_retry = no_content_means_retry;
         loop {
-            let (body, request_id) = self.send(&call).await?;
-            let page: ResourceCollection<T> = decode(route, request_id, &body)?;
-            items.extend(page.items);
+            call.request_id = None;
+            let (page, request_id): (ResourceCollection<Box<RawValue>>, Uuid) =
+                self.fetch(&call).await?;
+            for raw in page.items {
+                match serde_json::from_str::<T>(raw.get()) {
+                    Ok(item) => collected.items.push(item),
+                    Err(source) if lenient => {
+                        let position = collected.items.len() + collected.unreadable.len();
+                        tracing::warn!(route, %request_id, position, error = %source, "unreadable Partner Center record set aside");
+                        collected.unreadable.push(UnreadableItem {
+                            route,
+                            request_id,
+                            position,
+                            error: source.to_string(),
+                        });
+                    }
+                    Err(source) => {
+                        return Err(PartnerCenterError::Decode {
+                            route,
+                            request_id,
+                            source,
+                        });
+                    }
+                }
+            }
             let (url, headers) = if let Some(next) = page.links.next {
                 let url = resolve(&self.inner.api_root, &next.uri).map_err(|_| {
                     PartnerCenterError::InvalidUrl {
@@ -666,7 +815,7 @@ impl PartnerCenterClient {
                 headers.insert(MS_CONTINUATION_TOKEN, value);
                 (url, headers)
             } else {
-                return Ok(items);
+                return Ok(collected);
             };
             let key = format!("{url} {headers:?}");
             if !seen.insert(key) {
@@ -691,6 +840,7 @@ impl PartnerCenterClient {
         correlation_id: Uuid,
         url: Url,
     ) -> Call<'a> {
+        let correlation_id = CORRELATION_ID.try_with(|id| *id).unwrap_or(correlation_id);
         Call {
             route,
             method: Method::GET,
@@ -727,6 +877,8 @@ impl PartnerCenterClient {
             .with_max_times(settings.max_retries)
             .with_jitter();
         let max_retry_after = settings.max_retry_after;
+        let metrics = settings.metrics.as_deref();
+        let started = std::time::Instant::now();
         let outcome = (|| self.attempt(call, request_id))
             .retry(backoff)
             .sleep(tokio::time::sleep)
@@ -747,14 +899,24 @@ impl PartnerCenterClient {
             })
             .notify(|attempt, delay| {
                 tracing::warn!(failure = %attempt.describe(), ?delay, "retrying Partner Center call");
+                if let Some(metrics) = metrics {
+                    metrics.partner_center_retry(call.route, attempt.retry_after().map(|_| delay));
+                }
             })
             .instrument(span.clone())
             .await;
-        outcome.map(|body| (body, request_id)).map_err(|attempt| {
+        let outcome = outcome.map(|body| (body, request_id)).map_err(|attempt| {
             let error = attempt.into_error(request_id);
             span.in_scope(|| tracing::warn!(error = %error, "Partner Center call failed"));
             error
-        })
+        });
+        if let Some(metrics) = metrics {
+            let label = outcome
+                .as_ref()
+                .map_or_else(PartnerCenterError::kind, |_| "ok");
+            metrics.partner_center_call(call.route, label, started.elapsed());
+        }
+        outcome
     }
 
     /// One attempt, holding a concurrency permit from connection to last body byte.
@@ -977,6 +1139,42 @@ mod tests {
             correlation_id(&heads[0]),
             correlation_id(&heads[1]),
             "one per call"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_page_is_asked_again_and_an_unreadable_record_is_set_aside() {
+        let (base, server) = canned_server(vec![
+            // Cut short (a proxy dropped the rest): asked again.
+            r#"{"totalCount":3,"items":[{"resourceId":"b44bb1fb-c595"#,
+            r#"{"totalCount":3,"items":[
+                {"resourceId":"b44bb1fb-c595-45b0-9e09-d657365580bf","totalCost":10.5,"currencyCode":"EUR","isUpgraded":true,"budget":{}},
+                {"resourceId":"a356ac8c-e310-44f4-bf85-c7f29044af99","totalCost":"a lot","isUpgraded":true},
+                {"resourceId":"c2a3e4b5-0000-4000-8000-000000000001","totalCost":1,"currencyCode":"USD","isUpgraded":true,"budget":{}}
+             ],"links":{"self":{"uri":"/customers/usagerecords"}}}"#,
+        ])
+        .await;
+        let mut settings = ClientSettings::new(base);
+        settings.retry_base_delay = Duration::from_millis(10);
+        let client = PartnerCenterClient::new(settings).unwrap();
+        let collected = client
+            .customer_usage_records_lenient(&AccessToken::new("t0ken"))
+            .await
+            .unwrap();
+        assert_eq!(collected.items.len(), 2, "the readable records are kept");
+        assert_eq!(collected.unreadable.len(), 1);
+        assert_eq!(collected.unreadable[0].position, 1);
+        assert!(!collected.unreadable[0].error.is_empty());
+        let heads = server.await.unwrap();
+        let request_id = |head: &str| {
+            head.lines()
+                .find_map(|l| l.strip_prefix("ms-requestid: "))
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            request_id(&heads[0]),
+            request_id(&heads[1]),
+            "the page asked for again is the same request"
         );
     }
 

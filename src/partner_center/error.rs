@@ -314,6 +314,24 @@ impl PartnerCenterError {
         }
     }
 
+    /// A short name of the kind of failure, for metrics labels.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Forbidden { .. } => "forbidden",
+            Self::NotFound { .. } => "not_found",
+            Self::BadRequest { .. } => "bad_request",
+            Self::Rejected { .. } => "rejected",
+            Self::Throttled { .. } => "throttled",
+            Self::NotReady { .. } => "not_ready",
+            Self::Service { .. } => "service_error",
+            Self::Transport { .. } => "transport_error",
+            Self::Decode { .. } => "unreadable",
+            Self::PagingStalled { .. } => "paging_stalled",
+            Self::InvalidUrl { .. } => "invalid_url",
+        }
+    }
+
     /// The `MS-RequestId` of the failed call.
     pub fn request_id(&self) -> Uuid {
         match self {

@@ -9,7 +9,8 @@ mod models;
 mod wire;
 
 pub use client::{
-    AccessToken, BudgetUpdate, ClientBuildError, ClientSettings, PartnerCenterClient,
+    AccessToken, BudgetUpdate, ClientBuildError, ClientSettings, Collected, PartnerCenterClient,
+    UnreadableItem, with_correlation_id,
 };
 pub use error::{ApiFault, ErrorBody, PartnerCenterError, WriteFate};
 pub use links::{Attributes, Link, LinkHeader, Links, ResourceCollection};

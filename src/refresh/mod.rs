@@ -22,16 +22,31 @@ use crate::partner_center::AccessToken;
 use crate::state::AppState;
 use crate::store::RunState;
 
-/// True while a partner-wide refresh is running (in any instance).
+/// True while a partner-wide refresh is running (in any instance). A run whose instance died
+/// (its lease expired) is marked failed here, and does not count.
 ///
 /// # Errors
 /// Database failure.
 pub async fn is_running(state: &AppState) -> Result<bool, crate::store::StoreError> {
+    fail_abandoned_runs(state).await?;
     Ok(state
         .store
         .latest_run(PARTNER_SCOPE)
         .await?
         .is_some_and(|run| run.state == RunState::Running))
+}
+
+/// Marks failed the partner-wide runs whose instance died (their lease expired), and counts
+/// them in the metrics.
+///
+/// # Errors
+/// Database failure.
+pub async fn fail_abandoned_runs(state: &AppState) -> Result<(), crate::store::StoreError> {
+    let abandoned = state.store.fail_abandoned_runs(PARTNER_SCOPE).await?;
+    for _ in 0..abandoned {
+        state.metrics.refresh_run("abandoned", None, 0);
+    }
+    Ok(())
 }
 
 /// Starts a partner-wide refresh with the given delegated token: takes the lease and records
@@ -44,7 +59,20 @@ pub async fn spawn_partner_refresh(
     state: web::Data<AppState>,
     token: AccessToken,
 ) -> anyhow::Result<()> {
-    if let Some(started) = begin_partner_refresh(&state).await? {
+    spawn_partner_refresh_unless_fresh(state, token, None).await
+}
+
+/// As [`spawn_partner_refresh`]; with `stale_after`, only if the data is still stale once
+/// the lease is taken (see [`partner::begin_partner_refresh_unless_fresh`]).
+///
+/// # Errors
+/// As [`spawn_partner_refresh`].
+pub async fn spawn_partner_refresh_unless_fresh(
+    state: web::Data<AppState>,
+    token: AccessToken,
+    stale_after: Option<chrono::Duration>,
+) -> anyhow::Result<()> {
+    if let Some(started) = partner::begin_partner_refresh_unless_fresh(&state, stale_after).await? {
         tokio::spawn(async move {
             match started.run(&state, &token, &|_| {}).await {
                 Ok(outcome) => tracing::info!(?outcome, "partner refresh finished"),

@@ -27,8 +27,13 @@ use crate::store::{CustomerSnapshot, DailyUsage};
 /// The lease and run scope of the partner-wide refresh.
 pub const PARTNER_SCOPE: &str = "partner";
 
-/// How long a lease is held at most (a crashed instance's lease expires after this).
-const LEASE_SECONDS: i64 = 15 * 60;
+/// How long a run's lease lasts without renewal: a crashed instance's run is taken as
+/// abandoned (and a new one may start) at most this long after its last renewal.
+pub const LEASE_SECONDS: i64 = 30;
+
+/// How often a working run renews its lease (well within [`LEASE_SECONDS`], so that a slow
+/// database does not lose it).
+const LEASE_RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A step of a running refresh, for progress displays.
 #[derive(Debug, Clone)]
@@ -52,28 +57,61 @@ pub enum RefreshOutcome {
 #[derive(Debug)]
 pub struct StartedRefresh {
     run: i64,
+    /// The lease holder: unique per run (the instance id and a random part), so that no
+    /// instance can take the lease of its own running refresh again.
+    holder: String,
 }
 
 /// Takes the partner-wide lease and records a new run; `None` when another refresh holds the
-/// lease.
+/// lease. A running run whose lease expired (its instance died) is marked failed first, so
+/// a new one starts at once.
 ///
 /// # Errors
 /// Database failures.
 pub async fn begin_partner_refresh(state: &AppState) -> anyhow::Result<Option<StartedRefresh>> {
+    begin_partner_refresh_unless_fresh(state, None).await
+}
+
+/// As [`begin_partner_refresh`]; with `stale_after`, only when the data is still older than
+/// that once the lease is taken (checked under the lease: a visit that found the data stale
+/// while another refresh was finishing starts no second one).
+///
+/// # Errors
+/// Database failures.
+pub async fn begin_partner_refresh_unless_fresh(
+    state: &AppState,
+    stale_after: Option<chrono::Duration>,
+) -> anyhow::Result<Option<StartedRefresh>> {
     let store = &state.store;
     let lease = chrono::Duration::seconds(LEASE_SECONDS);
+    let holder = format!("{} run {}", state.instance_id, uuid::Uuid::new_v4());
     if !store
-        .try_acquire_lease(PARTNER_SCOPE, &state.instance_id, lease)
+        .try_acquire_lease(PARTNER_SCOPE, &holder, lease)
         .await?
     {
         return Ok(None);
     }
-    match store.start_run(PARTNER_SCOPE).await {
-        Ok(run) => Ok(Some(StartedRefresh { run })),
+    if let Some(stale_after) = stale_after {
+        let fresh = match store.dashboard_totals().await {
+            Ok(totals) => totals
+                .oldest_fetched_at
+                .is_some_and(|at| Utc::now() - at <= stale_after),
+            Err(e) => {
+                store.release_lease(PARTNER_SCOPE, &holder).await?;
+                return Err(e.into());
+            }
+        };
+        if fresh {
+            store.release_lease(PARTNER_SCOPE, &holder).await?;
+            return Ok(None);
+        }
+    }
+    // Runs of an earlier holder whose lease expired (this one just took it).
+    super::fail_abandoned_runs(state).await?;
+    match store.start_run(PARTNER_SCOPE, &holder).await {
+        Ok(run) => Ok(Some(StartedRefresh { run, holder })),
         Err(e) => {
-            store
-                .release_lease(PARTNER_SCOPE, &state.instance_id)
-                .await?;
+            store.release_lease(PARTNER_SCOPE, &holder).await?;
             Err(e.into())
         }
     }
@@ -94,17 +132,55 @@ impl StartedRefresh {
         on_progress: &(dyn Fn(&Progress) + Sync),
     ) -> anyhow::Result<RefreshOutcome> {
         let store = &state.store;
-        let result = run_refresh(state, token, self.run, on_progress).await;
+        let started = std::time::Instant::now();
+        let result = tokio::select! {
+            result = run_refresh(state, token, self.run, on_progress) => result,
+            lost = keep_lease(store, &self.holder) => Err(lost),
+        };
         let finish = match &result {
             Ok(_) => Ok(()),
             Err(e) => Err(failure_message(e)),
         };
+        let (outcome, set_aside) = match &result {
+            Ok((_, set_aside)) => ("succeeded", *set_aside),
+            Err(_) => ("failed", 0),
+        };
+        state
+            .metrics
+            .refresh_run(outcome, Some(started.elapsed()), set_aside);
+        let result = result.map(|(outcome, _)| outcome);
         let recorded = store.finish_run(self.run, finish).await;
-        store
-            .release_lease(PARTNER_SCOPE, &state.instance_id)
-            .await?;
+        store.release_lease(PARTNER_SCOPE, &self.holder).await?;
         recorded?;
         result
+    }
+}
+
+/// Renews `holder`'s partner-wide lease every [`LEASE_RENEW_EVERY`] while the run works;
+/// returns (ending the run) only when the lease was lost: taken by another instance after it
+/// expired, or not renewable for longer than it lasts (the database was unreachable).
+async fn keep_lease(store: &crate::store::Store, holder: &str) -> anyhow::Error {
+    let ttl = chrono::Duration::seconds(LEASE_SECONDS);
+    let mut last_renewed = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(LEASE_RENEW_EVERY).await;
+        match store.renew_lease(PARTNER_SCOPE, holder, ttl).await {
+            Ok(true) => last_renewed = tokio::time::Instant::now(),
+            Ok(false) => {
+                return anyhow::anyhow!(
+                    "this refresh lost its lease to another instance and was stopped"
+                );
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "refresh lease not renewed");
+                // Stop before the lease expires, so that no two runs work at once.
+                let lasts = std::time::Duration::from_secs(LEASE_SECONDS.unsigned_abs());
+                if last_renewed.elapsed() + LEASE_RENEW_EVERY / 2 >= lasts {
+                    return anyhow::Error::new(e)
+                        .context("the refresh could not renew its lease in the database");
+                }
+            }
+        }
     }
 }
 
@@ -128,7 +204,7 @@ async fn run_refresh(
     token: &AccessToken,
     run: i64,
     on_progress: &(dyn Fn(&Progress) + Sync),
-) -> anyhow::Result<RefreshOutcome> {
+) -> anyhow::Result<(RefreshOutcome, u64)> {
     let store = &state.store;
     let step = |done: u64, message: String| Progress {
         done,
@@ -171,11 +247,13 @@ async fn run_refresh(
     store
         .update_run_progress(run, progress.done, progress.total, &progress.message)
         .await?;
-    let records = state
+    let collected = state
         .partner_center
-        .customer_usage_records(token)
+        .customer_usage_records_lenient(token)
         .await
         .context("reading the customers' usage records")?;
+    let records = collected.items;
+    let mut set_aside = collected.unreadable.len();
 
     let progress = step(2, format!("Storing {} usage records", records.len()));
     on_progress(&progress);
@@ -196,13 +274,15 @@ async fn run_refresh(
     let mut history = Vec::with_capacity(records.len());
     for record in &records {
         let Ok(customer_id) = CustomerId::parse(&record.resource_id) else {
-            tracing::warn!(resource_id = %record.resource_id, "usage record with a malformed customer id skipped");
+            tracing::warn!(resource_id = %crate::telemetry::untrusted(&record.resource_id), "usage record with a malformed customer id set aside");
+            set_aside += 1;
             continue;
         };
         let currency = match record.currency() {
             Ok(c) => c,
             Err(e) => {
-                tracing::warn!(%customer_id, error = %e, "usage record without a known currency skipped");
+                tracing::warn!(%customer_id, error = %e, "usage record without a known currency set aside");
+                set_aside += 1;
                 continue;
             }
         };
@@ -248,16 +328,34 @@ async fn run_refresh(
     store.record_daily_usage(&history).await?;
     add_forecasts(store, &mut snapshots, threshold).await?;
     store.upsert_snapshots(&snapshots).await?;
-    let ids: Vec<CustomerId> = snapshots.iter().map(|s| s.customer_id).collect();
-    store.delete_snapshots_not_in(&ids).await?;
-    let progress = step(3, format!("{} customers refreshed", snapshots.len()));
+    let set_aside = u64::try_from(set_aside).unwrap_or(u64::MAX);
+    // A customer whose record was set aside may be among those missing: keep every stored
+    // snapshot then, rather than drop a customer for an unreadable record.
+    if set_aside == 0 {
+        let ids: Vec<CustomerId> = snapshots.iter().map(|s| s.customer_id).collect();
+        store.delete_snapshots_not_in(&ids).await?;
+    }
+    store.record_set_aside(run, set_aside).await?;
+    let mut message = format!("{} customers refreshed", snapshots.len());
+    if set_aside > 0 {
+        tracing::warn!(set_aside, "usage records set aside: they could not be read");
+        message.push_str(&format!(
+            "; {set_aside} usage {} could not be read and {} set aside (see the log)",
+            if set_aside == 1 { "record" } else { "records" },
+            if set_aside == 1 { "was" } else { "were" },
+        ));
+    }
+    let progress = step(3, message);
     on_progress(&progress);
     store
         .update_run_progress(run, progress.done, progress.total, &progress.message)
         .await?;
-    Ok(RefreshOutcome::Refreshed {
-        customers: snapshots.len(),
-    })
+    Ok((
+        RefreshOutcome::Refreshed {
+            customers: snapshots.len(),
+        },
+        set_aside,
+    ))
 }
 
 /// Sets each snapshot's forecast and status from the stored history of its billing period

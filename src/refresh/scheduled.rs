@@ -45,15 +45,39 @@ async fn newest_token_owner(state: &AppState) -> anyhow::Result<Uuid> {
     Uuid::parse_str(&user_id).context("the stored token's user id")
 }
 
+/// The lease scope that gives one instance the scheduled refresh of a period.
+const SCHEDULE_SCOPE: &str = "schedule:partner";
+
 /// Refreshes every `every` in the background, so that the history gets its rows and the
 /// morning's dashboard is fresh even when nobody looked for a while. A failed round is
-/// logged and the next one tries again; single-flight as every refresh.
+/// logged and the next one tries again; single-flight as every refresh. With several
+/// instances, one of them refreshes per period: each round first takes a lease of the
+/// schedule for 90 % of the period (never released, it expires), which the other instances'
+/// rounds of the same period find taken.
 pub fn spawn_schedule(state: web::Data<AppState>, every: Duration) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let period =
+            chrono::Duration::from_std(every.mul_f64(0.9)).unwrap_or(chrono::Duration::MAX);
         loop {
             ticks.tick().await;
+            let holder = format!("{} schedule {}", state.instance_id, Uuid::new_v4());
+            match state
+                .store
+                .try_acquire_lease(SCHEDULE_SCOPE, &holder, period)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::debug!("another instance runs this period's scheduled refresh");
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "scheduled refresh skipped: the database did not answer");
+                    continue;
+                }
+            }
             match refresh_with_stored_token(&state, &|_| {}).await {
                 Ok(outcome) => tracing::info!(?outcome, "scheduled refresh finished"),
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "scheduled refresh did not run"),

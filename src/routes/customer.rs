@@ -122,6 +122,7 @@ pub async fn render_customer_page(
     let id = snapshot.customer_id;
     let return_to = paths::customer(&id);
     let stale_after = Duration::minutes(state.settings.refresh.stale_after_minutes);
+    let mut details_error = None;
     let summary = match state.store.customer_usage_summary(&id).await? {
         Some(summary) => {
             if Utc::now() - summary.fetched_at > stale_after {
@@ -144,6 +145,10 @@ pub async fn render_customer_page(
                     }
                     Ok(pc) => {
                         tracing::warn!(customer = %id, error = %pc, "customer details unavailable");
+                        details_error = Some(format!(
+                            "Spendboard could not read this customer's usage details from Partner Center, so the billing period and subscriptions are not shown. {} Reload the page to try again.",
+                            pc.user_message()
+                        ));
                         None
                     }
                     Err(other) => return Err(AppError::Unexpected(other)),
@@ -158,6 +163,7 @@ pub async fn render_customer_page(
     let money = |amount| Money::new(amount, snapshot.currency.clone()).to_string();
     let page = CustomerPage {
         layout: Layout::for_user(user, session.take_flash(), state.settings.is_demo()),
+        details_error,
         name: snapshot.company_name.clone(),
         customer_id: id.to_string(),
         currency: snapshot.currency.code().to_owned(),

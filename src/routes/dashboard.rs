@@ -14,7 +14,7 @@ use crate::pages::{
 };
 use crate::refresh;
 use crate::state::AppState;
-use crate::store::{CustomerSnapshot, DashboardQuery, SortKey};
+use crate::store::{CustomerSnapshot, DashboardQuery, RunState, SortKey};
 
 /// Rows per page.
 pub const PAGE_SIZE: u32 = 50;
@@ -88,9 +88,18 @@ pub async fn get(
         .oldest_fetched_at
         .is_none_or(|at| Utc::now() - at > stale_after);
     let mut notice = None;
+    let mut started = false;
     if stale && !running {
         match delegated_token(&state, user.id, paths::DASHBOARD).await {
-            Ok(token) => refresh::spawn_partner_refresh(state.clone(), token).await?,
+            Ok(token) => {
+                refresh::spawn_partner_refresh_unless_fresh(
+                    state.clone(),
+                    token,
+                    Some(stale_after),
+                )
+                .await?;
+                started = true;
+            }
             // With data to show, a token that cannot be renewed (identity provider down or
             // refusing) is no reason to show none of it.
             Err(e) if totals.customers > 0 && !matches!(e, AppError::AccessRevoked) => {
@@ -103,6 +112,35 @@ pub async fn get(
             Err(e) => return Err(e),
         }
     }
+    let last_finished = state
+        .store
+        .latest_finished_run(refresh::PARTNER_SCOPE)
+        .await?;
+    let refresh_failure = last_finished
+        .as_ref()
+        .filter(|run| run.state == RunState::Failed)
+        .map(|run| {
+            let at = run.finished_at.unwrap_or(run.started_at);
+            format!(
+                "The last refresh failed at {}: {} The data shown is from the last refresh that succeeded{}.",
+                format_utc(at),
+                sentence(&run.message),
+                if running { "; a new refresh is under way" } else { "" },
+            )
+        });
+    let set_aside_notice = last_finished
+        .as_ref()
+        .filter(|run| run.state == RunState::Succeeded && run.set_aside > 0)
+        .map(|run| {
+            format!(
+                "The last refresh could not read {} of Partner Center's usage records and set them aside (the log has the details); the other customers were refreshed.",
+                run.set_aside
+            )
+        });
+    let stale_since = totals
+        .oldest_fetched_at
+        .filter(|_| stale)
+        .map(|at| format_utc(at + stale_after));
     if totals.customers == 0 {
         return Ok(HttpResponse::SeeOther()
             .insert_header(("Location", paths::REFRESH))
@@ -186,7 +224,10 @@ pub async fn get(
         next_url: (requested_page < pages).then(|| link(sort_name, dir_name, requested_page + 1)),
         data_as_of: totals.oldest_fetched_at.map(format_utc).unwrap_or_default(),
         stale,
-        refresh_running: running || stale,
+        stale_since,
+        refresh_failure,
+        set_aside_notice,
+        refresh_running: running || started,
         can_edit: user.access.can_edit_budgets(),
         csv_url: dashboard_url(
             paths::CUSTOMERS_CSV,
@@ -201,6 +242,16 @@ pub async fn get(
         .insert_header(("Cache-Control", "no-store"))
         .content_type("text/html; charset=utf-8")
         .body(askama::Template::render(&page).map_err(|e| AppError::Unexpected(e.into()))?))
+}
+
+/// `text` as a sentence: ending with a full stop.
+fn sentence(text: &str) -> String {
+    let text = text.trim();
+    if text.ends_with(['.', '!', '?']) {
+        text.to_owned()
+    } else {
+        format!("{text}.")
+    }
 }
 
 /// `base` (the dashboard or its CSV export) with the filter, sort and page as its query.

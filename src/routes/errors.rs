@@ -10,7 +10,7 @@ use actix_web::{HttpMessage, HttpResponse};
 use askama::Template;
 use tracing_actix_web::RequestId;
 
-use crate::error::{AppError, EndSession, PublicError};
+use crate::error::{AppError, DatabaseUnreachable, EndSession, PublicError};
 use crate::pages::ErrorPage;
 
 /// Unknown paths.
@@ -45,6 +45,13 @@ pub fn render_error_page<B: MessageBody + 'static>(
     if res.response().extensions().get::<EndSession>().is_some() {
         use actix_session::SessionExt as _;
         res.request().get_session().purge();
+    }
+    if let Some(DatabaseUnreachable(detail)) = res.response().extensions().get().cloned()
+        && let Some(state) = res
+            .request()
+            .app_data::<actix_web::web::Data<crate::state::AppState>>()
+    {
+        state.outage.note(&state.store, &detail);
     }
     let public = res
         .response()
@@ -92,5 +99,65 @@ fn generic(status: StatusCode) -> PublicError {
             s if s.is_client_error() => "The request could not be understood.".into(),
             _ => "Spendboard could not complete this request. Try again; if it keeps failing, give the request id below to support.".into(),
         },
+    }
+}
+
+/// An error that escaped the handlers: the session middleware could not load or save the
+/// session, which lives in the database. Answered with the styled "database unreachable"
+/// page (503) rather than a blank 500, and noted as an outage. (The request is gone by then,
+/// so the page travels as the error's own response.)
+pub fn session_store_failure(
+    state: Option<&actix_web::web::Data<crate::state::AppState>>,
+    request_id: String,
+    error: &actix_web::Error,
+) -> actix_web::Error {
+    if let Some(state) = state {
+        state
+            .outage
+            .note(&state.store, &format!("the session store failed: {error}"));
+    }
+    let status = StatusCode::SERVICE_UNAVAILABLE;
+    let mut page = ErrorPage::new(
+        status,
+        crate::error::database_unreachable_page(),
+        request_id,
+    );
+    page.layout.demo = state.is_some_and(|s| s.settings.is_demo());
+    let html = page.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "rendering the error page");
+        "The database is unreachable.".into()
+    });
+    PageError { status, html }.into()
+}
+
+/// A rendered error page as an error (see [`session_store_failure`]).
+#[derive(Debug)]
+struct PageError {
+    status: StatusCode,
+    html: String,
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "error page {}", self.status)
+    }
+}
+
+impl actix_web::ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status)
+            .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
+            .insert_header((CACHE_CONTROL, "no-store"))
+            .insert_header(("X-Content-Type-Options", "nosniff"))
+            .insert_header(("X-Frame-Options", "DENY"))
+            .insert_header((
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            ))
+            .body(self.html.clone())
     }
 }

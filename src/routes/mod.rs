@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per page or form; they stay thin.
 
 mod budget;
+pub mod canonical;
 mod customer;
 mod dashboard;
 pub mod errors;
@@ -38,6 +39,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::RESOURCES_CSV, web::get().to(export::resources))
         .route(paths::METERS_CSV, web::get().to(export::meters))
         .route(paths::HEALTH, web::get().to(health::get))
+        .route(paths::HEALTH_READY, web::get().to(health::get))
+        .route(paths::HEALTH_LIVE, web::get().to(health::live))
+        .route(paths::METRICS, web::get().to(health::metrics))
         .route(paths::STATIC_FILE, web::get().to(static_files::get))
         .default_service(web::to(errors::not_found));
 }

@@ -40,6 +40,7 @@ pub async fn progress(
     CurrentUser(user): CurrentUser,
     session: TypedSession,
 ) -> Result<RefreshPage, AppError> {
+    refresh::fail_abandoned_runs(&state).await?;
     let run = state.store.latest_run(PARTNER_SCOPE).await?;
     let layout = Layout::for_user(&user, session.take_flash(), state.settings.is_demo());
     Ok(match run {

@@ -43,6 +43,31 @@ impl Store {
         Ok(taken == 1)
     }
 
+    /// Extends `holder`'s lease on `scope` to `ttl` from now, if `holder` still holds it
+    /// (expired or not, as long as nobody else took it); `false` when it was lost.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self))]
+    pub async fn renew_lease(
+        &self,
+        scope: &str,
+        holder: &str,
+        ttl: TimeDelta,
+    ) -> Result<bool, StoreError> {
+        let expires_at = stored_time(Utc::now()) + ttl;
+        let renewed = on_pool!(self, pool => {
+            sqlx::query("update refresh_leases set expires_at = $3 where scope = $1 and holder = $2")
+                .bind(scope)
+                .bind(holder)
+                .bind(expires_at)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(renewed == 1)
+    }
+
     /// Gives the lease on `scope` back, if `holder` still holds it; `false` otherwise (it
     /// expired and someone else took it, or it was never taken).
     ///

@@ -104,6 +104,45 @@ pub enum StoreError {
     InvalidArgument(String),
 }
 
+impl StoreError {
+    /// True when the database could not be reached (no connection within the acquire
+    /// time-out, a connection lost or refused, the server shutting down or refusing
+    /// connections, an SQLite file locked past the busy time-out): an outage, not a bug.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Database(e) => unreachable_database(e),
+            _ => false,
+        }
+    }
+}
+
+fn unreachable_database(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // PostgreSQL: connection exceptions (08), operator intervention (57P: shutdown,
+            // terminated, cannot connect now), too many connections (53300), a database not
+            // accepting connections (55000). SQLite: busy (5) and locked (6).
+            if code.len() == 5 {
+                code.starts_with("08")
+                    || code.starts_with("57P")
+                    || code == "53300"
+                    || code == "55000"
+            } else {
+                // SQLite's extended codes keep the primary code in the low byte.
+                code.parse::<u32>()
+                    .is_ok_and(|extended| matches!(extended & 0xff, 5 | 6))
+            }
+        }),
+        _ => false,
+    }
+}
+
 impl Store {
     /// Connects to `url` with a pool of at most `max_connections` (at least 1):
     /// `sqlite://PATH?mode=rwc` (file, created if missing), `sqlite::memory:` (always one
@@ -115,6 +154,20 @@ impl Store {
     /// URL is malformed or the database cannot be reached.
     #[tracing::instrument(skip(url))]
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        Self::connect_with(url, max_connections, Duration::from_secs(10)).await
+    }
+
+    /// As [`Store::connect`], with the longest wait for a connection of the pool: past it, a
+    /// query fails with [`StoreError::is_unavailable`] true (an outage fails fast).
+    ///
+    /// # Errors
+    /// As [`Store::connect`].
+    #[tracing::instrument(skip(url))]
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let max_connections = max_connections.max(1);
         if url.starts_with("sqlite:") {
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -132,13 +185,15 @@ impl Store {
                 options = options
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal);
-                SqlitePoolOptions::new().max_connections(max_connections)
+                SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(acquire_timeout)
             };
             Ok(Self::Sqlite(pool_options.connect_with(options).await?))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(acquire_timeout)
                 .connect(url)
                 .await?;
             Ok(Self::Postgres(pool))

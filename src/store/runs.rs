@@ -56,6 +56,8 @@ pub struct RefreshRun {
     pub total: u64,
     /// Latest progress message, or the error of a failed run; empty before the first.
     pub message: String,
+    /// Records that could not be read and were set aside.
+    pub set_aside: u64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -68,6 +70,7 @@ struct RunRow {
     done: i64,
     total: i64,
     message: Option<String>,
+    set_aside: i64,
 }
 
 impl TryFrom<RunRow> for RefreshRun {
@@ -82,9 +85,13 @@ impl TryFrom<RunRow> for RefreshRun {
             done: count(row.done),
             total: count(row.total),
             message: row.message.unwrap_or_default(),
+            set_aside: count(row.set_aside),
         })
     }
 }
+
+/// The message of a run whose instance stopped working on it.
+pub const ABANDONED_MESSAGE: &str = "The refresh stopped before it finished: the Spendboard instance running it stopped (crashed, restarted or lost its database connection). The next refresh starts at once.";
 
 /// A progress count as stored (BIGINT), saturating.
 fn stored_count(n: u64) -> i64 {
@@ -92,24 +99,56 @@ fn stored_count(n: u64) -> i64 {
 }
 
 impl Store {
-    /// Records that a refresh of `scope` started now; returns the run's id.
+    /// Records that a refresh of `scope` started now, worked on by the lease `holder`;
+    /// returns the run's id. The run stays "running" only while `holder` holds an unexpired
+    /// lease of `scope` (see [`Store::fail_abandoned_runs`]).
     ///
     /// # Errors
     /// [`StoreError::Database`].
     #[tracing::instrument(skip(self))]
-    pub async fn start_run(&self, scope: &str) -> Result<i64, StoreError> {
+    pub async fn start_run(&self, scope: &str, holder: &str) -> Result<i64, StoreError> {
         let id = on_pool!(self, pool => {
             sqlx::query_scalar(
-                "insert into refresh_runs (scope, started_at, state) values ($1, $2, $3) \
-                 returning id",
+                "insert into refresh_runs (scope, started_at, state, holder) \
+                 values ($1, $2, $3, $4) returning id",
             )
             .bind(scope)
             .bind(stored_time(Utc::now()))
             .bind(RunState::Running.key())
+            .bind(holder)
             .fetch_one(pool)
             .await?
         });
         Ok(id)
+    }
+
+    /// Marks failed every running run of `scope` whose holder no longer holds an unexpired
+    /// lease of `scope` (its instance crashed, was killed or lost the database), with a
+    /// message for people; returns how many. After this a new run may start at once.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self))]
+    pub async fn fail_abandoned_runs(&self, scope: &str) -> Result<u64, StoreError> {
+        let now = stored_time(Utc::now());
+        let failed = on_pool!(self, pool => {
+            sqlx::query(
+                "update refresh_runs set state = 'failed', finished_at = $2, message = $3 \
+                 where scope = $1 and state = 'running' and not exists ( \
+                 select 1 from refresh_leases l where l.scope = refresh_runs.scope \
+                 and l.holder = refresh_runs.holder and l.expires_at > $2)",
+            )
+            .bind(scope)
+            .bind(now)
+            .bind(ABANDONED_MESSAGE)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if failed > 0 {
+            tracing::warn!(%scope, failed, "refresh runs abandoned by their instance marked failed");
+        }
+        Ok(failed)
     }
 
     /// Records a running run's progress: `done` of `total` units, and what it is doing.
@@ -164,6 +203,41 @@ impl Store {
         Ok(())
     }
 
+    /// The latest finished run of `scope` (succeeded or failed).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row.
+    #[tracing::instrument(skip(self))]
+    pub async fn latest_finished_run(&self, scope: &str) -> Result<Option<RefreshRun>, StoreError> {
+        let row: Option<RunRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "select id, scope, started_at, finished_at, state, done, total, message, \
+                 set_aside from refresh_runs where scope = $1 and state <> 'running' \
+                 order by id desc limit 1",
+            )
+            .bind(scope)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(RefreshRun::try_from).transpose()
+    }
+
+    /// Records how many records of a run could not be read and were set aside.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self))]
+    pub async fn record_set_aside(&self, id: i64, set_aside: u64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("update refresh_runs set set_aside = $2 where id = $1")
+                .bind(id)
+                .bind(stored_count(set_aside))
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// The latest run of `scope`, running or finished.
     ///
     /// # Errors
@@ -172,8 +246,8 @@ impl Store {
     pub async fn latest_run(&self, scope: &str) -> Result<Option<RefreshRun>, StoreError> {
         let row: Option<RunRow> = on_pool!(self, pool => {
             sqlx::query_as(
-                "select id, scope, started_at, finished_at, state, done, total, message \
-                 from refresh_runs where scope = $1 order by id desc limit 1",
+                "select id, scope, started_at, finished_at, state, done, total, message, \
+                 set_aside from refresh_runs where scope = $1 order by id desc limit 1",
             )
             .bind(scope)
             .fetch_optional(pool)

@@ -134,6 +134,21 @@ impl Store {
         Ok(())
     }
 
+    /// How many sessions are unexpired (across every instance).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self))]
+    pub async fn count_sessions(&self) -> Result<u64, StoreError> {
+        let count: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar("select count(*) from sessions where expires_at > $1")
+                .bind(stored_time(Utc::now()))
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     /// Deletes every expired session (they are already ignored when loaded); returns how
     /// many. Call it now and then, e.g. hourly.
     ///

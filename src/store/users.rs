@@ -204,6 +204,29 @@ impl Store {
         Ok(deleted > 0)
     }
 
+    /// Deletes the user's tokens only if they are still `seen` (the same encrypted access
+    /// token): a renewal refused on one instance must not delete the tokens another instance
+    /// (or a new sign-in) just saved. `false` when they changed or were gone.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self, seen))]
+    pub async fn delete_tokens_if_unchanged(
+        &self,
+        user_id: &str,
+        seen: &StoredTokens,
+    ) -> Result<bool, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query("delete from user_tokens where user_id = $1 and access_token = $2")
+                .bind(user_id)
+                .bind(&seen.access_token)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted > 0)
+    }
+
     /// The tokens of the most recently signed-in user who has a refresh token, for a refresh
     /// that no page request started (scheduler, `spendboard refresh`): that user's id (save
     /// refreshed tokens back under it) and the tokens, whose `refresh_token` is `Some`.

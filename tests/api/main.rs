@@ -10,6 +10,8 @@ mod drilldown;
 mod export;
 mod helpers;
 mod history;
+mod instances;
+mod operations;
 mod partner_center;
 mod refresh;
 mod security;

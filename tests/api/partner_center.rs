@@ -390,11 +390,24 @@ async fn refusals_403_401_and_404_surface_at_once_without_retries() {
 }
 
 #[tokio::test]
-async fn malformed_and_truncated_json_are_decode_errors_naming_the_route() {
+async fn malformed_and_truncated_json_are_asked_again_then_decode_errors_naming_the_route() {
     let pc = spawn().await;
-    let client = pc.client();
+    let client = pc.client_with(|s| s.max_retries = 1);
     for kind in ["malformed", "truncated"] {
+        // Once: asked again with the same request id, and read.
+        pc.clear_log().await;
         pc.inject(json!({"route": RECORDS, "kind": kind, "times": 1}))
+            .await;
+        assert!(
+            client.customer_usage_records(&pc.token).await.is_ok(),
+            "{kind}"
+        );
+        let log = pc.logged(RECORDS).await;
+        let ids = request_ids(&log);
+        assert_eq!(ids.len(), 2, "{kind}");
+        assert_eq!(ids[0], ids[1], "{kind}");
+        // More often than the retries allow: a decode error naming the route.
+        pc.inject(json!({"route": RECORDS, "kind": kind, "times": 2}))
             .await;
         let error = client.customer_usage_records(&pc.token).await.unwrap_err();
         let PartnerCenterError::Decode { route, .. } = error else {

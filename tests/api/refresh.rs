@@ -159,3 +159,141 @@ async fn serve_refreshes_on_its_own_schedule_with_the_stored_token() {
     let latest = app.store().latest_run("partner").await.unwrap().unwrap();
     assert!(latest.id > before, "a refresh ran without any request");
 }
+
+/// The environment that makes the `spendboard` binary use `app`'s database, sandbox and key.
+fn binary_environment(app: &TestApp) -> Vec<(String, String)> {
+    use secrecy::ExposeSecret as _;
+    let settings = &app.state.settings;
+    let identity = settings.identity.as_ref().expect("identity settings");
+    [
+        (
+            "DATABASE__URL",
+            settings.database.url.expose_secret().to_owned(),
+        ),
+        ("IDENTITY__AUTHORITY", identity.authority.to_string()),
+        ("IDENTITY__TENANT_ID", identity.tenant_id.to_string()),
+        ("IDENTITY__CLIENT_ID", identity.client_id.clone()),
+        (
+            "IDENTITY__CLIENT_SECRET",
+            identity.client_secret.expose_secret().to_owned(),
+        ),
+        (
+            "PARTNER_CENTER__BASE_URL",
+            settings.partner_center.base_url.to_string(),
+        ),
+        (
+            "SECURITY__SECRET_KEY",
+            settings
+                .security
+                .secret_key
+                .as_ref()
+                .expect("a key")
+                .expose_secret()
+                .to_owned(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (format!("SPENDBOARD_{k}"), v))
+    .collect()
+}
+
+#[tokio::test]
+async fn a_refresh_killed_mid_way_is_marked_failed_and_a_new_one_completes_within_a_minute() {
+    use spendboard::store::RunState;
+    use std::time::{Duration, Instant};
+
+    let app = spawn_app().await;
+    app.sign_in_and_load(EDITOR).await;
+    let before = app.store().latest_run("partner").await.unwrap().unwrap().id;
+    // Partner Center is slow: the refresh waits for the usage records long enough to be killed.
+    app.sandbox_control(
+        reqwest::Method::POST,
+        "_sandbox/faults",
+        Some(serde_json::json!({
+            "route": "GET /v1/customers/usagerecords", "kind": "delay", "ms": 120_000
+        })),
+    )
+    .await;
+
+    // Another process (`spendboard refresh`, with the same database) starts a refresh...
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spendboard"))
+        .arg("refresh")
+        .env_clear()
+        .envs(binary_environment(&app))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the spendboard binary starts");
+    let mut killed_run = None;
+    for _ in 0..300 {
+        let run = app.store().latest_run("partner").await.unwrap().unwrap();
+        if run.id > before && run.message.starts_with("Reading the usage") {
+            killed_run = Some(run.id);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let killed_run = killed_run.expect("the other process started a refresh within 30 s");
+    // ...and is killed (SIGKILL) in the middle of it.
+    child.kill().expect("kill -9");
+    child.wait().expect("the killed process is reaped");
+    let killed_at = Instant::now();
+    app.sandbox_control(reqwest::Method::DELETE, "_sandbox/faults", None)
+        .await;
+
+    // People keep pressing "Refresh now": with default settings a refresh completes within a
+    // minute of the crash.
+    let csrf = TestApp::csrf_token(&app.get_html("/").await);
+    let completed = loop {
+        assert!(
+            killed_at.elapsed() < Duration::from_secs(60),
+            "no refresh completed within a minute of the crash: {:?}",
+            app.store().latest_run("partner").await.unwrap()
+        );
+        let run = app.store().latest_run("partner").await.unwrap().unwrap();
+        if run.id > killed_run && run.state == RunState::Succeeded {
+            break run;
+        }
+        if run.id == killed_run || run.state != RunState::Running {
+            let response = app.post_form("/refresh", &[("csrf_token", &csrf)]).await;
+            assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(completed.message.contains("60 customers refreshed"));
+    eprintln!(
+        "a refresh completed {:.1} s after the kill",
+        killed_at.elapsed().as_secs_f64()
+    );
+
+    // The killed run is recorded as failed, with a reason people understand.
+    let html = app.get_html("/refresh").await;
+    assert!(!html.contains("Refresh in progress"), "{html}");
+    let killed = match app.store() {
+        spendboard::store::Store::Sqlite(pool) => {
+            sqlx::query_as::<_, (String, Option<String>)>(
+                "select state, message from refresh_runs where id = $1",
+            )
+            .bind(killed_run)
+            .fetch_one(pool)
+            .await
+        }
+        spendboard::store::Store::Postgres(pool) => {
+            sqlx::query_as::<_, (String, Option<String>)>(
+                "select state, message from refresh_runs where id = $1",
+            )
+            .bind(killed_run)
+            .fetch_one(pool)
+            .await
+        }
+    }
+    .unwrap();
+    assert_eq!(killed.0, "failed");
+    assert!(
+        killed
+            .1
+            .unwrap_or_default()
+            .contains("stopped before it finished"),
+        "the killed run says why it failed"
+    );
+}

@@ -8,7 +8,7 @@ use crate::helpers::{
     spawn_app_with,
 };
 
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
+pub(crate) fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
         .headers()
         .get_all(SET_COOKIE)

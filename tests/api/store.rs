@@ -1020,7 +1020,11 @@ on_both_databases!(of_many_instances_racing_for_a_lease_exactly_one_wins);
 
 async fn refresh_runs_report_progress_and_their_outcome(db: &TestDb) {
     assert_eq!(db.store.latest_run("partner").await.unwrap(), None);
-    let first = db.store.start_run("partner").await.unwrap();
+    let first = db
+        .store
+        .start_run("partner", "instance-a run 1")
+        .await
+        .unwrap();
     let run = db.store.latest_run("partner").await.unwrap().unwrap();
     assert_eq!(
         (run.id, run.state, run.done, run.total, run.finished_at),
@@ -1044,7 +1048,11 @@ async fn refresh_runs_report_progress_and_their_outcome(db: &TestDb) {
     assert_eq!(run.state, RunState::Succeeded);
     assert!(run.finished_at.is_some_and(|f| f >= run.started_at));
 
-    let second = db.store.start_run("partner").await.unwrap();
+    let second = db
+        .store
+        .start_run("partner", "instance-a run 1")
+        .await
+        .unwrap();
     assert!(second > first);
     db.store
         .finish_run(second, Err("Partner Center throttled us".into()))
@@ -1063,6 +1071,59 @@ async fn refresh_runs_report_progress_and_their_outcome(db: &TestDb) {
     assert_eq!(db.store.latest_run("customer:1").await.unwrap(), None);
 }
 on_both_databases!(refresh_runs_report_progress_and_their_outcome);
+
+async fn a_run_whose_lease_expired_is_failed_and_a_renewed_one_keeps_running(db: &TestDb) {
+    let short = TimeDelta::milliseconds(300);
+    assert!(
+        db.store
+            .try_acquire_lease("partner", "a run 1", short)
+            .await
+            .unwrap()
+    );
+    let run = db.store.start_run("partner", "a run 1").await.unwrap();
+    assert_eq!(db.store.fail_abandoned_runs("partner").await.unwrap(), 0);
+    // Renewed while it works: still running after the first expiry would have passed.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        db.store
+            .renew_lease("partner", "a run 1", short)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .renew_lease("partner", "b run 2", short)
+            .await
+            .unwrap(),
+        "only the holder renews"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(db.store.fail_abandoned_runs("partner").await.unwrap(), 0);
+    let latest = db.store.latest_run("partner").await.unwrap().unwrap();
+    assert_eq!((latest.id, latest.state), (run, RunState::Running));
+
+    // Its instance dies: no renewal, the lease expires, the run is failed with a reason.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(db.store.fail_abandoned_runs("partner").await.unwrap(), 1);
+    let latest = db.store.latest_run("partner").await.unwrap().unwrap();
+    assert_eq!(latest.state, RunState::Failed, "{}", db.kind());
+    assert!(latest.finished_at.is_some());
+    assert!(latest.message.contains("stopped before it finished"));
+    // The expired lease's holder cannot renew once another took it over.
+    assert!(
+        db.store
+            .try_acquire_lease("partner", "b run 2", short)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .renew_lease("partner", "a run 1", short)
+            .await
+            .unwrap()
+    );
+}
+on_both_databases!(a_run_whose_lease_expired_is_failed_and_a_renewed_one_keeps_running);
 
 async fn sessions_load_update_expire_and_end_everywhere_on_delete(db: &TestDb) {
     let sessions = DbSessionStore::new(db.store.clone());
