@@ -81,7 +81,10 @@ pub async fn get(
     session: TypedSession,
     params: web::Query<DashboardParams>,
 ) -> Result<HttpResponse, AppError> {
-    let totals = state.store.dashboard_totals().await?;
+    let totals = state
+        .store
+        .dashboard_totals_cached(&state.dashboard_totals)
+        .await?;
     let running = refresh::is_running(&state).await?;
     let stale_after = Duration::minutes(state.settings.refresh.stale_after_minutes);
     let stale = totals

@@ -2,6 +2,7 @@
 //! and the partner totals.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -179,6 +180,18 @@ where
     }
 }
 
+/// The statement that raises the version of `customer_snapshots`: the last statement of
+/// every transaction that writes the table (see the migration `snapshot_version`).
+pub(super) const BUMP_SNAPSHOT_VERSION: &str =
+    "update snapshot_version set version = version + 1 where id = 1";
+
+/// The dashboard totals of one version of `customer_snapshots`, kept in this instance between
+/// requests: they change only when the table does, and computing them reads every customer.
+#[derive(Debug, Default)]
+pub struct TotalsCache {
+    latest: tokio::sync::Mutex<Option<(i64, Arc<DashboardTotals>)>>,
+}
+
 /// A row of the narrow query behind the totals.
 #[derive(sqlx::FromRow)]
 struct TotalsRow {
@@ -226,6 +239,44 @@ impl Store {
                 .collect::<Result<_, _>>()?,
             total_rows: count(total),
         })
+    }
+
+    /// The version of `customer_snapshots`: raised by every committed write to it.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn snapshot_version(&self) -> Result<i64, StoreError> {
+        let version = on_pool!(self, pool => {
+            sqlx::query_scalar("select version from snapshot_version where id = 1")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(version)
+    }
+
+    /// [`Store::dashboard_totals`] of the stored version of the snapshots: taken from
+    /// `cache` when it holds that version, else computed (once, while concurrent callers
+    /// wait for it) and kept there. The version is read before the totals, so totals kept
+    /// for a version are of that version or a later one, and a later version stored by any
+    /// instance makes the next call recompute them.
+    ///
+    /// # Errors
+    /// As [`Store::dashboard_totals`].
+    #[tracing::instrument(skip_all)]
+    pub async fn dashboard_totals_cached(
+        &self,
+        cache: &TotalsCache,
+    ) -> Result<Arc<DashboardTotals>, StoreError> {
+        let version = self.snapshot_version().await?;
+        let mut latest = cache.latest.lock().await;
+        if let Some((cached, totals)) = latest.as_ref()
+            && *cached == version
+        {
+            return Ok(Arc::clone(totals));
+        }
+        let totals = Arc::new(self.dashboard_totals().await?);
+        *latest = Some((version, Arc::clone(&totals)));
+        Ok(totals)
     }
 
     /// The partner totals: exact spend per currency (summed in Rust, since SQLite cannot sum

@@ -30,7 +30,9 @@ use sqlx::sqlite::{
 pub use budget_changes::{
     BudgetChangeDecision, BudgetChangeIntent, BudgetChangeRecord, ChangeOutcome, DecidedBy,
 };
-pub use dashboard::{CurrencyTotal, DashboardPage, DashboardQuery, DashboardTotals, SortKey};
+pub use dashboard::{
+    CurrencyTotal, DashboardPage, DashboardQuery, DashboardTotals, SortKey, TotalsCache,
+};
 pub use drilldown::{MeterUsage, ResourceUsage, SubscriptionDrilldown, SubscriptionSummary};
 pub use history::DailyUsage;
 pub use instance::InstanceMode;
