@@ -6,7 +6,7 @@ use url::Url;
 use crate::auth::{Keys, OidcClient};
 use crate::config::Settings;
 use crate::partner_center::PartnerCenterClient;
-use crate::store::{Store, TotalsCache};
+use crate::store::{DashboardCache, Store};
 
 /// What every request handler can reach.
 pub struct AppState {
@@ -21,8 +21,8 @@ pub struct AppState {
     pub token_renewal: tokio::sync::Mutex<()>,
     /// Identifies this instance as the holder of refresh leases.
     pub instance_id: String,
-    /// The dashboard's totals of the latest snapshot version this instance read.
-    pub dashboard_totals: TotalsCache,
+    /// The dashboard's data of the latest snapshot version this instance read.
+    pub dashboard: DashboardCache,
 }
 
 impl AppState {

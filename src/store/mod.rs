@@ -31,7 +31,8 @@ pub use budget_changes::{
     BudgetChangeDecision, BudgetChangeIntent, BudgetChangeRecord, ChangeOutcome, DecidedBy,
 };
 pub use dashboard::{
-    CurrencyTotal, DashboardPage, DashboardQuery, DashboardTotals, SortKey, TotalsCache,
+    CurrencyTotal, DashboardCache, DashboardPage, DashboardQuery, DashboardTotals, DashboardView,
+    SortKey,
 };
 pub use drilldown::{MeterUsage, ResourceUsage, SubscriptionDrilldown, SubscriptionSummary};
 pub use history::DailyUsage;
