@@ -250,7 +250,9 @@ def measure(app, sandbox_url, pid, customers, startup_s, db_size, args):
         time.sleep(0.05)
     refresh_s = time.perf_counter() - started
     calls = json.load(urllib.request.urlopen(f"{sandbox_url}/_sandbox/requests"))["total"] - before
-    print(f"first partner-wide refresh: {refresh_s:.2f} s, {calls} Partner Center requests")
+    print(f"first partner-wide refresh: {refresh_s:.2f} s, {calls} Partner Center requests; "
+          f"Spendboard resident {proc_kib(pid, 'VmRSS') / 1024:.0f} MiB, "
+          f"peak so far {proc_kib(pid, 'VmHWM') / 1024:.0f} MiB")
 
     # One customer and one subscription page, opened once so their data is cached.
     dashboard = browser.open("/").read().decode()

@@ -1,4 +1,5 @@
-//! `GET /`: partner totals and the customer table (sorted, searched, paged in the database).
+//! `GET /`: partner totals and the customer table (sorted, searched and paged in the
+//! instance's view of the latest snapshot version, see [`crate::store::DashboardView`]).
 
 use actix_web::{HttpResponse, web};
 use chrono::{Duration, Utc};

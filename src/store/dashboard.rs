@@ -1,5 +1,6 @@
 //! The dashboard's reads of `customer_snapshots`: one sorted, filtered page of customers,
-//! and the partner totals.
+//! and the partner totals, from the database or from an instance's in-memory view of one
+//! version of the table ([`DashboardView`], what the dashboard page uses).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -302,9 +303,30 @@ impl DashboardView {
         let offset = usize::try_from(query.page.max(1) - 1)
             .unwrap_or(usize::MAX)
             .saturating_mul(page_size);
+        let order = self.order(query.sort, query.descending);
+        if pattern.is_none() && status.is_none() {
+            let start = offset.min(order.len());
+            let end = start.saturating_add(page_size).min(order.len());
+            return DashboardPage {
+                rows: order[start..end]
+                    .iter()
+                    .map(|&i| self.rows[i as usize].snapshot.clone())
+                    .collect(),
+                total_rows: u64::try_from(order.len()).unwrap_or(u64::MAX),
+            };
+        }
+        // Filtered by status alone, the number of matches is known from the totals: scan
+        // only as far as the page.
+        let known_total = match status {
+            Some(status) if pattern.is_none() => Some(self.status_count(status)),
+            _ => None,
+        };
         let mut rows = Vec::new();
         let mut matching = 0usize;
-        for &i in self.order(query.sort, query.descending) {
+        for &i in order {
+            if known_total.is_some() && rows.len() == page_size {
+                break;
+            }
             let row = &self.rows[i as usize];
             if status.is_some_and(|s| row.snapshot.status != s)
                 || pattern
@@ -320,7 +342,21 @@ impl DashboardView {
         }
         DashboardPage {
             rows,
-            total_rows: u64::try_from(matching).unwrap_or(u64::MAX),
+            total_rows: known_total.unwrap_or(u64::try_from(matching).unwrap_or(u64::MAX)),
+        }
+    }
+
+    /// How many customers have this status.
+    fn status_count(&self, status: UsageStatus) -> u64 {
+        let t = &self.totals;
+        match status {
+            UsageStatus::OverBudget => t.over_budget,
+            UsageStatus::NearBudget => t.near_budget,
+            UsageStatus::OnPace => t.on_pace,
+            UsageStatus::NoBudget => t.no_budget,
+            UsageStatus::WithinBudget => {
+                t.customers - t.over_budget - t.near_budget - t.on_pace - t.no_budget
+            }
         }
     }
 

@@ -326,6 +326,9 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
                 for status in [
                     None,
                     Some(UsageStatus::OverBudget),
+                    Some(UsageStatus::NearBudget),
+                    Some(UsageStatus::OnPace),
+                    Some(UsageStatus::WithinBudget),
                     Some(UsageStatus::NoBudget),
                 ] {
                     for search in [
