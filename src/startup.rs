@@ -25,7 +25,7 @@ use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
 use crate::routes;
 use crate::state::AppState;
-use crate::store::{DbSessionStore, InstanceMode, Store};
+use crate::store::{DashboardCache, DbSessionStore, InstanceMode, Store};
 
 /// The Partner Center and identity endpoints in use: Microsoft's, or the sandbox's.
 struct Endpoints {
@@ -309,6 +309,7 @@ async fn build_state(
         instance_id: Uuid::new_v4().to_string(),
         outage: Arc::default(),
         metrics,
+        dashboard: DashboardCache::default(),
     })
 }
 

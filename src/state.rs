@@ -6,7 +6,7 @@ use url::Url;
 use crate::auth::{Keys, OidcClient};
 use crate::config::Settings;
 use crate::partner_center::PartnerCenterClient;
-use crate::store::Store;
+use crate::store::{DashboardCache, Store};
 
 /// What every request handler can reach.
 pub struct AppState {
@@ -23,6 +23,8 @@ pub struct AppState {
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Database outages, logged once each.
     pub outage: std::sync::Arc<crate::outage::DatabaseOutage>,
+    /// The dashboard's data of the latest snapshot version this instance read.
+    pub dashboard: DashboardCache,
 }
 
 impl AppState {

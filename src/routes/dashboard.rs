@@ -1,4 +1,5 @@
-//! `GET /`: partner totals and the customer table (sorted, searched, paged in the database).
+//! `GET /`: partner totals and the customer table (sorted, searched and paged in the
+//! instance's view of the latest snapshot version, see [`crate::store::DashboardView`]).
 
 use actix_web::{HttpResponse, web};
 use chrono::{Duration, Utc};
@@ -81,7 +82,8 @@ pub async fn get(
     session: TypedSession,
     params: web::Query<DashboardParams>,
 ) -> Result<HttpResponse, AppError> {
-    let totals = state.store.dashboard_totals().await?;
+    let view = state.store.dashboard_view(&state.dashboard).await?;
+    let totals = &view.totals;
     let running = refresh::is_running(&state).await?;
     let stale_after = Duration::minutes(state.settings.refresh.stale_after_minutes);
     let stale = totals
@@ -152,7 +154,7 @@ pub async fn get(
     let sort_name = COLUMNS.iter().find(|c| c.2 == sort).map_or("name", |c| c.1);
     let search = query.search.clone().unwrap_or_default();
     let requested_page = query.page;
-    let result = state.store.dashboard_page(&query).await?;
+    let result = view.page(&query);
     let pages = u32::try_from(result.total_rows.div_ceil(u64::from(PAGE_SIZE)))
         .unwrap_or(u32::MAX)
         .max(1);

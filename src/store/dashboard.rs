@@ -1,7 +1,9 @@
 //! The dashboard's reads of `customer_snapshots`: one sorted, filtered page of customers,
-//! and the partner totals.
+//! and the partner totals, from the database or from an instance's in-memory view of one
+//! version of the table ([`DashboardView`], what the dashboard page uses).
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -179,6 +181,291 @@ where
     }
 }
 
+/// The statement that raises the version of `customer_snapshots`: the last statement of
+/// every transaction that writes the table (see the migration `snapshot_version`).
+pub(super) const BUMP_SNAPSHOT_VERSION: &str =
+    "update snapshot_version set version = version + 1 where id = 1";
+
+/// The dashboard's data of one version of `customer_snapshots`, kept by each instance
+/// between requests (see [`Store::dashboard_view`]).
+#[derive(Debug, Default)]
+pub struct DashboardCache {
+    latest: tokio::sync::Mutex<Option<Arc<DashboardView>>>,
+}
+
+/// Every snapshot of one version of `customer_snapshots` with its stored sort keys, and the
+/// totals over them: the dashboard's pages and totals, all of one committed state.
+#[derive(Debug)]
+pub struct DashboardView {
+    /// The version of `customer_snapshots` this is the data of.
+    pub version: i64,
+    /// The partner totals over [`DashboardView::customers`].
+    pub totals: DashboardTotals,
+    rows: Vec<ViewRow>,
+    /// Row indexes in the order of each sort key and direction, sorted when first asked for.
+    orders: [OnceLock<Vec<u32>>; 2 * SORT_KEYS],
+}
+
+/// How many [`SortKey`]s there are.
+const SORT_KEYS: usize = 9;
+
+/// One snapshot and the columns it is sorted and searched by, as stored.
+#[derive(Debug)]
+struct ViewRow {
+    snapshot: CustomerSnapshot,
+    id: String,
+    search_name: String,
+    currency: String,
+    /// The integer sort keys, indexed by [`SortKey::key_index`].
+    keys: [Option<i64>; 7],
+}
+
+/// A snapshot row with its sort columns, as [`Store::dashboard_view`] reads it.
+#[derive(sqlx::FromRow)]
+struct ViewRowDb {
+    #[sqlx(flatten)]
+    snapshot: SnapshotRow,
+    search_name: String,
+    total_cost_key: i64,
+    budget_key: Option<i64>,
+    percent_key: Option<i64>,
+    status_rank: i64,
+    fetched_key: i64,
+    projected_key: Option<i64>,
+    crossing_key: Option<i64>,
+    version: i64,
+}
+
+impl SortKey {
+    /// Every key, in the order of [`DashboardView`]'s sorted orders.
+    const ALL: [Self; SORT_KEYS] = [
+        Self::Name,
+        Self::Spend,
+        Self::Budget,
+        Self::PercentUsed,
+        Self::Status,
+        Self::Projected,
+        Self::BudgetCrossing,
+        Self::Currency,
+        Self::DataAge,
+    ];
+
+    /// Where this key's integer column sits in [`ViewRow::keys`] (none for name and
+    /// currency), and whether the column runs opposite to the requested direction.
+    fn key_index(self) -> Option<(usize, bool)> {
+        match self {
+            Self::Name | Self::Currency => None,
+            Self::Spend => Some((0, false)),
+            Self::Budget => Some((1, false)),
+            Self::PercentUsed => Some((2, false)),
+            Self::Status => Some((3, false)),
+            Self::Projected => Some((4, false)),
+            Self::BudgetCrossing => Some((5, false)),
+            Self::DataAge => Some((6, true)),
+        }
+    }
+}
+
+impl DashboardView {
+    /// The view of these rows, read at `version`.
+    fn new(version: i64, rows: Vec<ViewRow>) -> Result<Self, StoreError> {
+        let mut totals = Totals::default();
+        for row in &rows {
+            let s = &row.snapshot;
+            totals.add(
+                &row.currency,
+                || Ok(s.currency.clone()),
+                s.total_cost,
+                s.usd_total_cost,
+                s.status,
+                s.fetched_at,
+            )?;
+        }
+        Ok(Self {
+            version,
+            totals: totals.finish(),
+            rows,
+            orders: Default::default(),
+        })
+    }
+
+    /// One page of the customers matching `query`, in its order, and the number of matches:
+    /// the same rows in the same order as [`Store::dashboard_page`] reads from the database.
+    pub fn page(&self, query: &DashboardQuery) -> DashboardPage {
+        let pattern = query
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(search_name);
+        let status = query.status;
+        let page_size = usize::try_from(query.page_size.max(1)).unwrap_or(usize::MAX);
+        let offset = usize::try_from(query.page.max(1) - 1)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(page_size);
+        let order = self.order(query.sort, query.descending);
+        if pattern.is_none() && status.is_none() {
+            let start = offset.min(order.len());
+            let end = start.saturating_add(page_size).min(order.len());
+            return DashboardPage {
+                rows: order[start..end]
+                    .iter()
+                    .map(|&i| self.rows[i as usize].snapshot.clone())
+                    .collect(),
+                total_rows: u64::try_from(order.len()).unwrap_or(u64::MAX),
+            };
+        }
+        // Filtered by status alone, the number of matches is known from the totals: scan
+        // only as far as the page.
+        let known_total = match status {
+            Some(status) if pattern.is_none() => Some(self.status_count(status)),
+            _ => None,
+        };
+        let mut rows = Vec::new();
+        let mut matching = 0usize;
+        for &i in order {
+            if known_total.is_some() && rows.len() == page_size {
+                break;
+            }
+            let row = &self.rows[i as usize];
+            if status.is_some_and(|s| row.snapshot.status != s)
+                || pattern
+                    .as_deref()
+                    .is_some_and(|p| !row.search_name.contains(p))
+            {
+                continue;
+            }
+            if matching >= offset && rows.len() < page_size {
+                rows.push(row.snapshot.clone());
+            }
+            matching += 1;
+        }
+        DashboardPage {
+            rows,
+            total_rows: known_total.unwrap_or(u64::try_from(matching).unwrap_or(u64::MAX)),
+        }
+    }
+
+    /// How many customers have this status.
+    fn status_count(&self, status: UsageStatus) -> u64 {
+        let t = &self.totals;
+        match status {
+            UsageStatus::OverBudget => t.over_budget,
+            UsageStatus::NearBudget => t.near_budget,
+            UsageStatus::OnPace => t.on_pace,
+            UsageStatus::NoBudget => t.no_budget,
+            UsageStatus::WithinBudget => {
+                t.customers - t.over_budget - t.near_budget - t.on_pace - t.no_budget
+            }
+        }
+    }
+
+    /// Row indexes in the order of `sort` (see [`SortKey::order_by`]).
+    fn order(&self, sort: SortKey, descending: bool) -> &[u32] {
+        let index = SortKey::ALL.iter().position(|k| *k == sort).unwrap_or(0);
+        self.orders[2 * index + usize::from(descending)].get_or_init(|| {
+            let rows = &self.rows;
+            let mut order: Vec<u32> = (0..u32::try_from(rows.len()).unwrap_or(u32::MAX)).collect();
+            let by_name = |a: &ViewRow, b: &ViewRow| {
+                a.search_name
+                    .cmp(&b.search_name)
+                    .then_with(|| a.id.cmp(&b.id))
+            };
+            order.sort_unstable_by(|&a, &b| {
+                let (a, b) = (&rows[a as usize], &rows[b as usize]);
+                match sort.key_index() {
+                    None if sort == SortKey::Name => {
+                        let o = by_name(a, b);
+                        if descending { o.reverse() } else { o }
+                    }
+                    None => {
+                        let o = a.currency.cmp(&b.currency);
+                        if descending { o.reverse() } else { o }.then_with(|| by_name(a, b))
+                    }
+                    Some((key, reversed)) => {
+                        let o = match (a.keys[key], b.keys[key]) {
+                            (Some(x), Some(y)) => {
+                                let o = x.cmp(&y);
+                                if descending != reversed {
+                                    o.reverse()
+                                } else {
+                                    o
+                                }
+                            }
+                            // Nulls last in both directions.
+                            (Some(_), None) => std::cmp::Ordering::Less,
+                            (None, Some(_)) => std::cmp::Ordering::Greater,
+                            (None, None) => std::cmp::Ordering::Equal,
+                        };
+                        o.then_with(|| by_name(a, b))
+                    }
+                }
+            });
+            order
+        })
+    }
+}
+
+/// Spend per currency and status counts, summed exactly as rows are added.
+#[derive(Default)]
+struct Totals {
+    totals: DashboardTotals,
+    per_currency: BTreeMap<String, CurrencyTotal>,
+}
+
+impl Totals {
+    fn add(
+        &mut self,
+        currency: &str,
+        parsed: impl FnOnce() -> Result<Currency, StoreError>,
+        total_cost: Decimal,
+        usd_total_cost: Option<Decimal>,
+        status: UsageStatus,
+        fetched_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let overflow = || StoreError::InvalidValue(format!("{currency} total overflows"));
+        let entry = match self.per_currency.get_mut(currency) {
+            Some(entry) => entry,
+            None => self
+                .per_currency
+                .entry(currency.to_owned())
+                .or_insert(CurrencyTotal {
+                    currency: parsed()?,
+                    total: Decimal::ZERO,
+                    usd_total: None,
+                    customers: 0,
+                    usd_customers: 0,
+                }),
+        };
+        entry.total = entry.total.checked_add(total_cost).ok_or_else(overflow)?;
+        if let Some(usd) = usd_total_cost {
+            let sum = entry.usd_total.unwrap_or_default();
+            entry.usd_total = Some(sum.checked_add(usd).ok_or_else(overflow)?);
+            entry.usd_customers += 1;
+        }
+        entry.customers += 1;
+        let totals = &mut self.totals;
+        match status {
+            UsageStatus::OverBudget => totals.over_budget += 1,
+            UsageStatus::NearBudget => totals.near_budget += 1,
+            UsageStatus::OnPace => totals.on_pace += 1,
+            UsageStatus::NoBudget => totals.no_budget += 1,
+            UsageStatus::WithinBudget => {}
+        }
+        totals.customers += 1;
+        totals.oldest_fetched_at = Some(match totals.oldest_fetched_at {
+            Some(oldest) => oldest.min(fetched_at),
+            None => fetched_at,
+        });
+        Ok(())
+    }
+
+    fn finish(mut self) -> DashboardTotals {
+        self.totals.per_currency = self.per_currency.into_values().collect();
+        self.totals
+    }
+}
+
 /// A row of the narrow query behind the totals.
 #[derive(sqlx::FromRow)]
 struct TotalsRow {
@@ -228,6 +515,78 @@ impl Store {
         })
     }
 
+    /// The version of `customer_snapshots`: raised by every committed write to it.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn snapshot_version(&self) -> Result<i64, StoreError> {
+        let version = on_pool!(self, pool => {
+            sqlx::query_scalar("select version from snapshot_version where id = 1")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(version)
+    }
+
+    /// The dashboard's data (every snapshot, the totals) of the stored version of
+    /// `customer_snapshots`: taken from `cache` when it holds that version, else read in one
+    /// statement (so rows and version are of one committed state; once, while concurrent
+    /// callers wait for it) and kept there. Each request reads the stored version, so a write
+    /// by any instance on the same database shows on the next request.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row or a sum
+    /// beyond the decimal range.
+    #[tracing::instrument(skip_all)]
+    pub async fn dashboard_view(
+        &self,
+        cache: &DashboardCache,
+    ) -> Result<Arc<DashboardView>, StoreError> {
+        let version = self.snapshot_version().await?;
+        let mut latest = cache.latest.lock().await;
+        if let Some(view) = latest.as_ref()
+            && view.version == version
+        {
+            return Ok(Arc::clone(view));
+        }
+        let rows: Vec<ViewRowDb> = on_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "select {SNAPSHOT_COLUMNS}, search_name, total_cost_key, budget_key, \
+                 percent_key, status_rank, fetched_key, projected_key, crossing_key, version \
+                 from customer_snapshots cross join snapshot_version"
+            )))
+            .fetch_all(pool)
+            .await?
+        });
+        // Without rows the version read first stands (a later one is read next time).
+        let version = rows.first().map_or(version, |r| r.version);
+        let rows = rows
+            .into_iter()
+            .map(|r| {
+                let keys = [
+                    Some(r.total_cost_key),
+                    r.budget_key,
+                    r.percent_key,
+                    Some(r.status_rank),
+                    r.projected_key,
+                    r.crossing_key,
+                    Some(r.fetched_key),
+                ];
+                let snapshot = CustomerSnapshot::try_from(r.snapshot)?;
+                Ok(ViewRow {
+                    id: snapshot.customer_id.to_string(),
+                    currency: snapshot.currency.code().to_owned(),
+                    search_name: r.search_name,
+                    snapshot,
+                    keys,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let view = Arc::new(DashboardView::new(version, rows)?);
+        *latest = Some(Arc::clone(&view));
+        Ok(view)
+    }
+
     /// The partner totals: exact spend per currency (summed in Rust, since SQLite cannot sum
     /// TEXT amounts exactly), status counts and the oldest data.
     ///
@@ -244,47 +603,18 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        let mut totals = DashboardTotals::default();
-        let mut per_currency: BTreeMap<String, CurrencyTotal> = BTreeMap::new();
+        let mut totals = Totals::default();
         for row in rows {
-            let overflow = || StoreError::InvalidValue(format!("{} total overflows", row.currency));
-            let entry = match per_currency.get_mut(&row.currency) {
-                Some(entry) => entry,
-                None => per_currency
-                    .entry(row.currency.clone())
-                    .or_insert(CurrencyTotal {
-                        currency: parse_currency(&row.currency)?,
-                        total: Decimal::ZERO,
-                        usd_total: None,
-                        customers: 0,
-                        usd_customers: 0,
-                    }),
-            };
-            entry.total = entry
-                .total
-                .checked_add(row.total_cost.0)
-                .ok_or_else(overflow)?;
-            if let Some(usd) = row.usd_total_cost {
-                let sum = entry.usd_total.unwrap_or_default();
-                entry.usd_total = Some(sum.checked_add(usd.0).ok_or_else(overflow)?);
-                entry.usd_customers += 1;
-            }
-            entry.customers += 1;
-            match parse_status(&row.status)? {
-                UsageStatus::OverBudget => totals.over_budget += 1,
-                UsageStatus::NearBudget => totals.near_budget += 1,
-                UsageStatus::OnPace => totals.on_pace += 1,
-                UsageStatus::NoBudget => totals.no_budget += 1,
-                UsageStatus::WithinBudget => {}
-            }
-            totals.customers += 1;
-            totals.oldest_fetched_at = Some(match totals.oldest_fetched_at {
-                Some(oldest) => oldest.min(row.fetched_at),
-                None => row.fetched_at,
-            });
+            totals.add(
+                &row.currency,
+                || parse_currency(&row.currency),
+                row.total_cost.0,
+                row.usd_total_cost.map(|d| d.0),
+                parse_status(&row.status)?,
+                row.fetched_at,
+            )?;
         }
-        totals.per_currency = per_currency.into_values().collect();
-        Ok(totals)
+        Ok(totals.finish())
     }
 }
 

@@ -30,7 +30,10 @@ use sqlx::sqlite::{
 pub use budget_changes::{
     BudgetChangeDecision, BudgetChangeIntent, BudgetChangeRecord, ChangeOutcome, DecidedBy,
 };
-pub use dashboard::{CurrencyTotal, DashboardPage, DashboardQuery, DashboardTotals, SortKey};
+pub use dashboard::{
+    CurrencyTotal, DashboardCache, DashboardPage, DashboardQuery, DashboardTotals, DashboardView,
+    SortKey,
+};
 pub use drilldown::{MeterUsage, ResourceUsage, SubscriptionDrilldown, SubscriptionSummary};
 pub use history::DailyUsage;
 pub use instance::InstanceMode;

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::QueryBuilder;
 
+use super::dashboard::BUMP_SNAPSHOT_VERSION;
 use super::values::{
     DbDecimal, amount_sort_key, db_decimal, parse_currency, parse_customer_id, parse_status,
     percent_sort_key, status_rank, stored_time,
@@ -281,6 +282,7 @@ impl Store {
                 );
                 insert.build().execute(&mut *tx).await?;
             }
+            sqlx::query(BUMP_SNAPSHOT_VERSION).execute(&mut *tx).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -299,21 +301,34 @@ impl Store {
             // SQLite has no arrays: the ids travel as one JSON array.
             Self::Sqlite(pool) => {
                 let ids = serde_json::Value::from(ids).to_string();
-                sqlx::query(
+                let mut tx = pool.begin().await?;
+                let deleted = sqlx::query(
                     "delete from customer_snapshots \
                      where customer_id not in (select value from json_each($1))",
                 )
                 .bind(ids)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+                if deleted > 0 {
+                    sqlx::query(BUMP_SNAPSHOT_VERSION).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                deleted
             }
             Self::Postgres(pool) => {
-                sqlx::query("delete from customer_snapshots where customer_id <> all($1)")
-                    .bind(ids)
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
+                let mut tx = pool.begin().await?;
+                let deleted =
+                    sqlx::query("delete from customer_snapshots where customer_id <> all($1)")
+                        .bind(ids)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                if deleted > 0 {
+                    sqlx::query(BUMP_SNAPSHOT_VERSION).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                deleted
             }
         };
         Ok(deleted)
@@ -357,7 +372,8 @@ impl Store {
         percent_used: Option<Decimal>,
     ) -> Result<bool, StoreError> {
         let updated = on_pool!(self, pool => {
-            sqlx::query(
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query(
                 "update customer_snapshots set budget = $2, budget_key = $3, percent_used = $4, \
                  percent_key = $5, status = $6, status_rank = $7 where customer_id = $1",
             )
@@ -368,9 +384,14 @@ impl Store {
             .bind(percent_used.map(percent_sort_key))
             .bind(status.key())
             .bind(status_rank(status))
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
+            .rows_affected();
+            if updated > 0 {
+                sqlx::query(BUMP_SNAPSHOT_VERSION).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            updated
         });
         Ok(updated == 1)
     }
@@ -392,7 +413,8 @@ impl Store {
         let (projected, crossing, method, days, projected_key, crossing_key) =
             forecast_columns(forecast, day);
         let updated = on_pool!(self, pool => {
-            sqlx::query(
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query(
                 "update customer_snapshots set status = $2, status_rank = $3, \
                  projected_total = $4, crosses_budget_on = $5, forecast_method = $6, \
                  forecast_days = $7, projected_key = $8, crossing_key = $9 \
@@ -407,9 +429,14 @@ impl Store {
             .bind(days)
             .bind(projected_key)
             .bind(crossing_key)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
+            .rows_affected();
+            if updated > 0 {
+                sqlx::query(BUMP_SNAPSHOT_VERSION).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            updated
         });
         Ok(updated == 1)
     }

@@ -10,8 +10,8 @@ use rust_decimal::Decimal;
 use spendboard::domain::{Currency, CustomerId, ForecastMethod, UsageStatus, percent_used};
 use spendboard::store::{
     BudgetChangeDecision, BudgetChangeIntent, ChangeOutcome, CurrencyTotal, CustomerSnapshot,
-    CustomerUsageSummaryRow, DailyUsage, DashboardQuery, DbSessionStore, DecidedBy, RunState,
-    SnapshotForecast, SortKey, StoredTokens, SubscriptionUsage, User, search_name,
+    CustomerUsageSummaryRow, DailyUsage, DashboardCache, DashboardQuery, DbSessionStore, DecidedBy,
+    RunState, SnapshotForecast, SortKey, StoredTokens, SubscriptionUsage, User, search_name,
 };
 use uuid::Uuid;
 
@@ -255,6 +255,165 @@ async fn the_dashboard_sorts_by_every_column_with_numbers_in_numeric_order(db: &
     );
 }
 on_both_databases!(the_dashboard_sorts_by_every_column_with_numbers_in_numeric_order);
+
+/// The dashboard's cached view gives exactly the pages the database gives (every sort and
+/// direction, status filter, search and page), and its totals; and every kind of write to the
+/// snapshots shows in it at once.
+async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(db: &TestDb) {
+    let names = [
+        "Nine",
+        "ten",
+        "Hundred",
+        "Two",
+        "eleven",
+        "Zero",
+        "Ärzte",
+        "nine",
+        "Big",
+        "Café 100%",
+        "cafe_b",
+        "Müller GmbH",
+        "muller gmbh",
+        "A\\B",
+    ];
+    let currencies = ["EUR", "USD", "JPY", "GBP", "CHF"];
+    let mut rows: Vec<CustomerSnapshot> = (0..60u32)
+        .map(|i| {
+            let name = names[i as usize % names.len()];
+            let spend = format!("{}.{}", (i * 37) % 23, i % 7);
+            let budget = (i % 5 != 0).then(|| format!("{}", (i * 13) % 29));
+            let mut row = snapshot(
+                u128::from(i) + 1,
+                name,
+                currencies[i as usize % currencies.len()],
+                &spend,
+                budget.as_deref(),
+            );
+            row.fetched_at = at(21, 6, 0) + TimeDelta::minutes(i64::from(i % 4));
+            if i % 4 != 3 {
+                row.forecast = Some(SnapshotForecast {
+                    projected_total: row.total_cost * d("1.5"),
+                    crosses_budget_on: (i % 3 != 0).then(|| day(10 + (i * 5) % 20)),
+                    method: ForecastMethod::RecentDailyAverage { days: 7 },
+                });
+            }
+            row
+        })
+        .collect();
+    db.store.upsert_snapshots(&rows).await.unwrap();
+    let cache = DashboardCache::default();
+
+    let same_as_database = async || {
+        let view = db.store.dashboard_view(&cache).await.unwrap();
+        assert_eq!(
+            view.totals,
+            db.store.dashboard_totals().await.unwrap(),
+            "{}",
+            db.kind()
+        );
+        for sort in [
+            SortKey::Name,
+            SortKey::Spend,
+            SortKey::Budget,
+            SortKey::PercentUsed,
+            SortKey::Status,
+            SortKey::Projected,
+            SortKey::BudgetCrossing,
+            SortKey::Currency,
+            SortKey::DataAge,
+        ] {
+            for descending in [false, true] {
+                for status in [
+                    None,
+                    Some(UsageStatus::OverBudget),
+                    Some(UsageStatus::NearBudget),
+                    Some(UsageStatus::OnPace),
+                    Some(UsageStatus::WithinBudget),
+                    Some(UsageStatus::NoBudget),
+                ] {
+                    for search in [
+                        None,
+                        Some(" GMBH "),
+                        Some("cafe"),
+                        Some("100%"),
+                        Some("_"),
+                        Some("\\"),
+                        Some("zz"),
+                    ] {
+                        for page in [1, 2, 7] {
+                            let query = DashboardQuery {
+                                search: search.map(str::to_owned),
+                                status,
+                                sort,
+                                descending,
+                                page,
+                                page_size: 7,
+                            };
+                            assert_eq!(
+                                view.page(&query),
+                                db.store.dashboard_page(&query).await.unwrap(),
+                                "{} {query:?}",
+                                db.kind()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        view.version
+    };
+    let mut version = same_as_database().await;
+
+    // A refresh's upsert, a budget change, a forecast change, customers who left.
+    rows[0].total_cost = d("999");
+    db.store.upsert_snapshots(&rows[..1]).await.unwrap();
+    let next = same_as_database().await;
+    assert!(next > version);
+    version = next;
+    assert!(
+        db.store
+            .update_snapshot_budget(&id(2), None, UsageStatus::NoBudget, None)
+            .await
+            .unwrap()
+    );
+    let next = same_as_database().await;
+    assert!(next > version);
+    version = next;
+    assert!(
+        db.store
+            .update_snapshot_forecast(&id(3), day(20), UsageStatus::OnPace, None)
+            .await
+            .unwrap()
+    );
+    let next = same_as_database().await;
+    assert!(next > version);
+    version = next;
+    let keep: Vec<CustomerId> = rows[..40].iter().map(|r| r.customer_id).collect();
+    assert_eq!(db.store.delete_snapshots_not_in(&keep).await.unwrap(), 20);
+    let next = same_as_database().await;
+    assert!(next > version);
+    assert_eq!(
+        db.store
+            .dashboard_view(&cache)
+            .await
+            .unwrap()
+            .totals
+            .customers,
+        40
+    );
+    // Nothing written, nothing changed: the same view.
+    let before = db.store.dashboard_view(&cache).await.unwrap();
+    assert_eq!(db.store.delete_snapshots_not_in(&keep).await.unwrap(), 0);
+    let after = db.store.dashboard_view(&cache).await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&before, &after));
+    // A second instance (its own cache) on the same database sees the same.
+    let other = DashboardCache::default();
+    assert_eq!(
+        db.store.dashboard_view(&other).await.unwrap().totals,
+        after.totals
+    );
+}
+on_both_databases!(the_cached_dashboard_view_matches_the_database_and_follows_every_write);
 
 async fn search_ignores_case_and_matches_wildcards_literally(db: &TestDb) {
     let names = [
