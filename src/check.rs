@@ -82,7 +82,7 @@ pub async fn run(settings: &Settings) -> Vec<Check> {
     });
     let discovery = async {
         let redirect_uri = public_url
-            .join(crate::routes::paths::AUTH_CALLBACK)
+            .join(crate::paths::AUTH_CALLBACK)
             .map_err(|e| e.to_string())?;
         crate::auth::OidcClient::discover(
             &identity.authority,

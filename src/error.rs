@@ -8,7 +8,7 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, ResponseError};
 
 use crate::partner_center::PartnerCenterError;
-use crate::routes::paths;
+use crate::paths;
 
 /// Marks a response whose session must end (the error page purges it).
 #[derive(Debug, Clone, Copy)]
@@ -27,7 +27,7 @@ pub fn database_unreachable_page() -> PublicError {
     }
 }
 
-/// What a person is told about an error (rendered by [`crate::routes::errors`]).
+/// What a person is told about an error (rendered by the error pages of `routes/errors.rs`).
 #[derive(Debug, Clone)]
 pub struct PublicError {
     pub title: &'static str,

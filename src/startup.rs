@@ -141,7 +141,7 @@ pub async fn state_for(
         Some(url) => url.clone(),
         None => Url::parse(&format!("http://localhost:{port}"))?,
     };
-    let redirect_uri = public_url.join(routes::paths::AUTH_CALLBACK)?;
+    let redirect_uri = public_url.join(crate::paths::AUTH_CALLBACK)?;
     let store = open_store(&settings).await?;
     let endpoints = endpoints(&settings, &redirect_uri, port).await?;
     if endpoints.sandbox.is_some() {
@@ -184,7 +184,7 @@ async fn endpoints(
     for host in ["localhost", "127.0.0.1"] {
         redirect_uris.push(format!(
             "http://{host}:{port}{}",
-            routes::paths::AUTH_CALLBACK
+            crate::paths::AUTH_CALLBACK
         ));
     }
     let sandbox = partner_center_sandbox::start(

@@ -3,8 +3,8 @@
 
 use url::Url;
 
-use crate::auth::{Keys, OidcClient};
 use crate::config::Settings;
+use crate::identity::{Keys, OidcClient};
 use crate::partner_center::PartnerCenterClient;
 use crate::store::{DashboardCache, Store};
 

@@ -2,19 +2,16 @@
 //! Center token of each user.
 
 mod csrf;
-mod keys;
-mod oidc;
 mod pending;
 mod roles;
 mod session;
 mod tokens;
 
-pub use csrf::{CsrfToken, verify_csrf};
-pub use keys::{DecryptError, Keys, TokenCipher};
-pub use oidc::{
-    DelegatedTokens, OidcClient, PARTNER_CENTER_AUDIENCE, PendingSignIn, Renewed, SignInError,
-    SignedIn,
+pub use crate::identity::{
+    DecryptError, DelegatedTokens, Keys, OidcClient, PARTNER_CENTER_AUDIENCE, PendingSignIn,
+    Renewed, SignInError, SignedIn, TokenCipher,
 };
+pub use csrf::{CsrfToken, verify_csrf};
 pub use pending::{
     PENDING_COOKIE, PENDING_TTL_SECONDS, pending_cookie, read_pending, removal_cookie,
 };

@@ -9,7 +9,7 @@ use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
 use chrono::Utc;
 
 use super::PendingSignIn;
-use crate::routes::paths;
+use crate::paths;
 
 /// The cookie's name.
 pub const PENDING_COOKIE: &str = "spendboard_sign_in";

@@ -14,12 +14,12 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::customer::{known_customer, parse_customer_id, render_customer_page};
-use super::paths;
 use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token, verify_csrf};
 use crate::budgets::{self, BudgetError, ChangeRequest};
 use crate::domain::{BudgetAmount, BudgetChange};
 use crate::error::AppError;
 use crate::pages::{BudgetFormView, BudgetReply};
+use crate::paths;
 use crate::state::AppState;
 use crate::store::CustomerSnapshot;
 

@@ -11,7 +11,7 @@ use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{HOST, LOCATION};
 use url::Url;
 
-use super::paths;
+use crate::paths;
 
 /// Paths answered on any address: probes and scrapers use the instance's own address.
 fn exempt(path: &str) -> bool {

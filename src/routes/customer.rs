@@ -7,7 +7,6 @@ use askama::Template;
 use chrono::{Duration, Months, Utc};
 
 use super::dashboard::usage_bar;
-use super::paths;
 use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token};
 use crate::domain::{BillingPeriod, Currency, CustomerId, Money};
 use crate::error::AppError;
@@ -15,6 +14,7 @@ use crate::pages::{
     BudgetChangeRow, BudgetFormView, CustomerPage, HistorySection, Layout, SubscriptionRow,
     TopResources, format_percent, format_utc, history_section, top_resources,
 };
+use crate::paths;
 use crate::refresh;
 use crate::state::AppState;
 use crate::store::{BudgetChangeRecord, ChangeOutcome, CustomerSnapshot};

@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, web};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
-use super::paths;
 use crate::auth::{CurrentUser, TypedSession, delegated_token};
 use crate::domain::{Currency, Money, UsageStatus};
 use crate::error::AppError;
@@ -13,6 +12,7 @@ use crate::pages::{
     CurrencyTotalView, CustomerRow, DashboardPage, Layout, SortLink, crossing_view, format_age,
     format_percent, format_utc,
 };
+use crate::paths;
 use crate::refresh;
 use crate::state::AppState;
 use crate::store::{CustomerSnapshot, DashboardQuery, RunState, SortKey};

@@ -15,10 +15,10 @@ use rust_decimal::Decimal;
 
 use super::customer::{known_customer, parse_customer_id};
 use super::dashboard::DashboardParams;
-use super::paths;
 use super::subscription::{first_fetch_error, known_subscription, load_summary};
 use crate::auth::{CurrentUser, SessionUser, delegated_token};
 use crate::error::AppError;
+use crate::paths;
 use crate::refresh;
 use crate::state::AppState;
 

@@ -7,13 +7,14 @@ mod dashboard;
 pub mod errors;
 mod export;
 mod health;
-pub mod paths;
 mod refresh;
 mod sign_in;
 mod static_files;
 mod subscription;
 
 use actix_web::web;
+
+use crate::paths;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {

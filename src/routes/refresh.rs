@@ -3,10 +3,10 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::paths;
 use crate::auth::{CurrentUser, TypedSession, delegated_token, verify_csrf};
 use crate::error::AppError;
 use crate::pages::{Layout, RefreshPage, format_utc};
+use crate::paths;
 use crate::refresh::{self, PARTNER_SCOPE};
 use crate::state::AppState;
 use crate::store::RunState;

@@ -7,13 +7,13 @@ use askama::Template;
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 
-use super::paths;
 use crate::auth::{
     Access, CsrfToken, CurrentUser, SessionUser, SignInError, TypedSession, pending_cookie,
     read_pending, removal_cookie, save_tokens, verify_csrf,
 };
 use crate::error::AppError;
 use crate::pages::{Layout, NoAccessPage, SignInPage};
+use crate::paths;
 use crate::state::AppState;
 use crate::store::User;
 use crate::telemetry::untrusted;

@@ -10,7 +10,6 @@ use chrono::{Duration, Utc};
 use rust_decimal::Decimal;
 
 use super::customer::{known_customer, parse_customer_id};
-use super::paths;
 use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token};
 use crate::domain::{Currency, CustomerId, Money, SubscriptionId};
 use crate::error::AppError;
@@ -20,6 +19,7 @@ use crate::pages::{
     format_percent, format_utc,
 };
 use crate::partner_center::PartnerCenterError;
+use crate::paths;
 use crate::refresh;
 use crate::state::AppState;
 use crate::store::{

@@ -181,11 +181,6 @@ where
     }
 }
 
-/// The statement that raises the version of `customer_snapshots`: the last statement of
-/// every transaction that writes the table (see the migration `snapshot_version`).
-pub(super) const BUMP_SNAPSHOT_VERSION: &str =
-    "update snapshot_version set version = version + 1 where id = 1";
-
 /// The dashboard's data of one version of `customer_snapshots`, kept by each instance
 /// between requests (see [`Store::dashboard_view`]).
 #[derive(Debug, Default)]

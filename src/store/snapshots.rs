@@ -4,13 +4,18 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::QueryBuilder;
 
-use super::dashboard::BUMP_SNAPSHOT_VERSION;
 use super::values::{
     DbDecimal, amount_sort_key, db_decimal, parse_currency, parse_customer_id, parse_status,
     percent_sort_key, status_rank, stored_time,
 };
 use super::{Store, StoreError, on_pool};
 use crate::domain::{Currency, CustomerId, ForecastMethod, UsageStatus};
+
+/// The statement that raises the version of `customer_snapshots`: the last statement of
+/// every transaction that writes the table (see the migration `snapshot_version`); the
+/// dashboard's view is rebuilt when the version it read is no longer the stored one.
+const BUMP_SNAPSHOT_VERSION: &str =
+    "update snapshot_version set version = version + 1 where id = 1";
 
 /// A customer's usage of the current billing period against its budget, as last read from
 /// `GET /v1/customers/usagerecords` and the customer list. Amounts are exact, in `currency`.
