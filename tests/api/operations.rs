@@ -48,23 +48,25 @@ async fn the_dashboard_says_when_the_last_refresh_failed_why_and_since_when_the_
     assert!(html.contains("(stale since "), "{html}");
 }
 
-/// Makes every snapshot `by` older, as if the last refresh was that long ago.
+/// Makes every snapshot `by` older, as if the last refresh was that long ago. Raises the
+/// snapshot version in the same transaction, as every writer of the table must, so that
+/// the dashboard's in-memory view sees the change.
 pub async fn age_the_data(app: &TestApp, by: chrono::TimeDelta) {
     let at = chrono::Utc::now() - by;
+    const AGE: &str = "update customer_snapshots set fetched_at = $1";
+    const BUMP: &str = "update snapshot_version set version = version + 1 where id = 1";
     match app.store() {
         spendboard::store::Store::Sqlite(pool) => {
-            sqlx::query("update customer_snapshots set fetched_at = $1")
-                .bind(at)
-                .execute(pool)
-                .await
-                .unwrap();
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query(AGE).bind(at).execute(&mut *tx).await.unwrap();
+            sqlx::query(BUMP).execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
         }
         spendboard::store::Store::Postgres(pool) => {
-            sqlx::query("update customer_snapshots set fetched_at = $1")
-                .bind(at)
-                .execute(pool)
-                .await
-                .unwrap();
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query(AGE).bind(at).execute(&mut *tx).await.unwrap();
+            sqlx::query(BUMP).execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
         }
     }
 }
