@@ -13,7 +13,6 @@ import base64
 import http.cookiejar
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,31 +21,7 @@ import time
 import urllib.parse
 import urllib.request
 
-TENANT = "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7"
-CLIENT_ID = "3c9d5e7f-1a2b-4c3d-9e8f-7a6b5c4d3e2f"
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except Exception:
-            time.sleep(0.2)
-    sys.exit(f"{url} did not answer within {seconds} s")
-
+from common import CLIENT_ID, TENANT, NoRedirect, free_port, wait_for
 
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:

@@ -26,7 +26,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,42 +34,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-TENANT = "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7"
-CLIENT_ID = "3c9d5e7f-1a2b-4c3d-9e8f-7a6b5c4d3e2f"
+from common import CLIENT_ID, TENANT, NoRedirect, free_port, wait_for
+
 READER = "megan@northwindcsp.onmicrosoft.com"
 PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qAt"]
 
 # (name, path, minimum share of the stylesheet's throughput, p99 limit in ms)
 DEFAULT_VIEW = ("/ (default view)", "/", 1 / 3, 20)
 SORTS = ["name", "spend", "budget", "percent", "projected", "crossing", "status", "currency", "age"]
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def answers(url):
-    try:
-        urllib.request.urlopen(url, timeout=2)
-        return True
-    except Exception:
-        return False
-
-
-def wait_for(url, seconds=120):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if answers(url):
-            return
-        time.sleep(0.01)
-    sys.exit(f"{url} did not answer within {seconds} s")
 
 
 def proc_kib(pid, field):
