@@ -27,7 +27,7 @@ const GIVE_UP_AFTER: Duration = Duration::from_secs(600);
 /// What a read-back can tell about a change from `before` to `after` (`None`: no budget),
 /// given that its request may land until `settled`.
 #[derive(Debug, Clone, Copy)]
-pub struct Check {
+pub(super) struct Check {
     before: Option<Decimal>,
     after: Option<Decimal>,
     settled: Instant,
@@ -35,7 +35,7 @@ pub struct Check {
 
 /// The verdict of one read-back.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(super) enum Verdict {
     /// The outcome is a fact.
     Decided(BudgetChangeDecision),
     /// Not yet: read again later.
@@ -44,7 +44,7 @@ pub enum Verdict {
 
 impl Check {
     /// A check of a change from `before` to `after` whose request may land until `settled`.
-    pub fn new(before: Option<Decimal>, after: Option<Decimal>, settled: Instant) -> Self {
+    pub(super) fn new(before: Option<Decimal>, after: Option<Decimal>, settled: Instant) -> Self {
         Self {
             before,
             after,
@@ -56,7 +56,7 @@ impl Check {
     ///
     /// The new budget means applied, at once. Anything else is final only once the request
     /// can no longer land: the old budget then means not applied, another one superseded.
-    pub fn verdict(&self, read: Option<Option<Decimal>>) -> Verdict {
+    pub(super) fn verdict(&self, read: Option<Option<Decimal>>) -> Verdict {
         let Some(held) = read else {
             return Verdict::NotYet;
         };
@@ -93,7 +93,7 @@ impl Check {
 /// Reads the budget back every [`POLL`] until the verdict is in. When Partner Center cannot
 /// be read for [`GIVE_UP_AFTER`] past `check`'s settling time, returns `None` and leaves the
 /// change to the reconciler.
-pub async fn until_decided(
+async fn until_decided(
     state: &AppState,
     token: &AccessToken,
     customer: &CustomerId,
@@ -168,7 +168,7 @@ pub fn spawn_reconciler(state: Arc<AppState>, every: Duration) {
 ///
 /// # Errors
 /// The database failed.
-pub async fn reconcile(state: &AppState) -> Result<usize, crate::store::StoreError> {
+async fn reconcile(state: &AppState) -> Result<usize, crate::store::StoreError> {
     let mut decided = 0;
     for change in state.store.undecided_budget_changes(Utc::now()).await? {
         let customer = change.intent.customer_id;

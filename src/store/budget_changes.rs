@@ -284,21 +284,6 @@ impl Store {
         Ok(inserted == 1)
     }
 
-    /// One recorded change.
-    ///
-    /// # Errors
-    /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row.
-    #[tracing::instrument(skip(self))]
-    pub async fn budget_change(&self, id: i64) -> Result<Option<BudgetChangeRecord>, StoreError> {
-        let row: Option<ChangeRow> = on_pool!(self, pool => {
-            sqlx::query_as(select_changes!("where c.id = $1"))
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
-        });
-        row.map(BudgetChangeRecord::try_from).transpose()
-    }
-
     /// The customer's latest `limit` changes, newest first (`limit` 0: all of them).
     ///
     /// # Errors
