@@ -6,6 +6,7 @@ mod currency;
 mod forecast;
 mod ids;
 mod money;
+mod people;
 mod status;
 
 pub use budget::{BudgetAmount, BudgetAmountError, BudgetChange, same_budget};
@@ -13,4 +14,5 @@ pub use currency::{Currency, CurrencyError};
 pub use forecast::{BillingPeriod, Forecast, ForecastMethod, SpendPoint, forecast};
 pub use ids::{CustomerId, IdError, SubscriptionId};
 pub use money::Money;
+pub use people::{SignInName, SignInNameError};
 pub use status::{UsageStatus, percent_used};

@@ -11,6 +11,7 @@ mod drilldown;
 mod history;
 mod instance;
 mod leases;
+mod portfolios;
 mod runs;
 mod sessions;
 mod snapshots;

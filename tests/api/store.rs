@@ -7,7 +7,9 @@ use std::time::Duration;
 use actix_session::storage::{SessionKey, SessionStore};
 use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, TimeZone, Utc};
 use rust_decimal::Decimal;
-use spendboard::domain::{Currency, CustomerId, ForecastMethod, UsageStatus, percent_used};
+use spendboard::domain::{
+    Currency, CustomerId, ForecastMethod, SignInName, UsageStatus, percent_used,
+};
 use spendboard::store::{
     BudgetChangeDecision, BudgetChangeIntent, ChangeOutcome, CurrencyTotal, CustomerSnapshot,
     CustomerUsageSummaryRow, DailyUsage, DashboardCache, DashboardQuery, DbSessionStore, DecidedBy,
@@ -1433,3 +1435,44 @@ async fn ten_thousand_customers_are_written_paged_and_totalled_correctly(db: &Te
     assert_eq!(totals.per_currency[0].total, eur);
 }
 on_both_databases!(ten_thousand_customers_are_written_paged_and_totalled_correctly);
+
+async fn portfolios_keep_several_owners_per_customer_and_ignore_repeats(db: &TestDb) {
+    let store = &db.store;
+    let adele = SignInName::parse("Adele.Vance@contoso.com").unwrap();
+    let megan = SignInName::parse("megan@contoso.com").unwrap();
+    assert_eq!(
+        store
+            .assign_owner(&[id(2), id(1)], &adele, "u-1")
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .assign_owner(&[id(1), id(3)], &adele, "u-1")
+            .await
+            .unwrap(),
+        1,
+        "an existing assignment is not new"
+    );
+    store.assign_owner(&[id(1)], &megan, "u-2").await.unwrap();
+    assert_eq!(
+        store.owners_of(&id(1)).await.unwrap(),
+        vec![adele.clone(), megan.clone()]
+    );
+    assert_eq!(
+        store.customers_of(&adele).await.unwrap(),
+        vec![id(1), id(2), id(3)]
+    );
+    assert!(store.remove_owner(&id(1), &adele).await.unwrap());
+    assert!(
+        !store.remove_owner(&id(1), &adele).await.unwrap(),
+        "already removed"
+    );
+    assert_eq!(store.owners_of(&id(1)).await.unwrap(), vec![megan]);
+    assert_eq!(
+        store.customers_of(&adele).await.unwrap(),
+        vec![id(2), id(3)]
+    );
+}
+on_both_databases!(portfolios_keep_several_owners_per_customer_and_ignore_repeats);
