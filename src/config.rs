@@ -81,14 +81,18 @@ pub struct DatabaseSettings {
     pub adopt_demo_database: bool,
 }
 
-/// The Entra ID application Spendboard signs people in with.
+/// The OpenID Connect application Spendboard signs people in with: Microsoft Entra ID, or
+/// any standard OpenID provider (staging, proxies, tests).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdentitySettings {
-    /// Tenant-specific authority, `https://login.microsoftonline.com/{tenant-id}/v2.0`.
+    /// The provider's issuer, where it is discovered (`{authority}/.well-known/openid-configuration`)
+    /// and which ID tokens must name exactly. For Entra ID the tenant-specific
+    /// `https://login.microsoftonline.com/{tenant-id}/v2.0`.
     pub authority: Url,
-    /// The partner's tenant id; ID tokens of other tenants are refused.
-    pub tenant_id: Uuid,
+    /// The partner's tenant id: ID tokens whose `tid` claim names another tenant are refused.
+    /// Required with Entra ID; leave it out for a provider without tenants.
+    pub tenant_id: Option<Uuid>,
     pub client_id: String,
     pub client_secret: SecretString,
 }
@@ -282,6 +286,38 @@ fn invalid(key: &'static str, env: &'static str, problem: impl Into<String>) -> 
     }
 }
 
+/// Entra ID's hosts: there the authority must be tenant-specific. Elsewhere, any issuer.
+const ENTRA_HOSTS: [&str; 2] = ["login.microsoftonline.com", "login.microsoft.com"];
+
+/// Entra ID's multi-tenant authorities: their ID tokens name each user's own tenant as
+/// issuer, so issuer validation fails for everyone.
+const MULTI_TENANT_AUTHORITIES: [&str; 3] = ["common", "organizations", "consumers"];
+
+/// With Entra ID, the authority must be tenant-specific and name the configured tenant (which
+/// is then required); `common` and `organizations` are refused with any provider's host.
+fn check_entra_authority(authority: &Url, tenant_id: Option<Uuid>) -> Result<(), SettingsError> {
+    let first_segment = authority
+        .path_segments()
+        .and_then(|mut segments| segments.next())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let is_entra = authority
+        .host_str()
+        .is_some_and(|host| ENTRA_HOSTS.contains(&host.to_ascii_lowercase().as_str()));
+    let named = tenant_id.filter(|tenant| first_segment == tenant.to_string());
+    if MULTI_TENANT_AUTHORITIES.contains(&first_segment.as_str()) || (is_entra && named.is_none()) {
+        let tenant = tenant_id.map_or_else(|| "<tenant-id>".to_owned(), |t| t.to_string());
+        return Err(invalid(
+            "identity.authority",
+            "SPENDBOARD_IDENTITY__AUTHORITY",
+            format!(
+                "must be tenant-specific and name the tenant id, https://login.microsoftonline.com/{tenant}/v2.0, with identity.tenant_id = \"{tenant}\" (the common and organizations authorities fail issuer validation)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl Settings {
     /// Loads defaults, then `file` (TOML) if given, then `SPENDBOARD_*` variables, and checks
     /// the result.
@@ -385,20 +421,7 @@ impl Settings {
                     "must be an https URL such as https://login.microsoftonline.com/<tenant-id>/v2.0",
                 ));
             }
-            if !identity
-                .authority
-                .path()
-                .contains(&identity.tenant_id.to_string())
-            {
-                return Err(invalid(
-                    "identity.authority",
-                    "SPENDBOARD_IDENTITY__AUTHORITY",
-                    format!(
-                        "must be tenant-specific and name the tenant id {} (the common and organizations authorities fail issuer validation)",
-                        identity.tenant_id
-                    ),
-                ));
-            }
+            check_entra_authority(&identity.authority, identity.tenant_id)?;
             if identity.client_id.trim().is_empty() {
                 return Err(invalid(
                     "identity.client_id",
@@ -446,7 +469,7 @@ impl Settings {
                 "identity",
                 "SPENDBOARD_IDENTITY__AUTHORITY",
                 format!(
-                    "is missing, so Spendboard would start in demo mode (the sandbox standing in for Microsoft), but {reason} looks like a deployment. Configure [identity] (authority, tenant_id, client_id, client_secret), or remove that setting to run the demo"
+                    "is missing, so Spendboard would start in demo mode (the sandbox standing in for Microsoft), but {reason} looks like a deployment. Configure [identity] (authority, tenant_id for Entra ID, client_id, client_secret), or remove that setting to run the demo"
                 ),
             ));
         }
@@ -611,6 +634,41 @@ mod tests {
             err.contains("identity.authority") && err.contains("tenant-specific"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_organizations_authority_is_refused_whatever_the_host() {
+        for authority in [
+            "https://login.microsoftonline.com/organizations/v2.0",
+            "https://login.microsoft.com/6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f8/v2.0",
+            "https://sts.example.com/organizations",
+        ] {
+            let toml = IDENTITY.replace(
+                "https://login.microsoftonline.com/6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7/v2.0",
+                authority,
+            );
+            let err = parse(&toml).unwrap_err().to_string();
+            assert!(err.contains("tenant-specific"), "{authority}: {err}");
+        }
+    }
+
+    #[test]
+    fn entra_needs_the_tenant_id_but_another_provider_does_not() {
+        let without_tenant =
+            IDENTITY.replace("tenant_id = \"6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7\"\n", "");
+        let err = parse(&without_tenant).unwrap_err().to_string();
+        assert!(
+            err.contains("identity.tenant_id = \"<tenant-id>\""),
+            "{err}"
+        );
+        let other = without_tenant.replace(
+            "https://login.microsoftonline.com/6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7/v2.0",
+            "https://id.example.com",
+        ) + "[security]\nsecret_key = \"c3BlbmRib2FyZC10ZXN0LWtleS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg==\"\n";
+        let settings = parse(&other).expect("a standard issuer without a tenant");
+        let identity = settings.identity.expect("identity");
+        assert_eq!(identity.authority.as_str(), "https://id.example.com/");
+        assert_eq!(identity.tenant_id, None);
     }
 
     #[test]

@@ -205,7 +205,7 @@ async fn endpoints(
     Ok(Endpoints {
         identity: IdentitySettings {
             authority: sandbox.issuer(),
-            tenant_id: sandbox.tenant_id,
+            tenant_id: Some(sandbox.tenant_id),
             client_id: sandbox.client_id.clone(),
             client_secret: SecretString::from(sandbox.client_secret.clone()),
         },

@@ -100,8 +100,10 @@ async function stop(proc) {
 /**
  * Starts a sandbox and a Spendboard talking to it. Returns `{ baseUrl, sandboxUrl, sandbox(),
  * stop() }`; `baseUrl` is `http://localhost:<port>`, the address the browser uses.
+ * `identity` (`{ authority, clientId, clientSecret }`, no tenant) signs people in with another
+ * OpenID provider than the sandbox's Entra ID emulation.
  */
-export async function startApp({ customers = 60 } = {}) {
+export async function startApp({ customers = 60, identity = null } = {}) {
   const sandboxPort = await freePort();
   const appPort = await freePort();
   const baseUrl = `http://localhost:${appPort}`;
@@ -123,10 +125,18 @@ export async function startApp({ customers = 60 } = {}) {
       SPENDBOARD_SERVER__HOST: '127.0.0.1',
       SPENDBOARD_SERVER__PORT: String(appPort),
       SPENDBOARD_DATABASE__URL: `sqlite://${dir}/e2e.db?mode=rwc`,
-      SPENDBOARD_IDENTITY__AUTHORITY: `${sandboxUrl}/${TENANT_ID}/v2.0`,
-      SPENDBOARD_IDENTITY__TENANT_ID: TENANT_ID,
-      SPENDBOARD_IDENTITY__CLIENT_ID: CLIENT_ID,
-      SPENDBOARD_IDENTITY__CLIENT_SECRET: CLIENT_SECRET,
+      ...(identity
+        ? {
+          SPENDBOARD_IDENTITY__AUTHORITY: identity.authority,
+          SPENDBOARD_IDENTITY__CLIENT_ID: identity.clientId,
+          SPENDBOARD_IDENTITY__CLIENT_SECRET: identity.clientSecret,
+        }
+        : {
+          SPENDBOARD_IDENTITY__AUTHORITY: `${sandboxUrl}/${TENANT_ID}/v2.0`,
+          SPENDBOARD_IDENTITY__TENANT_ID: TENANT_ID,
+          SPENDBOARD_IDENTITY__CLIENT_ID: CLIENT_ID,
+          SPENDBOARD_IDENTITY__CLIENT_SECRET: CLIENT_SECRET,
+        }),
       SPENDBOARD_PARTNER_CENTER__BASE_URL: sandboxUrl,
       SPENDBOARD_SECURITY__SECRET_KEY: randomBytes(48).toString('base64'),
     });

@@ -1,7 +1,12 @@
-//! Sign-in with Microsoft Entra ID (or the sandbox's emulation of it): OpenID Connect
-//! authorization code flow with PKCE, `state` and `nonce`, using the `openidconnect` crate over
-//! reqwest 0.13 (through `oauth2-reqwest`). The same sign-in yields the delegated (App+User)
-//! Partner Center access and refresh tokens.
+//! Sign-in with Microsoft Entra ID (or the sandbox's emulation of it, or any standard OpenID
+//! Connect provider): authorization code flow with PKCE, `state` and `nonce`, using the
+//! `openidconnect` crate over reqwest 0.13 (through `oauth2-reqwest`). With Entra ID the same
+//! sign-in yields the delegated (App+User) Partner Center access and refresh tokens.
+//!
+//! The provider is discovered at its issuer (`{issuer}/.well-known/openid-configuration`) and
+//! ID tokens must name exactly that issuer. Entra ID's `tid` claim is checked against the
+//! partner's tenant when one is configured; a provider without tenants has no `tid`, and its
+//! users are identified by `sub` (see [`SignedIn::user_id`]).
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
@@ -85,8 +90,12 @@ pub struct PendingSignIn {
 /// A verified sign-in.
 #[derive(Debug)]
 pub struct SignedIn {
+    /// Entra ID's object id (`oid`); for a provider without `oid`, a name-based UUID (v5) of
+    /// the issuer and the `sub` claim, stable across sign-ins.
     pub user_id: Uuid,
-    pub tenant_id: Uuid,
+    /// Entra ID's tenant id (`tid`, lower-case GUID); for a provider without tenants, its
+    /// issuer URL.
+    pub tenant_id: String,
     pub name: String,
     pub email: Option<String>,
     pub roles: Vec<String>,
@@ -135,7 +144,8 @@ pub struct OidcClient {
     /// When the provider's keys were last fetched again (not at start).
     refetched_at: Arc<Mutex<Option<Instant>>>,
     http: oauth2_reqwest::ReqwestClient,
-    tenant_id: Uuid,
+    /// The partner's tenant: when set, ID tokens must carry this `tid`.
+    tenant_id: Option<Uuid>,
     issuer: IssuerUrl,
     client_id: String,
     client_secret: SecretString,
@@ -147,14 +157,15 @@ pub struct OidcClient {
 const KEYS_REFETCH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl OidcClient {
-    /// Discovers the provider at `authority` (its `.well-known/openid-configuration`) and
-    /// configures the client for `redirect_uri`.
+    /// Discovers the provider at `authority`, its issuer (its
+    /// `.well-known/openid-configuration`), and configures the client for `redirect_uri`.
+    /// With `tenant_id`, only ID tokens whose `tid` claim names it are accepted.
     ///
     /// # Errors
-    /// When discovery fails or the metadata is invalid.
+    /// When discovery fails or the metadata is invalid (an issuer other than `authority`).
     pub async fn discover(
         authority: &Url,
-        tenant_id: Uuid,
+        tenant_id: Option<Uuid>,
         client_id: &str,
         client_secret: &SecretString,
         redirect_uri: &Url,
@@ -347,15 +358,19 @@ impl OidcClient {
             other => Unverified::Other(SignInError::InvalidIdToken(other.to_string())),
         })?;
         let extra = claims.additional_claims();
-        let tenant_id = extra
-            .tid
-            .ok_or_else(|| SignInError::InvalidIdToken("no tid claim".into()))?;
-        if tenant_id != self.tenant_id {
-            return Err(SignInError::OtherTenant(tenant_id.to_string()).into());
-        }
-        let user_id = extra
-            .oid
-            .ok_or_else(|| SignInError::InvalidIdToken("no oid claim".into()))?;
+        let tenant_id = match (self.tenant_id, extra.tid) {
+            (Some(partner), Some(tid)) if tid == partner => tid.to_string(),
+            (Some(_), Some(tid)) => return Err(SignInError::OtherTenant(tid.to_string()).into()),
+            (Some(_), None) => {
+                return Err(SignInError::InvalidIdToken("no tid claim".into()).into());
+            }
+            (None, Some(tid)) => tid.to_string(),
+            (None, None) => self.issuer.as_str().to_owned(),
+        };
+        let user_id = extra.oid.unwrap_or_else(|| {
+            let subject = format!("{}#{}", self.issuer.as_str(), claims.subject().as_str());
+            Uuid::new_v5(&Uuid::NAMESPACE_URL, subject.as_bytes())
+        });
         let email = claims
             .preferred_username()
             .map(|u| u.to_string())

@@ -79,7 +79,7 @@ pub async fn spawn_app_with(
     settings.database.url = SecretString::from(fresh_database_url(database_kind()).await);
     settings.identity = Some(IdentitySettings {
         authority: sandbox.issuer(),
-        tenant_id: sandbox.tenant_id,
+        tenant_id: Some(sandbox.tenant_id),
         client_id: sandbox.client_id.clone(),
         client_secret: SecretString::from(sandbox.client_secret.clone()),
     });

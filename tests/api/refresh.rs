@@ -171,7 +171,13 @@ fn binary_environment(app: &TestApp) -> Vec<(String, String)> {
             settings.database.url.expose_secret().to_owned(),
         ),
         ("IDENTITY__AUTHORITY", identity.authority.to_string()),
-        ("IDENTITY__TENANT_ID", identity.tenant_id.to_string()),
+        (
+            "IDENTITY__TENANT_ID",
+            identity
+                .tenant_id
+                .expect("the sandbox's tenant")
+                .to_string(),
+        ),
         ("IDENTITY__CLIENT_ID", identity.client_id.clone()),
         (
             "IDENTITY__CLIENT_SECRET",

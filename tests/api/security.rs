@@ -420,7 +420,7 @@ async fn demo_mode_refuses_a_real_database_and_a_real_start_refuses_a_demo_one()
         settings.database.adopt_demo_database = adopt;
         settings.identity = Some(spendboard::config::IdentitySettings {
             authority: sandbox.issuer(),
-            tenant_id: sandbox.tenant_id,
+            tenant_id: Some(sandbox.tenant_id),
             client_id: sandbox.client_id.clone(),
             client_secret: secrecy::SecretString::from(sandbox.client_secret.clone()),
         });
