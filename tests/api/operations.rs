@@ -5,7 +5,7 @@ use partner_center_sandbox::SandboxOptions;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{EDITOR, READER, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{EDITOR, READER, TestApp, eventually, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn the_dashboard_says_when_the_last_refresh_failed_why_and_since_when_the_data_is_stale() {
@@ -181,31 +181,18 @@ async fn during_a_database_outage_pages_fail_fast_with_a_styled_503_and_it_is_lo
     }
 
     outage.await.unwrap();
-    let back = Instant::now();
-    loop {
-        if app.get("/").await.status() == StatusCode::OK {
-            break;
-        }
-        assert!(
-            back.elapsed() < Duration::from_secs(10),
-            "not back within 10 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(10, "the dashboard back after the outage", || async {
+        (app.get("/").await.status() == StatusCode::OK).then_some(())
+    })
+    .await;
     let ready: serde_json::Value = app.get("/health/ready").await.json().await.unwrap();
     assert_eq!(ready["status"], "ok");
     assert_eq!(ready["customers"], 60);
     assert!(ready["data_age_seconds"].as_i64().is_some(), "{ready}");
-    for _ in 0..50 {
-        if !app.state.outage.is_ongoing() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(
-        !app.state.outage.is_ongoing(),
-        "the end of the outage is noticed"
-    );
+    eventually(5, "the end of the outage noticed", || async {
+        (!app.state.outage.is_ongoing()).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
