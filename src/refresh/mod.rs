@@ -20,20 +20,29 @@ pub use subscription::{refresh_subscription, spawn_subscription_refresh};
 
 use crate::partner_center::AccessToken;
 use crate::state::AppState;
-use crate::store::RunState;
+use crate::store::RunStatus;
 
-/// True while a partner-wide refresh is running (in any instance). A run whose instance died
-/// (its lease expired) is marked failed here, and does not count.
+/// The partner-wide refresh runs as pages show them (in any instance). A run whose instance
+/// died (its lease expired) is marked failed here first, and does not count as running. A
+/// page view in the usual case (no run abandoned) only reads.
+///
+/// # Errors
+/// Database failure.
+pub async fn partner_status(state: &AppState) -> Result<RunStatus, crate::store::StoreError> {
+    let status = state.store.run_status(PARTNER_SCOPE).await?;
+    if !status.abandoned {
+        return Ok(status);
+    }
+    fail_abandoned_runs(state).await?;
+    state.store.run_status(PARTNER_SCOPE).await
+}
+
+/// True while a partner-wide refresh is running (in any instance); see [`partner_status`].
 ///
 /// # Errors
 /// Database failure.
 pub async fn is_running(state: &AppState) -> Result<bool, crate::store::StoreError> {
-    fail_abandoned_runs(state).await?;
-    Ok(state
-        .store
-        .latest_run(PARTNER_SCOPE)
-        .await?
-        .is_some_and(|run| run.state == RunState::Running))
+    Ok(partner_status(state).await?.is_running())
 }
 
 /// Marks failed the partner-wide runs whose instance died (their lease expired), and counts

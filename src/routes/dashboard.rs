@@ -84,7 +84,8 @@ pub async fn get(
 ) -> Result<HttpResponse, AppError> {
     let view = state.store.dashboard_view(&state.dashboard).await?;
     let totals = &view.totals;
-    let running = refresh::is_running(&state).await?;
+    let status = refresh::partner_status(&state).await?;
+    let running = status.is_running();
     let stale_after = Duration::minutes(state.settings.refresh.stale_after_minutes);
     let stale = totals
         .oldest_fetched_at
@@ -114,10 +115,7 @@ pub async fn get(
             Err(e) => return Err(e),
         }
     }
-    let last_finished = state
-        .store
-        .latest_finished_run(refresh::PARTNER_SCOPE)
-        .await?;
+    let last_finished = status.last_finished;
     let refresh_failure = last_finished
         .as_ref()
         .filter(|run| run.state == RunState::Failed)

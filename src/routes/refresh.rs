@@ -7,7 +7,7 @@ use crate::auth::{CurrentUser, TypedSession, delegated_token, verify_csrf};
 use crate::error::AppError;
 use crate::pages::{Layout, RefreshPage, format_utc};
 use crate::paths;
-use crate::refresh::{self, PARTNER_SCOPE};
+use crate::refresh;
 use crate::state::AppState;
 use crate::store::RunState;
 
@@ -40,8 +40,7 @@ pub async fn progress(
     CurrentUser(user): CurrentUser,
     session: TypedSession,
 ) -> Result<RefreshPage, AppError> {
-    refresh::fail_abandoned_runs(&state).await?;
-    let run = state.store.latest_run(PARTNER_SCOPE).await?;
+    let run = refresh::partner_status(&state).await?.latest;
     let layout = Layout::for_user(&user, session.take_flash(), state.settings.is_demo());
     Ok(match run {
         Some(run) => RefreshPage {

@@ -90,6 +90,34 @@ impl TryFrom<RunRow> for RefreshRun {
     }
 }
 
+/// A scope's refresh runs as pages show them, read in one statement that writes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunStatus {
+    /// The latest run, running or finished.
+    pub latest: Option<RefreshRun>,
+    /// The latest finished run (the same as `latest` when that one has finished).
+    pub last_finished: Option<RefreshRun>,
+    /// The latest run is marked running but its holder's lease has expired: its instance
+    /// stopped working on it (see [`Store::fail_abandoned_runs`]).
+    pub abandoned: bool,
+}
+
+impl RunStatus {
+    /// Whether the latest run is running (not abandoned: see [`crate::refresh::partner_status`]).
+    pub fn is_running(&self) -> bool {
+        self.latest
+            .as_ref()
+            .is_some_and(|run| run.state == RunState::Running)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct StatusRow {
+    #[sqlx(flatten)]
+    run: RunRow,
+    abandoned: bool,
+}
+
 /// The message of a run whose instance stopped working on it.
 pub const ABANDONED_MESSAGE: &str = "The refresh stopped before it finished: the Spendboard instance running it stopped (crashed, restarted or lost its database connection). The next refresh starts at once.";
 
@@ -203,25 +231,6 @@ impl Store {
         Ok(())
     }
 
-    /// The latest finished run of `scope` (succeeded or failed).
-    ///
-    /// # Errors
-    /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row.
-    #[tracing::instrument(skip(self))]
-    pub async fn latest_finished_run(&self, scope: &str) -> Result<Option<RefreshRun>, StoreError> {
-        let row: Option<RunRow> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "select id, scope, started_at, finished_at, state, done, total, message, \
-                 set_aside from refresh_runs where scope = $1 and state <> 'running' \
-                 order by id desc limit 1",
-            )
-            .bind(scope)
-            .fetch_optional(pool)
-            .await?
-        });
-        row.map(RefreshRun::try_from).transpose()
-    }
-
     /// Records how many records of a run could not be read and were set aside.
     ///
     /// # Errors
@@ -236,6 +245,48 @@ impl Store {
                 .await?;
         });
         Ok(())
+    }
+
+    /// The latest run of `scope` and its latest finished run, and whether the latest is
+    /// abandoned, at `now`: one read, so that a page view writes nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row.
+    #[tracing::instrument(skip(self))]
+    pub async fn run_status(&self, scope: &str) -> Result<RunStatus, StoreError> {
+        let now = stored_time(Utc::now());
+        let rows: Vec<StatusRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "select id, scope, started_at, finished_at, state, done, total, message, \
+                 set_aside, (state = 'running' and not exists ( \
+                 select 1 from refresh_leases l where l.scope = r.scope \
+                 and l.holder = r.holder and l.expires_at > $2)) as abandoned \
+                 from refresh_runs r where r.scope = $1 and (\
+                 r.id = (select max(id) from refresh_runs where scope = $1) or \
+                 r.id = (select max(id) from refresh_runs where scope = $1 and state <> 'running')) \
+                 order by r.id desc",
+            )
+            .bind(scope)
+            .bind(now)
+            .fetch_all(pool)
+            .await?
+        });
+        let abandoned = rows.first().is_some_and(|row| row.abandoned);
+        let mut runs = rows
+            .into_iter()
+            .map(|row| RefreshRun::try_from(row.run))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter();
+        let latest = runs.next();
+        let last_finished = match &latest {
+            Some(run) if run.state != RunState::Running => Some(run.clone()),
+            _ => runs.next(),
+        };
+        Ok(RunStatus {
+            latest,
+            last_finished,
+            abandoned,
+        })
     }
 
     /// The latest run of `scope`, running or finished.

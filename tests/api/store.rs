@@ -1234,17 +1234,24 @@ async fn refresh_runs_report_progress_and_their_outcome(db: &TestDb) {
 on_both_databases!(refresh_runs_report_progress_and_their_outcome);
 
 async fn a_run_whose_lease_expired_is_failed_and_a_renewed_one_keeps_running(db: &TestDb) {
-    let short = TimeDelta::milliseconds(300);
+    // Long enough that a busy machine does not let the lease expire between two statements.
+    let short = TimeDelta::milliseconds(1500);
     assert!(
         db.store
             .try_acquire_lease("partner", "a run 1", short)
             .await
             .unwrap()
     );
+    let earlier = db.store.start_run("partner", "a run 0").await.unwrap();
+    db.store.finish_run(earlier, Ok(())).await.unwrap();
     let run = db.store.start_run("partner", "a run 1").await.unwrap();
+    let status = db.store.run_status("partner").await.unwrap();
+    assert!(status.is_running() && !status.abandoned, "{status:?}");
+    assert_eq!(status.latest.unwrap().id, run);
+    assert_eq!(status.last_finished.unwrap().id, earlier, "the run before");
     assert_eq!(db.store.fail_abandoned_runs("partner").await.unwrap(), 0);
     // Renewed while it works: still running after the first expiry would have passed.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(
         db.store
             .renew_lease("partner", "a run 1", short)
@@ -1258,14 +1265,27 @@ async fn a_run_whose_lease_expired_is_failed_and_a_renewed_one_keeps_running(db:
             .unwrap(),
         "only the holder renews"
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(db.store.fail_abandoned_runs("partner").await.unwrap(), 0);
     let latest = db.store.latest_run("partner").await.unwrap().unwrap();
     assert_eq!((latest.id, latest.state), (run, RunState::Running));
 
     // Its instance dies: no renewal, the lease expires, the run is failed with a reason.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let status = db.store.run_status("partner").await.unwrap();
+    assert!(status.abandoned, "seen as abandoned by a read");
+    assert_eq!(
+        status.latest.unwrap().state,
+        RunState::Running,
+        "not yet marked"
+    );
     assert_eq!(db.store.fail_abandoned_runs("partner").await.unwrap(), 1);
+    let status = db.store.run_status("partner").await.unwrap();
+    assert!(!status.abandoned && !status.is_running());
+    assert_eq!(
+        status.latest, status.last_finished,
+        "the latest has finished"
+    );
     let latest = db.store.latest_run("partner").await.unwrap().unwrap();
     assert_eq!(latest.state, RunState::Failed, "{}", db.kind());
     assert!(latest.finished_at.is_some());
