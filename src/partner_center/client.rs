@@ -1060,100 +1060,108 @@ mod tests {
         );
     }
 
-    /// A canned HTTP/1.1 server on 127.0.0.1 port 0: answers each connection with the next
-    /// body (200, `Connection: close`) and hands back every request head it read.
-    async fn canned_server(
-        bodies: Vec<&'static str>,
-    ) -> (Url, tokio::task::JoinHandle<Vec<String>>) {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
-        let server = tokio::spawn(async move {
-            let mut heads = Vec::new();
-            for body in bodies {
-                let (mut socket, _) = listener.accept().await.unwrap();
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    let n = socket.read(&mut buf).await.unwrap();
-                    head.extend_from_slice(&buf[..n]);
-                }
-                heads.push(String::from_utf8(head).unwrap().to_ascii_lowercase());
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                socket.write_all(response.as_bytes()).await.unwrap();
-            }
-            heads
-        });
-        (base, server)
+    /// A Partner Center stand-in (wiremock) that answers `method` + `path` (and `query`, when
+    /// given) once with `body` (200, JSON), after the stand-ins mounted before it.
+    async fn answer_once(
+        server: &wiremock::MockServer,
+        route: (&str, &str),
+        query: Option<(&str, &str)>,
+        body: &'static str,
+    ) {
+        use wiremock::matchers::{method, path, query_param};
+        let mut mock = wiremock::Mock::given(method(route.0)).and(path(route.1));
+        if let Some((key, value)) = query {
+            mock = mock.and(query_param(key, value));
+        }
+        mock.respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+        )
+        .up_to_n_times(1)
+        .mount(server)
+        .await;
+    }
+
+    /// The requests `server` received, in order.
+    async fn received(server: &wiremock::MockServer) -> Vec<wiremock::Request> {
+        server.received_requests().await.expect("recording is on")
+    }
+
+    /// A request's header as text.
+    fn header<'r>(request: &'r wiremock::Request, name: &str) -> Option<&'r str> {
+        request.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     #[tokio::test]
     async fn a_continuation_token_without_a_next_link_is_followed_with_seek_operation_next() {
-        let (base, server) = canned_server(vec![
+        let server = wiremock::MockServer::start().await;
+        let customers = ("GET", "/pc/v1/customers");
+        answer_once(
+            &server,
+            customers,
+            Some(("size", "1")),
             r#"{"totalCount":1,"items":[{"id":"b44bb1fb-c595-45b0-9e09-d657365580bf"}],
                 "continuationToken":"token/1+=","links":{"self":{"uri":"/customers?size=1"}}}"#,
+        )
+        .await;
+        answer_once(
+            &server,
+            customers,
+            Some(("seekOperation", "Next")),
             r#"{"totalCount":1,"items":[{"id":"a356ac8c-e310-44f4-bf85-c7f29044af99"}],
                 "links":{"self":{"uri":"customers?seekOperation=Next"}}}"#,
-        ])
+        )
         .await;
+        let base = Url::parse(&server.uri()).unwrap();
         let mut settings = ClientSettings::new(base.join("pc").unwrap());
         settings.customer_page_size = 1;
         let client = PartnerCenterClient::new(settings).unwrap();
         let customers = client.customers(&AccessToken::new("t0ken")).await.unwrap();
         assert_eq!(customers.len(), 2);
-        let heads = server.await.unwrap();
-        assert!(
-            heads[0].starts_with("get /pc/v1/customers?size=1 http/1.1"),
-            "{}",
-            heads[0]
+        let requests = received(&server).await;
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[0].url.query(), Some("size=1"));
+        assert_eq!(requests[1].url.query(), Some("seekOperation=Next"));
+        assert_eq!(header(&requests[0], "ms-continuationtoken"), None);
+        assert_eq!(
+            header(&requests[1], "ms-continuationtoken"),
+            Some("token/1+=")
         );
-        assert!(
-            heads[1].starts_with("get /pc/v1/customers?seekoperation=next "),
-            "{}",
-            heads[1]
-        );
-        assert!(
-            heads[1].contains("\r\nms-continuationtoken: token/1+=\r\n"),
-            "{}",
-            heads[1]
-        );
-        let request_id = |head: &str| {
-            head.lines()
-                .find_map(|l| l.strip_prefix("ms-requestid: "))
-                .map(str::to_owned)
-        };
-        let correlation_id = |head: &str| {
-            head.lines()
-                .find_map(|l| l.strip_prefix("ms-correlationid: "))
-                .map(str::to_owned)
-        };
         assert_ne!(
-            request_id(&heads[0]),
-            request_id(&heads[1]),
+            header(&requests[0], "ms-requestid"),
+            header(&requests[1], "ms-requestid"),
             "a new id per page"
         );
         assert_eq!(
-            correlation_id(&heads[0]),
-            correlation_id(&heads[1]),
+            header(&requests[0], "ms-correlationid"),
+            header(&requests[1], "ms-correlationid"),
             "one per call"
         );
     }
 
     #[tokio::test]
     async fn an_unreadable_page_is_asked_again_and_an_unreadable_record_is_set_aside() {
-        let (base, server) = canned_server(vec![
-            // Cut short (a proxy dropped the rest): asked again.
+        let server = wiremock::MockServer::start().await;
+        let records = ("GET", "/v1/customers/usagerecords");
+        // Cut short (a proxy dropped the rest): asked again.
+        answer_once(
+            &server,
+            records,
+            None,
             r#"{"totalCount":3,"items":[{"resourceId":"b44bb1fb-c595"#,
+        )
+        .await;
+        answer_once(
+            &server,
+            records,
+            None,
             r#"{"totalCount":3,"items":[
                 {"resourceId":"b44bb1fb-c595-45b0-9e09-d657365580bf","totalCost":10.5,"currencyCode":"EUR","isUpgraded":true,"budget":{}},
                 {"resourceId":"a356ac8c-e310-44f4-bf85-c7f29044af99","totalCost":"a lot","isUpgraded":true},
                 {"resourceId":"c2a3e4b5-0000-4000-8000-000000000001","totalCost":1,"currencyCode":"USD","isUpgraded":true,"budget":{}}
              ],"links":{"self":{"uri":"/customers/usagerecords"}}}"#,
-        ])
+        )
         .await;
+        let base = Url::parse(&server.uri()).unwrap();
         let mut settings = ClientSettings::new(base);
         settings.retry_base_delay = Duration::from_millis(10);
         let client = PartnerCenterClient::new(settings).unwrap();
@@ -1165,25 +1173,29 @@ mod tests {
         assert_eq!(collected.unreadable.len(), 1);
         assert_eq!(collected.unreadable[0].position, 1);
         assert!(!collected.unreadable[0].error.is_empty());
-        let heads = server.await.unwrap();
-        let request_id = |head: &str| {
-            head.lines()
-                .find_map(|l| l.strip_prefix("ms-requestid: "))
-                .map(str::to_owned)
-        };
+        let requests = received(&server).await;
+        assert_eq!(requests.len(), 2);
         assert_eq!(
-            request_id(&heads[0]),
-            request_id(&heads[1]),
+            header(&requests[0], "ms-requestid"),
+            header(&requests[1], "ms-requestid"),
             "the page asked for again is the same request"
         );
     }
 
     #[tokio::test]
     async fn every_request_carries_the_partner_center_headers() {
-        let (base, server) = canned_server(vec![
+        let server = wiremock::MockServer::start().await;
+        answer_once(
+            &server,
+            (
+                "PATCH",
+                "/v1/customers/b44bb1fb-c595-45b0-9e09-d657365580bf/usagebudget",
+            ),
+            None,
             r#"{"amount":250.75,"attributes":{"objectType":"SpendingBudget"}}"#,
-        ])
+        )
         .await;
+        let base = Url::parse(&server.uri()).unwrap();
         let client = PartnerCenterClient::new(ClientSettings::new(base)).unwrap();
         let customer = CustomerId::parse("b44bb1fb-c595-45b0-9e09-d657365580bf").unwrap();
         let update = client
@@ -1196,27 +1208,20 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(update.budget.amount, Some(Decimal::new(25075, 2)));
-        let head = &server.await.unwrap()[0];
-        assert!(
-            head.starts_with(
-                "patch /v1/customers/b44bb1fb-c595-45b0-9e09-d657365580bf/usagebudget "
-            ),
-            "{head}"
-        );
-        for header in [
-            "authorization: bearer t0ken",
-            "accept: application/json",
-            "content-type: application/json",
-            "ms-contract-version: v1",
-            "x-locale: en-us",
-            "ms-partnercenter-application: spendboard",
-            &format!("ms-requestid: {}", update.request_id),
+        let requests = received(&server).await;
+        assert_eq!(requests.len(), 1, "the PATCH, answered");
+        let request_id = update.request_id.to_string();
+        for (name, value) in [
+            ("authorization", "Bearer t0ken"),
+            ("accept", "application/json"),
+            ("content-type", "application/json"),
+            ("ms-contract-version", "v1"),
+            ("x-locale", "en-US"),
+            ("ms-partnercenter-application", "Spendboard"),
+            ("ms-requestid", request_id.as_str()),
         ] {
-            assert!(
-                head.contains(&format!("\r\n{header}\r\n")),
-                "{header} missing in {head}"
-            );
+            assert_eq!(header(&requests[0], name), Some(value), "{name}");
         }
-        assert!(head.contains("\r\nms-correlationid: "), "{head}");
+        assert!(header(&requests[0], "ms-correlationid").is_some());
     }
 }
