@@ -12,12 +12,28 @@ use rust_decimal::Decimal;
 /// A customer has exactly one status; when several rules hold, the most urgent wins, in
 /// the order of the variants: over > near > on pace > within > no budget. So a customer
 /// near its budget and on pace to exceed it shows "Near budget".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 pub enum UsageStatus {
+    #[strum(serialize = "over")]
     OverBudget,
+    #[strum(serialize = "near")]
     NearBudget,
+    #[strum(serialize = "onpace")]
     OnPace,
+    #[strum(serialize = "within")]
     WithinBudget,
+    #[strum(serialize = "none")]
     NoBudget,
 }
 
@@ -49,15 +65,10 @@ impl UsageStatus {
         }
     }
 
-    /// A stable key for storage and sorting (most urgent first).
+    /// A stable key for storage and query strings: `over`, `near`, `onpace`, `within`,
+    /// `none`.
     pub fn key(self) -> &'static str {
-        match self {
-            Self::OverBudget => "over",
-            Self::NearBudget => "near",
-            Self::OnPace => "onpace",
-            Self::WithinBudget => "within",
-            Self::NoBudget => "none",
-        }
+        self.into()
     }
 
     /// Every status, most urgent first.
@@ -71,7 +82,7 @@ impl UsageStatus {
 
     /// The inverse of [`UsageStatus::key`].
     pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.key() == key)
+        key.parse().ok()
     }
 
     /// The text shown to people (never colour alone).

@@ -8,12 +8,16 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::values::{DbDecimal, db_decimal, parse_currency, parse_customer_id, stored_time};
+use super::values::{
+    DbDecimal, db_decimal, parse_currency, parse_customer_id, parse_key, stored_time,
+};
 use super::{Store, StoreError, on_pool};
 use crate::domain::{Currency, CustomerId};
 
-/// How a budget change attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// How a budget change attempt ended; stored (and exported) as its snake_case key:
+/// `applied`, `refused`, `conflict`, `not_applied`, `superseded`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum ChangeOutcome {
     /// Partner Center holds the new budget: it said so, or reading it back showed it.
     Applied,
@@ -31,36 +35,15 @@ pub enum ChangeOutcome {
 }
 
 impl ChangeOutcome {
-    /// The stored key (also used in exports): `applied`, `refused`, `conflict`,
-    /// `not_applied`, `superseded`.
+    /// The stored key.
     pub fn key(self) -> &'static str {
-        match self {
-            Self::Applied => "applied",
-            Self::Refused => "refused",
-            Self::Conflict => "conflict",
-            Self::NotApplied => "not_applied",
-            Self::Superseded => "superseded",
-        }
-    }
-
-    fn from_key(key: &str) -> Result<Self, StoreError> {
-        Ok(match key {
-            "applied" => Self::Applied,
-            "refused" => Self::Refused,
-            "conflict" => Self::Conflict,
-            "not_applied" => Self::NotApplied,
-            "superseded" => Self::Superseded,
-            other => {
-                return Err(StoreError::InvalidValue(format!(
-                    "unknown budget change outcome {other:?}"
-                )));
-            }
-        })
+        self.into()
     }
 }
 
-/// How an outcome was established.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// How an outcome was established; stored (and exported) as `reply` or `read_back`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum DecidedBy {
     /// Partner Center's own answer to the call (or no call was needed).
     Reply,
@@ -69,22 +52,9 @@ pub enum DecidedBy {
 }
 
 impl DecidedBy {
-    /// The stored key (also used in exports): `reply`, `read_back`.
+    /// The stored key.
     pub fn key(self) -> &'static str {
-        match self {
-            Self::Reply => "reply",
-            Self::ReadBack => "read_back",
-        }
-    }
-
-    fn from_key(key: &str) -> Result<Self, StoreError> {
-        match key {
-            "reply" => Ok(Self::Reply),
-            "read_back" => Ok(Self::ReadBack),
-            other => Err(StoreError::InvalidValue(format!(
-                "unknown budget decision source {other:?}"
-            ))),
-        }
+        self.into()
     }
 }
 
@@ -171,12 +141,12 @@ impl TryFrom<ChangeRow> for BudgetChangeRecord {
             (Some(at), Some(outcome), Some(decided_by)) => Some((
                 at,
                 BudgetChangeDecision {
-                    outcome: ChangeOutcome::from_key(&outcome)?,
+                    outcome: parse_key(&outcome, "budget change outcome")?,
                     held: row
                         .held_known
                         .unwrap_or(false)
                         .then(|| row.held_amount.map(|d| d.0)),
-                    decided_by: DecidedBy::from_key(&decided_by)?,
+                    decided_by: parse_key(&decided_by, "budget decision source")?,
                     error_code: row.error_code,
                     detail: row.detail,
                 },

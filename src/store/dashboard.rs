@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::snapshots::{SNAPSHOT_COLUMNS, SnapshotRow, search_name};
-use super::values::{DbDecimal, count, parse_currency, parse_status};
+use super::values::{DbDecimal, count, parse_currency, parse_key};
 use super::{Store, StoreError, on_pool};
 use crate::domain::{Currency, UsageStatus};
 use crate::store::CustomerSnapshot;
@@ -605,7 +605,7 @@ impl Store {
                 || parse_currency(&row.currency),
                 row.total_cost.0,
                 row.usd_total_cost.map(|d| d.0),
-                parse_status(&row.status)?,
+                parse_key(&row.status, "usage status")?,
                 row.fetched_at,
             )?;
         }

@@ -6,8 +6,9 @@ use chrono::Utc;
 use super::values::stored_time;
 use super::{Store, StoreError, on_pool};
 
-/// The kind of run a database belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The kind of run a database belongs to; stored as `demo` or `production`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum InstanceMode {
     /// No `[identity]`: the sandbox's invented data.
     Demo,
@@ -17,10 +18,7 @@ pub enum InstanceMode {
 
 impl InstanceMode {
     fn key(self) -> &'static str {
-        match self {
-            Self::Demo => "demo",
-            Self::Production => "production",
-        }
+        self.into()
     }
 }
 

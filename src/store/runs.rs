@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::values::{count, stored_time};
+use super::values::{count, parse_key, stored_time};
 use super::{Store, StoreError, on_pool};
 
-/// Where a refresh run is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where a refresh run is; stored as `running`, `succeeded` or `failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum RunState {
     /// Started, not finished.
     Running,
@@ -18,22 +19,7 @@ pub enum RunState {
 
 impl RunState {
     fn key(self) -> &'static str {
-        match self {
-            Self::Running => "running",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-        }
-    }
-
-    fn from_key(key: &str) -> Result<Self, StoreError> {
-        match key {
-            "running" => Ok(Self::Running),
-            "succeeded" => Ok(Self::Succeeded),
-            "failed" => Ok(Self::Failed),
-            other => Err(StoreError::InvalidValue(format!(
-                "unknown refresh run state {other:?}"
-            ))),
-        }
+        self.into()
     }
 }
 
@@ -81,7 +67,7 @@ impl TryFrom<RunRow> for RefreshRun {
             scope: row.scope,
             started_at: row.started_at,
             finished_at: row.finished_at,
-            state: RunState::from_key(&row.state)?,
+            state: parse_key(&row.state, "refresh run state")?,
             done: count(row.done),
             total: count(row.total),
             message: row.message.unwrap_or_default(),

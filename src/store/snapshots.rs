@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use sqlx::QueryBuilder;
 
 use super::values::{
-    DbDecimal, amount_sort_key, db_decimal, parse_currency, parse_customer_id, parse_status,
+    DbDecimal, amount_sort_key, db_decimal, parse_currency, parse_customer_id, parse_key,
     percent_sort_key, status_rank, stored_time,
 };
 use super::{Store, StoreError, on_pool};
@@ -184,7 +184,7 @@ impl TryFrom<SnapshotRow> for CustomerSnapshot {
             usd_total_cost: row.usd_total_cost.map(|d| d.0),
             budget: row.budget.map(|d| d.0),
             percent_used: row.percent_used.map(|d| d.0),
-            status: parse_status(&row.status)?,
+            status: parse_key(&row.status, "usage status")?,
             last_modified: row.last_modified,
             billing_period_start: row.billing_period_start,
             fetched_at: row.fetched_at,

@@ -117,10 +117,11 @@ pub(super) fn parse_currency(text: &str) -> Result<Currency, StoreError> {
     Currency::parse(text).map_err(|e| StoreError::InvalidValue(e.to_string()))
 }
 
-/// A usage status key ([`UsageStatus::key`]) read back from a column.
-pub(super) fn parse_status(key: &str) -> Result<UsageStatus, StoreError> {
-    UsageStatus::from_key(key)
-        .ok_or_else(|| StoreError::InvalidValue(format!("unknown usage status {key:?}")))
+/// A stored enum key read back from a column (the enum's `FromStr`), naming `what` it is in
+/// the error.
+pub(super) fn parse_key<T: std::str::FromStr>(key: &str, what: &str) -> Result<T, StoreError> {
+    key.parse()
+        .map_err(|_| StoreError::InvalidValue(format!("unknown {what} {key:?}")))
 }
 
 /// A count read back from a column (`count(*)` is BIGINT on PostgreSQL, INTEGER on SQLite).
