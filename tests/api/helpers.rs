@@ -61,6 +61,7 @@ pub async fn spawn_app_with(
     mut options: SandboxOptions,
     tweak: impl FnOnce(&mut Settings),
 ) -> TestApp {
+    show_logs_of_failing_tests();
     let app_listener = TcpListener::bind("127.0.0.1:0").expect("a free port for the app");
     let port = app_listener.local_addr().expect("local address").port();
     options.redirect_uris = vec![format!("http://localhost:{port}/auth/callback")];
@@ -106,6 +107,56 @@ pub async fn spawn_app_with(
         sandbox,
         state,
     }
+}
+
+/// Sends the app's and the sandbox's logs (`RUST_LOG`; warnings and errors by default) to the
+/// test harness, which prints them with the output of a test that fails and drops them for
+/// one that passes. It keeps each test's output apart, threads the test starts (the servers'
+/// workers) included. Also keeps every log line of this test binary at `info` for the tests
+/// that read the logs ([`captured_logs`]).
+fn show_logs_of_failing_tests() {
+    let _ = log_buffer();
+}
+
+/// Every log line of this test binary (at `info`, without sqlx's and actix-server's), since
+/// the first app started or the first call.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static std::sync::Mutex<Vec<u8>> {
+    use std::sync::{Mutex, OnceLock};
+    use tracing_subscriber::{EnvFilter, Layer as _, fmt, layer::SubscriberExt as _};
+    static LOGS: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    struct Writer(&'static Mutex<Vec<u8>>);
+    impl std::io::Write for Writer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    LOGS.get_or_init(|| {
+        let logs: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        let shown = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+        let subscriber = tracing_subscriber::registry()
+            .with(
+                fmt::layer()
+                    .with_test_writer()
+                    .with_ansi(false)
+                    .with_filter(shown),
+            )
+            .with(
+                fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(move || Writer(logs))
+                    .with_filter(EnvFilter::new("info,sqlx=warn,actix_server=warn")),
+            );
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    })
 }
 
 /// Polls `check` every 100 ms until it gives `Some`, for at most `seconds`.

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use serde_json::json;
 
-use crate::helpers::{EDITOR, READER, TestApp, assert_is_redirect_to, spawn_app};
+use crate::helpers::{EDITOR, READER, TestApp, assert_is_redirect_to, captured_logs, spawn_app};
 use crate::sign_in::first_customer_path;
 
 /// A client without a cookie jar and without redirects: cookies are passed by hand.
@@ -151,38 +151,10 @@ async fn a_slow_page_finishing_after_sign_out_does_not_sign_the_person_in_again(
     }
 }
 
-/// Every log line of this test binary, captured once for the tests that read the logs.
-fn captured_logs() -> String {
-    use std::sync::{Mutex, OnceLock};
-    static LOGS: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
-    struct Writer(&'static Mutex<Vec<u8>>);
-    impl std::io::Write for Writer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let logs = LOGS.get_or_init(|| {
-        let logs: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
-        let subscriber = tracing_subscriber::fmt()
-            .with_env_filter("info,sqlx=warn,actix_server=warn")
-            .with_ansi(false)
-            .with_writer(move || Writer(logs))
-            .finish();
-        let _ = tracing::subscriber::set_global_default(subscriber);
-        logs
-    });
-    String::from_utf8_lossy(&logs.lock().unwrap()).into_owned()
-}
-
 // Finding 5: callback errors were handled before the state was checked.
 
 #[tokio::test]
 async fn a_forged_callback_error_shows_no_attacker_text_forges_no_log_line_and_keeps_the_sign_in() {
-    captured_logs();
     let app = spawn_app().await;
     let genuine = app.authorize_as(READER).await;
     let marker = uuid::Uuid::new_v4().simple().to_string();
@@ -251,7 +223,6 @@ async fn an_error_with_the_right_state_shows_a_fixed_message_not_the_providers_t
 
 #[tokio::test]
 async fn the_request_log_never_holds_the_authorization_code_or_state() {
-    captured_logs();
     let app = spawn_app().await;
     let callback = app.authorize_as(READER).await;
     let url = url::Url::parse(&callback).unwrap();
