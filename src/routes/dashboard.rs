@@ -82,9 +82,12 @@ pub async fn get(
     session: TypedSession,
     params: web::Query<DashboardParams>,
 ) -> Result<HttpResponse, AppError> {
-    let view = state.store.dashboard_view(&state.dashboard).await?;
-    let totals = &view.totals;
     let status = refresh::partner_status(&state).await?;
+    let view = state
+        .store
+        .dashboard_view(&state.dashboard, status.snapshot_version)
+        .await?;
+    let totals = &view.totals;
     let running = status.is_running();
     let stale_after = Duration::minutes(state.settings.refresh.stale_after_minutes);
     let stale = totals

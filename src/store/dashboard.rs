@@ -523,11 +523,12 @@ impl Store {
         Ok(version)
     }
 
-    /// The dashboard's data (every snapshot, the totals) of the stored version of
-    /// `customer_snapshots`: taken from `cache` when it holds that version, else read in one
-    /// statement (so rows and version are of one committed state; once, while concurrent
-    /// callers wait for it) and kept there. Each request reads the stored version, so a write
-    /// by any instance on the same database shows on the next request.
+    /// The dashboard's data (every snapshot, the totals) of `version` of `customer_snapshots`,
+    /// the stored version the caller has just read ([`Store::snapshot_version`], or with
+    /// [`Store::run_status`]): taken from `cache` when it holds that version, else read in one
+    /// statement (so rows and version are of one committed state, possibly a later one; once,
+    /// while concurrent callers wait for it) and kept there. Each request reads the stored
+    /// version, so a write by any instance on the same database shows on the next request.
     ///
     /// # Errors
     /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row or a sum
@@ -536,8 +537,8 @@ impl Store {
     pub async fn dashboard_view(
         &self,
         cache: &DashboardCache,
+        version: i64,
     ) -> Result<Arc<DashboardView>, StoreError> {
-        let version = self.snapshot_version().await?;
         let mut latest = cache.latest.lock().await;
         if let Some(view) = latest.as_ref()
             && view.version == version

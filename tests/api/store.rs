@@ -261,6 +261,15 @@ on_both_databases!(the_dashboard_sorts_by_every_column_with_numbers_in_numeric_o
 /// The dashboard's cached view gives exactly the pages the database gives (every sort and
 /// direction, status filter, search and page), and its totals; and every kind of write to the
 /// snapshots shows in it at once.
+/// The dashboard's view of the version stored now, as a request reads it.
+async fn current_view(
+    db: &TestDb,
+    cache: &DashboardCache,
+) -> Result<std::sync::Arc<spendboard::store::DashboardView>, spendboard::store::StoreError> {
+    let version = db.store.snapshot_version().await?;
+    db.store.dashboard_view(cache, version).await
+}
+
 async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(db: &TestDb) {
     let names = [
         "Nine",
@@ -306,7 +315,7 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
     let cache = DashboardCache::default();
 
     let same_as_database = async || {
-        let view = db.store.dashboard_view(&cache).await.unwrap();
+        let view = current_view(db, &cache).await.unwrap();
         assert_eq!(
             view.totals,
             db.store.dashboard_totals().await.unwrap(),
@@ -396,7 +405,7 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
     assert!(next > version);
     assert_eq!(
         db.store
-            .dashboard_view(&cache)
+            .dashboard_view(&cache, db.store.snapshot_version().await.unwrap())
             .await
             .unwrap()
             .totals
@@ -404,16 +413,13 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
         40
     );
     // Nothing written, nothing changed: the same view.
-    let before = db.store.dashboard_view(&cache).await.unwrap();
+    let before = current_view(db, &cache).await.unwrap();
     assert_eq!(db.store.delete_snapshots_not_in(&keep).await.unwrap(), 0);
-    let after = db.store.dashboard_view(&cache).await.unwrap();
+    let after = current_view(db, &cache).await.unwrap();
     assert!(std::sync::Arc::ptr_eq(&before, &after));
     // A second instance (its own cache) on the same database sees the same.
     let other = DashboardCache::default();
-    assert_eq!(
-        db.store.dashboard_view(&other).await.unwrap().totals,
-        after.totals
-    );
+    assert_eq!(current_view(db, &other).await.unwrap().totals, after.totals);
 }
 on_both_databases!(the_cached_dashboard_view_matches_the_database_and_follows_every_write);
 
@@ -1249,6 +1255,11 @@ async fn a_run_whose_lease_expired_is_failed_and_a_renewed_one_keeps_running(db:
     assert!(status.is_running() && !status.abandoned, "{status:?}");
     assert_eq!(status.latest.unwrap().id, run);
     assert_eq!(status.last_finished.unwrap().id, earlier, "the run before");
+    assert_eq!(
+        status.snapshot_version,
+        db.store.snapshot_version().await.unwrap(),
+        "read in the same statement"
+    );
     assert_eq!(db.store.fail_abandoned_runs("partner").await.unwrap(), 0);
     // Renewed while it works: still running after the first expiry would have passed.
     tokio::time::sleep(Duration::from_millis(1000)).await;
