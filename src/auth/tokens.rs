@@ -69,7 +69,7 @@ pub async fn delegated_token(
     // lease in the database (`token:{user}`); whoever waits for it reads the tokens again,
     // usually finding those the holder just saved.
     let scope = format!("token:{user_id}");
-    let holder = format!("{} renew {}", state.instance_id, Uuid::new_v4());
+    let holder = crate::store::unique_holder(&state.instance_id, "renew");
     let waited_since = std::time::Instant::now();
     loop {
         if state

@@ -9,7 +9,6 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use uuid::Uuid;
 
 use crate::domain::CustomerId;
 use crate::store::{Store, StoreError};
@@ -44,7 +43,7 @@ impl WriterLock {
         wait: Duration,
     ) -> Result<Option<Self>, StoreError> {
         let scope = format!("budget:{customer}");
-        let holder = format!("{instance_id}/{}", Uuid::new_v4());
+        let holder = crate::store::unique_holder(instance_id, "budget");
         let deadline = Instant::now() + wait;
         loop {
             if store.try_acquire_lease(&scope, &holder, TTL).await? {

@@ -104,7 +104,7 @@ where
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     tokio::spawn(async move {
-        let holder = format!("{} {}", state.instance_id, uuid::Uuid::new_v4());
+        let holder = crate::store::unique_holder(&state.instance_id, "refresh");
         let lease = chrono::Duration::seconds(DETAIL_LEASE_SECONDS);
         match state.store.try_acquire_lease(&scope, &holder, lease).await {
             Ok(true) => {}

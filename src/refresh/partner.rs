@@ -84,7 +84,7 @@ pub async fn begin_partner_refresh_unless_fresh(
 ) -> anyhow::Result<Option<StartedRefresh>> {
     let store = &state.store;
     let lease = chrono::Duration::seconds(LEASE_SECONDS);
-    let holder = format!("{} run {}", state.instance_id, uuid::Uuid::new_v4());
+    let holder = crate::store::unique_holder(&state.instance_id, "run");
     if !store
         .try_acquire_lease(PARTNER_SCOPE, &holder, lease)
         .await?

@@ -62,7 +62,7 @@ pub fn spawn_schedule(state: web::Data<AppState>, every: Duration) {
             chrono::Duration::from_std(every.mul_f64(0.9)).unwrap_or(chrono::Duration::MAX);
         loop {
             ticks.tick().await;
-            let holder = format!("{} schedule {}", state.instance_id, Uuid::new_v4());
+            let holder = crate::store::unique_holder(&state.instance_id, "schedule");
             match state
                 .store
                 .try_acquire_lease(SCHEDULE_SCOPE, &holder, period)

@@ -6,6 +6,13 @@ use chrono::{TimeDelta, Utc};
 use super::values::stored_time;
 use super::{Store, StoreError, on_pool};
 
+/// A lease holder unique to one attempt: the instance's id, what the lease is for (`run`,
+/// `renew`...) and a random part. Unique, so that no instance takes over (or renews) the
+/// lease of its own earlier attempt; readable, so that the table says who holds what.
+pub fn unique_holder(instance_id: &str, purpose: &str) -> String {
+    format!("{instance_id} {purpose} {}", uuid::Uuid::new_v4())
+}
+
 impl Store {
     /// Takes the lease on `scope` for `ttl` if it is free, expired, or already `holder`'s
     /// (then it is renewed). Returns `false` while another holder's lease is unexpired.
