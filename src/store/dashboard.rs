@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use super::name_search::NameIndex;
 use super::snapshots::{SNAPSHOT_COLUMNS, SnapshotRow, search_name};
 use super::values::{DbDecimal, count, parse_currency, parse_key};
 use super::{Store, StoreError, on_pool};
@@ -197,6 +198,8 @@ pub struct DashboardView {
     /// The partner totals over [`DashboardView::customers`].
     pub totals: DashboardTotals,
     rows: Vec<ViewRow>,
+    /// The rows' folded names, for the search.
+    names: NameIndex,
     /// Row indexes in the order of each sort key and direction, sorted when first asked for.
     orders: [OnceLock<Vec<u32>>; 2 * SORT_KEYS],
 }
@@ -276,10 +279,12 @@ impl DashboardView {
                 s.fetched_at,
             )?;
         }
+        let names = NameIndex::new(rows.iter().map(|row| row.search_name.as_str()));
         Ok(Self {
             version,
             totals: totals.finish(),
             rows,
+            names,
             orders: Default::default(),
         })
     }
@@ -316,6 +321,7 @@ impl DashboardView {
             Some(status) if pattern.is_none() => Some(self.status_count(status)),
             _ => None,
         };
+        let found = pattern.as_deref().map(|p| self.names.matching(p));
         let mut rows = Vec::new();
         let mut matching = 0usize;
         for &i in order {
@@ -324,9 +330,7 @@ impl DashboardView {
             }
             let row = &self.rows[i as usize];
             if status.is_some_and(|s| row.snapshot.status != s)
-                || pattern
-                    .as_deref()
-                    .is_some_and(|p| !row.search_name.contains(p))
+                || found.as_ref().is_some_and(|found| !found[i as usize])
             {
                 continue;
             }

@@ -11,6 +11,7 @@ mod drilldown;
 mod history;
 mod instance;
 mod leases;
+mod name_search;
 mod portfolios;
 mod runs;
 mod sessions;
