@@ -75,6 +75,11 @@ impl Application {
             state.clone().into_inner(),
             Duration::from_secs(state.settings.budgets.reconcile_every_seconds),
         );
+        crate::alerts::spawn_delivery(
+            state.clone().into_inner(),
+            crate::alerts::Sender::from_settings(&state.settings.alerts)?,
+            Duration::from_secs(state.settings.alerts.deliver_every_seconds),
+        );
         spawn_session_purge(state.clone(), SESSION_PURGE_EVERY);
         let server = serve(listener, state.clone())?;
         Ok(Self {

@@ -8,6 +8,7 @@ mod ids;
 mod money;
 mod people;
 mod status;
+mod threshold;
 
 pub use budget::{BudgetAmount, BudgetAmountError, BudgetChange, same_budget};
 pub use currency::{Currency, CurrencyError};
@@ -16,3 +17,4 @@ pub use ids::{CustomerId, IdError, SubscriptionId};
 pub use money::Money;
 pub use people::{SignInName, SignInNameError};
 pub use status::{UsageStatus, percent_used};
+pub use threshold::{THRESHOLD_PERCENT_RANGE, Threshold, ThresholdBasis, ThresholdError};
