@@ -6,6 +6,8 @@
 mod deliver;
 mod evaluate;
 mod message;
+mod rules;
 
 pub use deliver::{DeliveryRound, Sender, deliver_due, spawn_delivery};
 pub use evaluate::{crossed_thresholds, evaluate};
+pub use rules::{RuleError, add_rule};

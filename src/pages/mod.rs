@@ -1,5 +1,6 @@
 //! askama view models: one struct per page, each embedding the shared [`Layout`].
 
+mod alerts;
 pub mod charts;
 mod customer;
 mod dashboard;
@@ -9,6 +10,7 @@ mod refresh;
 mod simple;
 mod subscription;
 
+pub use alerts::{AlertsPage, DeliveryView, FiringView, RuleForm, RuleView};
 pub use customer::{BudgetChangeRow, BudgetFormView, BudgetReply, CustomerPage, SubscriptionRow};
 pub use dashboard::{CurrencyTotalView, CustomerRow, DashboardPage, SortLink};
 pub use history::{

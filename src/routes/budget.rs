@@ -159,7 +159,7 @@ fn budget_error(error: BudgetError, return_to: String) -> AppError {
     }
 }
 
-fn see_other(location: &str) -> HttpResponse {
+pub(super) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header(("Location", location))
         .finish()

@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per page or form; they stay thin.
 
+mod alerts;
 mod budget;
 pub mod canonical;
 mod customer;
@@ -39,6 +40,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(paths::RESOURCES_CSV, web::get().to(export::resources))
         .route(paths::METERS_CSV, web::get().to(export::meters))
+        .route(paths::ALERTS, web::get().to(alerts::get))
+        .route(paths::ALERT_RULES, web::post().to(alerts::add))
+        .route(paths::ALERT_RULE_REMOVAL, web::post().to(alerts::remove))
         .route(paths::HEALTH, web::get().to(health::get))
         .route(paths::HEALTH_READY, web::get().to(health::get))
         .route(paths::HEALTH_LIVE, web::get().to(health::live))
