@@ -5,21 +5,88 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use super::{Layout, format_utc};
-use crate::domain::Money;
+use crate::alerts::crossed_thresholds;
+use crate::domain::{Money, Threshold};
 use crate::paths;
-use crate::store::{AlertRule, Channel, DeliveryRecord, FiringRecord};
+use crate::store::{AlertRule, Channel, CustomerSnapshot, DeliveryRecord, FiringRecord};
 
 /// `GET /alerts`.
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/alerts.html")]
 pub struct AlertsPage {
     pub layout: Layout,
-    pub rules: Vec<RuleView>,
-    /// The form to add a threshold; budget editors only.
-    pub form: Option<RuleForm>,
+    /// The partner-wide thresholds.
+    pub rule_set: RuleSetView,
     pub firings: Vec<FiringView>,
     /// No mail relay is configured: e-mails are kept here instead of sent.
     pub catcher: bool,
+}
+
+/// A set of thresholds (partner-wide or a customer's own) and the form adding one.
+#[derive(Debug, Clone)]
+pub struct RuleSetView {
+    pub rules: Vec<RuleView>,
+    /// The form to add a threshold; budget editors only.
+    pub form: Option<RuleForm>,
+}
+
+/// The Budget alerts section of the customer page: the thresholds that apply to the
+/// customer with their state this billing period, and its own set's form.
+#[derive(Debug, Clone)]
+pub struct CustomerAlertsView {
+    /// Whether the customer has thresholds of its own (else the partner-wide ones apply).
+    pub own: bool,
+    pub rule_set: RuleSetView,
+}
+
+impl CustomerAlertsView {
+    /// The section for `snapshot`: its own rules when it has any (removable by budget
+    /// editors), else the partner-wide ones, each with its state in the customer's billing
+    /// period at its current budget, from `firings` (the customer's latest).
+    pub fn new(
+        snapshot: &CustomerSnapshot,
+        own: &[AlertRule],
+        partner_wide: &[AlertRule],
+        firings: &[FiringRecord],
+        form: Option<RuleForm>,
+    ) -> Self {
+        let can_edit = form.is_some();
+        let (rules, removable) = if own.is_empty() {
+            (partner_wide, false)
+        } else {
+            (own, can_edit)
+        };
+        let state = |threshold: Threshold| {
+            let Some(budget) = snapshot.budget else {
+                return "no budget, so it does not fire".to_owned();
+            };
+            let fired = firings.iter().find(|f| {
+                f.threshold == threshold
+                    && f.billing_period_start == snapshot.billing_period_start
+                    && f.budget.normalize() == budget.normalize()
+            });
+            match fired {
+                Some(f) => format!("fired {}", format_utc(f.fired_at)),
+                None if !crossed_thresholds(snapshot, &[threshold]).is_empty() => {
+                    "crossed; fires at the next refresh".to_owned()
+                }
+                None => "not crossed this billing period".to_owned(),
+            }
+        };
+        Self {
+            own: !own.is_empty(),
+            rule_set: RuleSetView {
+                rules: rules
+                    .iter()
+                    .map(|rule| RuleView {
+                        state: Some(state(rule.threshold)),
+                        ..RuleView::of(rule, removable)
+                    })
+                    .collect(),
+                form,
+            },
+        }
+    }
 }
 
 /// A threshold of a set, with what removes it.
@@ -27,6 +94,8 @@ pub struct AlertsPage {
 pub struct RuleView {
     /// `80 % of actual spend`.
     pub text: String,
+    /// Its state for a customer: `fired 2026-11-05 08:00 UTC`, `not crossed`.
+    pub state: Option<String>,
     /// Where the remove button posts; budget editors only.
     pub remove_action: Option<String>,
 }
@@ -36,6 +105,7 @@ impl RuleView {
     pub fn of(rule: &AlertRule, can_edit: bool) -> Self {
         Self {
             text: rule.threshold.to_string(),
+            state: None,
             remove_action: can_edit
                 .then(|| paths::alert_rule_removal(rule.customer.as_ref(), rule.id)),
         }

@@ -10,7 +10,9 @@ mod refresh;
 mod simple;
 mod subscription;
 
-pub use alerts::{AlertsPage, DeliveryView, FiringView, RuleForm, RuleView};
+pub use alerts::{
+    AlertsPage, CustomerAlertsView, DeliveryView, FiringView, RuleForm, RuleSetView, RuleView,
+};
 pub use customer::{BudgetChangeRow, BudgetFormView, BudgetReply, CustomerPage, SubscriptionRow};
 pub use dashboard::{CurrencyTotalView, CustomerRow, DashboardPage, SortLink};
 pub use history::{

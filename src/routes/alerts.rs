@@ -7,11 +7,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::budget::see_other;
+use super::customer::{CustomerForms, known_customer, parse_customer_id, render_customer_page};
 use crate::alerts::{RuleError, add_rule};
 use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
 use crate::domain::CustomerId;
 use crate::error::AppError;
-use crate::pages::{AlertsPage, FiringView, Layout, RuleForm, RuleView};
+use crate::pages::{
+    AlertsPage, BudgetFormView, FiringView, Layout, RuleForm, RuleSetView, RuleView,
+};
 use crate::paths;
 use crate::state::AppState;
 
@@ -98,6 +101,72 @@ pub async fn remove(
     Ok(see_other(paths::ALERTS))
 }
 
+/// Adds a threshold to the customer's own set: 303 to the customer page, or the page again
+/// (422) with the error next to the field and the input kept.
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path)))]
+pub async fn add_for_customer(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    path: web::Path<String>,
+    fields: web::Form<RuleFields>,
+) -> Result<HttpResponse, AppError> {
+    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
+    let id = parse_customer_id(&path)?;
+    let snapshot = known_customer(&state, &id).await?;
+    let user_id = user.id.to_string();
+    match add_rule(
+        &state.store,
+        Some(&id),
+        &fields.basis,
+        &fields.percent,
+        &user_id,
+    )
+    .await
+    {
+        Ok(threshold) => {
+            session.flash(&format!("Threshold added for this customer: {threshold}."));
+            Ok(see_other(&paths::customer(&id)))
+        }
+        Err(e) => {
+            let form = RuleForm::kept(Some(&id), &user, &fields.basis, &fields.percent, e)?;
+            let budget_form = BudgetFormView::for_budget(&snapshot, &user);
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            render_customer_page(
+                &state,
+                &user,
+                &session,
+                &snapshot,
+                CustomerForms {
+                    budget: Some(budget_form),
+                    rule: form,
+                    ..CustomerForms::default()
+                },
+                status,
+            )
+            .await
+        }
+    }
+}
+
+/// Removes a threshold of the customer's own set.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn remove_for_customer(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    path: web::Path<(String, i64)>,
+    fields: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
+    let (customer, rule) = path.into_inner();
+    let id = parse_customer_id(&customer)?;
+    if state.store.remove_alert_rule(Some(&id), rule).await? {
+        session.flash("Threshold removed for this customer.");
+    }
+    Ok(see_other(&paths::customer(&id)))
+}
+
 /// Budget editors only, with the form's CSRF token.
 ///
 /// # Errors
@@ -157,8 +226,10 @@ async fn render(
     let firings = state.store.recent_firings(None, LISTED).await?;
     let page = AlertsPage {
         layout: Layout::for_user(user, session.take_flash(), state.settings.is_demo()),
-        rules: rules.iter().map(|r| RuleView::of(r, can_edit)).collect(),
-        form,
+        rule_set: RuleSetView {
+            rules: rules.iter().map(|r| RuleView::of(r, can_edit)).collect(),
+            form,
+        },
         firings: firings.iter().map(FiringView::of).collect(),
         catcher: state.settings.alerts.smtp.is_none(),
     };

@@ -43,6 +43,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::ALERTS, web::get().to(alerts::get))
         .route(paths::ALERT_RULES, web::post().to(alerts::add))
         .route(paths::ALERT_RULE_REMOVAL, web::post().to(alerts::remove))
+        .route(
+            paths::CUSTOMER_ALERT_RULES,
+            web::post().to(alerts::add_for_customer),
+        )
+        .route(
+            paths::CUSTOMER_ALERT_RULE_REMOVAL,
+            web::post().to(alerts::remove_for_customer),
+        )
         .route(paths::HEALTH, web::get().to(health::get))
         .route(paths::HEALTH_READY, web::get().to(health::get))
         .route(paths::HEALTH_LIVE, web::get().to(health::live))

@@ -677,6 +677,74 @@ async fn the_alerts_page_lists_what_fired_to_whom_and_the_rules_are_edited_with_
     assert_is_redirect_to(&added, "/alerts");
     assert_eq!(app.store().alert_rules(None).await.unwrap().len(), 4);
 
+    // The customer page shows the thresholds that apply and their state; a customer's own
+    // set is edited there, with the same checks.
+    let fired_one = &fired[0];
+    let path = format!("/customers/{}", fired_one.customer);
+    let page = app.get_html(&path).await;
+    assert!(page.contains("The partner-wide thresholds"));
+    assert!(
+        page.contains(&format!("{}: fired", fired_one.threshold)),
+        "its state: {page}"
+    );
+    let csrf = TestApp::csrf_token(&page);
+    let rules_path = format!("{path}/alert-rules");
+    for (percent, error) in [
+        ("1001", "Enter a whole percentage from 1 to 1000"),
+        ("", "Enter a whole percentage from 1 to 1000"),
+    ] {
+        let response = app
+            .post_form(
+                &rules_path,
+                &[
+                    ("csrf_token", &csrf),
+                    ("basis", "forecast"),
+                    ("percent", percent),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(response.text().await.unwrap().contains(error));
+    }
+    let own = Some(&fired_one.customer);
+    assert!(app.store().alert_rules(own).await.unwrap().is_empty());
+    let added = app
+        .post_form(
+            &rules_path,
+            &[
+                ("csrf_token", &csrf),
+                ("basis", "forecast"),
+                ("percent", "150"),
+            ],
+        )
+        .await;
+    assert_is_redirect_to(&added, &path);
+    let page = app.get_html(&path).await;
+    assert!(
+        page.contains("This customer&#39;s own thresholds")
+            || page.contains("This customer's own thresholds")
+    );
+    assert!(page.contains("150 % of forecast spend"));
+    let duplicate = app
+        .post_form(
+            &rules_path,
+            &[
+                ("csrf_token", &csrf),
+                ("basis", "forecast"),
+                ("percent", "150"),
+            ],
+        )
+        .await;
+    assert_eq!(duplicate.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        duplicate
+            .text()
+            .await
+            .unwrap()
+            .contains("already has a threshold of 150 % of forecast spend")
+    );
+    assert_eq!(app.store().alert_rules(own).await.unwrap().len(), 1);
+
     // A reader sees the page but may not change the rules.
     let reader = app.another_session(READER).await;
     let page = app.html_as(&reader, "/alerts").await;
