@@ -131,6 +131,9 @@ fn spawn_session_purge(state: web::Data<AppState>, every: Duration) {
     });
 }
 
+/// Where the alerts of customers without owners go in demo mode, unless configured.
+pub const DEMO_ALERT_ADDRESS: &str = "partner-alerts@northwindcsp.example";
+
 /// Everything but the listener for an instance reached on `port` (unless `public_url` is
 /// set): the endpoints (starting the sandbox in demo mode), the store, sign-in and the
 /// Partner Center client.
@@ -142,6 +145,14 @@ pub async fn state_for(
     port: u16,
 ) -> anyhow::Result<(AppState, Option<RunningSandbox>)> {
     settings.validate()?;
+    let mut settings = settings;
+    if settings.is_demo() {
+        // So that a newcomer sees the demo's alerts arrive (kept, on the Alerts page).
+        settings
+            .alerts
+            .partner_address
+            .get_or_insert_with(|| DEMO_ALERT_ADDRESS.to_owned());
+    }
     let public_url = match &settings.server.public_url {
         Some(url) => url.clone(),
         None => Url::parse(&format!("http://localhost:{port}"))?,

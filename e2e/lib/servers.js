@@ -98,10 +98,10 @@ async function stop(proc) {
 }
 
 /**
- * Starts a sandbox and a Spendboard talking to it. Returns `{ baseUrl, sandboxUrl, sandbox(),
+ * Starts a sandbox and a Spendboard talking to it (with `env`'s extra settings). Returns `{ baseUrl, sandboxUrl, sandbox(),
  * stop() }`; `baseUrl` is `http://localhost:<port>`, the address the browser uses.
  */
-export async function startApp({ customers = 60 } = {}) {
+export async function startApp({ customers = 60, env = {} } = {}) {
   const sandboxPort = await freePort();
   const appPort = await freePort();
   const baseUrl = `http://localhost:${appPort}`;
@@ -129,6 +129,7 @@ export async function startApp({ customers = 60 } = {}) {
       SPENDBOARD_IDENTITY__CLIENT_SECRET: CLIENT_SECRET,
       SPENDBOARD_PARTNER_CENTER__BASE_URL: sandboxUrl,
       SPENDBOARD_SECURITY__SECRET_KEY: randomBytes(48).toString('base64'),
+      ...env,
     });
     processes.push(app);
     await waitFor(app, `http://127.0.0.1:${appPort}/health`);
