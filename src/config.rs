@@ -168,6 +168,9 @@ pub struct AlertSettings {
     pub retry_base_seconds: u64,
     /// The longest wait between two attempts.
     pub retry_max_seconds: u64,
+    /// The UTC hour (0 to 23) from which each account manager's daily digest is sent, unless
+    /// they chose another on their preferences page.
+    pub digest_hour_utc: u8,
 }
 
 /// The SMTP relay alert e-mails are sent through.
@@ -218,6 +221,7 @@ impl Default for AlertSettings {
             deliver_every_seconds: 10,
             retry_base_seconds: 30,
             retry_max_seconds: 3600,
+            digest_hour_utc: 7,
         }
     }
 }
@@ -617,6 +621,13 @@ impl AlertSettings {
                 "alerts.retry_base_seconds",
                 "SPENDBOARD_ALERTS__RETRY_BASE_SECONDS",
                 "deliver_every_seconds and retry_base_seconds must be at least 1, and retry_max_seconds at least retry_base_seconds",
+            ));
+        }
+        if self.digest_hour_utc > 23 {
+            return Err(invalid(
+                "alerts.digest_hour_utc",
+                "SPENDBOARD_ALERTS__DIGEST_HOUR_UTC",
+                "must be an hour from 0 to 23 (UTC)",
             ));
         }
         if let Some(smtp) = &self.smtp

@@ -22,6 +22,7 @@ pub const BUDGET_CHANGES_CSV: &str = "/customers/{customer_id}/budget-changes.cs
 pub const RESOURCES_CSV: &str =
     "/customers/{customer_id}/subscriptions/{subscription_id}/resources.csv";
 pub const ALERTS: &str = "/alerts";
+pub const PREFERENCES: &str = "/preferences";
 pub const ALERT_RULES: &str = "/alerts/rules";
 pub const ALERT_RULE_REMOVAL: &str = "/alerts/rules/{rule_id}/remove";
 pub const CUSTOMER_ALERT_RULES: &str = "/customers/{customer_id}/alert-rules";

@@ -80,6 +80,7 @@ impl Application {
             crate::alerts::Sender::from_settings(&state.settings.alerts)?,
             Duration::from_secs(state.settings.alerts.deliver_every_seconds),
         );
+        crate::alerts::spawn_digests(state.clone().into_inner(), DIGEST_CHECK_EVERY);
         spawn_session_purge(state.clone(), SESSION_PURGE_EVERY);
         let server = serve(listener, state.clone())?;
         Ok(Self {
@@ -114,6 +115,9 @@ impl Application {
 
 /// How often expired sessions are deleted.
 const SESSION_PURGE_EVERY: Duration = Duration::from_secs(15 * 60);
+
+/// How often `serve` looks for daily digests whose hour has come.
+const DIGEST_CHECK_EVERY: Duration = Duration::from_secs(5 * 60);
 
 /// Deletes expired sessions now and then every `every` (they are already ignored when
 /// loaded; this keeps the table from growing).

@@ -45,14 +45,15 @@ create table alert_firings (
 
 create index alert_firings_by_time on alert_firings (fired_at, id);
 
--- One delivery of a fired threshold: an e-mail to one recipient, or the incoming webhook.
+-- One delivery of a fired threshold (or of a daily digest): an e-mail to one recipient, or
+-- the incoming webhook.
 -- Written in the transaction that records the firing, so a firing is never without its
 -- deliveries. A sender claims due rows by setting lease_holder and lease_until in one
 -- UPDATE (PostgreSQL skips rows locked by another instance); a row leased to someone else
 -- and not expired is never claimed, so no two instances send the same message.
 create table alert_outbox (
     id              bigint generated always as identity primary key,
-    firing_id       bigint not null references alert_firings (id),
+    firing_id       bigint references alert_firings (id), -- null: a digest (see digests)
     channel         text not null check (channel in ('email', 'webhook')),
     recipient       text not null,    -- an e-mail address; 'webhook' for the webhook
     subject         text not null,

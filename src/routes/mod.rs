@@ -8,6 +8,7 @@ mod dashboard;
 pub mod errors;
 mod export;
 mod health;
+mod preferences;
 mod refresh;
 mod sign_in;
 mod static_files;
@@ -51,6 +52,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::CUSTOMER_ALERT_RULE_REMOVAL,
             web::post().to(alerts::remove_for_customer),
         )
+        .route(paths::PREFERENCES, web::get().to(preferences::get))
+        .route(paths::PREFERENCES, web::post().to(preferences::post))
         .route(paths::HEALTH, web::get().to(health::get))
         .route(paths::HEALTH_READY, web::get().to(health::get))
         .route(paths::HEALTH_LIVE, web::get().to(health::live))

@@ -84,7 +84,7 @@ pub enum Channel {
 }
 
 impl Channel {
-    fn key(self) -> &'static str {
+    pub(super) fn key(self) -> &'static str {
         match self {
             Self::Email => "email",
             Self::Webhook => "webhook",
@@ -612,21 +612,53 @@ impl Store {
         firings
             .into_iter()
             .map(|row| {
-                Ok(FiringRecord {
-                    id: row.id,
-                    customer: parse_customer_id(&row.customer_id)?,
-                    customer_name: row.customer_name,
-                    threshold: threshold_of(&row.basis, row.percent)?,
-                    billing_period_start: row.billing_period_start,
-                    budget: row.budget.0,
-                    currency: parse_currency(&row.currency)?,
-                    spend: row.spend.0,
-                    projected: row.projected.map(|p| p.0),
-                    forecast_method: row.forecast_method,
-                    fired_at: row.fired_at,
-                    deliveries: by_firing.remove(&row.id).unwrap_or_default(),
-                })
+                let deliveries = by_firing.remove(&row.id).unwrap_or_default();
+                firing_record(row, deliveries)
             })
             .collect()
     }
+
+    /// The firings recorded at or after `since`, oldest first, without their deliveries.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], [`StoreError::InvalidValue`] for a corrupt row.
+    #[tracing::instrument(skip(self))]
+    pub async fn firings_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<FiringRecord>, StoreError> {
+        let rows: Vec<FiringRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "select id, customer_id, customer_name, basis, percent, billing_period_start, \
+                 budget, currency, spend, projected, forecast_method, fired_at \
+                 from alert_firings where fired_at >= $1 order by fired_at, id",
+            )
+            .bind(stored_time(since))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|row| firing_record(row, Vec::new()))
+            .collect()
+    }
+}
+
+fn firing_record(
+    row: FiringRow,
+    deliveries: Vec<DeliveryRecord>,
+) -> Result<FiringRecord, StoreError> {
+    Ok(FiringRecord {
+        id: row.id,
+        customer: parse_customer_id(&row.customer_id)?,
+        customer_name: row.customer_name,
+        threshold: threshold_of(&row.basis, row.percent)?,
+        billing_period_start: row.billing_period_start,
+        budget: row.budget.0,
+        currency: parse_currency(&row.currency)?,
+        spend: row.spend.0,
+        projected: row.projected.map(|p| p.0),
+        forecast_method: row.forecast_method,
+        fired_at: row.fired_at,
+        deliveries,
+    })
 }

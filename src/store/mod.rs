@@ -8,6 +8,7 @@
 mod alerts;
 mod budget_changes;
 mod dashboard;
+mod digests;
 mod drilldown;
 mod history;
 mod instance;
@@ -40,6 +41,7 @@ pub use dashboard::{
     CurrencyTotal, DashboardCache, DashboardPage, DashboardQuery, DashboardTotals, DashboardView,
     SortKey,
 };
+pub use digests::DigestPreferences;
 pub use drilldown::{MeterUsage, ResourceUsage, SubscriptionDrilldown, SubscriptionSummary};
 pub use history::DailyUsage;
 pub use instance::InstanceMode;

@@ -14,13 +14,15 @@ use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use spendboard::alerts::send_due_digests;
 use spendboard::config::{SmtpSecurity, SmtpSettings};
 use spendboard::domain::{
-    Currency, CustomerId, ForecastMethod, Money, SignInName, Threshold, ThresholdBasis,
+    Currency, CustomerId, ForecastMethod, Money, SignInName, Threshold, ThresholdBasis, UsageStatus,
 };
 use spendboard::refresh::RefreshOutcome;
 use spendboard::store::{
-    Channel, CustomerSnapshot, DashboardQuery, FiringKey, FiringRecord, NewDelivery, NewFiring,
+    Channel, CustomerSnapshot, DashboardQuery, DigestPreferences, FiringKey, FiringRecord,
+    NewDelivery, NewFiring,
 };
 
 use crate::databases::on_both_databases;
@@ -853,4 +855,153 @@ on_both_databases! {
         assert!(store.remove_alert_rule(Some(&customer), rules[0].id).await.unwrap());
         assert!(store.alert_rules(Some(&customer)).await.unwrap().is_empty());
     }
+}
+
+#[tokio::test]
+async fn the_digest_of_a_known_day_lists_an_owners_customers_movers_and_alerts_once() {
+    let smtp = SmtpServer::started().await;
+    let app = spawn_with_mail(&smtp, None).await;
+    next_day(&app).await;
+    next_day(&app).await; // 5 November, with 3 and 4 November recorded
+    let all = snapshots(&app).await;
+    let over = all
+        .iter()
+        .find(|s| s.status == UsageStatus::OverBudget && s.total_cost > Decimal::ZERO)
+        .expect("a customer over budget")
+        .clone();
+    let without = all
+        .iter()
+        .find(|s| s.budget.is_none() && s.total_cost > Decimal::ZERO)
+        .expect("a spending customer without a budget")
+        .clone();
+    let owner = SignInName::parse(OWNER_1).unwrap();
+    app.store()
+        .assign_owner(&[over.customer_id, without.customer_id], &owner, "test")
+        .await
+        .unwrap();
+    // The other owner turned the digest off.
+    let quiet = SignInName::parse(OWNER_2).unwrap();
+    app.store()
+        .assign_owner(&[over.customer_id], &quiet, "test")
+        .await
+        .unwrap();
+    let off = DigestPreferences {
+        enabled: false,
+        ..DigestPreferences::defaults(7)
+    };
+    app.store()
+        .save_digest_preferences(&quiet, &off)
+        .await
+        .unwrap();
+
+    let at = Utc.with_ymd_and_hms(2026, 11, 5, 8, 0, 0).unwrap();
+    assert_eq!(send_due_digests(&app.state, at).await.unwrap(), 1);
+    assert_eq!(
+        send_due_digests(&app.state, at).await.unwrap(),
+        0,
+        "once a day"
+    );
+    let digest = eventually(30, "the digest arrives", || async {
+        smtp.messages().into_iter().find(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("Spendboard daily digest"))
+        })
+    })
+    .await;
+    assert_eq!(digest["to"], json!([OWNER_1]));
+    assert_eq!(
+        digest["subject"],
+        "Spendboard daily digest, 5 November 2026: 1 over budget"
+    );
+    let text = digest["text"].as_str().unwrap().replace("\r\n", "\n");
+    let money = |s: &CustomerSnapshot, a| Money::new(a, s.currency.clone()).to_string();
+    assert!(
+        text.contains(&format!(
+            "Over budget:\n- {}: {} of {}",
+            over.company_name,
+            money(&over, over.total_cost),
+            money(&over, over.budget.unwrap())
+        )),
+        "{text}"
+    );
+    assert!(!text.contains(&format!(
+        "- {}: {} of no budget",
+        without.company_name,
+        money(&without, without.total_cost)
+    )));
+    // The movers, from the history of 4 and 5 November.
+    for s in [&over, &without] {
+        let before = app
+            .store()
+            .daily_usage(&s.customer_id, nov(4), nov(4))
+            .await
+            .unwrap()[0]
+            .total_cost;
+        let line = format!(
+            "- {}: +{} (from {} to {})",
+            s.company_name,
+            money(s, s.total_cost - before),
+            money(s, before),
+            money(s, s.total_cost)
+        );
+        assert!(text.contains(&line), "{line} in {text}");
+    }
+    assert!(text.contains("Largest increase of % used since the day before:\n- "));
+    // The alerts of the owner's customers fired in the last day.
+    assert!(text.contains("Alerts fired in the last day:"));
+    assert!(
+        text.contains(&format!("- {}: 80 % of actual spend", over.company_name)),
+        "{text}"
+    );
+    let link = format!("{}/customers/{}", app.address, over.customer_id);
+    assert!(digest["html"].as_str().unwrap().contains(&link));
+    // The next day's digest is due at the hour, not before.
+    let early = Utc.with_ymd_and_hms(2026, 11, 6, 6, 59, 0).unwrap();
+    assert_eq!(send_due_digests(&app.state, early).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn preferences_are_saved_per_person_and_a_bad_hour_is_refused_next_to_the_field() {
+    let app = spawn_app_with(SandboxOptions::default(), |_| {}).await;
+    app.sign_in_and_load(EDITOR).await;
+    let page = app.get_html("/preferences").await;
+    assert!(page.contains(EDITOR), "the digest goes to the sign-in name");
+    assert!(
+        page.contains("<option value=\"7\" selected>07:00</option>"),
+        "{page}"
+    );
+    let csrf = TestApp::csrf_token(&page);
+    let bad = app
+        .post_form(
+            "/preferences",
+            &[("csrf_token", &csrf), ("enabled", "1"), ("hour", "24")],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("Choose an hour from 00:00 to 23:00 (UTC).")
+    );
+    let editor = SignInName::parse(EDITOR).unwrap();
+    assert_eq!(app.store().digest_preferences(&editor).await.unwrap(), None);
+    let saved = app
+        .post_form(
+            "/preferences",
+            &[("csrf_token", &csrf), ("hour", "9"), ("status_over", "1")],
+        )
+        .await;
+    assert_is_redirect_to(&saved, "/preferences");
+    assert_eq!(
+        app.store().digest_preferences(&editor).await.unwrap(),
+        Some(DigestPreferences {
+            enabled: false,
+            hour_utc: 9,
+            statuses: vec![UsageStatus::OverBudget],
+        })
+    );
+    let page = app.get_html("/preferences").await;
+    assert!(page.contains("<option value=\"9\" selected>09:00</option>"));
 }
