@@ -1,7 +1,7 @@
 // Budget alerts in the browser: the Alerts page (the partner-wide thresholds, what fired and
 // each delivery's state; without a mail relay the messages are kept and shown), adding a
 // threshold with a bad percentage and then a good one, and a customer's own thresholds on
-// its page. Every page is checked with axe-core and at both widths.
+// its page, and the digest preferences. Every page is checked with axe-core and at both widths.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -97,5 +97,21 @@ describe('budget alerts', { timeout: 180_000 }, () => {
     await section.getByText("This customer's own thresholds").waitFor();
     assert.match(await section.locator('.alert-rules li').first().textContent(), /90 % of actual spend: /);
     await checkPage(page, 'customer-alerts');
+  });
+
+  it('keeps the digest preferences of the signed-in person', async () => {
+    await page.getByRole('link', { name: 'Preferences' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Preferences' }).waitFor();
+    assert.ok(await page.getByLabel('Send me the daily digest').isChecked());
+    assert.equal(await page.getByLabel('Send it from (UTC)').inputValue(), '7');
+    await checkPage(page, 'preferences');
+    await page.getByLabel('Send it from (UTC)').selectOption('9');
+    await page.getByLabel('Near budget').uncheck();
+    await page.getByRole('button', { name: 'Save preferences' }).click();
+    await page.waitForLoadState();
+    assert.equal((await page.getByRole('status').textContent()).trim(), 'Your digest preferences are saved.');
+    assert.equal(await page.getByLabel('Send it from (UTC)').inputValue(), '9');
+    assert.equal(await page.getByLabel('Near budget').isChecked(), false);
+    assert.ok(await page.getByLabel('Over budget').isChecked());
   });
 });
