@@ -3,6 +3,7 @@
 # the app's integration tests on SQLite and then on PostgreSQL, and then the browser tests
 # (e2e/: Playwright driving Debian's Chromium, with axe-core).
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) or SPENDBOARD_TEST_POSTGRES_URL,
+# Python 3 (the alert tests start aiosmtpd, installed here with pip when missing),
 # and for the browser tests Node.js; it installs Debian's Chromium (as root) when missing and
 # runs `npm ci` in e2e/ itself.
 # SPENDBOARD_SKIP_E2E=1 leaves the browser tests out (they are never skipped silently).
@@ -29,6 +30,12 @@ if command -v psql >/dev/null; then
     while read -r db; do psql -q -d "$postgres_url" -c "drop database if exists \"$db\" with (force)" >/dev/null 2>&1 || true; done
 fi
 rm -f "${TMPDIR:-/tmp}"/spendboard-test-*.db*
+
+# The alert tests send mail to a real SMTP server they start (tests/support/smtp_capture.py).
+if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+  echo "Installing aiosmtpd (the SMTP server of the alert tests)"
+  python3 -m pip install --quiet "aiosmtpd==1.4.6"
+fi
 
 echo "== unit, sandbox, store (SQLite + PostgreSQL) and app tests on SQLite"
 cargo test --workspace --locked

@@ -28,6 +28,7 @@ pub struct Settings {
     pub roles: RoleSettings,
     pub budgets: BudgetSettings,
     pub refresh: RefreshSettings,
+    pub alerts: AlertSettings,
     pub security: SecuritySettings,
     /// Demo mode only: the in-process sandbox's data.
     pub sandbox: SandboxSettings,
@@ -148,6 +149,85 @@ pub struct RefreshSettings {
     /// most recently signed-in user (so history gets a row every day even when nobody looks);
     /// 0 turns it off.
     pub background_every_seconds: u64,
+}
+
+/// Budget alerts: where their messages go and how deliveries are retried.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertSettings {
+    /// The company's mail relay. Absent: messages are kept in Spendboard (the "catcher",
+    /// listed on the Alerts page) instead of being sent, as in demo mode.
+    pub smtp: Option<SmtpSettings>,
+    /// The sender of alert e-mails, e.g. `Spendboard <spendboard@contoso.com>`.
+    pub from: String,
+    /// Where alerts of a customer without owners go; none: such alerts are only listed.
+    pub partner_address: Option<String>,
+    /// An incoming-webhook URL (e.g. a Microsoft Teams channel's) that receives every alert
+    /// too; a secret (better: `SPENDBOARD_ALERTS__WEBHOOK_URL`).
+    pub webhook_url: Option<SecretString>,
+    /// How often `serve` sends what is due in the outbox.
+    pub deliver_every_seconds: u64,
+    /// The wait before the first retry of a failed delivery; it doubles with each further
+    /// failure, up to `retry_max_seconds`. A delivery is retried until it succeeds.
+    pub retry_base_seconds: u64,
+    /// The longest wait between two attempts.
+    pub retry_max_seconds: u64,
+    /// The UTC hour (0 to 23) from which each account manager's daily digest is sent, unless
+    /// they chose another on their preferences page.
+    pub digest_hour_utc: u8,
+}
+
+/// The SMTP relay alert e-mails are sent through.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    /// Default 587 (submission with STARTTLS).
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// `starttls` (default: the connection is upgraded to TLS, or nothing is sent) or `none`
+    /// (plain text; for a relay on the same host or a test server only).
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    /// Credentials, if the relay wants them (better from the environment:
+    /// `SPENDBOARD_ALERTS__SMTP__USERNAME`, `SPENDBOARD_ALERTS__SMTP__PASSWORD`).
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    /// Longest wait for the relay, per message.
+    #[serde(default = "default_smtp_timeout")]
+    pub timeout_seconds: u64,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+fn default_smtp_timeout() -> u64 {
+    30
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    #[default]
+    Starttls,
+    None,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self {
+            smtp: None,
+            from: "Spendboard <spendboard@localhost>".into(),
+            partner_address: None,
+            webhook_url: None,
+            deliver_every_seconds: 10,
+            retry_base_seconds: 30,
+            retry_max_seconds: 3600,
+            digest_hour_utc: 7,
+        }
+    }
 }
 
 /// Keys and session lifetimes.
@@ -516,11 +596,70 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        self.alerts.validate()?;
         if self.refresh.stale_after_minutes < 1 {
             return Err(invalid(
                 "refresh.stale_after_minutes",
                 "SPENDBOARD_REFRESH__STALE_AFTER_MINUTES",
                 "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl AlertSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        if self.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid(
+                "alerts.from",
+                "SPENDBOARD_ALERTS__FROM",
+                "must be an e-mail address, e.g. Spendboard <spendboard@contoso.com>",
+            ));
+        }
+        if let Some(address) = &self.partner_address
+            && address.parse::<lettre::Address>().is_err()
+        {
+            return Err(invalid(
+                "alerts.partner_address",
+                "SPENDBOARD_ALERTS__PARTNER_ADDRESS",
+                "must be an e-mail address",
+            ));
+        }
+        if let Some(url) = &self.webhook_url
+            && Url::parse(url.expose_secret())
+                .map_or(true, |u| !matches!(u.scheme(), "https" | "http"))
+        {
+            return Err(invalid(
+                "alerts.webhook_url",
+                "SPENDBOARD_ALERTS__WEBHOOK_URL",
+                "must be an http(s) URL",
+            ));
+        }
+        if self.deliver_every_seconds == 0
+            || self.retry_base_seconds == 0
+            || self.retry_max_seconds < self.retry_base_seconds
+        {
+            return Err(invalid(
+                "alerts.retry_base_seconds",
+                "SPENDBOARD_ALERTS__RETRY_BASE_SECONDS",
+                "deliver_every_seconds and retry_base_seconds must be at least 1, and retry_max_seconds at least retry_base_seconds",
+            ));
+        }
+        if self.digest_hour_utc > 23 {
+            return Err(invalid(
+                "alerts.digest_hour_utc",
+                "SPENDBOARD_ALERTS__DIGEST_HOUR_UTC",
+                "must be an hour from 0 to 23 (UTC)",
+            ));
+        }
+        if let Some(smtp) = &self.smtp
+            && smtp.host.trim().is_empty()
+        {
+            return Err(invalid(
+                "alerts.smtp.host",
+                "SPENDBOARD_ALERTS__SMTP__HOST",
+                "is empty",
             ));
         }
         Ok(())
@@ -677,6 +816,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("has 5 bytes"), "{err}");
+    }
+
+    #[test]
+    fn alert_mail_settings_are_checked_and_default_to_starttls_on_587() {
+        let settings = parse("[alerts.smtp]\nhost = \"relay.contoso.com\"").unwrap();
+        let smtp = settings.alerts.smtp.unwrap();
+        assert_eq!((smtp.port, smtp.security), (587, SmtpSecurity::Starttls));
+        let err = parse("[alerts]\npartner_address = \"not an address\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("alerts.partner_address"), "{err}");
+        let err = parse("[alerts]\nwebhook_url = \"ftp://x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("alerts.webhook_url"), "{err}");
+        assert!(parse("[alerts.smtp]\nhost = \"h\"\nsecurity = \"ssl\"").is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Spendboard: every CSP customer's Azure spend of the billing period against its Partner
 //! Center spending budget.
 
+pub mod alerts;
 pub mod auth;
 pub mod budgets;
 pub mod check;

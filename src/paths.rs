@@ -21,6 +21,13 @@ pub const SUBSCRIPTIONS_CSV: &str = "/customers/{customer_id}/subscriptions.csv"
 pub const BUDGET_CHANGES_CSV: &str = "/customers/{customer_id}/budget-changes.csv";
 pub const RESOURCES_CSV: &str =
     "/customers/{customer_id}/subscriptions/{subscription_id}/resources.csv";
+pub const ALERTS: &str = "/alerts";
+pub const PREFERENCES: &str = "/preferences";
+pub const ALERT_RULES: &str = "/alerts/rules";
+pub const ALERT_RULE_REMOVAL: &str = "/alerts/rules/{rule_id}/remove";
+pub const CUSTOMER_ALERT_RULES: &str = "/customers/{customer_id}/alert-rules";
+pub const CUSTOMER_ALERT_RULE_REMOVAL: &str =
+    "/customers/{customer_id}/alert-rules/{rule_id}/remove";
 pub const METERS_CSV: &str = "/customers/{customer_id}/subscriptions/{subscription_id}/meters.csv";
 
 /// `/customers/{id}`.
@@ -56,6 +63,19 @@ pub fn resources_csv(id: &CustomerId, subscription: &SubscriptionId) -> String {
 /// `/customers/{id}/subscriptions/{subscription_id}/meters.csv`.
 pub fn meters_csv(id: &CustomerId, subscription: &SubscriptionId) -> String {
     format!("{}/meters.csv", self::subscription(id, subscription))
+}
+
+/// Where a threshold is added: the partner-wide set (`None`) or the customer's own.
+pub fn alert_rules(customer: Option<&CustomerId>) -> String {
+    match customer {
+        None => ALERT_RULES.to_owned(),
+        Some(id) => format!("/customers/{id}/alert-rules"),
+    }
+}
+
+/// Where threshold `rule` of a set is removed.
+pub fn alert_rule_removal(customer: Option<&CustomerId>, rule: i64) -> String {
+    format!("{}/{rule}/remove", alert_rules(customer))
 }
 
 /// The sign-in page, coming back to `return_to` afterwards.

@@ -75,6 +75,12 @@ impl Application {
             state.clone().into_inner(),
             Duration::from_secs(state.settings.budgets.reconcile_every_seconds),
         );
+        crate::alerts::spawn_delivery(
+            state.clone().into_inner(),
+            crate::alerts::Sender::from_settings(&state.settings.alerts)?,
+            Duration::from_secs(state.settings.alerts.deliver_every_seconds),
+        );
+        crate::alerts::spawn_digests(state.clone().into_inner(), DIGEST_CHECK_EVERY);
         spawn_session_purge(state.clone(), SESSION_PURGE_EVERY);
         let server = serve(listener, state.clone())?;
         Ok(Self {
@@ -110,6 +116,9 @@ impl Application {
 /// How often expired sessions are deleted.
 const SESSION_PURGE_EVERY: Duration = Duration::from_secs(15 * 60);
 
+/// How often `serve` looks for daily digests whose hour has come.
+const DIGEST_CHECK_EVERY: Duration = Duration::from_secs(5 * 60);
+
 /// Deletes expired sessions now and then every `every` (they are already ignored when
 /// loaded; this keeps the table from growing).
 fn spawn_session_purge(state: web::Data<AppState>, every: Duration) {
@@ -126,6 +135,9 @@ fn spawn_session_purge(state: web::Data<AppState>, every: Duration) {
     });
 }
 
+/// Where the alerts of customers without owners go in demo mode, unless configured.
+pub const DEMO_ALERT_ADDRESS: &str = "partner-alerts@northwindcsp.example";
+
 /// Everything but the listener for an instance reached on `port` (unless `public_url` is
 /// set): the endpoints (starting the sandbox in demo mode), the store, sign-in and the
 /// Partner Center client.
@@ -137,6 +149,14 @@ pub async fn state_for(
     port: u16,
 ) -> anyhow::Result<(AppState, Option<RunningSandbox>)> {
     settings.validate()?;
+    let mut settings = settings;
+    if settings.is_demo() {
+        // So that a newcomer sees the demo's alerts arrive (kept, on the Alerts page).
+        settings
+            .alerts
+            .partner_address
+            .get_or_insert_with(|| DEMO_ALERT_ADDRESS.to_owned());
+    }
     let public_url = match &settings.server.public_url {
         Some(url) => url.clone(),
         None => Url::parse(&format!("http://localhost:{port}"))?,

@@ -98,12 +98,13 @@ async function stop(proc) {
 }
 
 /**
- * Starts a sandbox and a Spendboard talking to it. Returns `{ baseUrl, sandboxUrl, sandbox(),
- * stop() }`; `baseUrl` is `http://localhost:<port>`, the address the browser uses.
+ * Starts a sandbox and a Spendboard talking to it (with `env`'s extra settings). Returns
+ * `{ baseUrl, sandboxUrl, sandbox(), stop() }`; `baseUrl` is `http://localhost:<port>`, the
+ * address the browser uses.
  * `identity` (`{ authority, clientId, clientSecret }`, no tenant) signs people in with another
  * OpenID provider than the sandbox's Entra ID emulation.
  */
-export async function startApp({ customers = 60, identity = null } = {}) {
+export async function startApp({ customers = 60, identity = null, env = {} } = {}) {
   const sandboxPort = await freePort();
   const appPort = await freePort();
   const baseUrl = `http://localhost:${appPort}`;
@@ -139,6 +140,7 @@ export async function startApp({ customers = 60, identity = null } = {}) {
         }),
       SPENDBOARD_PARTNER_CENTER__BASE_URL: sandboxUrl,
       SPENDBOARD_SECURITY__SECRET_KEY: randomBytes(48).toString('base64'),
+      ...env,
     });
     processes.push(app);
     await waitFor(app, `http://127.0.0.1:${appPort}/health`);

@@ -8,6 +8,7 @@ mod ids;
 mod money;
 mod people;
 mod status;
+mod threshold;
 
 pub use budget::{BudgetAmount, BudgetAmountError, BudgetChange, same_budget};
 pub use currency::{Currency, CurrencyError};
@@ -15,4 +16,5 @@ pub use forecast::{BillingPeriod, Forecast, ForecastMethod, SpendPoint, forecast
 pub use ids::{CustomerId, IdError, SubscriptionId};
 pub use money::Money;
 pub use people::{SignInName, SignInNameError};
-pub use status::{UsageStatus, percent_used};
+pub use status::{UsageStatus, format_percent, percent_used};
+pub use threshold::{THRESHOLD_PERCENT_RANGE, Threshold, ThresholdBasis, ThresholdError};

@@ -2,6 +2,14 @@
 
 use rust_decimal::Decimal;
 
+/// A percentage rounded half away from zero to one decimal place: `123.5 %` for 123.4568.
+/// The one format of "% used" on every page and in every message.
+pub fn format_percent(percent: rust_decimal::Decimal) -> String {
+    let rounded =
+        percent.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    format!("{rounded:.1} %")
+}
+
 /// Where a customer's spend of the billing period stands against its budget.
 ///
 /// Rules: over budget when spend >= budget; near budget when spend >= the near threshold
@@ -106,6 +114,16 @@ pub fn percent_used(spend: Decimal, budget: Option<Decimal>) -> Option<Decimal> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn percentages_are_rounded_not_truncated() {
+        let p = |s: &str| format_percent(s.parse().unwrap());
+        assert_eq!(p("123.4568"), "123.5 %");
+        assert_eq!(p("123.45"), "123.5 %");
+        assert_eq!(p("123.44"), "123.4 %");
+        assert_eq!(p("80"), "80.0 %");
+        assert_eq!(p("0.04"), "0.0 %");
+    }
+
     use super::*;
 
     fn d(s: &str) -> Decimal {

@@ -47,6 +47,8 @@ pub struct CustomerPage {
     pub form: Option<BudgetFormView>,
     /// A Partner Center refusal or a conflict, shown above the form.
     pub alert: Option<String>,
+    /// The budget alert thresholds that apply and their state.
+    pub alerts: super::CustomerAlertsView,
 }
 
 /// One subscription's monthly usage record.

@@ -43,14 +43,6 @@ pub fn format_utc(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// A percentage rounded half away from zero to one decimal place: `123.5 %` for 123.4568.
-/// The one format of "% used" on every page.
-pub fn format_percent(percent: rust_decimal::Decimal) -> String {
-    let rounded =
-        percent.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    format!("{rounded:.1} %")
-}
-
 /// How long ago, for people: `just now`, `12 min ago`, `3 h ago`, `2 days ago`.
 pub fn format_age(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let minutes = (now - at).num_minutes();
@@ -66,15 +58,6 @@ pub fn format_age(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn percentages_are_rounded_not_truncated() {
-        let p = |s: &str| format_percent(s.parse().unwrap());
-        assert_eq!(p("123.4568"), "123.5 %");
-        assert_eq!(p("123.45"), "123.5 %");
-        assert_eq!(p("123.44"), "123.4 %");
-        assert_eq!(p("80"), "80.0 %");
-        assert_eq!(p("0.04"), "0.0 %");
-    }
     use chrono::Duration;
 
     #[test]

@@ -1,21 +1,28 @@
 //! askama view models: one struct per page, each embedding the shared [`Layout`].
 
+mod alerts;
 pub mod charts;
 mod customer;
 mod dashboard;
 mod history;
 mod layout;
+mod preferences;
 mod refresh;
 mod simple;
 mod subscription;
 
+pub use crate::domain::format_percent;
+pub use alerts::{
+    AlertsPage, CustomerAlertsView, DeliveryView, FiringView, RuleForm, RuleSetView, RuleView,
+};
 pub use customer::{BudgetChangeRow, BudgetFormView, BudgetReply, CustomerPage, SubscriptionRow};
 pub use dashboard::{CurrencyTotalView, CustomerRow, DashboardPage, SortLink};
 pub use history::{
     CrossingView, DailyRow, ForecastView, HistorySection, PastPeriodView, PeriodView, TopResources,
     crossing_view, history_section, top_resources,
 };
-pub use layout::{Layout, format_age, format_percent, format_utc};
+pub use layout::{Layout, format_age, format_utc};
+pub use preferences::{PreferencesForm, PreferencesPage};
 pub use refresh::RefreshPage;
 pub use simple::{ErrorPage, NoAccessPage, SignInPage};
 pub use subscription::{

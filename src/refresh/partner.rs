@@ -328,6 +328,11 @@ async fn run_refresh(
     store.record_daily_usage(&history).await?;
     add_forecasts(store, &mut snapshots, threshold).await?;
     store.upsert_snapshots(&snapshots).await?;
+    // A crossing stays crossed for the rest of the period: what fails here fires at the
+    // next refresh, so the refresh itself does not fail for it.
+    if let Err(e) = crate::alerts::evaluate(state, &snapshots).await {
+        tracing::warn!(error = %e, "budget alert thresholds not evaluated; the next refresh will");
+    }
     let set_aside = u64::try_from(set_aside).unwrap_or(u64::MAX);
     // A customer whose record was set aside may be among those missing: keep every stored
     // snapshot then, rather than drop a customer for an unreadable record.

@@ -13,7 +13,7 @@ use actix_web::{HttpResponse, web};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::customer::{known_customer, parse_customer_id, render_customer_page};
+use super::customer::{CustomerForms, known_customer, parse_customer_id, render_customer_page};
 use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token, verify_csrf};
 use crate::budgets::{self, BudgetError, ChangeRequest};
 use crate::domain::{BudgetAmount, BudgetChange};
@@ -76,8 +76,10 @@ pub async fn post(
                 &user,
                 &session,
                 &snapshot,
-                Some(view),
-                None,
+                CustomerForms {
+                    budget: Some(view),
+                    ..CustomerForms::default()
+                },
                 status,
             )
             .await;
@@ -110,8 +112,11 @@ pub async fn post(
                 &user,
                 &session,
                 &snapshot,
-                Some(view),
-                alert,
+                CustomerForms {
+                    budget: Some(view),
+                    alert,
+                    rule: None,
+                },
                 status,
             )
             .await
@@ -159,7 +164,7 @@ fn budget_error(error: BudgetError, return_to: String) -> AppError {
     }
 }
 
-fn see_other(location: &str) -> HttpResponse {
+pub(super) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header(("Location", location))
         .finish()

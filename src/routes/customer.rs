@@ -11,8 +11,9 @@ use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token};
 use crate::domain::{BillingPeriod, Currency, CustomerId, Money};
 use crate::error::AppError;
 use crate::pages::{
-    BudgetChangeRow, BudgetFormView, CustomerPage, HistorySection, Layout, SubscriptionRow,
-    TopResources, format_percent, format_utc, history_section, top_resources,
+    BudgetChangeRow, BudgetFormView, CustomerAlertsView, CustomerPage, HistorySection, Layout,
+    RuleForm, SubscriptionRow, TopResources, format_percent, format_utc, history_section,
+    top_resources,
 };
 use crate::paths;
 use crate::refresh;
@@ -62,8 +63,10 @@ pub async fn get(
         &user,
         &session,
         &snapshot,
-        form,
-        None,
+        CustomerForms {
+            budget: form,
+            ..CustomerForms::default()
+        },
         StatusCode::OK,
     )
     .await
@@ -105,6 +108,18 @@ fn step(minor_units: u32) -> String {
     }
 }
 
+/// The forms of the customer page as they are to be shown.
+#[derive(Debug, Default)]
+pub struct CustomerForms {
+    /// The budget form (input kept, errors); `None` for readers.
+    pub budget: Option<BudgetFormView>,
+    /// A Partner Center refusal or a conflict, shown above the budget form.
+    pub alert: Option<String>,
+    /// The threshold form with an error and the input kept; `None`: the empty form (budget
+    /// editors only).
+    pub rule: Option<RuleForm>,
+}
+
 /// Renders the customer page with `status`; fetches the customer's details from Partner
 /// Center first when Spendboard has none yet, and in the background when they are stale.
 ///
@@ -115,10 +130,14 @@ pub async fn render_customer_page(
     user: &SessionUser,
     session: &TypedSession,
     snapshot: &CustomerSnapshot,
-    form: Option<BudgetFormView>,
-    alert: Option<String>,
+    forms: CustomerForms,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let CustomerForms {
+        budget: form,
+        alert,
+        rule: rule_form,
+    } = forms;
     let id = snapshot.customer_id;
     let return_to = paths::customer(&id);
     let stale_after = Duration::minutes(state.settings.refresh.stale_after_minutes);
@@ -160,6 +179,13 @@ pub async fn render_customer_page(
     let budget_changes = state.store.budget_changes_for_customer(&id, 50).await?;
     let history = customer_history(state, snapshot).await?;
     let top_resources = customer_top_resources(state, snapshot, subscriptions.len()).await?;
+    let alerts = CustomerAlertsView::new(
+        snapshot,
+        &state.store.alert_rules(Some(&id)).await?,
+        &state.store.alert_rules(None).await?,
+        &state.store.recent_firings(Some(&id), 50).await?,
+        rule_form.or_else(|| RuleForm::empty(Some(&id), user)),
+    );
     let money = |amount| Money::new(amount, snapshot.currency.clone()).to_string();
     let page = CustomerPage {
         layout: Layout::for_user(user, session.take_flash(), state.settings.is_demo()),
@@ -211,6 +237,7 @@ pub async fn render_customer_page(
         budget_changes_csv: paths::budget_changes_csv(&id),
         form,
         alert,
+        alerts,
     };
     let html = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
     Ok(HttpResponse::build(status)

@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per page or form; they stay thin.
 
+mod alerts;
 mod budget;
 pub mod canonical;
 mod customer;
@@ -7,6 +8,7 @@ mod dashboard;
 pub mod errors;
 mod export;
 mod health;
+mod preferences;
 mod refresh;
 mod sign_in;
 mod static_files;
@@ -39,6 +41,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(paths::RESOURCES_CSV, web::get().to(export::resources))
         .route(paths::METERS_CSV, web::get().to(export::meters))
+        .route(paths::ALERTS, web::get().to(alerts::get))
+        .route(paths::ALERT_RULES, web::post().to(alerts::add))
+        .route(paths::ALERT_RULE_REMOVAL, web::post().to(alerts::remove))
+        .route(
+            paths::CUSTOMER_ALERT_RULES,
+            web::post().to(alerts::add_for_customer),
+        )
+        .route(
+            paths::CUSTOMER_ALERT_RULE_REMOVAL,
+            web::post().to(alerts::remove_for_customer),
+        )
+        .route(paths::PREFERENCES, web::get().to(preferences::get))
+        .route(paths::PREFERENCES, web::post().to(preferences::post))
         .route(paths::HEALTH, web::get().to(health::get))
         .route(paths::HEALTH_READY, web::get().to(health::get))
         .route(paths::HEALTH_LIVE, web::get().to(health::live))

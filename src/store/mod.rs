@@ -5,8 +5,10 @@
 //! Money is stored exactly (TEXT on SQLite, NUMERIC on PostgreSQL, see [`values`]); times
 //! are UTC, kept to the microsecond on both databases.
 
+mod alerts;
 mod budget_changes;
 mod dashboard;
+mod digests;
 mod drilldown;
 mod history;
 mod instance;
@@ -29,6 +31,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use alerts::{
+    AlertRule, AlertRuleSet, Channel, ClaimedDelivery, DeliveryRecord, FiringKey, FiringRecord,
+    NewDelivery, NewFiring,
+};
 pub use budget_changes::{
     BudgetChangeDecision, BudgetChangeIntent, BudgetChangeRecord, ChangeOutcome, DecidedBy,
 };
@@ -36,6 +42,7 @@ pub use dashboard::{
     CurrencyTotal, DashboardCache, DashboardPage, DashboardQuery, DashboardTotals, DashboardView,
     SortKey,
 };
+pub use digests::DigestPreferences;
 pub use drilldown::{MeterUsage, ResourceUsage, SubscriptionDrilldown, SubscriptionSummary};
 pub use history::DailyUsage;
 pub use instance::InstanceMode;

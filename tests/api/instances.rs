@@ -15,7 +15,7 @@ use crate::sign_in::session_cookie;
 
 /// A second instance of `app`: the same settings (database, identity, Partner Center, key)
 /// on another port.
-async fn second_instance(app: &TestApp) -> (String, actix_web::web::Data<AppState>) {
+pub(crate) async fn second_instance(app: &TestApp) -> (String, actix_web::web::Data<AppState>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut settings = app.state.settings.clone();

@@ -1,6 +1,7 @@
 //! Spendboard's integration tests: one test binary, one module per feature. Each test starts
 //! the real app and a real sandbox on port 0 with a fresh database.
 
+mod alerts;
 mod budget;
 mod budget_integrity;
 mod budget_soak;

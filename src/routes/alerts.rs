@@ -1,0 +1,240 @@
+//! `GET /alerts` (the partner-wide thresholds and what fired), `POST /alerts/rules` (add a
+//! partner-wide threshold; budget editors) and `POST /alerts/rules/{id}/remove`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::budget::see_other;
+use super::customer::{CustomerForms, known_customer, parse_customer_id, render_customer_page};
+use crate::alerts::{RuleError, add_rule};
+use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
+use crate::domain::CustomerId;
+use crate::error::AppError;
+use crate::pages::{
+    AlertsPage, BudgetFormView, FiringView, Layout, RuleForm, RuleSetView, RuleView,
+};
+use crate::paths;
+use crate::state::AppState;
+
+/// Firings listed on the page.
+const LISTED: i64 = 200;
+
+/// The add-a-threshold form's fields.
+#[derive(Debug, Deserialize)]
+pub struct RuleFields {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    basis: String,
+    #[serde(default)]
+    percent: String,
+}
+
+/// The remove button's field.
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    csrf_token: Option<String>,
+}
+
+/// The Alerts page.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn get(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+) -> Result<HttpResponse, AppError> {
+    let form = RuleForm::empty(None, &user);
+    render(&state, &user, &session, form, StatusCode::OK).await
+}
+
+/// Adds a partner-wide threshold: 303 to the page, or the page again (422) with the error
+/// next to the field and the input kept.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn add(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    fields: web::Form<RuleFields>,
+) -> Result<HttpResponse, AppError> {
+    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
+    match add_rule(
+        &state.store,
+        None,
+        &fields.basis,
+        &fields.percent,
+        &user.id.to_string(),
+    )
+    .await
+    {
+        Ok(threshold) => {
+            session.flash(&format!("Threshold added: {threshold}."));
+            Ok(see_other(paths::ALERTS))
+        }
+        Err(e) => {
+            let form = RuleForm::kept(None, &user, &fields.basis, &fields.percent, e)?;
+            render(
+                &state,
+                &user,
+                &session,
+                form,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// Removes a partner-wide threshold.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn remove(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    rule: web::Path<i64>,
+    fields: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
+    if state.store.remove_alert_rule(None, *rule).await? {
+        session.flash("Threshold removed.");
+    }
+    Ok(see_other(paths::ALERTS))
+}
+
+/// Adds a threshold to the customer's own set: 303 to the customer page, or the page again
+/// (422) with the error next to the field and the input kept.
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path)))]
+pub async fn add_for_customer(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    path: web::Path<String>,
+    fields: web::Form<RuleFields>,
+) -> Result<HttpResponse, AppError> {
+    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
+    let id = parse_customer_id(&path)?;
+    let snapshot = known_customer(&state, &id).await?;
+    let user_id = user.id.to_string();
+    match add_rule(
+        &state.store,
+        Some(&id),
+        &fields.basis,
+        &fields.percent,
+        &user_id,
+    )
+    .await
+    {
+        Ok(threshold) => {
+            session.flash(&format!("Threshold added for this customer: {threshold}."));
+            Ok(see_other(&paths::customer(&id)))
+        }
+        Err(e) => {
+            let form = RuleForm::kept(Some(&id), &user, &fields.basis, &fields.percent, e)?;
+            let budget_form = BudgetFormView::for_budget(&snapshot, &user);
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            render_customer_page(
+                &state,
+                &user,
+                &session,
+                &snapshot,
+                CustomerForms {
+                    budget: Some(budget_form),
+                    rule: form,
+                    ..CustomerForms::default()
+                },
+                status,
+            )
+            .await
+        }
+    }
+}
+
+/// Removes a threshold of the customer's own set.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn remove_for_customer(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    path: web::Path<(String, i64)>,
+    fields: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
+    let (customer, rule) = path.into_inner();
+    let id = parse_customer_id(&customer)?;
+    if state.store.remove_alert_rule(Some(&id), rule).await? {
+        session.flash("Threshold removed for this customer.");
+    }
+    Ok(see_other(&paths::customer(&id)))
+}
+
+/// Budget editors only, with the form's CSRF token.
+///
+/// # Errors
+/// [`AppError::Forbidden`], or [`AppError::BadRequest`] for a wrong token.
+pub fn editor_with_csrf(user: &SessionUser, token: Option<&str>) -> Result<(), AppError> {
+    if !user.access.can_edit_budgets() {
+        return Err(AppError::Forbidden(
+            "Only budget editors may change alert thresholds. Ask your administrator for the Budget editor app role.".into(),
+        ));
+    }
+    verify_csrf(&user.csrf, token)
+}
+
+impl RuleForm {
+    /// The empty form of a set, for budget editors (`None` for others).
+    pub fn empty(customer: Option<&CustomerId>, user: &SessionUser) -> Option<Self> {
+        user.access.can_edit_budgets().then(|| Self {
+            action: paths::alert_rules(customer),
+            csrf_token: user.csrf.as_str().to_owned(),
+            ..Self::default()
+        })
+    }
+
+    /// The form again with the input kept and the error for the person.
+    ///
+    /// # Errors
+    /// The database failure of `error`, for the error page.
+    pub fn kept(
+        customer: Option<&CustomerId>,
+        user: &SessionUser,
+        basis: &str,
+        percent: &str,
+        error: RuleError,
+    ) -> Result<Option<Self>, AppError> {
+        let message = match error {
+            RuleError::Store(e) => return Err(e.into()),
+            person => person.to_string(),
+        };
+        Ok(Self::empty(customer, user).map(|form| Self {
+            basis: basis.to_owned(),
+            percent: percent.to_owned(),
+            error: Some(message),
+            ..form
+        }))
+    }
+}
+
+async fn render(
+    state: &AppState,
+    user: &SessionUser,
+    session: &TypedSession,
+    form: Option<RuleForm>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let can_edit = user.access.can_edit_budgets();
+    let rules = state.store.alert_rules(None).await?;
+    let firings = state.store.recent_firings(None, LISTED).await?;
+    let page = AlertsPage {
+        layout: Layout::for_user(user, session.take_flash(), state.settings.is_demo()),
+        rule_set: RuleSetView {
+            rules: rules.iter().map(|r| RuleView::of(r, can_edit)).collect(),
+            form,
+        },
+        firings: firings.iter().map(FiringView::of).collect(),
+        catcher: state.settings.alerts.smtp.is_none(),
+    };
+    let html = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
