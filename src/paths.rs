@@ -28,6 +28,11 @@ pub const ALERT_RULE_REMOVAL: &str = "/alerts/rules/{rule_id}/remove";
 pub const CUSTOMER_ALERT_RULES: &str = "/customers/{customer_id}/alert-rules";
 pub const CUSTOMER_ALERT_RULE_REMOVAL: &str =
     "/customers/{customer_id}/alert-rules/{rule_id}/remove";
+pub const TEAMS: &str = "/teams";
+pub const TEAM_NAME: &str = "/teams/{team_id}/name";
+pub const TEAM_WEBHOOK: &str = "/teams/{team_id}/webhook";
+pub const TEAM_MEMBERS: &str = "/teams/{team_id}/members";
+pub const TEAM_MEMBER_REMOVAL: &str = "/teams/{team_id}/members/remove";
 pub const METERS_CSV: &str = "/customers/{customer_id}/subscriptions/{subscription_id}/meters.csv";
 
 /// `/customers/{id}`.
@@ -63,6 +68,26 @@ pub fn resources_csv(id: &CustomerId, subscription: &SubscriptionId) -> String {
 /// `/customers/{id}/subscriptions/{subscription_id}/meters.csv`.
 pub fn meters_csv(id: &CustomerId, subscription: &SubscriptionId) -> String {
     format!("{}/meters.csv", self::subscription(id, subscription))
+}
+
+/// `/teams/{id}/name`: renames the team.
+pub fn team_name(team: i64) -> String {
+    format!("{TEAMS}/{team}/name")
+}
+
+/// `/teams/{id}/webhook`: sets or clears the team's webhook.
+pub fn team_webhook(team: i64) -> String {
+    format!("{TEAMS}/{team}/webhook")
+}
+
+/// `/teams/{id}/members`: adds a member.
+pub fn team_members(team: i64) -> String {
+    format!("{TEAMS}/{team}/members")
+}
+
+/// `/teams/{id}/members/remove`: removes a member.
+pub fn team_member_removal(team: i64) -> String {
+    format!("{}/remove", team_members(team))
 }
 
 /// Where a threshold is added: the partner-wide set (`None`) or the customer's own.

@@ -135,14 +135,17 @@ impl Sender {
         }
     }
 
-    /// POSTs a message card (`summary`, `title`, `text`) to the webhook: the format of a
-    /// Microsoft Teams incoming webhook, also read by most other chat tools' webhooks.
+    /// POSTs a message card (`summary`, `title`, `text`) to the delivery's webhook (a team's
+    /// URL, else the partner-wide `alerts.webhook_url`): the format of a Microsoft Teams
+    /// incoming webhook, also read by most other chat tools' webhooks.
     async fn post_webhook(
         &self,
         delivery: &ClaimedDelivery,
     ) -> Result<(&'static str, String), String> {
-        let Some(url) = &self.webhook else {
-            return Err("no alerts.webhook_url is configured any more".into());
+        let url = match (&delivery.webhook_url, &self.webhook) {
+            (Some(team), _) => team.as_str(),
+            (None, Some(partner_wide)) => partner_wide.expose_secret(),
+            (None, None) => return Err("no alerts.webhook_url is configured any more".into()),
         };
         let card = serde_json::json!({
             "@type": "MessageCard",
@@ -153,7 +156,7 @@ impl Sender {
         });
         let response = self
             .http
-            .post(url.expose_secret())
+            .post(url)
             .json(&card)
             .send()
             .await

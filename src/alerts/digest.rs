@@ -305,6 +305,7 @@ fn delivery_to(owner: &SignInName, content: &DigestContent) -> NewDelivery {
     NewDelivery {
         channel: Channel::Email,
         recipient: owner.to_string(),
+        webhook_url: None,
         subject,
         body_text,
         body_html,

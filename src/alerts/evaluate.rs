@@ -6,12 +6,15 @@ use std::collections::HashSet;
 use crate::domain::{Threshold, ThresholdBasis};
 use crate::state::AppState;
 use crate::store::{
-    AlertRuleSet, Channel, CustomerSnapshot, FiringKey, NewDelivery, NewFiring, StoreError,
+    AlertRuleSet, AlertTeam, Channel, CustomerSnapshot, FiringKey, NewDelivery, NewFiring,
+    StoreError,
 };
 
 use super::message::AlertMessage;
+use super::teams::team_webhooks;
 
-/// The recipient of a webhook delivery (the URL itself is configuration, never stored).
+/// The recipient of a partner-wide webhook delivery (its URL is configuration, never
+/// stored).
 const WEBHOOK_RECIPIENT: &str = "webhook";
 
 /// The thresholds of `thresholds` that `snapshot` has crossed: an actual-spend threshold by
@@ -37,7 +40,8 @@ pub fn crossed_thresholds(snapshot: &CustomerSnapshot, thresholds: &[Threshold])
 /// Records every threshold the `snapshots` (just stored by a refresh) crossed and that has
 /// not fired yet for the customer's billing period and budget, each with its deliveries: an
 /// e-mail to each of the customer's owners (to `alerts.partner_address` when it has none),
-/// and the webhook when one is configured. The database's unique key decides what is new,
+/// one to each webhook of a team an owner is a member of, and, when no such team webhook
+/// exists, the partner-wide webhook if one is configured. The database's unique key decides what is new,
 /// so two instances or a restart evaluating the same crossing record it once. Returns how
 /// many firings were new.
 ///
@@ -53,6 +57,7 @@ pub async fn evaluate(
     };
     let rules: AlertRuleSet = state.store.alert_rule_set().await?;
     let fired: HashSet<FiringKey> = state.store.firing_keys_since(since).await?;
+    let teams = state.store.alert_teams().await?;
     let mut firings = Vec::new();
     for snapshot in snapshots {
         let Some(budget) = snapshot.budget else {
@@ -68,7 +73,7 @@ pub async fn evaluate(
             if fired.contains(&key) {
                 continue;
             }
-            let deliveries = deliveries(state, snapshot, threshold).await?;
+            let deliveries = deliveries(state, &teams, snapshot, threshold).await?;
             firings.push(NewFiring {
                 key,
                 customer_name: snapshot.company_name.clone(),
@@ -88,21 +93,25 @@ pub async fn evaluate(
     Ok(new)
 }
 
-/// The messages of one firing: one e-mail per recipient, and the webhook's.
+/// The messages of one firing: one e-mail per recipient, one per team webhook of the
+/// owners' `teams` (else the partner-wide webhook's).
 async fn deliveries(
     state: &AppState,
+    teams: &[AlertTeam],
     snapshot: &CustomerSnapshot,
     threshold: Threshold,
 ) -> Result<Vec<NewDelivery>, StoreError> {
     let message = AlertMessage::new(snapshot, threshold, &state.public_url);
     let (subject, body_text, body_html) = message.render();
-    let mut recipients: Vec<String> = state
-        .store
-        .owners_of(&snapshot.customer_id)
-        .await?
+    let owners = state.store.owners_of(&snapshot.customer_id).await?;
+    let mut webhooks: Vec<(Option<String>, String)> = team_webhooks(teams, &owners)
         .into_iter()
-        .map(String::from)
+        .map(|(url, names)| (Some(url), names))
         .collect();
+    if webhooks.is_empty() && state.settings.alerts.webhook_url.is_some() {
+        webhooks.push((None, WEBHOOK_RECIPIENT.to_owned()));
+    }
+    let mut recipients: Vec<String> = owners.into_iter().map(String::from).collect();
     if recipients.is_empty() {
         recipients.extend(state.settings.alerts.partner_address.clone());
     }
@@ -111,20 +120,24 @@ async fn deliveries(
         .map(|recipient| NewDelivery {
             channel: Channel::Email,
             recipient,
+            webhook_url: None,
             subject: subject.clone(),
             body_text: body_text.clone(),
             body_html: body_html.clone(),
         })
         .collect();
-    if state.settings.alerts.webhook_url.is_some() {
-        deliveries.push(NewDelivery {
-            channel: Channel::Webhook,
-            recipient: WEBHOOK_RECIPIENT.to_owned(),
-            subject,
-            body_text,
-            body_html,
-        });
-    }
+    deliveries.extend(
+        webhooks
+            .into_iter()
+            .map(|(webhook_url, recipient)| NewDelivery {
+                channel: Channel::Webhook,
+                recipient,
+                webhook_url,
+                subject: subject.clone(),
+                body_text: body_text.clone(),
+                body_html: body_html.clone(),
+            }),
+    );
     Ok(deliveries)
 }
 

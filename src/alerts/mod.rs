@@ -1,13 +1,14 @@
 //! Budget alerts: thresholds on actual and forecast spend, evaluated after every refresh
 //! that stores customers' numbers, recorded once per customer, threshold, billing period and
-//! budget, and delivered through an outbox (e-mail over SMTP, an incoming webhook) with
-//! retries. See docs/alerts.md.
+//! budget, and delivered through an outbox (e-mail over SMTP; incoming webhooks: those of
+//! the teams of the customer's owners, else the partner-wide one) with retries. See docs/alerts.md.
 
 mod deliver;
 mod digest;
 mod evaluate;
 mod message;
 mod rules;
+mod teams;
 
 pub use deliver::{DeliveryRound, Sender, deliver_due, spawn_delivery};
 pub use digest::{
@@ -15,3 +16,6 @@ pub use digest::{
 };
 pub use evaluate::{crossed_thresholds, evaluate};
 pub use rules::{RuleError, add_rule};
+pub use teams::{
+    TeamError, TeamField, change_member, create_team, rename_team, set_webhook, webhook_host,
+};

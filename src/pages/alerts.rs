@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use super::{Layout, format_utc};
-use crate::alerts::crossed_thresholds;
+use crate::alerts::{crossed_thresholds, webhook_host};
 use crate::domain::{Money, Threshold};
 use crate::paths;
 use crate::store::{AlertRule, Channel, CustomerSnapshot, DeliveryRecord, FiringRecord};
@@ -162,7 +162,8 @@ impl FiringView {
 /// A delivery's state, in words.
 #[derive(Debug, Clone)]
 pub struct DeliveryView {
-    /// `E-mail to adele@contoso.com` or `Webhook`.
+    /// `E-mail to adele@contoso.com`, `Webhook of West (contoso.webhook.office.com)` (a
+    /// team's: the host only, the URL is a secret) or `Partner-wide webhook`.
     pub to: String,
     /// `Sent 2026-11-21 08:15 UTC`, `Kept in Spendboard ...`, `Pending: ...`.
     pub state: String,
@@ -178,7 +179,10 @@ impl DeliveryView {
     pub fn of(delivery: &DeliveryRecord) -> Self {
         let to = match delivery.channel {
             Channel::Email => format!("E-mail to {}", delivery.recipient),
-            Channel::Webhook => "Webhook".to_owned(),
+            Channel::Webhook => match &delivery.webhook_url {
+                Some(url) => format!("Webhook of {} ({})", delivery.recipient, webhook_host(url)),
+                None => "Partner-wide webhook".to_owned(),
+            },
         };
         let caught = delivery.transport.as_deref() == Some("catcher");
         let state = match delivery.sent_at {

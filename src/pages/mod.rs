@@ -10,6 +10,7 @@ mod preferences;
 mod refresh;
 mod simple;
 mod subscription;
+mod teams;
 
 pub use crate::domain::format_percent;
 pub use alerts::{
@@ -29,3 +30,4 @@ pub use subscription::{
     CategoryView, EntitlementView, MeterView, ResourceGroupView, ResourceView, SubscriptionPage,
     TopResourceView, UtilizationDay, UtilizationRow, UtilizationView,
 };
+pub use teams::{KeptTeamInput, TeamForm, TeamView, TeamsPage};

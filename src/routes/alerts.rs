@@ -174,7 +174,7 @@ pub async fn remove_for_customer(
 pub fn editor_with_csrf(user: &SessionUser, token: Option<&str>) -> Result<(), AppError> {
     if !user.access.can_edit_budgets() {
         return Err(AppError::Forbidden(
-            "Only budget editors may change alert thresholds. Ask your administrator for the Budget editor app role.".into(),
+            "Only budget editors may change alert thresholds and teams. Ask your administrator for the Budget editor app role.".into(),
         ));
     }
     verify_csrf(&user.csrf, token)

@@ -13,6 +13,7 @@ mod refresh;
 mod sign_in;
 mod static_files;
 mod subscription;
+mod teams;
 
 use actix_web::web;
 
@@ -51,6 +52,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             paths::CUSTOMER_ALERT_RULE_REMOVAL,
             web::post().to(alerts::remove_for_customer),
+        )
+        .route(paths::TEAMS, web::get().to(teams::get))
+        .route(paths::TEAMS, web::post().to(teams::create))
+        .route(paths::TEAM_NAME, web::post().to(teams::rename))
+        .route(paths::TEAM_WEBHOOK, web::post().to(teams::webhook))
+        .route(paths::TEAM_MEMBERS, web::post().to(teams::add_member))
+        .route(
+            paths::TEAM_MEMBER_REMOVAL,
+            web::post().to(teams::remove_member),
         )
         .route(paths::PREFERENCES, web::get().to(preferences::get))
         .route(paths::PREFERENCES, web::post().to(preferences::post))

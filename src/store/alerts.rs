@@ -82,7 +82,8 @@ pub struct NewFiring {
 pub enum Channel {
     /// An e-mail to one address.
     Email,
-    /// The configured incoming webhook (e.g. a Microsoft Teams channel).
+    /// An incoming webhook (e.g. a Microsoft Teams channel): a team's, or the partner-wide
+    /// `alerts.webhook_url`.
     Webhook,
 }
 
@@ -96,8 +97,12 @@ impl Channel {
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
     pub channel: Channel,
-    /// The e-mail address; `webhook` for the webhook.
+    /// The e-mail address; for a webhook, the names of the teams whose webhook it is, or
+    /// `webhook` for the partner-wide one.
     pub recipient: String,
+    /// A team's webhook URL; `None` for e-mail and for the partner-wide webhook (whose URL
+    /// is configuration, never stored).
+    pub webhook_url: Option<String>,
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
@@ -110,6 +115,8 @@ pub struct ClaimedDelivery {
     #[sqlx(try_from = "String")]
     pub channel: Channel,
     pub recipient: String,
+    /// A team's webhook URL (see [`NewDelivery::webhook_url`]).
+    pub webhook_url: Option<String>,
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
@@ -147,6 +154,8 @@ pub struct DeliveryRecord {
     pub id: i64,
     pub channel: Channel,
     pub recipient: String,
+    /// A team's webhook URL (see [`NewDelivery::webhook_url`]).
+    pub webhook_url: Option<String>,
     pub subject: String,
     pub body_text: String,
     /// Sent (or kept, by the catcher) at this time; `None` while pending.
@@ -180,6 +189,7 @@ struct DeliveryRow {
     firing_id: i64,
     channel: String,
     recipient: String,
+    webhook_url: Option<String>,
     subject: String,
     body_text: String,
     sent_at: Option<DateTime<Utc>>,
@@ -376,14 +386,16 @@ impl Store {
                 new += 1;
                 for delivery in &firing.deliveries {
                     sqlx::query(
-                        "insert into alert_outbox (firing_id, channel, recipient, subject, \
-                         body_text, body_html, state, attempts, next_attempt_at, created_at) \
-                         values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7) \
+                        "insert into alert_outbox (firing_id, channel, recipient, webhook_url, \
+                         subject, body_text, body_html, state, attempts, next_attempt_at, \
+                         created_at) \
+                         values ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8) \
                          on conflict (firing_id, channel, recipient) do nothing",
                     )
                     .bind(id)
                     .bind(delivery.channel.key())
                     .bind(&delivery.recipient)
+                    .bind(delivery.webhook_url.as_deref())
                     .bind(&delivery.subject)
                     .bind(&delivery.body_text)
                     .bind(&delivery.body_html)
@@ -414,8 +426,8 @@ impl Store {
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let now = stored_time(Utc::now());
         let until = now + lease;
-        const RETURNING: &str =
-            " returning id, channel, recipient, subject, body_text, body_html, attempts";
+        const RETURNING: &str = " returning id, channel, recipient, webhook_url, subject, body_text, body_html, \
+             attempts";
         let claimed = match self {
             Store::Sqlite(pool) => {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -569,7 +581,8 @@ impl Store {
             .await?;
             let oldest = firings.last().map_or(i64::MAX, |f| f.id);
             let deliveries = sqlx::query_as(
-                "select o.id, o.firing_id, o.channel, o.recipient, o.subject, o.body_text, \
+                "select o.id, o.firing_id, o.channel, o.recipient, o.webhook_url, o.subject, \
+                 o.body_text, \
                  o.sent_at, o.attempts, o.next_attempt_at, o.last_error, o.transport \
                  from alert_outbox o join alert_firings f on f.id = o.firing_id \
                  where o.firing_id >= $1 and ($2 is null or f.customer_id = $2) \
@@ -590,6 +603,7 @@ impl Store {
                     id: row.id,
                     channel: parse_key(&row.channel, "alert channel")?,
                     recipient: row.recipient,
+                    webhook_url: row.webhook_url,
                     subject: row.subject,
                     body_text: row.body_text,
                     sent_at: row.sent_at,

@@ -19,6 +19,7 @@ mod runs;
 mod sessions;
 mod snapshots;
 mod subscriptions;
+mod teams;
 mod users;
 mod utilization;
 mod values;
@@ -51,6 +52,7 @@ pub use runs::{RefreshRun, RunState, RunStatus};
 pub use sessions::DbSessionStore;
 pub use snapshots::{CustomerSnapshot, SnapshotForecast, search_name};
 pub use subscriptions::{CustomerUsageSummaryRow, SubscriptionUsage};
+pub use teams::AlertTeam;
 pub use users::{StoredTokens, User};
 pub use utilization::UtilizationRecord;
 

@@ -785,6 +785,7 @@ fn new_firing(customer: CustomerId, budget: &str) -> NewFiring {
         deliveries: vec![NewDelivery {
             channel: Channel::Email,
             recipient: OWNER_1.into(),
+            webhook_url: None,
             subject: "s".into(),
             body_text: "t".into(),
             body_html: "<p>h</p>".into(),

@@ -1,0 +1,173 @@
+//! `GET /teams` (alert teams: members and webhooks) and, for budget editors, `POST /teams`
+//! (create), `POST /teams/{id}/name`, `/webhook`, `/members` and `/members/remove`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::alerts::editor_with_csrf;
+use super::budget::see_other;
+use crate::alerts::{TeamError, change_member, create_team, rename_team, set_webhook};
+use crate::auth::{CurrentUser, SessionUser, TypedSession};
+use crate::error::AppError;
+use crate::pages::{KeptTeamInput, Layout, TeamsPage};
+use crate::paths;
+use crate::state::AppState;
+
+/// The fields of every team form (each sends the ones it has).
+#[derive(Debug, Deserialize)]
+pub struct TeamFields {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    webhook_url: String,
+    #[serde(default)]
+    member: String,
+}
+
+/// The Teams page.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn get(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+) -> Result<HttpResponse, AppError> {
+    render(&state, &user, &session, None, StatusCode::OK).await
+}
+
+/// Creates a team.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn create(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    fields: web::Form<TeamFields>,
+) -> Result<HttpResponse, AppError> {
+    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
+    let user_id = user.id.to_string();
+    let outcome = create_team(&state.store, &fields.name, &fields.webhook_url, &user_id)
+        .await
+        .map(|_| format!("Team {:?} created.", fields.name.trim()));
+    answer(&state, &user, &session, None, &fields, outcome).await
+}
+
+/// Renames a team.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn rename(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    team: web::Path<i64>,
+    fields: web::Form<TeamFields>,
+) -> Result<HttpResponse, AppError> {
+    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
+    let outcome = rename_team(&state.store, *team, &fields.name)
+        .await
+        .map(|name| format!("Team renamed to {name:?}."));
+    answer(&state, &user, &session, Some(*team), &fields, outcome).await
+}
+
+/// Sets or (with an empty address) clears a team's webhook.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn webhook(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    team: web::Path<i64>,
+    fields: web::Form<TeamFields>,
+) -> Result<HttpResponse, AppError> {
+    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
+    let outcome = set_webhook(&state.store, *team, &fields.webhook_url)
+        .await
+        .map(|(name, set)| match set {
+            true => format!("Webhook of {name:?} saved."),
+            false => format!("Webhook of {name:?} removed."),
+        });
+    answer(&state, &user, &session, Some(*team), &fields, outcome).await
+}
+
+/// Adds a member to a team.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn add_member(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    team: web::Path<i64>,
+    fields: web::Form<TeamFields>,
+) -> Result<HttpResponse, AppError> {
+    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
+    let outcome = change_member(&state.store, *team, &fields.member, true)
+        .await
+        .map(|(name, member)| format!("{member} is a member of {name:?}."));
+    answer(&state, &user, &session, Some(*team), &fields, outcome).await
+}
+
+/// Removes a member from a team.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    team: web::Path<i64>,
+    fields: web::Form<TeamFields>,
+) -> Result<HttpResponse, AppError> {
+    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
+    let outcome = change_member(&state.store, *team, &fields.member, false)
+        .await
+        .map(|(name, member)| format!("{member} removed from {name:?}."));
+    answer(&state, &user, &session, Some(*team), &fields, outcome).await
+}
+
+/// 303 to the page with `outcome` as the flash, or the page again (422) with the error next
+/// to the field and the input kept; 404 for a team that does not exist.
+async fn answer(
+    state: &AppState,
+    user: &SessionUser,
+    session: &TypedSession,
+    team: Option<i64>,
+    fields: &TeamFields,
+    outcome: Result<String, TeamError>,
+) -> Result<HttpResponse, AppError> {
+    let error = match outcome {
+        Ok(flash) => {
+            session.flash(&flash);
+            return Ok(see_other(paths::TEAMS));
+        }
+        Err(error) => error,
+    };
+    let Some(field) = error.field() else {
+        return Err(match error {
+            TeamError::Store(e) => e.into(),
+            other => AppError::NotFound(other.to_string()),
+        });
+    };
+    let kept = KeptTeamInput {
+        team,
+        name: fields.name.clone(),
+        webhook_url: fields.webhook_url.clone(),
+        member: fields.member.clone(),
+        field,
+        error: error.to_string(),
+    };
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    render(state, user, session, Some(&kept), status).await
+}
+
+async fn render(
+    state: &AppState,
+    user: &SessionUser,
+    session: &TypedSession,
+    kept: Option<&KeptTeamInput>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let teams = state.store.alert_teams().await?;
+    let layout = Layout::for_user(user, session.take_flash(), state.settings.is_demo());
+    let csrf = user.access.can_edit_budgets().then(|| user.csrf.as_str());
+    let page = TeamsPage::new(layout, &teams, csrf, kept);
+    let html = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
