@@ -765,6 +765,304 @@ async fn the_alerts_page_lists_what_fired_to_whom_and_the_rules_are_edited_with_
     assert_eq!(app.store().alert_rules(None).await.unwrap().len(), 4);
 }
 
+/// Creates a team through the Teams page as the editor; its id.
+async fn create_team(app: &TestApp, name: &str, url: &str, members: &[&str]) -> i64 {
+    let csrf = TestApp::csrf_token(&app.get_html("/teams").await);
+    let created = app
+        .post_form(
+            "/teams",
+            &[("csrf_token", &csrf), ("name", name), ("webhook_url", url)],
+        )
+        .await;
+    assert_is_redirect_to(&created, "/teams");
+    let id = team_id(app, name).await;
+    for member in members {
+        let added = app
+            .post_form(
+                &format!("/teams/{id}/members"),
+                &[("csrf_token", &csrf), ("member", member)],
+            )
+            .await;
+        assert_is_redirect_to(&added, "/teams");
+    }
+    id
+}
+
+async fn team_id(app: &TestApp, name: &str) -> i64 {
+    let teams = app.store().alert_teams().await.unwrap();
+    teams.iter().find(|t| t.name == name).expect("the team").id
+}
+
+#[tokio::test]
+async fn a_firing_goes_once_to_each_team_webhook_of_the_owners_and_else_to_the_partner_wide_one() {
+    const OWNER_3: &str = "alan.owner@northwindcsp.example";
+    let smtp = SmtpServer::started().await;
+    let partner_wide = WebhookReceiver::start();
+    let (west, east) = (WebhookReceiver::start(), WebhookReceiver::start());
+    let app = spawn_with_mail(&smtp, Some(&partner_wide)).await;
+    all_sent(&app).await;
+
+    // Two teams with their own receivers; a third shares West's receiver.
+    create_team(&app, "West", &west.url, &[OWNER_1]).await;
+    create_team(&app, "East", &east.url, &[OWNER_2]).await;
+    create_team(&app, "West too", &west.url, &[OWNER_2]).await;
+    create_team(&app, "No webhook", "", &[OWNER_3]).await;
+
+    // One customer owned by members of both teams, one whose owner has no team webhook.
+    let mut spending: Vec<CustomerSnapshot> = snapshots(&app)
+        .await
+        .into_iter()
+        .filter(|s| s.total_cost > Decimal::from(10))
+        .collect();
+    spending.sort_by_key(|s| s.customer_id);
+    let (shared, lone) = (spending[0].clone(), spending[1].clone());
+    for (customer, owner) in [(&shared, OWNER_1), (&shared, OWNER_2), (&lone, OWNER_3)] {
+        app.store()
+            .assign_owner(
+                &[customer.customer_id],
+                &SignInName::parse(owner).unwrap(),
+                "test",
+            )
+            .await
+            .unwrap();
+    }
+    let cards = |receiver: &WebhookReceiver, name: &str| {
+        receiver
+            .titles()
+            .iter()
+            .filter(|t| t.contains(name))
+            .count()
+    };
+    let partner_wide_before = (
+        cards(&partner_wide, &shared.company_name),
+        cards(&partner_wide, &lone.company_name),
+    );
+
+    // Budgets below the spend: the actual-spend thresholds fire at the next refresh.
+    let budget_of = |customer: &CustomerSnapshot| {
+        ceil_to_currency(customer.total_cost * Decimal::new(9, 1), &customer.currency)
+    };
+    for customer in [&shared, &lone] {
+        set_budget(&app, &customer.customer_id, Some(budget_of(customer))).await;
+    }
+    refresh(&app).await;
+    let fired = all_sent(&app).await;
+    let new_firings = |customer: &CustomerSnapshot| -> Vec<FiringRecord> {
+        fired
+            .iter()
+            .filter(|f| f.customer == customer.customer_id && f.budget == budget_of(customer))
+            .cloned()
+            .collect()
+    };
+    let (shared_fired, lone_fired) = (new_firings(&shared), new_firings(&lone));
+    assert!(!shared_fired.is_empty() && !lone_fired.is_empty());
+
+    // Each team receiver got one card per firing of the shared customer (West once, though
+    // two of the owners' teams have it), the partner-wide receiver none of them.
+    assert_eq!(cards(&west, &shared.company_name), shared_fired.len());
+    assert_eq!(cards(&east, &shared.company_name), shared_fired.len());
+    assert_eq!(
+        cards(&partner_wide, &shared.company_name),
+        partner_wide_before.0
+    );
+    let mut expected = vec![
+        ("West, West too", Some(west.url.as_str())),
+        ("East", Some(east.url.as_str())),
+    ];
+    expected.sort_by_key(|(_, url)| *url);
+    for firing in &shared_fired {
+        let webhooks: Vec<(&str, Option<&str>)> = firing
+            .deliveries
+            .iter()
+            .filter(|d| d.channel == Channel::Webhook)
+            .map(|d| (d.recipient.as_str(), d.webhook_url.as_deref()))
+            .collect();
+        assert_eq!(webhooks, expected, "one message per webhook URL");
+        assert!(firing.deliveries.iter().all(|d| d.attempts == 1));
+    }
+
+    // The customer whose owner is in no team with a webhook: the partner-wide webhook.
+    assert_eq!(
+        cards(&partner_wide, &lone.company_name),
+        partner_wide_before.1 + lone_fired.len()
+    );
+    assert_eq!(cards(&west, &lone.company_name), 0);
+    assert_eq!(cards(&east, &lone.company_name), 0);
+    for firing in &lone_fired {
+        let webhooks: Vec<(&str, Option<&str>)> = firing
+            .deliveries
+            .iter()
+            .filter(|d| d.channel == Channel::Webhook)
+            .map(|d| (d.recipient.as_str(), d.webhook_url.as_deref()))
+            .collect();
+        assert_eq!(webhooks, [("webhook", None)]);
+    }
+
+    // The Alerts page names the teams and the webhook's host, never the URL.
+    let page = app.get_html("/alerts").await;
+    assert!(page.contains("Webhook of East (127.0.0.1)"), "{page}");
+    assert!(page.contains("Partner-wide webhook"));
+    assert!(!page.contains(&east.url) && !page.contains(&west.url));
+}
+
+#[tokio::test]
+async fn teams_are_edited_by_budget_editors_with_errors_next_to_the_field_and_readers_may_not() {
+    let smtp = SmtpServer::stopped();
+    let receiver = WebhookReceiver::start();
+    let app = spawn_with_mail(&smtp, None).await;
+    let id = create_team(&app, "West", &receiver.url, &[OWNER_1]).await;
+    let teams = app.store().alert_teams().await.unwrap();
+    let csrf = TestApp::csrf_token(&app.get_html("/teams").await);
+
+    // Bad input: the page again (422), the error next to the field, the input kept,
+    // nothing saved.
+    let refused = [
+        (
+            "/teams".to_owned(),
+            vec![
+                ("name", "North"),
+                ("webhook_url", "http://teams.example/hook"),
+            ],
+            "new-team-url".to_owned(),
+            "starting with https://",
+            "http://teams.example/hook",
+        ),
+        (
+            "/teams".to_owned(),
+            vec![("name", "  "), ("webhook_url", "")],
+            "new-team-name".to_owned(),
+            "Enter a team name",
+            "  ",
+        ),
+        (
+            "/teams".to_owned(),
+            vec![("name", "West"), ("webhook_url", "")],
+            "new-team-name".to_owned(),
+            "There is a team named",
+            "West",
+        ),
+        (
+            format!("/teams/{id}/webhook"),
+            vec![("webhook_url", "ftp://teams.example/hook")],
+            format!("team-{id}-url"),
+            "starting with https://",
+            "ftp://teams.example/hook",
+        ),
+        (
+            format!("/teams/{id}/webhook"),
+            vec![("webhook_url", "https://user:pw@teams.example/hook")],
+            format!("team-{id}-url"),
+            "starting with https://",
+            "https://user:pw@teams.example/hook",
+        ),
+        (
+            format!("/teams/{id}/members"),
+            vec![("member", "not a name")],
+            format!("team-{id}-member"),
+            "sign-in name",
+            "not a name",
+        ),
+        (
+            format!("/teams/{id}/name"),
+            vec![("name", "")],
+            format!("team-{id}-name"),
+            "Enter a team name",
+            "",
+        ),
+    ];
+    for (path, fields, field_id, error, kept) in refused {
+        let mut form = vec![("csrf_token", csrf.as_str())];
+        form.extend(fields);
+        let response = app.post_form(&path, &form).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} {form:?}"
+        );
+        let page = scraper::Html::parse_document(&response.text().await.unwrap());
+        let next_to_field = scraper::Selector::parse(&format!("#{field_id}-error")).unwrap();
+        let shown: String = page.select(&next_to_field).flat_map(|e| e.text()).collect();
+        assert!(shown.contains(error), "{path}: {shown:?}");
+        let field = scraper::Selector::parse(&format!("#{field_id}")).unwrap();
+        let input = page.select(&field).next().expect("the field");
+        assert_eq!(input.value().attr("value"), Some(kept), "the input is kept");
+        assert_eq!(input.value().attr("aria-invalid"), Some("true"));
+        assert_eq!(
+            app.store().alert_teams().await.unwrap(),
+            teams,
+            "nothing saved"
+        );
+    }
+    let missing = app
+        .post_form(
+            "/teams/999999/name",
+            &[("csrf_token", &csrf), ("name", "X")],
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    // The page shows the webhook's host only.
+    let page = app.get_html("/teams").await;
+    assert!(page.contains("<strong>127.0.0.1</strong>"));
+    assert!(!page.contains(&receiver.url));
+
+    // Rename, clear the webhook, remove the member.
+    let renamed = app
+        .post_form(
+            &format!("/teams/{id}/name"),
+            &[("csrf_token", &csrf), ("name", "West & Central")],
+        )
+        .await;
+    assert_is_redirect_to(&renamed, "/teams");
+    let cleared = app
+        .post_form(
+            &format!("/teams/{id}/webhook"),
+            &[("csrf_token", &csrf), ("webhook_url", "")],
+        )
+        .await;
+    assert_is_redirect_to(&cleared, "/teams");
+    let removed = app
+        .post_form(
+            &format!("/teams/{id}/members/remove"),
+            &[("csrf_token", &csrf), ("member", OWNER_1)],
+        )
+        .await;
+    assert_is_redirect_to(&removed, "/teams");
+    let teams = app.store().alert_teams().await.unwrap();
+    assert_eq!(teams.len(), 1);
+    assert_eq!(teams[0].name, "West & Central");
+    assert_eq!(teams[0].webhook_url, None);
+    assert!(teams[0].members.is_empty());
+
+    // A reader sees the teams, without forms, and every write route refuses them.
+    let reader = app.another_session(READER).await;
+    let page = app.html_as(&reader, "/teams").await;
+    assert!(page.contains("West &amp; Central") || page.contains("West &#38; Central"));
+    assert!(!page.contains("Create team"));
+    let reader_csrf = TestApp::csrf_token(&page);
+    for path in [
+        "/teams".to_owned(),
+        format!("/teams/{id}/name"),
+        format!("/teams/{id}/webhook"),
+        format!("/teams/{id}/members"),
+        format!("/teams/{id}/members/remove"),
+    ] {
+        let response = reader
+            .post(app.url(&path))
+            .form(&[
+                ("csrf_token", reader_csrf.as_str()),
+                ("name", "Readers"),
+                ("webhook_url", "https://teams.example/hook"),
+                ("member", READER),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(app.store().alert_teams().await.unwrap(), teams);
+}
+
 fn nov(day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, day).unwrap()
 }
@@ -1005,4 +1303,38 @@ async fn preferences_are_saved_per_person_and_a_bad_hour_is_refused_next_to_the_
     );
     let page = app.get_html("/preferences").await;
     assert!(page.contains("<option value=\"9\" selected>09:00</option>"));
+}
+
+on_both_databases! {
+    async fn team_names_are_unique_and_members_and_webhooks_are_kept_per_team(db: &TestDb) {
+        let store = &db.store;
+        let west = store.create_alert_team("West", Some("https://a.example/1"), "test")
+            .await.unwrap().expect("created");
+        let east = store.create_alert_team("East", None, "test").await.unwrap().expect("created");
+        assert_eq!(store.create_alert_team("West", None, "test").await.unwrap(), None);
+        // A rename onto another team's name is refused by the unique key.
+        assert!(!store.rename_alert_team(east, "West").await.unwrap());
+        assert!(store.rename_alert_team(east, "East & North").await.unwrap());
+        let adele = SignInName::parse(OWNER_1).unwrap();
+        assert!(store.add_alert_team_member(west, &adele).await.unwrap());
+        assert!(!store.add_alert_team_member(west, &adele).await.unwrap());
+        assert!(store.add_alert_team_member(east, &adele).await.unwrap());
+        assert!(store.remove_alert_team_member(east, &adele).await.unwrap());
+        store.set_alert_team_webhook(west, None).await.unwrap();
+        store.set_alert_team_webhook(east, Some("https://b.example/2")).await.unwrap();
+        let teams: Vec<(String, Option<String>, usize)> = store
+            .alert_teams()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.name, t.webhook_url, t.members.len()))
+            .collect();
+        assert_eq!(
+            teams,
+            [
+                ("East & North".to_owned(), Some("https://b.example/2".to_owned()), 0),
+                ("West".to_owned(), None, 1),
+            ]
+        );
+    }
 }
