@@ -1,7 +1,8 @@
 // Budget alerts in the browser: the Alerts page (the partner-wide thresholds, what fired and
 // each delivery's state; without a mail relay the messages are kept and shown), adding a
 // threshold with a bad percentage and then a good one, and a customer's own thresholds on
-// its page, and the digest preferences. Every page is checked with axe-core and at both widths.
+// its page, an alert team with its webhook (a bad address refused next to the field), and
+// the digest preferences. Every page is checked with axe-core and at both widths.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -97,6 +98,36 @@ describe('budget alerts', { timeout: 180_000 }, () => {
     await section.getByText("This customer's own thresholds").waitFor();
     assert.match(await section.locator('.alert-rules li').first().textContent(), /90 % of actual spend: /);
     await checkPage(page, 'customer-alerts');
+  });
+
+  it('creates an alert team, refusing a bad webhook address next to the field, and shows only its host', async () => {
+    await page.goto('/alerts');
+    await page.getByRole('link', { name: 'alert teams' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Alert teams' }).waitFor();
+    await page.getByLabel('Team name').fill('West');
+    await page.getByLabel('Webhook address (optional)').fill('http://teams.example/hook');
+    await page.getByRole('button', { name: 'Create team' }).click();
+    await page.waitForLoadState();
+    const url = page.getByLabel('Webhook address (optional)');
+    assert.equal(await url.getAttribute('aria-invalid'), 'true');
+    assert.equal(await url.inputValue(), 'http://teams.example/hook');
+    assert.equal(await page.getByLabel('Team name').inputValue(), 'West');
+    assert.match(await page.locator('#new-team-url-error').textContent(), /starting with https:\/\//);
+    await checkPage(page, 'teams-error');
+
+    const secret = 'https://contoso.webhook.office.com/webhookb2/0123-secret';
+    await url.fill(secret);
+    await page.getByRole('button', { name: 'Create team' }).click();
+    await page.waitForLoadState();
+    assert.equal((await page.getByRole('status').textContent()).trim(), 'Team "West" created.');
+    const team = page.locator('section', { has: page.getByRole('heading', { level: 2, name: 'West' }) });
+    assert.match(await team.textContent(), /Webhook: contoso\.webhook\.office\.com/);
+    assert.ok(!(await page.content()).includes('0123-secret'), 'the webhook URL is not on the page');
+    await team.getByLabel('Add a member (sign-in name)').fill('adele.owner@northwindcsp.example');
+    await team.getByRole('button', { name: 'Add member' }).click();
+    await page.waitForLoadState();
+    await page.getByRole('list', { name: 'Members of West' }).getByText('adele.owner@northwindcsp.example').waitFor();
+    await checkPage(page, 'teams');
   });
 
   it('keeps the digest preferences of the signed-in person', async () => {
