@@ -111,6 +111,8 @@ pub struct PartnerCenterSettings {
 pub struct RoleSettings {
     pub reader: Vec<String>,
     pub budget_editor: Vec<String>,
+    /// Assign customers to their owners (portfolios) without changing budgets.
+    pub portfolio_admin: Vec<String>,
 }
 
 /// Budget rules.
@@ -226,6 +228,7 @@ impl Default for RoleSettings {
         Self {
             reader: vec!["Spendboard.Reader".into()],
             budget_editor: vec!["Spendboard.BudgetEditor".into()],
+            portfolio_admin: vec!["Spendboard.PortfolioAdmin".into()],
         }
     }
 }

@@ -15,6 +15,8 @@ pub const METRICS: &str = "/metrics";
 pub const STATIC_FILE: &str = "/static/{name}";
 pub const CUSTOMER: &str = "/customers/{customer_id}";
 pub const CUSTOMER_BUDGET: &str = "/customers/{customer_id}/budget";
+pub const CUSTOMER_OWNERS: &str = "/customers/{customer_id}/owners";
+pub const CUSTOMER_OWNERS_REMOVE: &str = "/customers/{customer_id}/owners/remove";
 pub const SUBSCRIPTION: &str = "/customers/{customer_id}/subscriptions/{subscription_id}";
 pub const CUSTOMERS_CSV: &str = "/customers.csv";
 pub const SUBSCRIPTIONS_CSV: &str = "/customers/{customer_id}/subscriptions.csv";
@@ -31,6 +33,16 @@ pub fn customer(id: &CustomerId) -> String {
 /// `/customers/{id}/budget`.
 pub fn customer_budget(id: &CustomerId) -> String {
     format!("/customers/{id}/budget")
+}
+
+/// `/customers/{id}/owners`.
+pub fn customer_owners(id: &CustomerId) -> String {
+    format!("/customers/{id}/owners")
+}
+
+/// `/customers/{id}/owners/remove`.
+pub fn customer_owners_remove(id: &CustomerId) -> String {
+    format!("/customers/{id}/owners/remove")
 }
 
 /// `/customers/{id}/subscriptions/{subscription_id}`.

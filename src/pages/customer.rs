@@ -45,6 +45,8 @@ pub struct CustomerPage {
     pub budget_changes_csv: String,
     /// `None` for readers: they see no form.
     pub form: Option<BudgetFormView>,
+    /// Who owns the customer (portfolios), and the form to change that.
+    pub owners: OwnersView,
     /// A Partner Center refusal or a conflict, shown above the form.
     pub alert: Option<String>,
 }
@@ -76,6 +78,39 @@ pub struct BudgetChangeRow {
     /// The reason given, and what was found.
     pub reason: String,
     pub request_id: String,
+}
+
+/// The customer's owners, by sign-in name.
+#[derive(Debug, Clone, Default)]
+pub struct OwnersView {
+    /// Sign-in names, alphabetically.
+    pub names: Vec<String>,
+    /// `None` for those who may not assign owners.
+    pub form: Option<OwnerFormView>,
+}
+
+/// The forms to add and remove an owner, with what was typed and what is wrong with it.
+#[derive(Debug, Clone, Default)]
+pub struct OwnerFormView {
+    /// Where an owner is added.
+    pub action: String,
+    /// Where an owner is removed.
+    pub remove_action: String,
+    pub csrf_token: String,
+    /// The sign-in name typed.
+    pub owner: String,
+    pub error: Option<String>,
+    /// The sign-in names of the people who have signed in, offered as suggestions.
+    pub known: Vec<String>,
+}
+
+/// The forms of a customer page, for what the person may do.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerForms {
+    /// The budget form: budget editors only.
+    pub budget: Option<BudgetFormView>,
+    /// The owner forms: budget editors and portfolio admins.
+    pub owner: Option<OwnerFormView>,
 }
 
 /// The budget form, with what was typed and what is wrong with it.

@@ -19,6 +19,10 @@ pub struct DashboardPage {
     /// Below the near threshold, but projected to reach the budget by the period's end.
     pub on_pace: u64,
     pub no_budget: u64,
+    /// `owner=...`, URL-encoded: the set shown, carried by the summary's links.
+    pub owner_query: String,
+    /// Whose customers are shown, and the other choices.
+    pub sets: SetsView,
     /// The near-budget threshold in percent, stated in the UI.
     pub near_threshold: String,
     pub rows: Vec<CustomerRow>,
@@ -46,6 +50,28 @@ pub struct DashboardPage {
     pub can_edit: bool,
     /// The CSV export of every matching customer, in this order.
     pub csv_url: String,
+}
+
+/// The choice between "My customers", "All customers" and one owner's customers.
+#[derive(Debug, Clone)]
+pub struct SetsView {
+    /// "My customers": `None` when the person has no sign-in name Spendboard knows.
+    pub mine_url: Option<String>,
+    pub all_url: String,
+    pub showing_mine: bool,
+    pub showing_all: bool,
+    /// The owner filter's options: all customers, mine, then every other owner.
+    pub choices: Vec<OwnerChoice>,
+}
+
+/// One option of the owner filter.
+#[derive(Debug, Clone)]
+pub struct OwnerChoice {
+    /// The `owner` query value.
+    pub value: String,
+    /// With the number of customers.
+    pub label: String,
+    pub selected: bool,
 }
 
 /// Spend in one currency.

@@ -9,8 +9,13 @@ mod refresh;
 mod simple;
 mod subscription;
 
-pub use customer::{BudgetChangeRow, BudgetFormView, BudgetReply, CustomerPage, SubscriptionRow};
-pub use dashboard::{CurrencyTotalView, CustomerRow, DashboardPage, SortLink};
+pub use customer::{
+    BudgetChangeRow, BudgetFormView, BudgetReply, CustomerForms, CustomerPage, OwnerFormView,
+    OwnersView, SubscriptionRow,
+};
+pub use dashboard::{
+    CurrencyTotalView, CustomerRow, DashboardPage, OwnerChoice, SetsView, SortLink,
+};
 pub use history::{
     CrossingView, DailyRow, ForecastView, HistorySection, PastPeriodView, PeriodView, TopResources,
     crossing_view, history_section, top_resources,

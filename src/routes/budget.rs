@@ -18,7 +18,7 @@ use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token, verif
 use crate::budgets::{self, BudgetError, ChangeRequest};
 use crate::domain::{BudgetAmount, BudgetChange};
 use crate::error::AppError;
-use crate::pages::{BudgetFormView, BudgetReply};
+use crate::pages::{BudgetFormView, BudgetReply, CustomerForms};
 use crate::paths;
 use crate::state::AppState;
 use crate::store::CustomerSnapshot;
@@ -59,6 +59,7 @@ pub async fn post(
     verify_csrf(&user.csrf, form.csrf_token.as_deref())?;
     let id = parse_customer_id(&path)?;
     let snapshot = known_customer(&state, &id).await?;
+    let forms = CustomerForms::for_user(&snapshot, &user);
     let mut view = BudgetFormView::for_budget(&snapshot, &user);
     view.keep_input(
         &form.amount,
@@ -76,7 +77,10 @@ pub async fn post(
                 &user,
                 &session,
                 &snapshot,
-                Some(view),
+                CustomerForms {
+                    budget: Some(view),
+                    ..forms
+                },
                 None,
                 status,
             )
@@ -110,7 +114,10 @@ pub async fn post(
                 &user,
                 &session,
                 &snapshot,
-                Some(view),
+                CustomerForms {
+                    budget: Some(view),
+                    ..forms
+                },
                 alert,
                 status,
             )
@@ -159,7 +166,8 @@ fn budget_error(error: BudgetError, return_to: String) -> AppError {
     }
 }
 
-fn see_other(location: &str) -> HttpResponse {
+/// A 303 to `location`.
+pub(super) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header(("Location", location))
         .finish()

@@ -11,8 +11,9 @@ use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token};
 use crate::domain::{BillingPeriod, Currency, CustomerId, Money};
 use crate::error::AppError;
 use crate::pages::{
-    BudgetChangeRow, BudgetFormView, CustomerPage, HistorySection, Layout, SubscriptionRow,
-    TopResources, format_percent, format_utc, history_section, top_resources,
+    BudgetChangeRow, BudgetFormView, CustomerForms, CustomerPage, HistorySection, Layout,
+    OwnerFormView, OwnersView, SubscriptionRow, TopResources, format_percent, format_utc,
+    history_section, top_resources,
 };
 use crate::paths;
 use crate::refresh;
@@ -53,20 +54,34 @@ pub async fn get(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_customer_id(&path)?;
     let snapshot = known_customer(&state, &id).await?;
-    let form = user
-        .access
-        .can_edit_budgets()
-        .then(|| BudgetFormView::for_budget(&snapshot, &user));
     render_customer_page(
         &state,
         &user,
         &session,
         &snapshot,
-        form,
+        CustomerForms::for_user(&snapshot, &user),
         None,
         StatusCode::OK,
     )
     .await
+}
+
+impl CustomerForms {
+    /// The forms as first shown to `user`: each one they may use.
+    pub fn for_user(snapshot: &CustomerSnapshot, user: &SessionUser) -> Self {
+        Self {
+            budget: user
+                .access
+                .can_edit_budgets()
+                .then(|| BudgetFormView::for_budget(snapshot, user)),
+            owner: user.access.can_assign_owners().then(|| OwnerFormView {
+                action: paths::customer_owners(&snapshot.customer_id),
+                remove_action: paths::customer_owners_remove(&snapshot.customer_id),
+                csrf_token: user.csrf.as_str().to_owned(),
+                ..OwnerFormView::default()
+            }),
+        }
+    }
 }
 
 impl BudgetFormView {
@@ -115,7 +130,7 @@ pub async fn render_customer_page(
     user: &SessionUser,
     session: &TypedSession,
     snapshot: &CustomerSnapshot,
-    form: Option<BudgetFormView>,
+    forms: CustomerForms,
     alert: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
@@ -160,6 +175,7 @@ pub async fn render_customer_page(
     let budget_changes = state.store.budget_changes_for_customer(&id, 50).await?;
     let history = customer_history(state, snapshot).await?;
     let top_resources = customer_top_resources(state, snapshot, subscriptions.len()).await?;
+    let owners = owners_view(state, &id, forms.owner).await?;
     let money = |amount| Money::new(amount, snapshot.currency.clone()).to_string();
     let page = CustomerPage {
         layout: Layout::for_user(user, session.take_flash(), state.settings.is_demo()),
@@ -209,13 +225,41 @@ pub async fn render_customer_page(
         top_resources,
         budget_changes: budget_changes.iter().map(budget_change_row).collect(),
         budget_changes_csv: paths::budget_changes_csv(&id),
-        form,
+        form: forms.budget,
+        owners,
         alert,
     };
     let html = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(html))
+}
+
+/// The customer's owners, and `form` with the people Spendboard knows as suggestions.
+async fn owners_view(
+    state: &AppState,
+    id: &CustomerId,
+    form: Option<OwnerFormView>,
+) -> Result<OwnersView, AppError> {
+    let names = state.store.owners_of(id).await?;
+    let form = match form {
+        Some(mut form) => {
+            form.known = state
+                .store
+                .known_sign_in_names()
+                .await?
+                .into_iter()
+                .filter(|known| !names.contains(known))
+                .map(String::from)
+                .collect();
+            Some(form)
+        }
+        None => None,
+    };
+    Ok(OwnersView {
+        names: names.into_iter().map(String::from).collect(),
+        form,
+    })
 }
 
 fn budget_change_row(record: &BudgetChangeRecord) -> BudgetChangeRow {

@@ -7,6 +7,7 @@ mod dashboard;
 pub mod errors;
 mod export;
 mod health;
+mod owners;
 mod refresh;
 mod sign_in;
 mod static_files;
@@ -27,6 +28,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::REFRESH, web::get().to(refresh::progress))
         .route(paths::CUSTOMER, web::get().to(customer::get))
         .route(paths::CUSTOMER_BUDGET, web::post().to(budget::post))
+        .route(paths::CUSTOMER_OWNERS, web::post().to(owners::add))
+        .route(
+            paths::CUSTOMER_OWNERS_REMOVE,
+            web::post().to(owners::remove),
+        )
         .route(paths::SUBSCRIPTION, web::get().to(subscription::get))
         .route(paths::CUSTOMERS_CSV, web::get().to(export::customers))
         .route(

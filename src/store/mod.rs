@@ -38,6 +38,7 @@ pub use dashboard::{
 pub use drilldown::{MeterUsage, ResourceUsage, SubscriptionDrilldown, SubscriptionSummary};
 pub use history::DailyUsage;
 pub use instance::InstanceMode;
+pub use portfolios::{OwnerCount, Portfolio};
 pub use runs::{RefreshRun, RunState};
 pub use sessions::DbSessionStore;
 pub use snapshots::{CustomerSnapshot, SnapshotForecast, search_name};
