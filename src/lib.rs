@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod budgets;
+pub mod bulk;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -75,6 +75,10 @@ impl Application {
             state.clone().into_inner(),
             Duration::from_secs(state.settings.budgets.reconcile_every_seconds),
         );
+        crate::bulk::spawn_resumer(
+            state.clone().into_inner(),
+            Duration::from_secs(state.settings.budgets.bulk_resume_every_seconds),
+        );
         spawn_session_purge(state.clone(), SESSION_PURGE_EVERY);
         let server = serve(listener, state.clone())?;
         Ok(Self {
@@ -310,6 +314,7 @@ async fn build_state(
         outage: Arc::default(),
         metrics,
         dashboard: DashboardCache::default(),
+        bulk_running: std::sync::Mutex::default(),
     })
 }
 

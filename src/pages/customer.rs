@@ -69,6 +69,8 @@ pub struct BudgetChangeRow {
     /// When it was requested (UTC).
     pub at: String,
     pub user: String,
+    /// The bulk change it was part of (`budget_batches.id`), if any.
+    pub batch: Option<i64>,
     /// `1,000.00 EUR → 1,500.00 EUR`.
     pub change: String,
     /// The outcome in words; "Being checked..." while it is not known.

@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
-use super::{CrossingView, Layout};
+use super::{BulkFormView, CrossingView, Layout};
 
 /// The dashboard page.
 #[derive(Template, WebTemplate)]
@@ -23,6 +23,10 @@ pub struct DashboardPage {
     pub owner_query: String,
     /// Whose customers are shown, and the other choices.
     pub sets: SetsView,
+    /// The `owner` value of the set shown (for the bulk form's selection).
+    pub owner_param: String,
+    /// The bulk change form: budget editors only.
+    pub bulk: Option<BulkFormView>,
     /// The near-budget threshold in percent, stated in the UI.
     pub near_threshold: String,
     pub rows: Vec<CustomerRow>,
@@ -88,6 +92,8 @@ pub struct CurrencyTotalView {
 /// One customer's line.
 #[derive(Debug, Clone)]
 pub struct CustomerRow {
+    /// The customer id (the bulk selection's value).
+    pub id: String,
     pub url: String,
     pub name: String,
     pub spend: String,

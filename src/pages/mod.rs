@@ -1,5 +1,6 @@
 //! askama view models: one struct per page, each embedding the shared [`Layout`].
 
+mod bulk;
 pub mod charts;
 mod customer;
 mod dashboard;
@@ -9,6 +10,7 @@ mod refresh;
 mod simple;
 mod subscription;
 
+pub use bulk::{BatchCounts, BatchPage, BatchRowView, BulkFormPage, BulkFormView};
 pub use customer::{
     BudgetChangeRow, BudgetFormView, BudgetReply, CustomerForms, CustomerPage, OwnerFormView,
     OwnersView, SubscriptionRow,

@@ -150,6 +150,7 @@ fn change_request(
         change,
         based_on,
         reason: (!reason.is_empty()).then_some(reason),
+        batch_id: None,
     }))
 }
 

@@ -295,6 +295,7 @@ fn budget_change_row(record: &BudgetChangeRecord) -> BudgetChangeRow {
     BudgetChangeRow {
         at: format_utc(intent.requested_at),
         user: intent.user_name.clone(),
+        batch: intent.batch_id,
         change: format!(
             "{} → {}",
             amount(intent.seen_amount),

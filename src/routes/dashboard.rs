@@ -9,8 +9,8 @@ use crate::auth::{CurrentUser, TypedSession, delegated_token};
 use crate::domain::{Currency, Money, SignInName, UsageStatus};
 use crate::error::AppError;
 use crate::pages::{
-    CurrencyTotalView, CustomerRow, DashboardPage, Layout, OwnerChoice, SetsView, SortLink,
-    crossing_view, format_age, format_percent, format_utc,
+    BulkFormView, CurrencyTotalView, CustomerRow, DashboardPage, Layout, OwnerChoice, SetsView,
+    SortLink, crossing_view, format_age, format_percent, format_utc,
 };
 use crate::paths;
 use crate::portfolios::{self, Chosen};
@@ -231,6 +231,16 @@ pub async fn get(
             .append_pair("owner", owner)
             .finish(),
         sets: sets_view(&state, me.as_ref(), &chosen, totals.customers).await?,
+        owner_param: owner.to_owned(),
+        bulk: user.access.can_edit_budgets().then(|| BulkFormView {
+            csrf_token: user.csrf.as_str().to_owned(),
+            currencies: totals
+                .per_currency
+                .iter()
+                .map(|t| t.currency.code().to_owned())
+                .collect(),
+            ..BulkFormView::default()
+        }),
         near_threshold: state
             .settings
             .budgets
@@ -363,6 +373,7 @@ fn dashboard_url(
 /// One snapshot as a table row.
 pub fn customer_row(s: &CustomerSnapshot, now: chrono::DateTime<Utc>) -> CustomerRow {
     CustomerRow {
+        id: s.customer_id.to_string(),
         url: paths::customer(&s.customer_id),
         name: s.company_name.clone(),
         spend: Money::new(s.total_cost, s.currency.clone()).to_string(),

@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per page or form; they stay thin.
 
 mod budget;
+mod bulk;
 pub mod canonical;
 mod customer;
 mod dashboard;
@@ -28,6 +29,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::REFRESH, web::get().to(refresh::progress))
         .route(paths::CUSTOMER, web::get().to(customer::get))
         .route(paths::CUSTOMER_BUDGET, web::post().to(budget::post))
+        .route(paths::BULK_PREVIEW, web::post().to(bulk::preview))
+        .route(paths::BULK_BATCH, web::get().to(bulk::batch))
+        .route(paths::BULK_CONFIRM, web::post().to(bulk::confirm))
+        .route(paths::BULK_RETRY, web::post().to(bulk::retry))
+        .route(paths::BULK_OUTCOMES_CSV, web::get().to(bulk::outcomes_csv))
         .route(paths::CUSTOMER_OWNERS, web::post().to(owners::add))
         .route(
             paths::CUSTOMER_OWNERS_REMOVE,

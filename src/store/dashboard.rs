@@ -301,6 +301,11 @@ impl DashboardView {
         })
     }
 
+    /// The snapshot of customer `id`, if this view holds it.
+    pub fn snapshot(&self, id: &CustomerId) -> Option<&CustomerSnapshot> {
+        self.by_id.get(id).map(|&i| &self.rows[i as usize].snapshot)
+    }
+
     /// The totals over those of `customers` this view holds (a customer Spendboard no
     /// longer lists is not counted): the dashboard's numbers for one portfolio.
     ///

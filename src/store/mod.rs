@@ -5,6 +5,7 @@
 //! Money is stored exactly (TEXT on SQLite, NUMERIC on PostgreSQL, see [`values`]); times
 //! are UTC, kept to the microsecond on both databases.
 
+mod batches;
 mod budget_changes;
 mod dashboard;
 mod drilldown;
@@ -28,6 +29,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use batches::{Batch, BatchItem, PlannedItem};
 pub use budget_changes::{
     BudgetChangeDecision, BudgetChangeIntent, BudgetChangeRecord, ChangeOutcome, DecidedBy,
 };

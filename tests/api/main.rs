@@ -4,6 +4,7 @@
 mod budget;
 mod budget_integrity;
 mod budget_soak;
+mod bulk;
 mod dashboard;
 mod databases;
 mod drilldown;

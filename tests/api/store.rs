@@ -940,6 +940,7 @@ fn budget_intent(n: u32, new_amount: Option<&str>) -> BudgetChangeIntent {
         new_amount: new_amount.map(d),
         reason: Some(format!("change {n}")),
         request_id: uuid::Uuid::from_u128(u128::from(n)),
+        batch_id: None,
     }
 }
 
