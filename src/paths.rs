@@ -18,6 +18,7 @@ pub const CUSTOMER_BUDGET: &str = "/customers/{customer_id}/budget";
 pub const CUSTOMER_OWNERS: &str = "/customers/{customer_id}/owners";
 pub const CUSTOMER_OWNERS_REMOVE: &str = "/customers/{customer_id}/owners/remove";
 pub const BULK_PREVIEW: &str = "/bulk/preview";
+pub const BULK_UPLOAD: &str = "/bulk/upload";
 pub const BULK_BATCH: &str = "/bulk/batches/{batch_id}";
 pub const BULK_CONFIRM: &str = "/bulk/batches/{batch_id}/confirm";
 pub const BULK_RETRY: &str = "/bulk/batches/{batch_id}/retry";

@@ -83,6 +83,34 @@ describe('bulk budget changes', { timeout: 240_000 }, () => {
     assert.match(await history.textContent(), /price change/);
   });
 
+  it('refuses an uploaded file with bad lines, listing each line, and previews a good one', async () => {
+    await page.goto('/?owner=all');
+    const { headers, rows } = await readTable(customerTable(page));
+    const eur = rows.find((r) => r[headers.indexOf('Currency')] === 'EUR');
+    await page.getByLabel('CSV file of budgets').setInputFiles({
+      name: 'budgets.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`customer,amount\n"${eur[0]}","1,000"\nNobody Ltd,5\n`),
+    });
+    await page.getByRole('button', { name: 'Preview the uploaded budgets' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Upload budgets' }).waitFor();
+    const errors = await page.locator('#upload-errors li').allTextContents();
+    assert.equal(errors.length, 2);
+    assert.match(errors[0], /^Line 2: .*thousands separators/);
+    assert.match(errors[1], /^Line 3: no customer is named exactly "Nobody Ltd"/);
+    await checkPage(page, 'bulk-upload-errors');
+
+    await page.getByLabel('CSV file of budgets').setInputFiles({
+      name: 'budgets.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`"${eur[0]}",4321,uploaded\n`),
+    });
+    await page.getByRole('button', { name: 'Preview the uploaded budgets' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Preview: bulk budget change/ }).waitFor();
+    const preview = await readTable(page.locator('#batch-items'));
+    assert.deepEqual(preview.rows.map((r) => [r[0], r[3]]), [[eur[0], '4,321.00 EUR']]);
+  });
+
   it('shows readers no bulk controls', async () => {
     const reader = await (await newContext(browser, app.baseUrl)).newPage();
     await signInAndLoad(reader, USERS.reader);

@@ -29,6 +29,7 @@ create table budget_batch_items (
     seen_amount   text,        -- the budget the preview showed (the conflict check's base)
     new_amount    text,        -- the budget asked for; null: remove it
     new_status    text not null,  -- the status the new budget gives, as previewed
+    reason        text,           -- this customer's reason (an uploaded file's); null: the batch's
     skip_reason   text,           -- why it cannot be applied; such items are never sent
     after_change  integer not null default 0,
     primary key (batch_id, customer_id)

@@ -9,6 +9,8 @@
 //! by a crash or a restart resumes with the items that have none ([`spawn_resumer`]); an item
 //! whose change was under way is completed by the reconciler, never sent twice.
 
+pub mod upload;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,6 +59,7 @@ pub fn plan(
                 new_amount,
                 new_status,
                 skip_reason,
+                reason: None,
             }
         })
         .collect()
@@ -302,7 +305,7 @@ async fn request(
         user_name: batch.user_name.clone(),
         change,
         based_on: item.plan.seen_amount,
-        reason: batch.reason.clone(),
+        reason: item.plan.reason.clone().or_else(|| batch.reason.clone()),
         batch_id: Some(batch.id),
     }))
 }

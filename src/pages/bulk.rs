@@ -56,6 +56,17 @@ pub struct BulkFormPage {
     pub hidden: Vec<(String, String)>,
 }
 
+/// The budget upload form again (422): what is wrong with the file, or with which lines.
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/bulk_upload.html")]
+pub struct UploadErrorPage {
+    pub layout: Layout,
+    /// The file as a whole (not CSV, empty, too large).
+    pub file_error: Option<String>,
+    /// Each bad line: `Line N: ...`.
+    pub line_errors: Vec<String>,
+}
+
 /// A batch: its preview until confirmed, then its progress and results.
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/bulk_batch.html")]

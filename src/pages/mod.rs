@@ -10,7 +10,7 @@ mod refresh;
 mod simple;
 mod subscription;
 
-pub use bulk::{BatchCounts, BatchPage, BatchRowView, BulkFormPage, BulkFormView};
+pub use bulk::{BatchCounts, BatchPage, BatchRowView, BulkFormPage, BulkFormView, UploadErrorPage};
 pub use customer::{
     BudgetChangeRow, BudgetFormView, BudgetReply, CustomerForms, CustomerPage, OwnerFormView,
     OwnersView, SubscriptionRow,

@@ -1,6 +1,8 @@
 //! Bulk budget changes (budget editors only; every other role gets 403 from every route):
 //! `POST /bulk/preview` plans a batch from the dashboard's selection and action (422 with the
-//! form and its errors next to the fields, nothing planned), `GET /bulk/batches/{id}` shows
+//! form and its errors next to the fields, nothing planned), `POST /bulk/upload` plans one
+//! from an uploaded CSV of budgets (422 with the file's or each line's error, nothing
+//! planned), `GET /bulk/batches/{id}` shows
 //! its preview, then its progress and results; `POST .../confirm` starts applying it,
 //! `POST .../retry` sends the failed items again, `GET .../outcomes.csv` exports the results.
 
@@ -16,11 +18,13 @@ use super::budget::see_other;
 use super::dashboard::DashboardParams;
 use super::export::csv_response;
 use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
+use crate::bulk::upload::{self, UploadError};
 use crate::bulk::{self, ItemState};
 use crate::domain::{BudgetAmount, BulkAction, Currency, CustomerId, Money, parse_percent};
 use crate::error::AppError;
 use crate::pages::{
-    BatchCounts, BatchPage, BatchRowView, BulkFormPage, BulkFormView, Layout, format_utc,
+    BatchCounts, BatchPage, BatchRowView, BulkFormPage, BulkFormView, Layout, UploadErrorPage,
+    format_utc,
 };
 use crate::paths;
 use crate::portfolios;
@@ -130,6 +134,106 @@ pub async fn preview(
         )
         .await?;
     Ok(see_other(&paths::bulk_batch(id)))
+}
+
+/// Plans a batch from an uploaded CSV file of budgets (multipart: `csrf_token`, then `file`).
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn upload(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    payload: actix_multipart::Multipart,
+) -> Result<HttpResponse, AppError> {
+    require_editor(&user)?;
+    let (csrf_token, file) = read_upload(payload).await?;
+    verify_csrf(&user.csrf, csrf_token.as_deref())?;
+    let view = state.store.dashboard_view(&state.dashboard).await?;
+    let settings = &state.settings.budgets;
+    let planned = file.and_then(|(name, bytes)| {
+        upload::plan_budget_file(
+            &bytes,
+            &view,
+            settings.maximum,
+            settings.near_threshold_percent,
+        )
+        .map(|items| (name, items))
+    });
+    let (name, items) = match planned {
+        Ok(planned) => planned,
+        Err(error) => {
+            let (file_error, line_errors) = match error {
+                UploadError::File(message) => (Some(message), Vec::new()),
+                UploadError::Lines(lines) => (None, lines),
+            };
+            let page = UploadErrorPage {
+                layout: Layout::for_user(&user, session.take_flash(), state.settings.is_demo()),
+                file_error,
+                line_errors,
+            };
+            return html(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let action = format!("Budgets from the uploaded file {name}");
+    let id = state
+        .store
+        .create_batch(user.id, &user.name, &action, None, &items)
+        .await?;
+    Ok(see_other(&paths::bulk_batch(id)))
+}
+
+/// The CSRF token and the file (its name and content) of an upload; the file is an
+/// [`UploadError::File`] when missing, not CSV by its name or type, or too large.
+async fn read_upload(
+    mut payload: actix_multipart::Multipart,
+) -> Result<(Option<String>, Result<(String, Vec<u8>), UploadError>), AppError> {
+    use futures_util::TryStreamExt as _;
+    let damaged = |e: actix_multipart::MultipartError| {
+        AppError::BadRequest(format!(
+            "The upload is damaged ({e}). Choose the file and send it again."
+        ))
+    };
+    let mut csrf_token = None;
+    let mut file = Err(UploadError::File("Choose a CSV file to upload.".into()));
+    while let Some(mut field) = payload.try_next().await.map_err(damaged)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let limit = if name == "file" {
+            upload::MAX_UPLOAD_BYTES
+        } else {
+            4096
+        };
+        let filename = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .unwrap_or_default()
+            .to_owned();
+        let is_csv = filename.to_lowercase().ends_with(".csv")
+            || field
+                .content_type()
+                .is_some_and(|m| m.essence_str() == "text/csv");
+        let bytes = match field.bytes(limit).await {
+            Ok(bytes) => bytes.map_err(damaged)?,
+            Err(_) if name == "file" => {
+                file = Err(UploadError::File(format!(
+                    "The file is larger than {} KiB: split it into smaller files.",
+                    upload::MAX_UPLOAD_BYTES / 1024
+                )));
+                continue;
+            }
+            Err(_) => return Err(AppError::BadRequest("The form is damaged.".into())),
+        };
+        match name.as_str() {
+            "csrf_token" => csrf_token = Some(String::from_utf8_lossy(&bytes).into_owned()),
+            "file" if filename.is_empty() && bytes.is_empty() => {}
+            "file" if !is_csv => {
+                file = Err(UploadError::File(format!(
+                    "\"{filename}\" is not a CSV file: save the list as CSV (comma-separated values) and upload that."
+                )));
+            }
+            "file" => file = Ok((filename, bytes.to_vec())),
+            _ => {}
+        }
+    }
+    Ok((csrf_token, file))
 }
 
 /// A batch's page: the preview until confirmed, then progress and results.

@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::CUSTOMER, web::get().to(customer::get))
         .route(paths::CUSTOMER_BUDGET, web::post().to(budget::post))
         .route(paths::BULK_PREVIEW, web::post().to(bulk::preview))
+        .route(paths::BULK_UPLOAD, web::post().to(bulk::upload))
         .route(paths::BULK_BATCH, web::get().to(bulk::batch))
         .route(paths::BULK_CONFIRM, web::post().to(bulk::confirm))
         .route(paths::BULK_RETRY, web::post().to(bulk::retry))

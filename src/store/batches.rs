@@ -49,6 +49,8 @@ pub struct PlannedItem {
     pub new_status: UsageStatus,
     /// Why it cannot be applied (never sent then).
     pub skip_reason: Option<String>,
+    /// This customer's reason (a line of an uploaded file); `None`: the batch's.
+    pub reason: Option<String>,
 }
 
 /// An item with what became of it.
@@ -92,6 +94,7 @@ struct ItemRow {
     new_amount: Option<DbDecimal>,
     new_status: String,
     skip_reason: Option<String>,
+    reason: Option<String>,
     change_id: Option<i64>,
     outcome: Option<String>,
     detail: Option<String>,
@@ -109,6 +112,7 @@ impl TryFrom<ItemRow> for BatchItem {
                 new_amount: row.new_amount.map(|d| d.0),
                 new_status: parse_status(&row.new_status)?,
                 skip_reason: row.skip_reason,
+                reason: row.reason,
             },
             change_id: row.change_id,
             outcome: row
@@ -153,8 +157,8 @@ impl Store {
             for item in items {
                 sqlx::query(
                     "insert into budget_batch_items (batch_id, customer_id, customer_name, \
-                     currency, seen_amount, new_amount, new_status, skip_reason) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     currency, seen_amount, new_amount, new_status, skip_reason, reason) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(id)
                 .bind(item.customer_id.to_string())
@@ -164,6 +168,7 @@ impl Store {
                 .bind(db_decimal(item.new_amount))
                 .bind(item.new_status.key())
                 .bind(item.skip_reason.as_deref())
+                .bind(item.reason.as_deref())
                 .execute(&mut *tx)
                 .await?;
             }
@@ -231,7 +236,8 @@ impl Store {
         let rows: Vec<ItemRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "select i.customer_id, i.customer_name, i.currency, i.seen_amount, \
-                 i.new_amount, i.new_status, i.skip_reason, c.id as change_id, o.outcome, \
+                 i.new_amount, i.new_status, i.skip_reason, i.reason, c.id as change_id, \
+                 o.outcome, \
                  o.detail \
                  from budget_batch_items i \
                  left join budget_changes c on c.id = (select max(l.id) from budget_changes l \

@@ -301,6 +301,11 @@ impl DashboardView {
         })
     }
 
+    /// Every snapshot of this view, in no particular order.
+    pub fn customers(&self) -> impl Iterator<Item = &CustomerSnapshot> {
+        self.rows.iter().map(|r| &r.snapshot)
+    }
+
     /// The snapshot of customer `id`, if this view holds it.
     pub fn snapshot(&self, id: &CustomerId) -> Option<&CustomerSnapshot> {
         self.by_id.get(id).map(|&i| &self.rows[i as usize].snapshot)

@@ -666,3 +666,193 @@ async fn a_batch_left_by_an_instance_in_the_middle_is_resumed_by_another_and_not
         assert_eq!(changes.len(), 1, "{}", item.plan.customer_name);
     }
 }
+
+/// Uploads `content` as the file `filename` (of `content_type`) with the bulk upload form.
+async fn upload_as(
+    app: &TestApp,
+    client: &reqwest::Client,
+    token: &str,
+    filename: &str,
+    content_type: &str,
+    content: &[u8],
+) -> reqwest::Response {
+    let boundary = "spendboard-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+         Content-Type: {content_type}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    client
+        .post(app.url("/bulk/upload"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn uploaded_budgets_by_id_or_exact_name_are_previewed_and_applied_with_each_lines_reason() {
+    let app = spawn_app().await;
+    app.sign_in_and_load(EDITOR).await;
+    let records = truth::usage_records(&app).await;
+    let names: HashMap<&str, usize> = records.iter().fold(HashMap::new(), |mut m, r| {
+        *m.entry(r.name.as_str()).or_default() += 1;
+        m
+    });
+    let by_name = records
+        .iter()
+        .find(|r| r.currency == "EUR" && names[r.name.as_str()] == 1)
+        .unwrap();
+    let by_id = records
+        .iter()
+        .find(|r| r.currency == "JPY" && r.budget.is_some())
+        .unwrap();
+    let unchanged = records
+        .iter()
+        .find(|r| r.budget.is_some() && r.id != by_id.id && r.id != by_name.id)
+        .unwrap();
+    let same = unchanged.budget.unwrap().normalize().to_string();
+    let file = format!(
+        "customer,amount,reason\n\"{}\",1234.5,from the price list\n{},70000,\n{},{same},kept\n",
+        by_name.name, by_id.id, unchanged.id
+    );
+    let token = csrf(&app).await;
+    let response = upload_as(
+        &app,
+        &app.client,
+        &token,
+        "budgets.csv",
+        "text/csv",
+        file.as_bytes(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let batch = response.headers()["location"].to_str().unwrap().to_owned();
+    let html = app.get_html(&batch).await;
+    assert!(html.contains("Budgets from the uploaded file budgets.csv"));
+    let rows = batch_rows(&html);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[&by_name.name][2], "1,234.50 EUR");
+    assert_eq!(rows[&by_id.name][2], "70,000 JPY");
+    assert!(rows[&unchanged.name][4].contains("unchanged"));
+    assert!(html.contains("2 of 3 customers would change"));
+
+    confirm(&app, &batch).await;
+    let html = finished(&app, &batch, 60).await;
+    assert_eq!(count(&html, "applied"), 2);
+    let now: HashMap<String, Option<Decimal>> = truth::usage_records(&app)
+        .await
+        .into_iter()
+        .map(|r| (r.id, r.budget))
+        .collect();
+    assert_eq!(now[&by_name.id], Some(Decimal::new(12345, 1)));
+    assert_eq!(now[&by_id.id], Some(Decimal::from(70000)));
+    assert_eq!(now[&unchanged.id], unchanged.budget);
+    let id = CustomerId::parse(&by_name.id).unwrap();
+    let history = app
+        .store()
+        .budget_changes_for_customer(&id, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        history[0].intent.reason.as_deref(),
+        Some("from the price list")
+    );
+    let customer_page = app.get_html(&format!("/customers/{}", by_name.id)).await;
+    assert!(
+        customer_page.contains("in bulk change") && customer_page.contains("from the price list")
+    );
+}
+
+#[tokio::test]
+async fn an_upload_with_bad_lines_or_that_is_not_csv_is_refused_and_nothing_is_planned() {
+    let app = spawn_app().await;
+    app.sign_in_and_load(EDITOR).await;
+    let records = truth::usage_records(&app).await;
+    let eur = records.iter().find(|r| r.currency == "EUR").unwrap();
+    let jpy = records.iter().find(|r| r.currency == "JPY").unwrap();
+    let token = csrf(&app).await;
+    let file = format!(
+        "{},\"1,000\"\nNo Such Customer Ltd,100\n{},10.5\n{},200\n{},300\n{},1,two,extra\n",
+        eur.id, jpy.id, jpy.id, eur.id, eur.id
+    );
+    let response = upload_as(
+        &app,
+        &app.client,
+        &token,
+        "b.csv",
+        "text/csv",
+        file.as_bytes(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    let errors = select(&html, "#upload-errors li");
+    let expect = [
+        "Line 1: ",
+        "Line 2: no customer is named exactly \"No Such Customer Ltd\"",
+        "Line 3: ",
+        "Line 4: ",
+        "Line 5: ",
+        "Line 6: expected customer id or exact name, amount",
+    ];
+    assert_eq!(errors.len(), expect.len(), "{errors:?}");
+    for (error, expected) in errors.iter().zip(expect) {
+        assert!(error.starts_with(expected), "{error:?} / {expected:?}");
+    }
+    assert!(errors[0].contains("thousands separators"), "{errors:?}");
+    assert!(
+        errors[2].contains("JPY amounts have no decimals"),
+        "{errors:?}"
+    );
+    assert!(errors[4].contains("on line 1 already"), "{errors:?}");
+
+    for (filename, content_type, content, message) in [
+        (
+            "budgets.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            b"PK\x03\x04binary".to_vec(),
+            "is not a CSV file",
+        ),
+        (
+            "budgets.csv",
+            "text/csv",
+            b"\xff\xfe\x00b\x00u".to_vec(),
+            "not UTF-8 text",
+        ),
+        ("budgets.csv", "text/csv", Vec::new(), "no lines to apply"),
+        (
+            "budgets.csv",
+            "text/csv",
+            vec![b'a'; 1024 * 1024 + 1],
+            "larger than 1024 KiB",
+        ),
+    ] {
+        let response = upload_as(&app, &app.client, &token, filename, content_type, &content).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{message}"
+        );
+        let html = response.text().await.unwrap();
+        let error = select(&html, "#budget-file-error").concat();
+        assert!(error.contains(message), "{error:?}");
+    }
+    assert!(
+        app.store().batch(1).await.unwrap().is_none(),
+        "nothing planned"
+    );
+
+    // Readers are refused before the file is read.
+    let reader = app.another_session(READER).await;
+    let reader_token = TestApp::csrf_token(&app.html_as(&reader, "/").await);
+    let response = upload_as(&app, &reader, &reader_token, "b.csv", "text/csv", b"x,1").await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
