@@ -78,6 +78,6 @@ describe('portfolios', { timeout: 180_000 }, () => {
     await page.getByLabel('Status').selectOption('none');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(/status=none/);
-    assert.equal(await page.getByLabel('Owner').inputValue(), 'all');
+    assert.equal(await page.getByLabel('Owner', { exact: true }).inputValue(), 'all');
   });
 });

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::domain::{BudgetAmount, CustomerId, UsageStatus, same_budget};
+use crate::domain::{BudgetAmount, CustomerId, SignInName, UsageStatus, same_budget};
 use crate::store::{CustomerSnapshot, DashboardView, PlannedItem};
 
 /// The largest file accepted, in bytes.
@@ -48,51 +48,11 @@ pub fn plan_budget_file(
     maximum: Decimal,
     near_threshold: Decimal,
 ) -> Result<Vec<PlannedItem>, UploadError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        UploadError::File(
-            "The file is not a CSV text file (it is not UTF-8 text). Save it as \"CSV UTF-8\" and upload it again.".into(),
-        )
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let mut by_name: HashMap<&str, Vec<&CustomerSnapshot>> = HashMap::new();
-    for customer in view.customers() {
-        by_name
-            .entry(customer.company_name.as_str())
-            .or_default()
-            .push(customer);
-    }
+    let (records, mut errors) = records(bytes)?;
+    let by_name = names(view);
     let mut items = Vec::new();
-    let mut errors = Vec::new();
     let mut seen: HashMap<CustomerId, u64> = HashMap::new();
-    let mut lines = 0;
-    for (index, record) in reader.records().enumerate() {
-        let line = record
-            .as_ref()
-            .ok()
-            .and_then(|r| r.position())
-            .map_or(index as u64 + 1, csv::Position::line);
-        let record = match record {
-            Ok(record) => record,
-            Err(e) => {
-                errors.push(format!("Line {line}: not CSV ({e})."));
-                continue;
-            }
-        };
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        let first = record.get(0).unwrap_or_default().to_lowercase();
-        if index == 0
-            && ["customer", "customer id", "customer_id", "name"].contains(&first.as_str())
-        {
-            continue;
-        }
-        lines += 1;
+    for (line, record) in records {
         let parsed: BudgetLine = match record.deserialize(None) {
             Ok(parsed) if record.len() <= 3 => parsed,
             _ => {
@@ -120,11 +80,6 @@ pub fn plan_budget_file(
             Ok(item) => items.push(item),
             Err(message) => errors.push(format!("Line {line}: {message}")),
         }
-    }
-    if lines == 0 && errors.is_empty() {
-        return Err(UploadError::File(
-            "The file has no lines to apply: write one customer a line, as customer id or exact name, amount, optional reason.".into(),
-        ));
     }
     if errors.is_empty() {
         Ok(items)
@@ -195,4 +150,120 @@ fn plan_line(
         skip_reason: unchanged.then(|| "unchanged: the budget is already that".to_owned()),
         reason: (!reason.is_empty()).then_some(reason),
     })
+}
+
+/// The owner assignments of an uploaded file, `customer,owner` a line (the customer by id or
+/// exact name, the owner by sign-in name), against the customers of `view`.
+///
+/// # Errors
+/// [`UploadError::File`] for a file that is not CSV text or is empty,
+/// [`UploadError::Lines`] with every bad line: an unknown or ambiguous customer, a name
+/// that is not a sign-in name, the same assignment on two lines.
+pub fn plan_owner_file<'a>(
+    bytes: &[u8],
+    view: &'a DashboardView,
+) -> Result<Vec<(&'a CustomerSnapshot, SignInName)>, UploadError> {
+    let (records, mut errors) = records(bytes)?;
+    let by_name = names(view);
+    let mut assignments = Vec::new();
+    let mut seen: HashMap<(CustomerId, SignInName), u64> = HashMap::new();
+    for (line, record) in records {
+        let (Some(customer), Some(owner), 2) = (record.get(0), record.get(1), record.len()) else {
+            errors.push(format!(
+                "Line {line}: expected customer id or exact name, then the owner's sign-in name, separated by a comma."
+            ));
+            continue;
+        };
+        let customer = match resolve(customer, view, &by_name) {
+            Ok(customer) => customer,
+            Err(message) => {
+                errors.push(format!("Line {line}: {message}"));
+                continue;
+            }
+        };
+        let owner = match SignInName::parse(owner) {
+            Ok(owner) => owner,
+            Err(e) => {
+                errors.push(format!("Line {line}: {e}."));
+                continue;
+            }
+        };
+        if let Some(first) = seen.insert((customer.customer_id, owner.clone()), line) {
+            errors.push(format!("Line {line}: the same as line {first}."));
+            continue;
+        }
+        assignments.push((customer, owner));
+    }
+    if errors.is_empty() {
+        Ok(assignments)
+    } else {
+        Err(UploadError::Lines(errors))
+    }
+}
+
+/// A line of a file: its number and its fields.
+type NumberedRecord = (u64, csv::StringRecord);
+
+/// The non-empty lines of a CSV text file with their numbers (an optional header line, whose
+/// first field is `customer`, `customer id`, `customer_id` or `name`, left out), and the
+/// lines that are not CSV.
+///
+/// # Errors
+/// [`UploadError::File`] when the file is not UTF-8 text or has no line.
+fn records(bytes: &[u8]) -> Result<(Vec<NumberedRecord>, Vec<String>), UploadError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        UploadError::File(
+            "The file is not a CSV text file (it is not UTF-8 text). Save it as \"CSV UTF-8\" and upload it again.".into(),
+        )
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = record
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(index as u64 + 1, csv::Position::line);
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                errors.push(format!("Line {line}: not CSV ({e})."));
+                continue;
+            }
+        };
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let first = record.get(0).unwrap_or_default().to_lowercase();
+        if index == 0
+            && ["customer", "customer id", "customer_id", "name"].contains(&first.as_str())
+        {
+            continue;
+        }
+        records.push((line, record));
+    }
+    if records.is_empty() && errors.is_empty() {
+        return Err(UploadError::File(
+            "The file has no lines to apply: write one customer a line.".into(),
+        ));
+    }
+    Ok((records, errors))
+}
+
+/// The customers of `view` by exact name (several may share one).
+fn names(view: &DashboardView) -> HashMap<&str, Vec<&CustomerSnapshot>> {
+    let mut by_name: HashMap<&str, Vec<&CustomerSnapshot>> = HashMap::new();
+    for customer in view.customers() {
+        by_name
+            .entry(customer.company_name.as_str())
+            .or_default()
+            .push(customer);
+    }
+    by_name
 }

@@ -61,10 +61,35 @@ pub struct BulkFormPage {
 #[template(path = "pages/bulk_upload.html")]
 pub struct UploadErrorPage {
     pub layout: Layout,
+    /// An upload of owners (else of budgets).
+    pub owners: bool,
     /// The file as a whole (not CSV, empty, too large).
     pub file_error: Option<String>,
     /// Each bad line: `Line N: ...`.
     pub line_errors: Vec<String>,
+}
+
+/// Owner assignments to confirm, or the reasons none can be planned (422).
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/owners_preview.html")]
+pub struct OwnersPreviewPage {
+    pub layout: Layout,
+    /// What is wrong with the selection or the owner, when nothing can be planned.
+    pub error: Option<String>,
+    pub rows: Vec<OwnerAssignmentRow>,
+    /// How many assignments are new.
+    pub new: usize,
+}
+
+/// One customer and the owner it gets.
+#[derive(Debug, Clone)]
+pub struct OwnerAssignmentRow {
+    pub customer_id: String,
+    pub url: String,
+    pub name: String,
+    pub owner: String,
+    /// The owner owns the customer already: nothing changes.
+    pub already: bool,
 }
 
 /// A batch: its preview until confirmed, then its progress and results.

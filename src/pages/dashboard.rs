@@ -52,6 +52,8 @@ pub struct DashboardPage {
     pub set_aside_notice: Option<String>,
     pub refresh_running: bool,
     pub can_edit: bool,
+    /// May assign owners to a selection (budget editors and portfolio admins).
+    pub can_assign_owners: bool,
     /// The CSV export of every matching customer, in this order.
     pub csv_url: String,
 }

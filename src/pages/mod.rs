@@ -10,7 +10,10 @@ mod refresh;
 mod simple;
 mod subscription;
 
-pub use bulk::{BatchCounts, BatchPage, BatchRowView, BulkFormPage, BulkFormView, UploadErrorPage};
+pub use bulk::{
+    BatchCounts, BatchPage, BatchRowView, BulkFormPage, BulkFormView, OwnerAssignmentRow,
+    OwnersPreviewPage, UploadErrorPage,
+};
 pub use customer::{
     BudgetChangeRow, BudgetFormView, BudgetReply, CustomerForms, CustomerPage, OwnerFormView,
     OwnersView, SubscriptionRow,

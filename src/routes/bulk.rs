@@ -38,7 +38,9 @@ const MAX_REASON: usize = 500;
 /// the action. Read from the raw body, as checked rows repeat the `customer` field.
 #[derive(Debug, Default)]
 pub struct BulkForm {
-    csrf_token: Option<String>,
+    pub(super) csrf_token: Option<String>,
+    /// The owner to add to the selected customers (the owner assignment's field).
+    pub(super) new_owner: String,
     customers: Vec<String>,
     all_matching: bool,
     filter: DashboardParams,
@@ -51,7 +53,7 @@ pub struct BulkForm {
 }
 
 impl BulkForm {
-    fn parse(body: &[u8]) -> Self {
+    pub(super) fn parse(body: &[u8]) -> Self {
         let mut form = Self::default();
         for (key, value) in url::form_urlencoded::parse(body) {
             let value = value.into_owned();
@@ -68,6 +70,7 @@ impl BulkForm {
                 "percent" => form.percent = value,
                 "margin" => form.margin = value,
                 "reason" => form.reason = value,
+                "new_owner" => form.new_owner = value,
                 _ => {}
             }
         }
@@ -76,12 +79,28 @@ impl BulkForm {
 }
 
 /// The customers a bulk form selected, in words, and the hidden fields that select them again.
-struct Selection {
-    customers: Vec<CustomerSnapshot>,
+pub(super) struct Selection {
+    pub(super) customers: Vec<CustomerSnapshot>,
     /// Checked rows that are not a customer Spendboard lists.
-    unknown: usize,
-    words: String,
+    pub(super) unknown: usize,
+    pub(super) words: String,
     hidden: Vec<(String, String)>,
+}
+
+impl Selection {
+    /// What is wrong with the selection, in words: unknown customers, or none.
+    pub(super) fn error(&self) -> Option<String> {
+        if self.unknown > 0 {
+            Some(format!(
+                "{} of the selected customers are not known to Spendboard (any more); nothing was planned. Reload the dashboard and select again.",
+                self.unknown
+            ))
+        } else if self.customers.is_empty() {
+            Some("Select at least one customer, or all customers matching the filter.".into())
+        } else {
+            None
+        }
+    }
 }
 
 /// The CSRF token of the confirm and retry forms.
@@ -167,6 +186,7 @@ pub async fn upload(
             };
             let page = UploadErrorPage {
                 layout: Layout::for_user(&user, session.take_flash(), state.settings.is_demo()),
+                owners: false,
                 file_error,
                 line_errors,
             };
@@ -183,7 +203,7 @@ pub async fn upload(
 
 /// The CSRF token and the file (its name and content) of an upload; the file is an
 /// [`UploadError::File`] when missing, not CSV by its name or type, or too large.
-async fn read_upload(
+pub(super) async fn read_upload(
     mut payload: actix_multipart::Multipart,
 ) -> Result<(Option<String>, Result<(String, Vec<u8>), UploadError>), AppError> {
     use futures_util::TryStreamExt as _;
@@ -372,7 +392,10 @@ async fn known_batch(state: &AppState, raw: &str) -> Result<Batch, AppError> {
     state.store.batch(id).await?.ok_or_else(missing)
 }
 
-fn html(status: StatusCode, page: &impl askama::Template) -> Result<HttpResponse, AppError> {
+pub(super) fn html(
+    status: StatusCode,
+    page: &impl askama::Template,
+) -> Result<HttpResponse, AppError> {
     let body = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
@@ -382,7 +405,7 @@ fn html(status: StatusCode, page: &impl askama::Template) -> Result<HttpResponse
 
 /// The selected customers: all matching the submitted filter, or the checked rows (each must
 /// be listed); an empty selection is an empty list, for the form to say so.
-async fn select(
+pub(super) async fn select(
     state: &AppState,
     user: &SessionUser,
     form: &BulkForm,
@@ -465,16 +488,7 @@ fn keep_input(
         percent: form.percent.clone(),
         margin: form.margin.clone(),
         reason: form.reason.clone(),
-        selection_error: if selection.unknown > 0 {
-            Some(format!(
-                "{} of the selected customers are not known to Spendboard (any more); nothing was planned. Reload the dashboard and select again.",
-                selection.unknown
-            ))
-        } else if selection.customers.is_empty() {
-            Some("Select at least one customer, or all customers matching the filter.".into())
-        } else {
-            None
-        },
+        selection_error: selection.error(),
         ..BulkFormView::default()
     }
 }

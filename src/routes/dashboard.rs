@@ -265,6 +265,7 @@ pub async fn get(
         set_aside_notice,
         refresh_running: running || started,
         can_edit: user.access.can_edit_budgets(),
+        can_assign_owners: user.access.can_assign_owners(),
         csv_url: dashboard_url(
             paths::CUSTOMERS_CSV,
             &search,

@@ -9,6 +9,7 @@ pub mod errors;
 mod export;
 mod health;
 mod owners;
+mod owners_bulk;
 mod refresh;
 mod sign_in;
 mod static_files;
@@ -31,6 +32,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::CUSTOMER_BUDGET, web::post().to(budget::post))
         .route(paths::BULK_PREVIEW, web::post().to(bulk::preview))
         .route(paths::BULK_UPLOAD, web::post().to(bulk::upload))
+        .route(
+            paths::BULK_OWNERS_PREVIEW,
+            web::post().to(owners_bulk::preview),
+        )
+        .route(
+            paths::BULK_OWNERS_UPLOAD,
+            web::post().to(owners_bulk::upload),
+        )
+        .route(
+            paths::BULK_OWNERS_CONFIRM,
+            web::post().to(owners_bulk::confirm),
+        )
         .route(paths::BULK_BATCH, web::get().to(bulk::batch))
         .route(paths::BULK_CONFIRM, web::post().to(bulk::confirm))
         .route(paths::BULK_RETRY, web::post().to(bulk::retry))

@@ -667,7 +667,7 @@ async fn a_batch_left_by_an_instance_in_the_middle_is_resumed_by_another_and_not
     }
 }
 
-/// Uploads `content` as the file `filename` (of `content_type`) with the bulk upload form.
+/// Uploads `content` as the file `filename` (of `content_type`) with the budget upload form.
 async fn upload_as(
     app: &TestApp,
     client: &reqwest::Client,
@@ -675,6 +675,24 @@ async fn upload_as(
     filename: &str,
     content_type: &str,
     content: &[u8],
+) -> reqwest::Response {
+    upload_to(
+        app,
+        client,
+        "/bulk/upload",
+        token,
+        (filename, content_type, content),
+    )
+    .await
+}
+
+/// Uploads `file` (name, content type, content) with the upload form at `path`.
+pub(crate) async fn upload_to(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    token: &str,
+    (filename, content_type, content): (&str, &str, &[u8]),
 ) -> reqwest::Response {
     let boundary = "spendboard-test-boundary";
     let mut body = format!(
@@ -686,7 +704,7 @@ async fn upload_as(
     body.extend_from_slice(content);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     client
-        .post(app.url("/bulk/upload"))
+        .post(app.url(path))
         .header(
             "content-type",
             format!("multipart/form-data; boundary={boundary}"),

@@ -411,3 +411,184 @@ async fn someone_who_owns_nothing_sees_all_customers_by_default() {
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// The hidden `assign` fields of an owner preview, with its CSRF token, as the confirm form
+/// posts them.
+fn confirm_form(html: &str) -> Vec<(String, String)> {
+    let doc = scraper::Html::parse_document(html);
+    let inputs = scraper::Selector::parse("form[action='/bulk/owners/confirm'] input").unwrap();
+    doc.select(&inputs)
+        .filter_map(|i| {
+            Some((
+                i.value().attr("name")?.to_owned(),
+                i.value().attr("value")?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn owners_are_given_to_a_selection_or_an_uploaded_file_only_after_a_preview() {
+    let app = spawn_app().await;
+    app.sign_in_and_load(EDITOR).await;
+    let records = truth::usage_records(&app).await;
+    let token = TestApp::csrf_token(&app.get_html("/?owner=all").await);
+    let over: HashSet<String> = records
+        .iter()
+        .filter(|r| r.budget.is_some_and(|b| r.total_cost >= b))
+        .map(|r| r.id.clone())
+        .collect();
+    assert!(!over.is_empty());
+
+    // All customers over budget to Megan: previewed, nothing saved yet.
+    let response = app
+        .post_form(
+            "/bulk/owners/preview",
+            &[
+                ("csrf_token", &token),
+                ("all_matching", "1"),
+                ("owner", "all"),
+                ("status", "over"),
+                ("new_owner", READER),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(&format!(
+        "{} of {} assignments are new",
+        over.len(),
+        over.len()
+    )));
+    assert!(
+        app.store()
+            .customers_of(&owner(READER))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let form = confirm_form(&html);
+    let response = app
+        .client
+        .post(app.url("/bulk/owners/confirm"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_is_redirect_to(&response, &format!("/?owner={}", urlencode(READER)));
+    let megans: HashSet<String> = app
+        .store()
+        .customers_of(&owner(READER))
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(megans, over);
+
+    // A bad sign-in name or an empty selection: nothing planned.
+    for (fields, message) in [
+        (
+            vec![
+                ("all_matching", "1"),
+                ("owner", "all"),
+                ("new_owner", "megan"),
+            ],
+            "Not planned",
+        ),
+        (vec![("new_owner", READER)], "Select at least one customer"),
+    ] {
+        let mut form = vec![("csrf_token", token.as_str())];
+        form.extend(fields);
+        let response = app.post_form("/bulk/owners/preview", &form).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let error = select(&response.text().await.unwrap(), "#owners-error").concat();
+        assert!(error.contains(message), "{error}");
+    }
+
+    // A file: bad lines listed, nothing saved; then a good one.
+    let first = &records[0];
+    let second = &records[1];
+    let bad = format!(
+        "customer,owner\n{},not-a-name\nNobody Ltd,{NEWCOMER}\n{},{NEWCOMER}\n{},{NEWCOMER}\n",
+        first.id, second.id, second.id
+    );
+    let response = crate::bulk::upload_to(
+        &app,
+        &app.client,
+        "/bulk/owners/upload",
+        &token,
+        ("owners.csv", "text/csv", bad.as_bytes()),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = select(&response.text().await.unwrap(), "#upload-errors li");
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors[0].starts_with("Line 2: a sign-in name looks like"));
+    assert!(errors[1].starts_with("Line 3: no customer is named exactly \"Nobody Ltd\""));
+    assert!(errors[2].starts_with("Line 5: the same as line 4"));
+    assert!(
+        app.store()
+            .customers_of(&owner(NEWCOMER))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let good = format!("\"{}\",{NEWCOMER}\n{},{NEWCOMER}\n", first.name, second.id);
+    let response = crate::bulk::upload_to(
+        &app,
+        &app.client,
+        "/bulk/owners/upload",
+        &token,
+        ("owners.csv", "text/csv", good.as_bytes()),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let form = confirm_form(&response.text().await.unwrap());
+    app.client
+        .post(app.url("/bulk/owners/confirm"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let newcomers: HashSet<String> = app
+        .store()
+        .customers_of(&owner(NEWCOMER))
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        newcomers,
+        HashSet::from([first.id.clone(), second.id.clone()])
+    );
+
+    // Readers are refused.
+    let reader = app.another_session(READER).await;
+    let reader_token = TestApp::csrf_token(&app.html_as(&reader, "/").await);
+    for path in ["/bulk/owners/preview", "/bulk/owners/confirm"] {
+        let response = reader
+            .post(app.url(path))
+            .form(&[
+                ("csrf_token", reader_token.as_str()),
+                ("assign", &format!("{} {READER}", first.id)),
+                ("all_matching", "1"),
+                ("new_owner", READER),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let response = crate::bulk::upload_to(
+        &app,
+        &reader,
+        "/bulk/owners/upload",
+        &reader_token,
+        ("owners.csv", "text/csv", good.as_bytes()),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
