@@ -116,6 +116,8 @@ pub struct PartnerCenterSettings {
 pub struct RoleSettings {
     pub reader: Vec<String>,
     pub budget_editor: Vec<String>,
+    /// Assign customers to their owners (portfolios) without changing budgets.
+    pub portfolio_admin: Vec<String>,
 }
 
 /// Budget rules.
@@ -137,6 +139,9 @@ pub struct BudgetSettings {
     /// How often `serve` looks for changes left without an outcome (a crash, a database
     /// outage) and establishes it by reading the budget back.
     pub reconcile_every_seconds: u64,
+    /// How often `serve` looks for confirmed bulk budget changes with items still to send
+    /// (left by a restart or a crash) and resumes them.
+    pub bulk_resume_every_seconds: u64,
 }
 
 /// When cached data is refreshed.
@@ -310,6 +315,7 @@ impl Default for RoleSettings {
         Self {
             reader: vec!["Spendboard.Reader".into()],
             budget_editor: vec!["Spendboard.BudgetEditor".into()],
+            portfolio_admin: vec!["Spendboard.PortfolioAdmin".into()],
         }
     }
 }
@@ -322,6 +328,7 @@ impl Default for BudgetSettings {
             lock_wait_seconds: 10,
             settle_seconds: 120,
             reconcile_every_seconds: 30,
+            bulk_resume_every_seconds: 5,
         }
     }
 }
@@ -587,6 +594,13 @@ impl Settings {
                 "budgets.reconcile_every_seconds",
                 "SPENDBOARD_BUDGETS__RECONCILE_EVERY_SECONDS",
                 "must be at least 1: changes without an outcome must be checked",
+            ));
+        }
+        if self.budgets.bulk_resume_every_seconds == 0 {
+            return Err(invalid(
+                "budgets.bulk_resume_every_seconds",
+                "SPENDBOARD_BUDGETS__BULK_RESUME_EVERY_SECONDS",
+                "must be at least 1: confirmed bulk changes must be resumed",
             ));
         }
         if self.partner_center.max_concurrent_calls == 0 {

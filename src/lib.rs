@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod auth;
 pub mod budgets;
+pub mod bulk;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod outage;
 pub mod pages;
 pub mod partner_center;
 pub mod paths;
+pub mod portfolios;
 pub mod refresh;
 pub mod routes;
 pub mod startup;

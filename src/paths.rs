@@ -15,6 +15,17 @@ pub const METRICS: &str = "/metrics";
 pub const STATIC_FILE: &str = "/static/{name}";
 pub const CUSTOMER: &str = "/customers/{customer_id}";
 pub const CUSTOMER_BUDGET: &str = "/customers/{customer_id}/budget";
+pub const CUSTOMER_OWNERS: &str = "/customers/{customer_id}/owners";
+pub const CUSTOMER_OWNERS_REMOVE: &str = "/customers/{customer_id}/owners/remove";
+pub const BULK_PREVIEW: &str = "/bulk/preview";
+pub const BULK_UPLOAD: &str = "/bulk/upload";
+pub const BULK_OWNERS_PREVIEW: &str = "/bulk/owners/preview";
+pub const BULK_OWNERS_UPLOAD: &str = "/bulk/owners/upload";
+pub const BULK_OWNERS_CONFIRM: &str = "/bulk/owners/confirm";
+pub const BULK_BATCH: &str = "/bulk/batches/{batch_id}";
+pub const BULK_CONFIRM: &str = "/bulk/batches/{batch_id}/confirm";
+pub const BULK_RETRY: &str = "/bulk/batches/{batch_id}/retry";
+pub const BULK_OUTCOMES_CSV: &str = "/bulk/batches/{batch_id}/outcomes.csv";
 pub const SUBSCRIPTION: &str = "/customers/{customer_id}/subscriptions/{subscription_id}";
 pub const CUSTOMERS_CSV: &str = "/customers.csv";
 pub const SUBSCRIPTIONS_CSV: &str = "/customers/{customer_id}/subscriptions.csv";
@@ -43,6 +54,36 @@ pub fn customer(id: &CustomerId) -> String {
 /// `/customers/{id}/budget`.
 pub fn customer_budget(id: &CustomerId) -> String {
     format!("/customers/{id}/budget")
+}
+
+/// `/customers/{id}/owners`.
+pub fn customer_owners(id: &CustomerId) -> String {
+    format!("/customers/{id}/owners")
+}
+
+/// `/customers/{id}/owners/remove`.
+pub fn customer_owners_remove(id: &CustomerId) -> String {
+    format!("/customers/{id}/owners/remove")
+}
+
+/// `/bulk/batches/{id}`.
+pub fn bulk_batch(id: i64) -> String {
+    format!("/bulk/batches/{id}")
+}
+
+/// `/bulk/batches/{id}/confirm`.
+pub fn bulk_confirm(id: i64) -> String {
+    format!("/bulk/batches/{id}/confirm")
+}
+
+/// `/bulk/batches/{id}/retry`.
+pub fn bulk_retry(id: i64) -> String {
+    format!("/bulk/batches/{id}/retry")
+}
+
+/// `/bulk/batches/{id}/outcomes.csv`.
+pub fn bulk_outcomes_csv(id: i64) -> String {
+    format!("/bulk/batches/{id}/outcomes.csv")
 }
 
 /// `/customers/{id}/subscriptions/{subscription_id}`.

@@ -81,6 +81,10 @@ impl Application {
             Duration::from_secs(state.settings.alerts.deliver_every_seconds),
         );
         crate::alerts::spawn_digests(state.clone().into_inner(), DIGEST_CHECK_EVERY);
+        crate::bulk::spawn_resumer(
+            state.clone().into_inner(),
+            Duration::from_secs(state.settings.budgets.bulk_resume_every_seconds),
+        );
         spawn_session_purge(state.clone(), SESSION_PURGE_EVERY);
         let server = serve(listener, state.clone())?;
         Ok(Self {
@@ -330,6 +334,7 @@ async fn build_state(
         outage: Arc::default(),
         metrics,
         dashboard: DashboardCache::default(),
+        bulk_running: std::sync::Mutex::default(),
     })
 }
 

@@ -25,6 +25,9 @@ pub struct AppState {
     pub outage: std::sync::Arc<crate::outage::DatabaseOutage>,
     /// The dashboard's data of the latest snapshot version this instance read.
     pub dashboard: DashboardCache,
+    /// The bulk budget changes this instance is applying now (by `budget_batches.id`): one
+    /// task per batch here, as the batch's lease is one instance's across instances.
+    pub bulk_running: std::sync::Mutex<std::collections::HashSet<i64>>,
 }
 
 impl AppState {

@@ -236,7 +236,7 @@ pub async fn send_due_digests(state: &AppState, now: DateTime<Utc>) -> Result<us
     let since = now - chrono::Duration::days(1);
     let mut fired_recently: Option<Vec<FiringRecord>> = None;
     let mut queued = 0;
-    for owner in store.owners().await? {
+    for owner in store.owners().await?.into_iter().map(|o| o.owner) {
         let preferences = store
             .digest_preferences(&owner)
             .await?

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Access, CsrfToken};
+use crate::domain::SignInName;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -37,6 +38,16 @@ pub struct SessionUser {
     /// When a request last moved the idle expiry (Unix seconds).
     #[serde(default)]
     pub last_seen: i64,
+}
+
+impl SessionUser {
+    /// The person's sign-in name (from `email`), by which portfolios name owners; `None`
+    /// when the identity provider gave none or not one of that form.
+    pub fn sign_in_name(&self) -> Option<SignInName> {
+        self.email
+            .as_deref()
+            .and_then(|e| SignInName::parse(e).ok())
+    }
 }
 
 /// Typed access to the session.

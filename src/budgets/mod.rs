@@ -52,6 +52,8 @@ pub struct ChangeRequest {
     pub based_on: Option<Decimal>,
     /// Why, as typed (already trimmed and bounded).
     pub reason: Option<String>,
+    /// The bulk change this is an item of; `None` for a single edit.
+    pub batch_id: Option<i64>,
 }
 
 /// What is known about a change when the request ends. Amounts are in the customer's
@@ -141,6 +143,7 @@ pub async fn change_budget(
         },
         reason: request.reason,
         request_id: Uuid::new_v4(),
+        batch_id: request.batch_id,
     };
     let change_id = match state.store.record_budget_change(&intent).await {
         Ok(id) => id,

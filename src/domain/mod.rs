@@ -2,6 +2,7 @@
 //! nothing here does I/O.
 
 mod budget;
+mod bulk;
 mod currency;
 mod forecast;
 mod ids;
@@ -11,6 +12,7 @@ mod status;
 mod threshold;
 
 pub use budget::{BudgetAmount, BudgetAmountError, BudgetChange, same_budget};
+pub use bulk::{BulkAction, CustomerFigures, PercentError, Planned, parse_percent};
 pub use currency::{Currency, CurrencyError};
 pub use forecast::{BillingPeriod, Forecast, ForecastMethod, SpendPoint, forecast};
 pub use ids::{CustomerId, IdError, SubscriptionId};

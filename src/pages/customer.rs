@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 
 use rust_decimal::Decimal;
 
-use super::{HistorySection, Layout, TopResources};
+use super::{HistorySection, Layout, RuleForm, TopResources};
 use crate::budgets::ChangeResult;
 use crate::domain::Money;
 use crate::store::CustomerSnapshot;
@@ -45,6 +45,8 @@ pub struct CustomerPage {
     pub budget_changes_csv: String,
     /// `None` for readers: they see no form.
     pub form: Option<BudgetFormView>,
+    /// Who owns the customer (portfolios), and the form to change that.
+    pub owners: OwnersView,
     /// A Partner Center refusal or a conflict, shown above the form.
     pub alert: Option<String>,
     /// The budget alert thresholds that apply and their state.
@@ -69,6 +71,8 @@ pub struct BudgetChangeRow {
     /// When it was requested (UTC).
     pub at: String,
     pub user: String,
+    /// The bulk change it was part of (`budget_batches.id`), if any.
+    pub batch: Option<i64>,
     /// `1,000.00 EUR → 1,500.00 EUR`.
     pub change: String,
     /// The outcome in words; "Being checked..." while it is not known.
@@ -78,6 +82,44 @@ pub struct BudgetChangeRow {
     /// The reason given, and what was found.
     pub reason: String,
     pub request_id: String,
+}
+
+/// The customer's owners, by sign-in name.
+#[derive(Debug, Clone, Default)]
+pub struct OwnersView {
+    /// Sign-in names, alphabetically.
+    pub names: Vec<String>,
+    /// `None` for those who may not assign owners.
+    pub form: Option<OwnerFormView>,
+}
+
+/// The forms to add and remove an owner, with what was typed and what is wrong with it.
+#[derive(Debug, Clone, Default)]
+pub struct OwnerFormView {
+    /// Where an owner is added.
+    pub action: String,
+    /// Where an owner is removed.
+    pub remove_action: String,
+    pub csrf_token: String,
+    /// The sign-in name typed.
+    pub owner: String,
+    pub error: Option<String>,
+    /// The sign-in names of the people who have signed in, offered as suggestions.
+    pub known: Vec<String>,
+}
+
+/// The forms of a customer page, for what the person may do, as they are to be shown.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerForms {
+    /// The budget form (input kept, errors): budget editors only.
+    pub budget: Option<BudgetFormView>,
+    /// A Partner Center refusal or a conflict, shown above the budget form.
+    pub alert: Option<String>,
+    /// The owner forms: budget editors and portfolio admins.
+    pub owner: Option<OwnerFormView>,
+    /// The threshold form with an error and the input kept; `None`: the empty form (budget
+    /// editors only).
+    pub rule: Option<RuleForm>,
 }
 
 /// The budget form, with what was typed and what is wrong with it.

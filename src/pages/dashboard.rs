@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
-use super::{CrossingView, Layout};
+use super::{BulkFormView, CrossingView, Layout};
 
 /// The dashboard page.
 #[derive(Template, WebTemplate)]
@@ -19,6 +19,14 @@ pub struct DashboardPage {
     /// Below the near threshold, but projected to reach the budget by the period's end.
     pub on_pace: u64,
     pub no_budget: u64,
+    /// `owner=...`, URL-encoded: the set shown, carried by the summary's links.
+    pub owner_query: String,
+    /// Whose customers are shown, and the other choices.
+    pub sets: SetsView,
+    /// The `owner` value of the set shown (for the bulk form's selection).
+    pub owner_param: String,
+    /// The bulk change form: budget editors only.
+    pub bulk: Option<BulkFormView>,
     /// The near-budget threshold in percent, stated in the UI.
     pub near_threshold: String,
     pub rows: Vec<CustomerRow>,
@@ -44,8 +52,32 @@ pub struct DashboardPage {
     pub set_aside_notice: Option<String>,
     pub refresh_running: bool,
     pub can_edit: bool,
+    /// May assign owners to a selection (budget editors and portfolio admins).
+    pub can_assign_owners: bool,
     /// The CSV export of every matching customer, in this order.
     pub csv_url: String,
+}
+
+/// The choice between "My customers", "All customers" and one owner's customers.
+#[derive(Debug, Clone)]
+pub struct SetsView {
+    /// "My customers": `None` when the person has no sign-in name Spendboard knows.
+    pub mine_url: Option<String>,
+    pub all_url: String,
+    pub showing_mine: bool,
+    pub showing_all: bool,
+    /// The owner filter's options: all customers, mine, then every other owner.
+    pub choices: Vec<OwnerChoice>,
+}
+
+/// One option of the owner filter.
+#[derive(Debug, Clone)]
+pub struct OwnerChoice {
+    /// The `owner` query value.
+    pub value: String,
+    /// With the number of customers.
+    pub label: String,
+    pub selected: bool,
 }
 
 /// Spend in one currency.
@@ -62,6 +94,8 @@ pub struct CurrencyTotalView {
 /// One customer's line.
 #[derive(Debug, Clone)]
 pub struct CustomerRow {
+    /// The customer id (the bulk selection's value).
+    pub id: String,
     pub url: String,
     pub name: String,
     pub spend: String,

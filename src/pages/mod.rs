@@ -1,6 +1,7 @@
 //! askama view models: one struct per page, each embedding the shared [`Layout`].
 
 mod alerts;
+mod bulk;
 pub mod charts;
 mod customer;
 mod dashboard;
@@ -16,8 +17,17 @@ pub use crate::domain::format_percent;
 pub use alerts::{
     AlertsPage, CustomerAlertsView, DeliveryView, FiringView, RuleForm, RuleSetView, RuleView,
 };
-pub use customer::{BudgetChangeRow, BudgetFormView, BudgetReply, CustomerPage, SubscriptionRow};
-pub use dashboard::{CurrencyTotalView, CustomerRow, DashboardPage, SortLink};
+pub use bulk::{
+    BatchCounts, BatchPage, BatchRowView, BulkFormPage, BulkFormView, OwnerAssignmentRow,
+    OwnersPreviewPage, UploadErrorPage,
+};
+pub use customer::{
+    BudgetChangeRow, BudgetFormView, BudgetReply, CustomerForms, CustomerPage, OwnerFormView,
+    OwnersView, SubscriptionRow,
+};
+pub use dashboard::{
+    CurrencyTotalView, CustomerRow, DashboardPage, OwnerChoice, SetsView, SortLink,
+};
 pub use history::{
     CrossingView, DailyRow, ForecastView, HistorySection, PastPeriodView, PeriodView, TopResources,
     crossing_view, history_section, top_resources,

@@ -7,13 +7,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::budget::see_other;
-use super::customer::{CustomerForms, known_customer, parse_customer_id, render_customer_page};
+use super::customer::{known_customer, parse_customer_id, render_customer_page};
 use crate::alerts::{RuleError, add_rule};
 use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
 use crate::domain::CustomerId;
 use crate::error::AppError;
 use crate::pages::{
-    AlertsPage, BudgetFormView, FiringView, Layout, RuleForm, RuleSetView, RuleView,
+    AlertsPage, CustomerForms, FiringView, Layout, RuleForm, RuleSetView, RuleView,
 };
 use crate::paths;
 use crate::state::AppState;
@@ -130,7 +130,6 @@ pub async fn add_for_customer(
         }
         Err(e) => {
             let form = RuleForm::kept(Some(&id), &user, &fields.basis, &fields.percent, e)?;
-            let budget_form = BudgetFormView::for_budget(&snapshot, &user);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             render_customer_page(
                 &state,
@@ -138,9 +137,8 @@ pub async fn add_for_customer(
                 &session,
                 &snapshot,
                 CustomerForms {
-                    budget: Some(budget_form),
                     rule: form,
-                    ..CustomerForms::default()
+                    ..CustomerForms::for_user(&snapshot, &user)
                 },
                 status,
             )

@@ -13,12 +13,12 @@ use actix_web::{HttpResponse, web};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::customer::{CustomerForms, known_customer, parse_customer_id, render_customer_page};
+use super::customer::{known_customer, parse_customer_id, render_customer_page};
 use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token, verify_csrf};
 use crate::budgets::{self, BudgetError, ChangeRequest};
 use crate::domain::{BudgetAmount, BudgetChange};
 use crate::error::AppError;
-use crate::pages::{BudgetFormView, BudgetReply};
+use crate::pages::{BudgetFormView, BudgetReply, CustomerForms};
 use crate::paths;
 use crate::state::AppState;
 use crate::store::CustomerSnapshot;
@@ -59,6 +59,7 @@ pub async fn post(
     verify_csrf(&user.csrf, form.csrf_token.as_deref())?;
     let id = parse_customer_id(&path)?;
     let snapshot = known_customer(&state, &id).await?;
+    let forms = CustomerForms::for_user(&snapshot, &user);
     let mut view = BudgetFormView::for_budget(&snapshot, &user);
     view.keep_input(
         &form.amount,
@@ -78,7 +79,7 @@ pub async fn post(
                 &snapshot,
                 CustomerForms {
                     budget: Some(view),
-                    ..CustomerForms::default()
+                    ..forms
                 },
                 status,
             )
@@ -115,7 +116,7 @@ pub async fn post(
                 CustomerForms {
                     budget: Some(view),
                     alert,
-                    rule: None,
+                    ..forms
                 },
                 status,
             )
@@ -148,6 +149,7 @@ fn change_request(
         change,
         based_on,
         reason: (!reason.is_empty()).then_some(reason),
+        batch_id: None,
     }))
 }
 
@@ -164,6 +166,7 @@ fn budget_error(error: BudgetError, return_to: String) -> AppError {
     }
 }
 
+/// A 303 to `location`.
 pub(super) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header(("Location", location))

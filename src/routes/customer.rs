@@ -11,9 +11,9 @@ use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token};
 use crate::domain::{BillingPeriod, Currency, CustomerId, Money};
 use crate::error::AppError;
 use crate::pages::{
-    BudgetChangeRow, BudgetFormView, CustomerAlertsView, CustomerPage, HistorySection, Layout,
-    RuleForm, SubscriptionRow, TopResources, format_percent, format_utc, history_section,
-    top_resources,
+    BudgetChangeRow, BudgetFormView, CustomerAlertsView, CustomerForms, CustomerPage,
+    HistorySection, Layout, OwnerFormView, OwnersView, RuleForm, SubscriptionRow, TopResources,
+    format_percent, format_utc, history_section, top_resources,
 };
 use crate::paths;
 use crate::refresh;
@@ -54,22 +54,34 @@ pub async fn get(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_customer_id(&path)?;
     let snapshot = known_customer(&state, &id).await?;
-    let form = user
-        .access
-        .can_edit_budgets()
-        .then(|| BudgetFormView::for_budget(&snapshot, &user));
     render_customer_page(
         &state,
         &user,
         &session,
         &snapshot,
-        CustomerForms {
-            budget: form,
-            ..CustomerForms::default()
-        },
+        CustomerForms::for_user(&snapshot, &user),
         StatusCode::OK,
     )
     .await
+}
+
+impl CustomerForms {
+    /// The forms as first shown to `user`: each one they may use.
+    pub fn for_user(snapshot: &CustomerSnapshot, user: &SessionUser) -> Self {
+        Self {
+            budget: user
+                .access
+                .can_edit_budgets()
+                .then(|| BudgetFormView::for_budget(snapshot, user)),
+            owner: user.access.can_assign_owners().then(|| OwnerFormView {
+                action: paths::customer_owners(&snapshot.customer_id),
+                remove_action: paths::customer_owners_remove(&snapshot.customer_id),
+                csrf_token: user.csrf.as_str().to_owned(),
+                ..OwnerFormView::default()
+            }),
+            ..Self::default()
+        }
+    }
 }
 
 impl BudgetFormView {
@@ -108,18 +120,6 @@ fn step(minor_units: u32) -> String {
     }
 }
 
-/// The forms of the customer page as they are to be shown.
-#[derive(Debug, Default)]
-pub struct CustomerForms {
-    /// The budget form (input kept, errors); `None` for readers.
-    pub budget: Option<BudgetFormView>,
-    /// A Partner Center refusal or a conflict, shown above the budget form.
-    pub alert: Option<String>,
-    /// The threshold form with an error and the input kept; `None`: the empty form (budget
-    /// editors only).
-    pub rule: Option<RuleForm>,
-}
-
 /// Renders the customer page with `status`; fetches the customer's details from Partner
 /// Center first when Spendboard has none yet, and in the background when they are stale.
 ///
@@ -136,6 +136,7 @@ pub async fn render_customer_page(
     let CustomerForms {
         budget: form,
         alert,
+        owner: owner_form,
         rule: rule_form,
     } = forms;
     let id = snapshot.customer_id;
@@ -186,6 +187,7 @@ pub async fn render_customer_page(
         &state.store.recent_firings(Some(&id), 50).await?,
         rule_form.or_else(|| RuleForm::empty(Some(&id), user)),
     );
+    let owners = owners_view(state, &id, owner_form).await?;
     let money = |amount| Money::new(amount, snapshot.currency.clone()).to_string();
     let page = CustomerPage {
         layout: Layout::for_user(user, session.take_flash(), state.settings.is_demo()),
@@ -236,6 +238,7 @@ pub async fn render_customer_page(
         budget_changes: budget_changes.iter().map(budget_change_row).collect(),
         budget_changes_csv: paths::budget_changes_csv(&id),
         form,
+        owners,
         alert,
         alerts,
     };
@@ -243,6 +246,33 @@ pub async fn render_customer_page(
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(html))
+}
+
+/// The customer's owners, and `form` with the people Spendboard knows as suggestions.
+async fn owners_view(
+    state: &AppState,
+    id: &CustomerId,
+    form: Option<OwnerFormView>,
+) -> Result<OwnersView, AppError> {
+    let names = state.store.owners_of(id).await?;
+    let form = match form {
+        Some(mut form) => {
+            form.known = state
+                .store
+                .known_sign_in_names()
+                .await?
+                .into_iter()
+                .filter(|known| !names.contains(known))
+                .map(String::from)
+                .collect();
+            Some(form)
+        }
+        None => None,
+    };
+    Ok(OwnersView {
+        names: names.into_iter().map(String::from).collect(),
+        form,
+    })
 }
 
 fn budget_change_row(record: &BudgetChangeRecord) -> BudgetChangeRow {
@@ -278,6 +308,7 @@ fn budget_change_row(record: &BudgetChangeRecord) -> BudgetChangeRow {
     BudgetChangeRow {
         at: format_utc(intent.requested_at),
         user: intent.user_name.clone(),
+        batch: intent.batch_id,
         change: format!(
             "{} → {}",
             amount(intent.seen_amount),

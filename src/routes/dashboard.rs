@@ -6,13 +6,14 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, TypedSession, delegated_token};
-use crate::domain::{Currency, Money, UsageStatus};
+use crate::domain::{Currency, Money, SignInName, UsageStatus};
 use crate::error::AppError;
 use crate::pages::{
-    CurrencyTotalView, CustomerRow, DashboardPage, Layout, SortLink, crossing_view, format_age,
-    format_percent, format_utc,
+    BulkFormView, CurrencyTotalView, CustomerRow, DashboardPage, Layout, OwnerChoice, SetsView,
+    SortLink, crossing_view, format_age, format_percent, format_utc,
 };
 use crate::paths;
+use crate::portfolios::{self, Chosen};
 use crate::refresh;
 use crate::state::AppState;
 use crate::store::{CustomerSnapshot, DashboardQuery, RunState, SortKey};
@@ -28,17 +29,21 @@ pub struct DashboardParams {
     pub sort: Option<String>,
     pub dir: Option<String>,
     pub page: Option<String>,
+    /// Whose customers: `all`, or an owner's sign-in name; absent: "My customers" for
+    /// someone who owns any (see [`crate::portfolios::chosen`]).
+    pub owner: Option<String>,
 }
 
 impl DashboardParams {
-    /// The store query these parameters ask for, `page_size` rows per page: the CSV export
-    /// and the page filter and sort alike.
-    pub fn query(&self, page_size: u32) -> DashboardQuery {
+    /// The store query these parameters ask for, `page_size` rows per page, over `chosen`:
+    /// the CSV export and the page filter and sort alike.
+    pub fn query(&self, page_size: u32, chosen: &Chosen) -> DashboardQuery {
         let sort_name = self.sort.as_deref().unwrap_or("name");
         let search = self.q.as_deref().map(str::trim).unwrap_or_default();
         DashboardQuery {
             search: (!search.is_empty()).then(|| search.to_owned()),
             status: self.status.as_deref().and_then(UsageStatus::from_key),
+            portfolio: chosen.portfolio(),
             sort: COLUMNS
                 .iter()
                 .find(|c| c.1 == sort_name)
@@ -88,6 +93,8 @@ pub async fn get(
         .dashboard_view(&state.dashboard, status.snapshot_version)
         .await?;
     let totals = &view.totals;
+    let me = user.sign_in_name();
+    let chosen = portfolios::chosen(&state.store, me.as_ref(), params.owner.as_deref()).await?;
     let running = status.is_running();
     let stale_after = Duration::minutes(state.settings.refresh.stale_after_minutes);
     let stale = totals
@@ -150,7 +157,12 @@ pub async fn get(
             .finish());
     }
 
-    let query = params.query(PAGE_SIZE);
+    let shown = match chosen.portfolio() {
+        Some(portfolio) => view.totals_of(&portfolio.customers)?,
+        None => totals.clone(),
+    };
+    let query = params.query(PAGE_SIZE, &chosen);
+    let owner = chosen.param();
     let (sort, descending, status) = (query.sort, query.descending, query.status);
     let sort_name = COLUMNS.iter().find(|c| c.2 == sort).map_or("name", |c| c.1);
     let search = query.search.clone().unwrap_or_default();
@@ -161,7 +173,15 @@ pub async fn get(
         .max(1);
     let status_key = status.map(UsageStatus::key).unwrap_or_default();
     let link = |sort: &str, dir: &str, page: u32| {
-        dashboard_url(paths::DASHBOARD, &search, status_key, sort, dir, page)
+        dashboard_url(
+            paths::DASHBOARD,
+            &search,
+            status_key,
+            owner,
+            sort,
+            dir,
+            page,
+        )
     };
     let dir_name = if descending { "desc" } else { "asc" };
     let columns = COLUMNS
@@ -189,7 +209,7 @@ pub async fn get(
             session.take_flash().or(notice),
             state.settings.is_demo(),
         ),
-        totals: totals
+        totals: shown
             .per_currency
             .iter()
             .map(|t| CurrencyTotalView {
@@ -203,11 +223,25 @@ pub async fn get(
                     .then_some(t.usd_customers),
             })
             .collect(),
-        customers: totals.customers,
-        over_budget: totals.over_budget,
-        near_budget: totals.near_budget,
-        on_pace: totals.on_pace,
-        no_budget: totals.no_budget,
+        customers: shown.customers,
+        over_budget: shown.over_budget,
+        near_budget: shown.near_budget,
+        on_pace: shown.on_pace,
+        no_budget: shown.no_budget,
+        owner_query: url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("owner", owner)
+            .finish(),
+        sets: sets_view(&state, me.as_ref(), &chosen, totals.customers).await?,
+        owner_param: owner.to_owned(),
+        bulk: user.access.can_edit_budgets().then(|| BulkFormView {
+            csrf_token: user.csrf.as_str().to_owned(),
+            currencies: totals
+                .per_currency
+                .iter()
+                .map(|t| t.currency.code().to_owned())
+                .collect(),
+            ..BulkFormView::default()
+        }),
         near_threshold: state
             .settings
             .budgets
@@ -232,10 +266,12 @@ pub async fn get(
         set_aside_notice,
         refresh_running: running || started,
         can_edit: user.access.can_edit_budgets(),
+        can_assign_owners: user.access.can_assign_owners(),
         csv_url: dashboard_url(
             paths::CUSTOMERS_CSV,
             &search,
             status_key,
+            owner,
             sort_name,
             dir_name,
             1,
@@ -245,6 +281,60 @@ pub async fn get(
         .insert_header(("Cache-Control", "no-store"))
         .content_type("text/html; charset=utf-8")
         .body(askama::Template::render(&page).map_err(|e| AppError::Unexpected(e.into()))?))
+}
+
+/// The choice of whose customers to show: the "My customers" and "All customers" links
+/// and the owner filter, from every owner (with their counts) and the person's own name.
+async fn sets_view(
+    state: &AppState,
+    me: Option<&SignInName>,
+    chosen: &Chosen,
+    all_customers: u64,
+) -> Result<SetsView, AppError> {
+    let owners = state.store.owners().await?;
+    let owned = |name: &SignInName| {
+        owners
+            .iter()
+            .find(|o| &o.owner == name)
+            .map_or(0, |o| o.customers)
+    };
+    let url = |owner: &str| format!("{}?owner={}", paths::DASHBOARD, urlencode(owner));
+    let mut choices = vec![OwnerChoice {
+        value: portfolios::ALL.to_owned(),
+        label: format!("All customers ({all_customers})"),
+        selected: *chosen == Chosen::All,
+    }];
+    let selected = |name: &SignInName| chosen.portfolio().is_some_and(|p| &p.owner == name);
+    if let Some(me) = me {
+        choices.push(OwnerChoice {
+            value: me.to_string(),
+            label: format!("My customers ({})", owned(me)),
+            selected: selected(me),
+        });
+    }
+    // An owner asked for by name who owns nothing (yet) is still shown as chosen.
+    let asked = chosen.portfolio().map(|p| p.owner.clone());
+    let others = owners
+        .iter()
+        .map(|o| (o.owner.clone(), o.customers))
+        .chain(asked.filter(|a| owned(a) == 0).map(|a| (a, 0)))
+        .filter(|(name, _)| Some(name) != me);
+    choices.extend(others.map(|(name, customers)| OwnerChoice {
+        label: format!("{name} ({customers})"),
+        selected: selected(&name),
+        value: name.to_string(),
+    }));
+    Ok(SetsView {
+        mine_url: me.map(|me| url(me.as_str())),
+        all_url: url(portfolios::ALL),
+        showing_mine: matches!(chosen, Chosen::Owner { mine: true, .. }),
+        showing_all: *chosen == Chosen::All,
+        choices,
+    })
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// `text` as a sentence: ending with a full stop.
@@ -262,6 +352,7 @@ fn dashboard_url(
     base: &str,
     search: &str,
     status: &str,
+    owner: &str,
     sort: &str,
     dir: &str,
     page: u32,
@@ -273,6 +364,7 @@ fn dashboard_url(
     if !status.is_empty() {
         query.append_pair("status", status);
     }
+    query.append_pair("owner", owner);
     query.append_pair("sort", sort).append_pair("dir", dir);
     if page > 1 {
         query.append_pair("page", &page.to_string());
@@ -283,6 +375,7 @@ fn dashboard_url(
 /// One snapshot as a table row.
 pub fn customer_row(s: &CustomerSnapshot, now: chrono::DateTime<Utc>) -> CustomerRow {
     CustomerRow {
+        id: s.customer_id.to_string(),
         url: paths::customer(&s.customer_id),
         name: s.company_name.clone(),
         spend: Money::new(s.total_cost, s.currency.clone()).to_string(),

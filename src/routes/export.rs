@@ -27,7 +27,7 @@ use crate::state::AppState;
 ///
 /// # Errors
 /// [`AppError::Unexpected`] if a record cannot be written (a bug: rows are in memory).
-fn csv_response<Row, Field>(
+pub(super) fn csv_response<Row, Field>(
     filename: &str,
     header: &[&str],
     rows: impl IntoIterator<Item = Row>,
@@ -104,7 +104,7 @@ fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// `GET /customers.csv?q=..&status=..&sort=..&dir=..`: every customer matching the
+/// `GET /customers.csv?q=..&status=..&owner=..&sort=..&dir=..`: every customer matching the
 /// dashboard's filter, in its order (the `page` parameter is ignored), with the dashboard's
 /// columns including the month-end projection and the UTC day the budget is (projected to
 /// be) crossed.
@@ -114,9 +114,12 @@ pub async fn customers(
     CurrentUser(user): CurrentUser,
     params: web::Query<DashboardParams>,
 ) -> Result<HttpResponse, AppError> {
+    let me = user.sign_in_name();
+    let chosen =
+        crate::portfolios::chosen(&state.store, me.as_ref(), params.owner.as_deref()).await?;
     let query = crate::store::DashboardQuery {
         page: 1,
-        ..params.query(u32::MAX)
+        ..params.query(u32::MAX, &chosen)
     };
     let rows = state.store.dashboard_page(&query).await?.rows;
     csv_response(

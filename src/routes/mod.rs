@@ -2,12 +2,15 @@
 
 mod alerts;
 mod budget;
+mod bulk;
 pub mod canonical;
 mod customer;
 mod dashboard;
 pub mod errors;
 mod export;
 mod health;
+mod owners;
+mod owners_bulk;
 mod preferences;
 mod refresh;
 mod sign_in;
@@ -30,6 +33,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::REFRESH, web::get().to(refresh::progress))
         .route(paths::CUSTOMER, web::get().to(customer::get))
         .route(paths::CUSTOMER_BUDGET, web::post().to(budget::post))
+        .route(paths::BULK_PREVIEW, web::post().to(bulk::preview))
+        .route(paths::BULK_UPLOAD, web::post().to(bulk::upload))
+        .route(
+            paths::BULK_OWNERS_PREVIEW,
+            web::post().to(owners_bulk::preview),
+        )
+        .route(
+            paths::BULK_OWNERS_UPLOAD,
+            web::post().to(owners_bulk::upload),
+        )
+        .route(
+            paths::BULK_OWNERS_CONFIRM,
+            web::post().to(owners_bulk::confirm),
+        )
+        .route(paths::BULK_BATCH, web::get().to(bulk::batch))
+        .route(paths::BULK_CONFIRM, web::post().to(bulk::confirm))
+        .route(paths::BULK_RETRY, web::post().to(bulk::retry))
+        .route(paths::BULK_OUTCOMES_CSV, web::get().to(bulk::outcomes_csv))
+        .route(paths::CUSTOMER_OWNERS, web::post().to(owners::add))
+        .route(
+            paths::CUSTOMER_OWNERS_REMOVE,
+            web::post().to(owners::remove),
+        )
         .route(paths::SUBSCRIPTION, web::get().to(subscription::get))
         .route(paths::CUSTOMERS_CSV, web::get().to(export::customers))
         .route(

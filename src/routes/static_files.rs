@@ -14,6 +14,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/style.css"),
     ),
     (
+        "bulk.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/bulk.js"),
+    ),
+    (
         "refresh.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/refresh.js"),

@@ -81,6 +81,9 @@ pub struct BudgetChangeIntent {
     pub reason: Option<String>,
     /// The `MS-RequestId` the PATCH is (or would be) sent with.
     pub request_id: Uuid,
+    /// The bulk change (`budget_batches.id`) this change is an item of; `None` for a
+    /// single edit.
+    pub batch_id: Option<i64>,
 }
 
 /// The outcome of a change, as a fact.
@@ -124,6 +127,7 @@ struct ChangeRow {
     new_amount: Option<DbDecimal>,
     reason: Option<String>,
     request_id: Option<String>,
+    batch_id: Option<i64>,
     decided_at: Option<DateTime<Utc>>,
     outcome: Option<String>,
     held_known: Option<bool>,
@@ -169,6 +173,7 @@ impl TryFrom<ChangeRow> for BudgetChangeRecord {
                     Some(text) => Uuid::parse_str(&text).map_err(|_| invalid("request id"))?,
                     None => Uuid::nil(),
                 },
+                batch_id: row.batch_id,
             },
             decision,
         })
@@ -182,7 +187,7 @@ macro_rules! select_changes {
         concat!(
             "select c.id, c.requested_at, c.user_id, c.user_name, c.customer_id, \
              c.customer_name, c.currency, c.seen_amount, c.new_amount, c.reason, \
-             c.request_id, o.decided_at, o.outcome, o.held_known, o.held_amount, \
+             c.request_id, c.batch_id, o.decided_at, o.outcome, o.held_known, o.held_amount, \
              o.decided_by, o.error_code, o.detail \
              from budget_changes c left join budget_change_outcomes o on o.change_id = c.id ",
             $rest
@@ -203,8 +208,8 @@ impl Store {
         let id = on_pool!(self, pool => {
             sqlx::query_scalar(
                 "insert into budget_changes (requested_at, user_id, user_name, customer_id, \
-                 customer_name, currency, seen_amount, new_amount, reason, request_id) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id",
+                 customer_name, currency, seen_amount, new_amount, reason, request_id, batch_id) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id",
             )
             .bind(stored_time(intent.requested_at))
             .bind(intent.user_id.to_string())
@@ -216,6 +221,7 @@ impl Store {
             .bind(db_decimal(intent.new_amount))
             .bind(intent.reason.as_deref())
             .bind(intent.request_id.to_string())
+            .bind(intent.batch_id)
             .fetch_one(pool)
             .await?
         });

@@ -2,7 +2,7 @@
 //! and the partner totals, from the database or from an instance's in-memory view of one
 //! version of the table ([`DashboardView`], what the dashboard page uses).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
@@ -12,8 +12,8 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 use super::name_search::NameIndex;
 use super::snapshots::{SNAPSHOT_COLUMNS, SnapshotRow, search_name};
 use super::values::{DbDecimal, count, parse_currency, parse_key};
-use super::{Store, StoreError, on_pool};
-use crate::domain::{Currency, UsageStatus};
+use super::{Portfolio, Store, StoreError, on_pool};
+use crate::domain::{Currency, CustomerId, UsageStatus};
 use crate::store::CustomerSnapshot;
 
 /// A column of the customer table the dashboard can sort by.
@@ -50,6 +50,9 @@ pub struct DashboardQuery {
     pub search: Option<String>,
     /// Only customers with this status.
     pub status: Option<UsageStatus>,
+    /// Only the customers of this portfolio (the database reads the owner's customers as
+    /// stored; the in-memory view takes the set as read).
+    pub portfolio: Option<Arc<Portfolio>>,
     /// The column to sort by. Ties are broken by name, then customer id, so pages are stable.
     pub sort: SortKey,
     /// Reverse the order of the sort column (not of the tie-breakers).
@@ -66,6 +69,7 @@ impl Default for DashboardQuery {
         Self {
             search: None,
             status: None,
+            portfolio: None,
             sort: SortKey::Name,
             descending: false,
             page: 1,
@@ -180,6 +184,11 @@ where
     if let Some(status) = query.status {
         sql.push(" and status = ").push_bind(status.key());
     }
+    if let Some(portfolio) = &query.portfolio {
+        sql.push(" and customer_id in (select customer_id from customer_owners where owner = ")
+            .push_bind(portfolio.owner.as_str().to_owned())
+            .push(")");
+    }
 }
 
 /// The dashboard's data of one version of `customer_snapshots`, kept by each instance
@@ -200,6 +209,8 @@ pub struct DashboardView {
     rows: Vec<ViewRow>,
     /// The rows' folded names, for the search.
     names: NameIndex,
+    /// Row index of each customer.
+    by_id: HashMap<CustomerId, u32>,
     /// Row indexes in the order of each sort key and direction, sorted when first asked for.
     orders: [OnceLock<Vec<u32>>; 2 * SORT_KEYS],
 }
@@ -280,13 +291,57 @@ impl DashboardView {
             )?;
         }
         let names = NameIndex::new(rows.iter().map(|row| row.search_name.as_str()));
+        let by_id = rows
+            .iter()
+            .zip(0u32..)
+            .map(|(row, i)| (row.snapshot.customer_id, i))
+            .collect();
         Ok(Self {
             version,
             totals: totals.finish(),
             rows,
             names,
+            by_id,
             orders: Default::default(),
         })
+    }
+
+    /// Every snapshot of this view, in no particular order.
+    pub fn customers(&self) -> impl Iterator<Item = &CustomerSnapshot> {
+        self.rows.iter().map(|r| &r.snapshot)
+    }
+
+    /// The snapshot of customer `id`, if this view holds it.
+    pub fn snapshot(&self, id: &CustomerId) -> Option<&CustomerSnapshot> {
+        self.by_id.get(id).map(|&i| &self.rows[i as usize].snapshot)
+    }
+
+    /// The totals over those of `customers` this view holds (a customer Spendboard no
+    /// longer lists is not counted): the dashboard's numbers for one portfolio.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidValue`] for a sum beyond the decimal range.
+    pub fn totals_of(
+        &self,
+        customers: &HashSet<CustomerId>,
+    ) -> Result<DashboardTotals, StoreError> {
+        let mut totals = Totals::default();
+        for id in customers {
+            let Some(&i) = self.by_id.get(id) else {
+                continue;
+            };
+            let row = &self.rows[i as usize];
+            let s = &row.snapshot;
+            totals.add(
+                &row.currency,
+                || Ok(s.currency.clone()),
+                s.total_cost,
+                s.usd_total_cost,
+                s.status,
+                s.fetched_at,
+            )?;
+        }
+        Ok(totals.finish())
     }
 
     /// One page of the customers matching `query`, in its order, and the number of matches:
@@ -299,12 +354,13 @@ impl DashboardView {
             .filter(|s| !s.is_empty())
             .map(search_name);
         let status = query.status;
+        let portfolio = query.portfolio.as_deref().map(|p| &p.customers);
         let page_size = usize::try_from(query.page_size.max(1)).unwrap_or(usize::MAX);
         let offset = usize::try_from(query.page.max(1) - 1)
             .unwrap_or(usize::MAX)
             .saturating_mul(page_size);
         let order = self.order(query.sort, query.descending);
-        if pattern.is_none() && status.is_none() {
+        if pattern.is_none() && status.is_none() && portfolio.is_none() {
             let start = offset.min(order.len());
             let end = start.saturating_add(page_size).min(order.len());
             return DashboardPage {
@@ -318,7 +374,9 @@ impl DashboardView {
         // Filtered by status alone, the number of matches is known from the totals: scan
         // only as far as the page.
         let known_total = match status {
-            Some(status) if pattern.is_none() => Some(self.status_count(status)),
+            Some(status) if pattern.is_none() && portfolio.is_none() => {
+                Some(self.status_count(status))
+            }
             _ => None,
         };
         let found = pattern.as_deref().map(|p| self.names.matching(p));
@@ -330,6 +388,7 @@ impl DashboardView {
             }
             let row = &self.rows[i as usize];
             if status.is_some_and(|s| row.snapshot.status != s)
+                || portfolio.is_some_and(|p| !p.contains(&row.snapshot.customer_id))
                 || found.as_ref().is_some_and(|found| !found[i as usize])
             {
                 continue;
@@ -525,6 +584,18 @@ impl Store {
                 .await?
         });
         Ok(version)
+    }
+
+    /// [`Store::dashboard_view`] of the version stored now (read first).
+    ///
+    /// # Errors
+    /// As [`Store::dashboard_view`].
+    pub async fn current_dashboard_view(
+        &self,
+        cache: &DashboardCache,
+    ) -> Result<Arc<DashboardView>, StoreError> {
+        let version = self.snapshot_version().await?;
+        self.dashboard_view(cache, version).await
     }
 
     /// The dashboard's data (every snapshot, the totals) of `version` of `customer_snapshots`,

@@ -101,26 +101,6 @@ impl Store {
         Ok(())
     }
 
-    /// Every owner of at least one customer, in order.
-    ///
-    /// # Errors
-    /// [`StoreError::Database`], [`StoreError::InvalidValue`] for a corrupt row.
-    #[tracing::instrument(skip(self))]
-    pub async fn owners(&self) -> Result<Vec<SignInName>, StoreError> {
-        let owners: Vec<String> = on_pool!(self, pool => {
-            sqlx::query_scalar("select distinct owner from customer_owners order by owner")
-                .fetch_all(pool)
-                .await?
-        });
-        owners
-            .iter()
-            .map(|o| {
-                SignInName::parse(o)
-                    .map_err(|e| StoreError::InvalidValue(format!("customer_owners: {e}")))
-            })
-            .collect()
-    }
-
     /// Whether `owner`'s digest of `day` was built (sent or found empty).
     ///
     /// # Errors

@@ -6,6 +6,7 @@
 //! are UTC, kept to the microsecond on both databases.
 
 mod alerts;
+mod batches;
 mod budget_changes;
 mod dashboard;
 mod digests;
@@ -36,6 +37,7 @@ pub use alerts::{
     AlertRule, AlertRuleSet, Channel, ClaimedDelivery, DeliveryRecord, FiringKey, FiringRecord,
     NewDelivery, NewFiring,
 };
+pub use batches::{Batch, BatchItem, PlannedItem};
 pub use budget_changes::{
     BudgetChangeDecision, BudgetChangeIntent, BudgetChangeRecord, ChangeOutcome, DecidedBy,
 };
@@ -48,6 +50,7 @@ pub use drilldown::{MeterUsage, ResourceUsage, SubscriptionDrilldown, Subscripti
 pub use history::DailyUsage;
 pub use instance::InstanceMode;
 pub use leases::unique_holder;
+pub use portfolios::{OwnerCount, Portfolio};
 pub use runs::{RefreshRun, RunState, RunStatus};
 pub use sessions::DbSessionStore;
 pub use snapshots::{CustomerSnapshot, SnapshotForecast, search_name};

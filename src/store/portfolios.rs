@@ -2,9 +2,11 @@
 //! each customer. A customer may have several owners; an owner may be named before their
 //! first sign-in.
 
+use std::collections::{BTreeSet, HashSet};
+
 use chrono::Utc;
 
-use super::values::stored_time;
+use super::values::{count, stored_time};
 use super::{Store, StoreError, on_pool};
 use crate::domain::{CustomerId, SignInName};
 
@@ -108,4 +110,79 @@ impl Store {
 
 fn stored_sign_in_name(stored: &str) -> Result<SignInName, StoreError> {
     SignInName::parse(stored).map_err(|e| StoreError::InvalidValue(format!("customer_owners: {e}")))
+}
+
+/// The customers of one owner, read at once: what the dashboard's "My customers" and
+/// owner filter show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Portfolio {
+    /// Whose customers these are.
+    pub owner: SignInName,
+    /// The customers they own (possibly none).
+    pub customers: HashSet<CustomerId>,
+}
+
+/// An owner and how many customers they own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerCount {
+    /// The owner's sign-in name.
+    pub owner: SignInName,
+    /// How many customers they own (at least one).
+    pub customers: u64,
+}
+
+impl Store {
+    /// The portfolio of `owner`: [`Store::customers_of`] as a set.
+    ///
+    /// # Errors
+    /// As [`Store::customers_of`].
+    pub async fn portfolio(&self, owner: &SignInName) -> Result<Portfolio, StoreError> {
+        Ok(Portfolio {
+            customers: self.customers_of(owner).await?.into_iter().collect(),
+            owner: owner.clone(),
+        })
+    }
+
+    /// Every owner of at least one customer, alphabetically, with their number of customers.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row.
+    #[tracing::instrument(skip(self))]
+    pub async fn owners(&self) -> Result<Vec<OwnerCount>, StoreError> {
+        let rows: Vec<(String, i64)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "select owner, count(*) from customer_owners group by owner order by owner",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        rows.iter()
+            .map(|(owner, customers)| {
+                Ok(OwnerCount {
+                    owner: stored_sign_in_name(owner)?,
+                    customers: count(*customers),
+                })
+            })
+            .collect()
+    }
+
+    /// The sign-in names of the people who have signed in to Spendboard (`users.email`, the
+    /// `email` or `preferred_username` claim), alphabetically; names that are not sign-in
+    /// names are left out.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self))]
+    pub async fn known_sign_in_names(&self) -> Result<Vec<SignInName>, StoreError> {
+        let emails: Vec<String> = on_pool!(self, pool => {
+            sqlx::query_scalar("select email from users where email is not null")
+                .fetch_all(pool)
+                .await?
+        });
+        let names: BTreeSet<SignInName> = emails
+            .iter()
+            .filter_map(|e| SignInName::parse(e).ok())
+            .collect();
+        Ok(names.into_iter().collect())
+    }
 }

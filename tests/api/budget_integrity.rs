@@ -414,6 +414,7 @@ async fn changes_left_without_an_outcome_by_a_crash_are_established_by_reading_b
             new_amount: new,
             reason: None,
             request_id: uuid::Uuid::new_v4(),
+            batch_id: None,
         };
     // The first change reached Partner Center before the crash; the second never did.
     let (applied_path, applied_currency) = &customers[0];

@@ -2,6 +2,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_session::storage::{SessionKey, SessionStore};
@@ -261,15 +262,6 @@ on_both_databases!(the_dashboard_sorts_by_every_column_with_numbers_in_numeric_o
 /// The dashboard's cached view gives exactly the pages the database gives (every sort and
 /// direction, status filter, search and page), and its totals; and every kind of write to the
 /// snapshots shows in it at once.
-/// The dashboard's view of the version stored now, as a request reads it.
-async fn current_view(
-    db: &TestDb,
-    cache: &DashboardCache,
-) -> Result<std::sync::Arc<spendboard::store::DashboardView>, spendboard::store::StoreError> {
-    let version = db.store.snapshot_version().await?;
-    db.store.dashboard_view(cache, version).await
-}
-
 async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(db: &TestDb) {
     let names = [
         "Nine",
@@ -313,9 +305,15 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
         .collect();
     db.store.upsert_snapshots(&rows).await.unwrap();
     let cache = DashboardCache::default();
+    // A portfolio of every third customer, and of one Spendboard does not list.
+    let owner = SignInName::parse("olga@contoso.com").unwrap();
+    let owned: Vec<CustomerId> = (1..=60).step_by(3).chain([999]).map(id).collect();
+    db.store.assign_owner(&owned, &owner, "test").await.unwrap();
+    let portfolio = Arc::new(db.store.portfolio(&owner).await.unwrap());
+    assert_eq!(portfolio.customers.len(), 21);
 
     let same_as_database = async || {
-        let view = current_view(db, &cache).await.unwrap();
+        let view = db.store.current_dashboard_view(&cache).await.unwrap();
         assert_eq!(
             view.totals,
             db.store.dashboard_totals().await.unwrap(),
@@ -355,6 +353,7 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
                             let query = DashboardQuery {
                                 search: search.map(str::to_owned),
                                 status,
+                                portfolio: None,
                                 sort,
                                 descending,
                                 page,
@@ -371,6 +370,84 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
                 }
             }
         }
+        // One owner's customers: pages, counts and totals.
+        let all = view
+            .page(&DashboardQuery {
+                page_size: 10_000,
+                ..DashboardQuery::default()
+            })
+            .rows;
+        let everyone: HashSet<CustomerId> = all.iter().map(|r| r.customer_id).collect();
+        assert_eq!(view.totals_of(&everyone).unwrap(), view.totals);
+        let totals = view.totals_of(&portfolio.customers).unwrap();
+        for sort in [
+            SortKey::Name,
+            SortKey::Spend,
+            SortKey::Status,
+            SortKey::DataAge,
+        ] {
+            for descending in [false, true] {
+                for status in [
+                    None,
+                    Some(UsageStatus::OverBudget),
+                    Some(UsageStatus::NoBudget),
+                ] {
+                    for search in [None, Some("cafe")] {
+                        for page in [1, 2] {
+                            let query = DashboardQuery {
+                                search: search.map(str::to_owned),
+                                status,
+                                portfolio: Some(Arc::clone(&portfolio)),
+                                sort,
+                                descending,
+                                page,
+                                page_size: 7,
+                            };
+                            let from_view = view.page(&query);
+                            assert_eq!(
+                                from_view,
+                                db.store.dashboard_page(&query).await.unwrap(),
+                                "{} {query:?}",
+                                db.kind()
+                            );
+                            assert!(
+                                from_view
+                                    .rows
+                                    .iter()
+                                    .all(|r| portfolio.customers.contains(&r.customer_id))
+                            );
+                            let expected = match (status, search) {
+                                (None, None) => Some(totals.customers),
+                                (Some(UsageStatus::OverBudget), None) => Some(totals.over_budget),
+                                (Some(UsageStatus::NoBudget), None) => Some(totals.no_budget),
+                                _ => None,
+                            };
+                            if let Some(expected) = expected {
+                                assert_eq!(from_view.total_rows, expected, "{query:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let listed = portfolio
+            .customers
+            .iter()
+            .filter(|c| everyone.contains(c))
+            .count() as u64;
+        assert_eq!(
+            totals.customers, listed,
+            "a customer not listed is not counted"
+        );
+        let spend: Decimal = all
+            .iter()
+            .filter(|r| portfolio.customers.contains(&r.customer_id))
+            .map(|r| r.total_cost)
+            .sum();
+        assert_eq!(
+            totals.per_currency.iter().map(|t| t.total).sum::<Decimal>(),
+            spend
+        );
         view.version
     };
     let mut version = same_as_database().await;
@@ -405,7 +482,7 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
     assert!(next > version);
     assert_eq!(
         db.store
-            .dashboard_view(&cache, db.store.snapshot_version().await.unwrap())
+            .current_dashboard_view(&cache)
             .await
             .unwrap()
             .totals
@@ -413,13 +490,20 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
         40
     );
     // Nothing written, nothing changed: the same view.
-    let before = current_view(db, &cache).await.unwrap();
+    let before = db.store.current_dashboard_view(&cache).await.unwrap();
     assert_eq!(db.store.delete_snapshots_not_in(&keep).await.unwrap(), 0);
-    let after = current_view(db, &cache).await.unwrap();
+    let after = db.store.current_dashboard_view(&cache).await.unwrap();
     assert!(std::sync::Arc::ptr_eq(&before, &after));
     // A second instance (its own cache) on the same database sees the same.
     let other = DashboardCache::default();
-    assert_eq!(current_view(db, &other).await.unwrap().totals, after.totals);
+    assert_eq!(
+        db.store
+            .current_dashboard_view(&other)
+            .await
+            .unwrap()
+            .totals,
+        after.totals
+    );
 }
 on_both_databases!(the_cached_dashboard_view_matches_the_database_and_follows_every_write);
 
@@ -860,6 +944,7 @@ fn budget_intent(n: u32, new_amount: Option<&str>) -> BudgetChangeIntent {
         new_amount: new_amount.map(d),
         reason: Some(format!("change {n}")),
         request_id: uuid::Uuid::from_u128(u128::from(n)),
+        batch_id: None,
     }
 }
 
@@ -1422,6 +1507,7 @@ async fn ten_thousand_customers_are_written_paged_and_totalled_correctly(db: &Te
         .dashboard_page(&DashboardQuery {
             search: Some("1 LTD".to_owned()),
             status: Some(UsageStatus::OverBudget),
+            portfolio: None,
             sort: SortKey::Spend,
             descending: true,
             page: 3,

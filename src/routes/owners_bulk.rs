@@ -1,0 +1,179 @@
+//! Owners assigned to many customers at once (budget editors and portfolio admins; others
+//! get 403): `POST /bulk/owners/preview` from the dashboard's selection and a sign-in name,
+//! `POST /bulk/owners/upload` from a CSV file (`customer,owner` a line); both show the
+//! assignments (or what is wrong, 422) and save nothing; `POST /bulk/owners/confirm` saves
+//! the previewed assignments.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+
+use super::budget::see_other;
+use super::bulk::{BulkForm, html, read_upload, select};
+use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
+use crate::bulk::upload::{self, UploadError};
+use crate::domain::{CustomerId, SignInName};
+use crate::error::AppError;
+use crate::pages::{Layout, OwnerAssignmentRow, OwnersPreviewPage, UploadErrorPage};
+use crate::paths;
+use crate::state::AppState;
+use crate::store::CustomerSnapshot;
+
+/// Previews adding one owner to the dashboard's selection.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn preview(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    require_assigner(&user)?;
+    let form = BulkForm::parse(&body);
+    verify_csrf(&user.csrf, form.csrf_token.as_deref())?;
+    let view = state.store.current_dashboard_view(&state.dashboard).await?;
+    let selection = select(&state, &user, &form, &view).await?;
+    let owner = SignInName::parse(&form.new_owner).map_err(|e| {
+        format!("Not planned: {e}. Write the owner's sign-in name in the Owner field.")
+    });
+    let error = selection.error().map(Err).unwrap_or(Ok(()));
+    let layout = Layout::for_user(&user, session.take_flash(), state.settings.is_demo());
+    match error.and(owner) {
+        Ok(owner) => {
+            let pairs: Vec<_> = selection
+                .customers
+                .iter()
+                .map(|c| (c, owner.clone()))
+                .collect();
+            preview_page(&state, layout, &pairs).await
+        }
+        Err(message) => html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &OwnersPreviewPage {
+                layout,
+                error: Some(message),
+                rows: Vec::new(),
+                new: 0,
+            },
+        ),
+    }
+}
+
+/// Previews the owner assignments of an uploaded CSV file.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn upload(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    payload: actix_multipart::Multipart,
+) -> Result<HttpResponse, AppError> {
+    require_assigner(&user)?;
+    let (csrf_token, file) = read_upload(payload).await?;
+    verify_csrf(&user.csrf, csrf_token.as_deref())?;
+    let view = state.store.current_dashboard_view(&state.dashboard).await?;
+    let layout = Layout::for_user(&user, session.take_flash(), state.settings.is_demo());
+    match file.and_then(|(_, bytes)| upload::plan_owner_file(&bytes, &view)) {
+        Ok(pairs) => preview_page(&state, layout, &pairs).await,
+        Err(error) => {
+            let (file_error, line_errors) = match error {
+                UploadError::File(message) => (Some(message), Vec::new()),
+                UploadError::Lines(lines) => (None, lines),
+            };
+            let page = UploadErrorPage {
+                layout,
+                owners: true,
+                file_error,
+                line_errors,
+            };
+            html(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+/// Saves previewed assignments (`assign` = `{customer id} {sign-in name}`, repeated).
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    require_assigner(&user)?;
+    let mut csrf_token = None;
+    let mut by_owner: BTreeMap<SignInName, Vec<CustomerId>> = BTreeMap::new();
+    let damaged =
+        || AppError::BadRequest("The form is damaged. Preview the assignments again.".into());
+    for (key, value) in url::form_urlencoded::parse(&body) {
+        match key.as_ref() {
+            "csrf_token" => csrf_token = Some(value.into_owned()),
+            "assign" => {
+                let (customer, owner) = value.split_once(' ').ok_or_else(damaged)?;
+                let customer = CustomerId::parse(customer).map_err(|_| damaged())?;
+                let owner = SignInName::parse(owner).map_err(|_| damaged())?;
+                by_owner.entry(owner).or_default().push(customer);
+            }
+            _ => {}
+        }
+    }
+    verify_csrf(&user.csrf, csrf_token.as_deref())?;
+    let by = user.id.to_string();
+    let mut added = 0;
+    for (owner, customers) in &by_owner {
+        added += state.store.assign_owner(customers, owner, &by).await?;
+    }
+    session.flash(&format!("{added} owner assignments saved."));
+    let back = match by_owner.keys().collect::<Vec<_>>().as_slice() {
+        [owner] => format!(
+            "{}?owner={}",
+            paths::DASHBOARD,
+            url::form_urlencoded::byte_serialize(owner.as_str().as_bytes()).collect::<String>()
+        ),
+        _ => paths::DASHBOARD.to_owned(),
+    };
+    Ok(see_other(&back))
+}
+
+fn require_assigner(user: &SessionUser) -> Result<(), AppError> {
+    if user.access.can_assign_owners() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Only budget editors and portfolio admins may assign owners. Ask your administrator for the Portfolio admin app role.".into(),
+        ))
+    }
+}
+
+/// The preview of `pairs`, marking the assignments that exist already.
+async fn preview_page(
+    state: &AppState,
+    layout: Layout,
+    pairs: &[(&CustomerSnapshot, SignInName)],
+) -> Result<HttpResponse, AppError> {
+    let mut portfolios: HashMap<SignInName, HashSet<CustomerId>> = HashMap::new();
+    for (_, owner) in pairs {
+        if !portfolios.contains_key(owner) {
+            let portfolio = state.store.portfolio(owner).await?;
+            portfolios.insert(owner.clone(), portfolio.customers);
+        }
+    }
+    let rows: Vec<OwnerAssignmentRow> = pairs
+        .iter()
+        .map(|(customer, owner)| OwnerAssignmentRow {
+            customer_id: customer.customer_id.to_string(),
+            url: paths::customer(&customer.customer_id),
+            name: customer.company_name.clone(),
+            owner: owner.to_string(),
+            already: portfolios[owner].contains(&customer.customer_id),
+        })
+        .collect();
+    let new = rows.iter().filter(|r| !r.already).count();
+    html(
+        StatusCode::OK,
+        &OwnersPreviewPage {
+            layout,
+            error: None,
+            rows,
+            new,
+        },
+    )
+}
