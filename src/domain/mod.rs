@@ -7,6 +7,7 @@ mod forecast;
 mod ids;
 mod money;
 mod people;
+mod pricing;
 mod status;
 
 pub use budget::{BudgetAmount, BudgetAmountError, BudgetChange, same_budget};
@@ -15,4 +16,5 @@ pub use forecast::{BillingPeriod, Forecast, ForecastMethod, SpendPoint, forecast
 pub use ids::{CustomerId, IdError, SubscriptionId};
 pub use money::Money;
 pub use people::{SignInName, SignInNameError};
+pub use pricing::{MeterPrice, PriceError};
 pub use status::{UsageStatus, percent_used};

@@ -12,6 +12,7 @@ mod history;
 mod instance;
 mod leases;
 mod portfolios;
+mod rate_cards;
 mod runs;
 mod sessions;
 mod snapshots;
@@ -38,6 +39,10 @@ pub use dashboard::{
 pub use drilldown::{MeterUsage, ResourceUsage, SubscriptionDrilldown, SubscriptionSummary};
 pub use history::DailyUsage;
 pub use instance::InstanceMode;
+pub use rate_cards::{
+    FoundMeter, MAX_METERS_RETURNED, MeterPage, MeterSearch, NewRateCard, RateCardAttempt,
+    RateCardMeter, RateCardVersion, SavedRateCard,
+};
 pub use runs::{RefreshRun, RunState};
 pub use sessions::DbSessionStore;
 pub use snapshots::{CustomerSnapshot, SnapshotForecast, search_name};

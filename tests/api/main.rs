@@ -13,6 +13,7 @@ mod history;
 mod instances;
 mod operations;
 mod partner_center;
+mod prices;
 mod refresh;
 mod security;
 mod sign_in;
