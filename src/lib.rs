@@ -14,6 +14,7 @@ pub mod outage;
 pub mod pages;
 pub mod partner_center;
 pub mod paths;
+pub mod prices;
 pub mod refresh;
 pub mod routes;
 pub mod startup;

@@ -21,6 +21,10 @@ pub const SUBSCRIPTIONS_CSV: &str = "/customers/{customer_id}/subscriptions.csv"
 pub const BUDGET_CHANGES_CSV: &str = "/customers/{customer_id}/budget-changes.csv";
 pub const RESOURCES_CSV: &str =
     "/customers/{customer_id}/subscriptions/{subscription_id}/resources.csv";
+pub const PRICES: &str = "/prices";
+pub const PRICES_CSV: &str = "/prices.csv";
+pub const PRICES_REFRESH: &str = "/prices/refresh";
+pub const METER_REGIONS: &str = "/prices/{currency}/meters/{meter_id}";
 pub const METERS_CSV: &str = "/customers/{customer_id}/subscriptions/{subscription_id}/meters.csv";
 
 /// `/customers/{id}`.
@@ -56,6 +60,11 @@ pub fn resources_csv(id: &CustomerId, subscription: &SubscriptionId) -> String {
 /// `/customers/{id}/subscriptions/{subscription_id}/meters.csv`.
 pub fn meters_csv(id: &CustomerId, subscription: &SubscriptionId) -> String {
     format!("{}/meters.csv", self::subscription(id, subscription))
+}
+
+/// `/prices/{currency}/meters/{meter_id}`: a meter's price in every region.
+pub fn meter_regions(currency: &crate::domain::Currency, meter_id: &str) -> String {
+    format!("/prices/{currency}/meters/{}", urlencode(meter_id))
 }
 
 /// The sign-in page, coming back to `return_to` afterwards.

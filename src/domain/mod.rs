@@ -8,6 +8,7 @@ mod ids;
 mod money;
 mod people;
 mod pricing;
+mod quantity;
 mod status;
 
 pub use budget::{BudgetAmount, BudgetAmountError, BudgetChange, same_budget};
@@ -17,4 +18,5 @@ pub use ids::{CustomerId, IdError, SubscriptionId};
 pub use money::Money;
 pub use people::{SignInName, SignInNameError};
 pub use pricing::{MeterPrice, PriceError};
+pub use quantity::{MAX_QUANTITY, QuantityError, parse_quantity};
 pub use status::{UsageStatus, percent_used};

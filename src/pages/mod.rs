@@ -5,6 +5,7 @@ mod customer;
 mod dashboard;
 mod history;
 mod layout;
+mod prices;
 mod refresh;
 mod simple;
 mod subscription;
@@ -16,6 +17,10 @@ pub use history::{
     crossing_view, history_section, top_resources,
 };
 pub use layout::{Layout, format_age, format_percent, format_utc};
+pub use prices::{
+    CardView, ExplorerParams, MeterRegionsPage, MeterRowView, OptionView, PricesPage,
+    RegionRowView, TierView, quantity, tiers_text, unit_price,
+};
 pub use refresh::RefreshPage;
 pub use simple::{ErrorPage, NoAccessPage, SignInPage};
 pub use subscription::{

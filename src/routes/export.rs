@@ -27,7 +27,7 @@ use crate::state::AppState;
 ///
 /// # Errors
 /// [`AppError::Unexpected`] if a record cannot be written (a bug: rows are in memory).
-fn csv_response<Row, Field>(
+pub(super) fn csv_response<Row, Field>(
     filename: &str,
     header: &[&str],
     rows: impl IntoIterator<Item = Row>,

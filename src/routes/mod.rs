@@ -7,6 +7,7 @@ mod dashboard;
 pub mod errors;
 mod export;
 mod health;
+mod prices;
 mod refresh;
 mod sign_in;
 mod static_files;
@@ -39,6 +40,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(paths::RESOURCES_CSV, web::get().to(export::resources))
         .route(paths::METERS_CSV, web::get().to(export::meters))
+        .route(paths::PRICES, web::get().to(prices::get))
+        .route(paths::PRICES_CSV, web::get().to(prices::csv))
+        .route(paths::PRICES_REFRESH, web::post().to(prices::refresh))
+        .route(paths::METER_REGIONS, web::get().to(prices::regions))
         .route(paths::HEALTH, web::get().to(health::get))
         .route(paths::HEALTH_READY, web::get().to(health::get))
         .route(paths::HEALTH_LIVE, web::get().to(health::live))

@@ -592,3 +592,29 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// How many stored customers of `currency` are legacy (MS-AZR-0145P) and how many are
+    /// on the Azure plan.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    #[tracing::instrument(skip(self))]
+    pub async fn customer_plans_in(&self, currency: &Currency) -> Result<(u64, u64), StoreError> {
+        let rows: Vec<(bool, i64)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "select is_azure_plan, count(*) from customer_snapshots where currency = $1 \
+                 group by is_azure_plan",
+            )
+            .bind(currency.code())
+            .fetch_all(pool)
+            .await?
+        });
+        let of = |plan: bool| {
+            rows.iter()
+                .find(|(azure, _)| *azure == plan)
+                .map_or(0, |(_, n)| count(*n))
+        };
+        Ok((of(false), of(true)))
+    }
+}

@@ -2,11 +2,15 @@
 //! price explorer over HTTP against the sandbox's rate card.
 
 use chrono::{DateTime, TimeZone, Utc};
+use partner_center_sandbox::SandboxOptions;
+use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
+use serde_json::json;
 use spendboard::domain::{Currency, MeterPrice};
 use spendboard::store::{MeterSearch, NewRateCard, RateCardMeter, SavedRateCard};
 
 use crate::databases::{TestDb, on_both_databases};
+use crate::helpers::{EDITOR, READER, TestApp, assert_is_redirect_to, eventually, spawn_app_with};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -238,3 +242,359 @@ async fn rate_cards_keep_two_versions_and_mark_changed_prices(db: &TestDb) {
     assert_eq!(regions, ["EU North", "EU West", "Süd Ost", "Zone 1"]);
 }
 on_both_databases!(rate_cards_keep_two_versions_and_mark_changed_prices);
+
+/// The rows of the first `table.{class}` of a page: each row's cells' text, trimmed, with
+/// inner whitespace collapsed.
+fn rows(html: &str, class: &str) -> Vec<Vec<String>> {
+    let doc = scraper::Html::parse_document(html);
+    let row = scraper::Selector::parse(&format!("table.{class} tbody tr")).unwrap();
+    let cell = scraper::Selector::parse("th, td").unwrap();
+    doc.select(&row)
+        .map(|r| {
+            r.select(&cell)
+                .map(|c| {
+                    c.text()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The text of the element with this id, whitespace collapsed; `None` when absent.
+fn text_of(html: &str, id: &str) -> Option<String> {
+    let doc = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(&format!("#{id}")).unwrap();
+    doc.select(&selector).next().map(|e| {
+        e.text()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+fn meters_of(card: &serde_json::Value) -> Vec<serde_json::Value> {
+    card["meters"].as_array().unwrap().clone()
+}
+
+fn rate(meter: &serde_json::Value, threshold: &str) -> Decimal {
+    meter["rates"][threshold].to_string().parse().unwrap()
+}
+
+/// The explorer page once a rate card is shown (the first visit starts reading it).
+async fn explorer_with_card(app: &TestApp, query: &str) -> String {
+    eventually(60, "the rate card is read", || async {
+        let response = app.get(&format!("/prices?{query}")).await;
+        let status = response.status();
+        let html = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{html}");
+        text_of(&html, "rate-card-date").is_some().then_some(html)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_explorer_searches_the_sandbox_rate_card_marks_changed_prices_and_exports_csv() {
+    let app = spawn_app_with(
+        SandboxOptions {
+            now: Some(Utc.with_ymd_and_hms(2026, 3, 30, 12, 0, 0).unwrap()),
+            rate_card_meters: 600,
+            ..SandboxOptions::default()
+        },
+        |_| {},
+    )
+    .await;
+    app.sign_in_and_load(READER).await;
+    let html = explorer_with_card(&app, "currency=EUR").await;
+    let march = app.sandbox_get("/v1/ratecards/azure?currency=EUR").await;
+    let meters = meters_of(&march);
+    assert!(
+        text_of(&html, "rate-card-date")
+            .unwrap()
+            .contains("Rate card in EUR with 600 meters")
+    );
+    let scope = text_of(&html, "scope").unwrap();
+    assert!(
+        scope.contains("before any partner discount or credit and without tax"),
+        "{scope}"
+    );
+    let described = text_of(&html, "described-customers").unwrap();
+    assert!(
+        described.contains("legacy (MS-AZR-0145P) customer")
+            && described.contains("Azure plan customer"),
+        "{described}"
+    );
+
+    // a search by words: the same meters as the sandbox's card holds, with their tiers
+    let expected: Vec<&serde_json::Value> = meters
+        .iter()
+        .filter(|m| {
+            let text = format!(
+                "{} {} {} {}",
+                m["name"], m["category"], m["subcategory"], m["region"]
+            )
+            .to_lowercase();
+            text.contains("data stored") && text.contains("eu north")
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    let html = app
+        .get_html("/prices?currency=EUR&q=Data+stored+eu+NORTH")
+        .await;
+    let found = rows(&html, "meters");
+    assert_eq!(found.len(), expected.len(), "{found:?}");
+    let tiered = expected
+        .iter()
+        .find(|m| m["rates"].as_object().unwrap().len() > 1)
+        .expect("a tiered storage meter");
+    let row = found
+        .iter()
+        .find(|r| {
+            r[0] == tiered["name"].as_str().unwrap()
+                && r[1].ends_with(tiered["subcategory"].as_str().unwrap())
+        })
+        .unwrap();
+    assert!(
+        row[4].contains(&format!("from 0: {} EUR", rate(tiered, "0").normalize())),
+        "{row:?}"
+    );
+    assert!(
+        row[4].contains(&format!(
+            "from 51200: {} EUR",
+            rate(tiered, "51200").normalize()
+        )),
+        "{row:?}"
+    );
+
+    // filters by category and region; the CSV export holds the whole search
+    let in_region = meters
+        .iter()
+        .filter(|m| m["category"] == "Virtual Machines" && m["region"] == "US East")
+        .count();
+    let html = app
+        .get_html("/prices?currency=EUR&category=Virtual+Machines&region=US+East")
+        .await;
+    assert_eq!(
+        text_of(&html, "meters-shown").unwrap(),
+        format!("Meters 1 to {} of {in_region}.", in_region.min(50))
+    );
+    let csv = app
+        .get("/prices.csv?currency=EUR&category=Virtual+Machines&region=US+East")
+        .await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    let body = csv.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), in_region);
+    let first = &records[0];
+    let sandbox_meter = meters.iter().find(|m| m["id"] == first[0]).unwrap();
+    assert_eq!(
+        first[7].parse::<Decimal>().unwrap(),
+        rate(sandbox_meter, "0")
+    );
+    assert_eq!(&first[6], "EUR");
+
+    // nothing is marked changed before a second rate card
+    let html = app.get_html("/prices?currency=EUR&changed=1").await;
+    assert_eq!(rows(&html, "meters").len(), 0);
+
+    // April 1st passes on the sandbox clock: some prices change
+    app.sandbox_control(
+        Method::POST,
+        "_sandbox/clock/advance",
+        Some(json!({"days": 3})),
+    )
+    .await;
+    let april = meters_of(&app.sandbox_get("/v1/ratecards/azure?currency=EUR").await);
+    let changed: Vec<(&serde_json::Value, &serde_json::Value)> = april
+        .iter()
+        .zip(&meters)
+        .filter(|(new, old)| new["rates"] != old["rates"])
+        .collect();
+    assert!(!changed.is_empty());
+    let csrf = TestApp::csrf_token(&html);
+    // A read still running (of the other currencies) may take the button press; press again
+    // until the new prices are in, as a person would.
+    let html = eventually(60, "the changed prices are marked", || async {
+        let response = app
+            .post_form("/prices/refresh", &[("csrf_token", &csrf)])
+            .await;
+        assert_is_redirect_to(&response, "/prices");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let html = app.get_html("/prices?currency=EUR&changed=1&page=1").await;
+        (!rows(&html, "meters").is_empty()).then_some(html)
+    })
+    .await;
+    assert_eq!(
+        text_of(&html, "meters-shown").unwrap(),
+        format!(
+            "Meters 1 to {} of {}.",
+            changed.len().min(50),
+            changed.len()
+        )
+    );
+    let (new, old) = changed[0];
+    let search = format!(
+        "/prices?currency=EUR&changed=1&q={}&region={}",
+        new["name"].as_str().unwrap().replace(' ', "+"),
+        new["region"].as_str().unwrap().replace(' ', "+")
+    );
+    let html = app.get_html(&search).await;
+    let row = rows(&html, "meters")
+        .into_iter()
+        .find(|r| r[1].ends_with(new["subcategory"].as_str().unwrap()))
+        .expect("the changed meter is listed");
+    assert!(
+        row[4].contains(&format!("{} EUR", rate(new, "0").normalize())),
+        "{row:?}"
+    );
+    assert!(
+        row[4].contains(&format!(
+            "Changed; was {} EUR from 0",
+            rate(old, "0").normalize()
+        )),
+        "{row:?}"
+    );
+    assert!(row[6].contains("2026-04-01"), "{row:?}");
+
+    app.sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_read_keeps_the_last_rate_card_and_says_how_old_it_is() {
+    let app = spawn_app_with(
+        SandboxOptions {
+            rate_card_meters: 100,
+            ..SandboxOptions::default()
+        },
+        |_| {},
+    )
+    .await;
+    app.sign_in_and_load(EDITOR).await;
+    let html = explorer_with_card(&app, "currency=USD").await;
+    let before = rows(&html, "meters");
+    app.sandbox_control(
+        Method::POST,
+        "_sandbox/faults",
+        Some(json!({"route": "GET /v1/ratecards/azure", "kind": "status", "status": 503})),
+    )
+    .await;
+    let csrf = TestApp::csrf_token(&html);
+    let html = eventually(60, "the failure is shown", || async {
+        app.post_form("/prices/refresh", &[("csrf_token", &csrf)])
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let html = app.get_html("/prices?currency=USD").await;
+        text_of(&html, "rate-card-failure").map(|f| (html, f))
+    })
+    .await;
+    let (html, failure) = html;
+    assert!(failure.contains("failed"), "{failure}");
+    assert!(
+        failure.contains("The prices shown were last confirmed"),
+        "{failure}"
+    );
+    assert_eq!(
+        rows(&html, "meters"),
+        before,
+        "the last good rate card stays in use"
+    );
+    app.sandbox_control(Method::DELETE, "_sandbox/faults", None)
+        .await;
+    app.sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn regions_are_compared_cheapest_first_and_bad_input_gets_its_reason() {
+    let app = spawn_app_with(
+        SandboxOptions {
+            rate_card_meters: 300,
+            ..SandboxOptions::default()
+        },
+        |_| {},
+    )
+    .await;
+    app.sign_in_and_load(READER).await;
+    explorer_with_card(&app, "currency=GBP").await;
+    let card = meters_of(&app.sandbox_get("/v1/ratecards/azure?currency=GBP").await);
+    let same: Vec<&serde_json::Value> = card
+        .iter()
+        .filter(|m| m["name"] == "D4s v3" && m["subcategory"] == "Dsv3 Series")
+        .collect();
+    assert_eq!(same.len(), 8);
+    let west = same.iter().find(|m| m["region"] == "EU West").unwrap();
+    let west_cost = rate(west, "0") * Decimal::from(730);
+    let mut expected: Vec<(Decimal, String)> = same
+        .iter()
+        .map(|m| {
+            (
+                rate(m, "0") * Decimal::from(730),
+                m["region"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    expected.sort();
+    let gbp =
+        |amount: Decimal| spendboard::domain::Money::new(amount, Currency::parse("GBP").unwrap());
+
+    let path = format!("/prices/GBP/meters/{}", west["id"].as_str().unwrap());
+    let html = app.get_html(&format!("{path}?quantity=730")).await;
+    let regions = rows(&html, "regions");
+    let shown: Vec<(String, String, String)> = regions
+        .iter()
+        .map(|r| (r[0].clone(), r[2].clone(), r[3].clone()))
+        .collect();
+    let wanted: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(cost, region)| {
+            let difference = *cost - west_cost;
+            let difference = if region == "EU West" {
+                "this region".to_string()
+            } else if difference > Decimal::ZERO {
+                format!("+{}", gbp(difference))
+            } else {
+                gbp(difference).to_string()
+            };
+            (region.clone(), gbp(*cost).to_string(), difference)
+        })
+        .collect();
+    assert_eq!(shown, wanted);
+
+    for (typed, reason) in [
+        ("-5", "cannot be negative"),
+        ("ten", "plain number"),
+        ("1,000", "plain number"),
+        ("99999999999", "too large"),
+    ] {
+        let response = app.get(&format!("{path}?quantity={typed}")).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{typed}");
+        let html = response.text().await.unwrap();
+        assert!(
+            text_of(&html, "quantity-error").unwrap().contains(reason),
+            "{typed}"
+        );
+        assert!(
+            rows(&html, "regions")[0][0].contains("Enter a quantity"),
+            "nothing compared for {typed}"
+        );
+    }
+    let response = app
+        .get("/prices/GBP/meters/00000000-0000-0000-0000-000000000000")
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = app.get("/prices?currency=XYZ").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert!(
+        text_of(&html, "currency-error")
+            .unwrap()
+            .contains("There is no rate card in XYZ")
+    );
+    app.sandbox.stop().await;
+}

@@ -1,0 +1,27 @@
+//! Rate card prices: reading the Azure rate card into the store ([`load`]), and comparing a
+//! meter's price across regions ([`regions`]). The arithmetic of a price is in
+//! `domain::MeterPrice`; docs/rate-card.md describes the whole.
+
+pub mod explorer;
+pub mod load;
+pub mod regions;
+
+use actix_web::web;
+
+pub use explorer::{Explorer, explore};
+pub use load::{LoadOutcome, RATE_CARD_SCOPE, load_rate_cards, rate_cards_due};
+pub use regions::{RegionComparison, RegionPrice, compare_regions, region_comparison};
+
+use crate::partner_center::AccessToken;
+use crate::refresh::spawn_single_flight;
+use crate::state::AppState;
+
+/// Reads the rate cards in the background with `token`, unless a read holds the lease (in
+/// this instance or another).
+pub fn spawn_rate_card_load(state: web::Data<AppState>, token: AccessToken) {
+    spawn_single_flight(state, RATE_CARD_SCOPE.to_owned(), move |state| async move {
+        let outcomes = load_rate_cards(&state.store, &state.partner_center, &token).await?;
+        tracing::info!(?outcomes, "rate cards read");
+        Ok(())
+    });
+}
