@@ -10,6 +10,7 @@ mod people;
 mod pricing;
 mod quantity;
 mod status;
+mod what_if;
 
 pub use budget::{BudgetAmount, BudgetAmountError, BudgetChange, same_budget};
 pub use currency::{Currency, CurrencyError};
@@ -20,3 +21,4 @@ pub use people::{SignInName, SignInNameError};
 pub use pricing::{MeterPrice, PriceError};
 pub use quantity::{MAX_QUANTITY, QuantityError, parse_quantity};
 pub use status::{UsageStatus, percent_used};
+pub use what_if::{Baseline, PlanLine, PlanQuantity, WhatIf, what_if};
