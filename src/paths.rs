@@ -25,6 +25,8 @@ pub const PRICES: &str = "/prices";
 pub const PRICES_CSV: &str = "/prices.csv";
 pub const PRICES_REFRESH: &str = "/prices/refresh";
 pub const METER_REGIONS: &str = "/prices/{currency}/meters/{meter_id}";
+pub const WHAT_IF: &str = "/customers/{customer_id}/what-if";
+pub const WHAT_IF_DELETE: &str = "/customers/{customer_id}/what-if/plans/{plan_id}/delete";
 pub const METERS_CSV: &str = "/customers/{customer_id}/subscriptions/{subscription_id}/meters.csv";
 
 /// `/customers/{id}`.
@@ -60,6 +62,19 @@ pub fn resources_csv(id: &CustomerId, subscription: &SubscriptionId) -> String {
 /// `/customers/{id}/subscriptions/{subscription_id}/meters.csv`.
 pub fn meters_csv(id: &CustomerId, subscription: &SubscriptionId) -> String {
     format!("{}/meters.csv", self::subscription(id, subscription))
+}
+
+/// `/customers/{id}/what-if`.
+pub fn what_if(id: &CustomerId) -> String {
+    format!("/customers/{id}/what-if")
+}
+
+/// `/customers/{id}/what-if/plans/{plan_id}/delete`.
+pub fn what_if_delete(id: &CustomerId, plan_id: &str) -> String {
+    format!(
+        "/customers/{id}/what-if/plans/{}/delete",
+        urlencode(plan_id)
+    )
 }
 
 /// `/prices/{currency}/meters/{meter_id}`: a meter's price in every region.

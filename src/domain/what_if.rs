@@ -267,7 +267,7 @@ mod tests {
             start: day(30),
             already_used: Decimal::ZERO,
         };
-        let plan = what_if(&november(), &[line.clone()], 2).unwrap();
+        let plan = what_if(&november(), std::slice::from_ref(&line), 2).unwrap();
         assert_eq!(plan.budget_to_stay_within, d("3000.01"));
         assert_eq!(
             what_if(&november(), &[line], 0)

@@ -9,6 +9,7 @@ mod prices;
 mod refresh;
 mod simple;
 mod subscription;
+mod what_if;
 
 pub use customer::{BudgetChangeRow, BudgetFormView, BudgetReply, CustomerPage, SubscriptionRow};
 pub use dashboard::{CurrencyTotalView, CustomerRow, DashboardPage, SortLink};
@@ -27,3 +28,4 @@ pub use subscription::{
     CategoryView, EntitlementView, MeterView, ResourceGroupView, ResourceView, SubscriptionPage,
     TopResourceView, UtilizationDay, UtilizationRow, UtilizationView,
 };
+pub use what_if::{LineView, PlanRowView, ResultView, WhatIfPage};

@@ -1,16 +1,19 @@
-//! Rate card prices: reading the Azure rate card into the store ([`load`]), and comparing a
-//! meter's price across regions ([`regions`]). The arithmetic of a price is in
+//! Rate card prices: reading the Azure rate card into the store ([`load`]), searching it
+//! ([`explorer`]), comparing a meter's price across regions ([`regions`]) and what-if plans
+//! of a customer ([`what_if`]). The arithmetic of a price is in
 //! `domain::MeterPrice`; docs/rate-card.md describes the whole.
 
 pub mod explorer;
 pub mod load;
 pub mod regions;
+pub mod what_if;
 
 use actix_web::web;
 
 pub use explorer::{Explorer, explore};
 pub use load::{LoadOutcome, RATE_CARD_SCOPE, load_rate_cards, rate_cards_due};
 pub use regions::{RegionComparison, RegionPrice, compare_regions, region_comparison};
+pub use what_if::{CheckedLine, LineInput, PlanEvaluation, PlanInput, evaluate};
 
 use crate::partner_center::AccessToken;
 use crate::refresh::spawn_single_flight;

@@ -43,6 +43,14 @@ pub async fn known_customer(
     })
 }
 
+/// The customer page's query string.
+#[derive(Debug, serde::Deserialize)]
+pub struct CustomerQuery {
+    /// An amount to pre-fill the budget form with (from a what-if plan); still checked and
+    /// sent only through the form.
+    budget: Option<String>,
+}
+
 /// The customer page.
 #[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path)))]
 pub async fn get(
@@ -50,13 +58,17 @@ pub async fn get(
     CurrentUser(user): CurrentUser,
     session: TypedSession,
     path: web::Path<String>,
+    query: web::Query<CustomerQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_customer_id(&path)?;
     let snapshot = known_customer(&state, &id).await?;
-    let form = user
-        .access
-        .can_edit_budgets()
-        .then(|| BudgetFormView::for_budget(&snapshot, &user));
+    let form = user.access.can_edit_budgets().then(|| {
+        let mut form = BudgetFormView::for_budget(&snapshot, &user);
+        if let Some(amount) = &query.budget {
+            amount.trim().clone_into(&mut form.amount);
+        }
+        form
+    });
     render_customer_page(
         &state,
         &user,

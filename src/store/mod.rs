@@ -20,6 +20,7 @@ mod subscriptions;
 mod users;
 mod utilization;
 mod values;
+mod what_if_plans;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -49,6 +50,7 @@ pub use snapshots::{CustomerSnapshot, SnapshotForecast, search_name};
 pub use subscriptions::{CustomerUsageSummaryRow, SubscriptionUsage};
 pub use users::{StoredTokens, User};
 pub use utilization::UtilizationRecord;
+pub use what_if_plans::{PlanSummary, SavedPlan, SavedPlanLine};
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds. The body is written
 /// once and compiled for each database, so a query that type-checks runs on both.

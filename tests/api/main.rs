@@ -19,3 +19,4 @@ mod security;
 mod sign_in;
 mod store;
 mod truth;
+mod what_if;

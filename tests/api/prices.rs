@@ -266,7 +266,7 @@ fn rows(html: &str, class: &str) -> Vec<Vec<String>> {
 }
 
 /// The text of the element with this id, whitespace collapsed; `None` when absent.
-fn text_of(html: &str, id: &str) -> Option<String> {
+pub fn text_of(html: &str, id: &str) -> Option<String> {
     let doc = scraper::Html::parse_document(html);
     let selector = scraper::Selector::parse(&format!("#{id}")).unwrap();
     doc.select(&selector).next().map(|e| {
@@ -288,7 +288,7 @@ fn rate(meter: &serde_json::Value, threshold: &str) -> Decimal {
 }
 
 /// The explorer page once a rate card is shown (the first visit starts reading it).
-async fn explorer_with_card(app: &TestApp, query: &str) -> String {
+pub async fn explorer_with_card(app: &TestApp, query: &str) -> String {
     eventually(60, "the rate card is read", || async {
         let response = app.get(&format!("/prices?{query}")).await;
         let status = response.status();
