@@ -27,6 +27,8 @@ pub const PRICES_REFRESH: &str = "/prices/refresh";
 pub const METER_REGIONS: &str = "/prices/{currency}/meters/{meter_id}";
 pub const WHAT_IF: &str = "/customers/{customer_id}/what-if";
 pub const WHAT_IF_DELETE: &str = "/customers/{customer_id}/what-if/plans/{plan_id}/delete";
+pub const SUBSCRIPTION_REGIONS: &str =
+    "/customers/{customer_id}/subscriptions/{subscription_id}/regions";
 pub const METERS_CSV: &str = "/customers/{customer_id}/subscriptions/{subscription_id}/meters.csv";
 
 /// `/customers/{id}`.
@@ -62,6 +64,11 @@ pub fn resources_csv(id: &CustomerId, subscription: &SubscriptionId) -> String {
 /// `/customers/{id}/subscriptions/{subscription_id}/meters.csv`.
 pub fn meters_csv(id: &CustomerId, subscription: &SubscriptionId) -> String {
     format!("{}/meters.csv", self::subscription(id, subscription))
+}
+
+/// `/customers/{id}/subscriptions/{subscription_id}/regions`.
+pub fn subscription_regions(id: &CustomerId, subscription: &SubscriptionId) -> String {
+    format!("{}/regions", self::subscription(id, subscription))
 }
 
 /// `/customers/{id}/what-if`.

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::{Layout, format_age, format_utc};
-use crate::domain::{Currency, MeterPrice, Money};
-use crate::prices::{Explorer, RegionComparison};
-use crate::store::{FoundMeter, MeterSearch, RateCardVersion};
+use crate::domain::{Currency, MeterPrice, Money, SubscriptionId};
+use crate::prices::{Explorer, MeterRegions, RegionComparison};
+use crate::store::{CustomerSnapshot, FoundMeter, MeterSearch, RateCardVersion};
 
 /// A unit price with every digit the rate card has: `0.087 EUR`.
 pub fn unit_price(price: Decimal, currency: &Currency) -> String {
@@ -351,6 +351,102 @@ impl MeterRegionsPage {
                 })
                 .collect(),
             rate_card_date: format_utc(version.checked_at),
+        }
+    }
+}
+
+/// One meter of a subscription in every region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeterRegionsView {
+    pub name: String,
+    pub subcategory: String,
+    /// `1,234.5 1 Hour this period so far, 123.45 EUR`.
+    pub usage: String,
+    /// Where it runs, or that the record does not say.
+    pub region_note: String,
+    pub regions: Vec<RegionRowView>,
+}
+
+/// A subscription's meters compared across regions.
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/subscription_regions.html")]
+pub struct SubscriptionRegionsPage {
+    pub layout: Layout,
+    pub customer_name: String,
+    pub customer_url: String,
+    pub subscription_url: String,
+    pub subscription_id: String,
+    pub currency: String,
+    /// The rate card priced from, or that there is none yet.
+    pub card_note: String,
+    pub meters: Vec<MeterRegionsView>,
+}
+
+impl SubscriptionRegionsPage {
+    /// The page for `meters` priced on `version` (`None`: no rate card in `currency` yet).
+    pub fn new(
+        layout: Layout,
+        snapshot: &CustomerSnapshot,
+        subscription: &SubscriptionId,
+        version: Option<&RateCardVersion>,
+        meters: &[MeterRegions],
+    ) -> Self {
+        let currency = &snapshot.currency;
+        let money = |amount| Money::new(amount, currency.clone());
+        Self {
+            layout,
+            customer_name: snapshot.company_name.clone(),
+            customer_url: crate::paths::customer(&snapshot.customer_id),
+            subscription_url: crate::paths::subscription(&snapshot.customer_id, subscription),
+            subscription_id: subscription.to_string(),
+            currency: currency.code().to_owned(),
+            card_note: match version {
+                Some(v) => format!(
+                    "List prices in {} from the rate card confirmed {}, before any partner discount or credit and without tax; for Azure plan customers an estimate. Each region is priced at this period's quantity so far, tiers and included quantities applied.",
+                    v.currency,
+                    format_utc(v.checked_at)
+                ),
+                None => format!("There is no rate card in {currency} yet: open Azure prices to read it."),
+            },
+            meters: meters
+                .iter()
+                .map(|m| MeterRegionsView {
+                    name: m.name.clone(),
+                    subcategory: m.subcategory.clone(),
+                    usage: format!(
+                        "{} × {} this period so far, {}",
+                        quantity(m.quantity.round_dp(4)),
+                        m.unit,
+                        money(m.spend)
+                    ),
+                    region_note: match &m.region {
+                        Some(region) => format!("Runs in {region}; differences are to it."),
+                        None => "The usage records do not say which region; differences are to the cheapest.".into(),
+                    },
+                    regions: m
+                        .regions
+                        .iter()
+                        .map(|r| RegionRowView {
+                            region: r.meter.meter.region.clone(),
+                            tiers: tiers_text(&r.meter.meter.price, currency),
+                            monthly_cost: money(r.monthly_cost).to_string(),
+                            difference: if r.is_origin {
+                                "this region".into()
+                            } else if r.difference > Decimal::ZERO {
+                                format!("+{}", money(r.difference))
+                            } else {
+                                money(r.difference).to_string()
+                            },
+                            is_origin: r.is_origin,
+                            url: format!(
+                                "{}?quantity={}",
+                                crate::paths::meter_regions(currency, &r.meter.meter.meter_id),
+                                quantity(m.quantity.round_dp(8))
+                            ),
+                        })
+                        .collect(),
+                })
+                .collect(),
         }
     }
 }

@@ -12,7 +12,10 @@ use actix_web::web;
 
 pub use explorer::{Explorer, explore};
 pub use load::{LoadOutcome, RATE_CARD_SCOPE, load_rate_cards, rate_cards_due};
-pub use regions::{RegionComparison, RegionPrice, compare_regions, region_comparison};
+pub use regions::{
+    MeterRegions, RegionComparison, RegionPrice, compare_regions, region_comparison,
+    subscription_regions,
+};
 pub use what_if::{CheckedLine, LineInput, PlanEvaluation, PlanInput, evaluate};
 
 use crate::partner_center::AccessToken;

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 
 use crate::domain::{PriceError, parse_quantity};
-use crate::store::{FoundMeter, RateCardVersion, Store, StoreError};
+use crate::store::{FoundMeter, MeterUsage, RateCardVersion, Store, StoreError};
 
 /// A meter compared across regions at a typed quantity.
 #[derive(Debug, Clone)]
@@ -86,7 +86,8 @@ pub struct RegionPrice {
 
 /// Prices `quantity` units for a month in each region of `meters` (the same meter
 /// everywhere, see `Store::meter_in_every_region`) and sorts them cheapest first (ties by
-/// region name); the differences are to the meter `origin_id`.
+/// region name); the differences are to the meter `origin_id`, or to the cheapest region when
+/// it is not among them (the region in use is not known).
 ///
 /// # Errors
 /// [`PriceError::TooLarge`] when a cost overflows.
@@ -102,6 +103,7 @@ pub fn compare_regions(
     let origin_cost = priced
         .iter()
         .find(|(_, m)| m.meter.meter_id == origin_id)
+        .or_else(|| priced.iter().min_by_key(|(cost, _)| *cost))
         .map_or(Decimal::ZERO, |(cost, _)| *cost);
     let mut regions: Vec<RegionPrice> = priced
         .into_iter()
@@ -118,6 +120,89 @@ pub fn compare_regions(
             .then_with(|| a.meter.meter.region.cmp(&b.meter.meter.region))
     });
     Ok(regions)
+}
+
+/// One meter a subscription uses, in every region of the rate card.
+#[derive(Debug, Clone)]
+pub struct MeterRegions {
+    /// The meter as the usage records name it.
+    pub name: String,
+    /// Its subcategory.
+    pub subcategory: String,
+    /// This period's quantity so far, in `unit`.
+    pub quantity: Decimal,
+    /// The unit.
+    pub unit: String,
+    /// This period's spend on it so far.
+    pub spend: Decimal,
+    /// The region it runs in, when the usage record's meter id names it (legacy).
+    pub region: Option<String>,
+    /// Cheapest first, priced at `quantity`.
+    pub regions: Vec<RegionPrice>,
+}
+
+/// Most meters of a subscription compared.
+const MAX_COMPARED_METERS: usize = 10;
+
+/// The subscription's most expensive meters (up to 10) that are on the rate card of
+/// `version`, each priced in every region at this period's quantity. A legacy record's meter
+/// id is the rate card's, which gives the region it runs in; an Azure plan record's is not,
+/// and its meter is then found by name, category and subcategory in every region.
+///
+/// # Errors
+/// [`StoreError`] when the database fails.
+pub async fn subscription_regions(
+    store: &Store,
+    version: &RateCardVersion,
+    mut meters: Vec<MeterUsage>,
+) -> Result<Vec<MeterRegions>, StoreError> {
+    meters.sort_by_key(|m| std::cmp::Reverse(m.total_cost));
+    let mut compared = Vec::new();
+    for usage in meters {
+        if compared.len() == MAX_COMPARED_METERS {
+            break;
+        }
+        let (Some(name), Some(quantity)) = (usage.meter_name.clone(), usage.quantity) else {
+            continue;
+        };
+        let by_id = match usage.meter_id.as_deref() {
+            Some(id) => store.rate_card_meter(version, id).await?,
+            None => None,
+        };
+        let (same, origin) = match &by_id {
+            Some(found) => (
+                store.meter_in_every_region(version, &found.meter).await?,
+                found.meter.meter_id.clone(),
+            ),
+            None => {
+                let category = usage.category.clone().unwrap_or_default();
+                let subcategory = usage.subcategory.clone().unwrap_or_default();
+                let mut same = store
+                    .meters_named(version, &name, &category, &subcategory)
+                    .await?;
+                if let Some(unit) = &usage.unit {
+                    same.retain(|m| &m.meter.unit == unit);
+                }
+                (same, String::new())
+            }
+        };
+        if same.is_empty() {
+            continue;
+        }
+        let Ok(regions) = compare_regions(same, &origin, quantity) else {
+            continue;
+        };
+        compared.push(MeterRegions {
+            subcategory: usage.subcategory.clone().unwrap_or_default(),
+            unit: usage.unit.clone().unwrap_or_default(),
+            spend: usage.total_cost,
+            region: by_id.map(|f| f.meter.region),
+            name,
+            quantity,
+            regions,
+        });
+    }
+    Ok(compared)
 }
 
 #[cfg(test)]
@@ -173,5 +258,21 @@ mod tests {
         assert_eq!(regions[1].difference, "-16.79".parse().unwrap());
         assert_eq!(regions[4].difference, Decimal::ZERO);
         assert!(regions[4].is_origin);
+    }
+
+    #[test]
+    fn without_a_known_region_differences_are_to_the_cheapest() {
+        let regions = compare_regions(
+            vec![
+                meter("w", "EU West", "0.23", "0"),
+                meter("e", "US East", "0.207", "0"),
+            ],
+            "",
+            Decimal::from(100),
+        )
+        .unwrap();
+        assert_eq!(regions[0].difference, Decimal::ZERO);
+        assert_eq!(regions[1].difference, "2.30".parse().unwrap());
+        assert!(regions.iter().all(|r| !r.is_origin));
     }
 }

@@ -45,6 +45,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::PRICES_CSV, web::get().to(prices::csv))
         .route(paths::PRICES_REFRESH, web::post().to(prices::refresh))
         .route(paths::METER_REGIONS, web::get().to(prices::regions))
+        .route(
+            paths::SUBSCRIPTION_REGIONS,
+            web::get().to(prices::subscription_regions),
+        )
         .route(paths::WHAT_IF, web::get().to(what_if::get))
         .route(paths::WHAT_IF, web::post().to(what_if::post))
         .route(paths::WHAT_IF_DELETE, web::post().to(what_if::delete))

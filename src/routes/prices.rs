@@ -1,6 +1,7 @@
 //! The price explorer: `GET /prices` (search), `GET /prices.csv` (the search as CSV),
 //! `POST /prices/refresh` (read the rate card again), and
-//! `GET /prices/{currency}/meters/{meter_id}` (the meter in every region).
+//! `GET /prices/{currency}/meters/{meter_id}` (the meter in every region), and
+//! `GET /customers/{id}/subscriptions/{sid}/regions` (a subscription's meters in every region).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -9,9 +10,13 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::export::csv_response;
+use super::subscription::known_subscription;
 use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token, verify_csrf};
 use crate::error::AppError;
-use crate::pages::{ExplorerParams, Layout, MeterRegionsPage, PricesPage, quantity, tiers_text};
+use crate::pages::{
+    ExplorerParams, Layout, MeterRegionsPage, PricesPage, SubscriptionRegionsPage, quantity,
+    tiers_text,
+};
 use crate::paths;
 use crate::prices;
 use crate::state::AppState;
@@ -213,4 +218,31 @@ pub async fn regions(
     };
     let layout = Layout::for_user(&user, session.take_flash(), state.settings.is_demo());
     html(&MeterRegionsPage::new(layout, comparison), status)
+}
+
+/// `GET /customers/{id}/subscriptions/{sid}/regions`: the subscription's most expensive
+/// meters, each in every region at this period's quantity.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn subscription_regions(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: TypedSession,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (snapshot, subscription) = known_subscription(&state, &path.0, &path.1).await?;
+    let versions = state.store.rate_card_versions().await?;
+    let version = versions.iter().find(|v| v.currency == snapshot.currency);
+    let meters = match version {
+        Some(version) => {
+            let usage = state
+                .store
+                .meter_usage(&snapshot.customer_id, &subscription)
+                .await?;
+            prices::subscription_regions(&state.store, version, usage).await?
+        }
+        None => Vec::new(),
+    };
+    let layout = Layout::for_user(&user, session.take_flash(), state.settings.is_demo());
+    let page = SubscriptionRegionsPage::new(layout, &snapshot, &subscription, version, &meters);
+    html(&page, StatusCode::OK)
 }

@@ -535,8 +535,8 @@ impl Store {
         row.map(MeterRow::into_found).transpose()
     }
 
-    /// The same meter in every region of a rate card version: the meters with this name,
-    /// category, subcategory and unit, unordered.
+    /// The same meter in every region of a rate card version: the meters with the name,
+    /// category and subcategory of `meter`, and its unit, unordered.
     ///
     /// # Errors
     /// [`StoreError::Database`], [`StoreError::InvalidValue`] for a corrupt row.
@@ -546,20 +546,41 @@ impl Store {
         version: &RateCardVersion,
         meter: &RateCardMeter,
     ) -> Result<Vec<FoundMeter>, StoreError> {
+        let same = self
+            .meters_named(version, &meter.name, &meter.category, &meter.subcategory)
+            .await?;
+        Ok(same
+            .into_iter()
+            .filter(|m| m.meter.unit == meter.unit)
+            .collect())
+    }
+
+    /// The meters of a rate card version with this name, category and subcategory (the same
+    /// meter in every region it is sold in, possibly in several units), unordered.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], [`StoreError::InvalidValue`] for a corrupt row.
+    #[tracing::instrument(skip(self))]
+    pub async fn meters_named(
+        &self,
+        version: &RateCardVersion,
+        name: &str,
+        category: &str,
+        subcategory: &str,
+    ) -> Result<Vec<FoundMeter>, StoreError> {
         let previous = version.previous.as_ref().map(|(id, _)| id.clone());
         let rows: Vec<MeterRow> = on_pool!(self, pool => {
             sqlx::query_as(concat!(
                 meter_select!(),
                 "$1",
                 changed_join!(),
-                "$2 and m.name = $3 and m.category = $4 and m.subcategory = $5 and m.unit = $6"
+                "$2 and m.name = $3 and m.category = $4 and m.subcategory = $5"
             ))
             .bind(previous)
             .bind(&version.id)
-            .bind(&meter.name)
-            .bind(&meter.category)
-            .bind(&meter.subcategory)
-            .bind(&meter.unit)
+            .bind(name)
+            .bind(category)
+            .bind(subcategory)
             .fetch_all(pool)
             .await?
         });

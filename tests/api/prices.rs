@@ -598,3 +598,127 @@ async fn regions_are_compared_cheapest_first_and_bad_input_gets_its_reason() {
     );
     app.sandbox.stop().await;
 }
+
+#[tokio::test]
+async fn a_subscriptions_meters_are_compared_across_regions_at_this_periods_quantity() {
+    let app = spawn_app_with(
+        SandboxOptions {
+            rate_card_meters: 200,
+            ..SandboxOptions::default()
+        },
+        |_| {},
+    )
+    .await;
+    app.sign_in_and_load(READER).await;
+    let records = app.sandbox_get("/v1/customers/usagerecords").await;
+    let legacy = records["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["currencyLocale"].is_string())
+        .expect("a legacy customer");
+    let id = legacy["id"].as_str().unwrap();
+    let snapshot = app
+        .store()
+        .snapshot(&spendboard::domain::CustomerId::parse(id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let currency = snapshot.currency.clone();
+    explorer_with_card(&app, &format!("currency={currency}")).await;
+    let subscriptions = app
+        .sandbox_get(&format!("/v1/customers/{id}/subscriptions"))
+        .await;
+    let sid = subscriptions["items"][0]["id"].as_str().unwrap();
+    let subscription = format!("/customers/{id}/subscriptions/{sid}");
+    let html = app.get_html(&subscription).await;
+    assert!(html.contains("/regions\" id=\"regions-link\""), "{html}");
+    let meters = app
+        .sandbox_get(&format!(
+            "/v1/customers/{id}/subscriptions/{sid}/meterusagerecords"
+        ))
+        .await;
+    let card = app
+        .sandbox_get(&format!("/v1/ratecards/azure?currency={currency}"))
+        .await;
+
+    let html = app.get_html(&format!("{subscription}/regions")).await;
+    let doc = scraper::Html::parse_document(&html);
+    let sections = scraper::Selector::parse("section.meter-regions").unwrap();
+    let heading = scraper::Selector::parse("h2").unwrap();
+    let row = scraper::Selector::parse("tbody tr").unwrap();
+    let cell = scraper::Selector::parse("th, td").unwrap();
+    let mut compared = 0;
+    for section in doc.select(&sections) {
+        let name = section
+            .select(&heading)
+            .next()
+            .unwrap()
+            .text()
+            .next()
+            .unwrap()
+            .trim()
+            .to_owned();
+        let record = meters["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["meterName"] == name.as_str())
+            .unwrap_or_else(|| panic!("{name} is one of the subscription's meters"));
+        let quantity: Decimal = record["quantityUsed"].to_string().parse().unwrap();
+        let spend: Decimal = record["totalCost"].to_string().parse().unwrap();
+        let home = card["meters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == record["meterId"])
+            .unwrap();
+        let rows: Vec<Vec<String>> = section
+            .select(&row)
+            .map(|r| {
+                r.select(&cell)
+                    .map(|c| c.text().collect::<String>().trim().to_owned())
+                    .collect()
+            })
+            .collect();
+        let money =
+            |amount: Decimal| spendboard::domain::Money::new(amount, currency.clone()).to_string();
+        let origin = rows
+            .iter()
+            .find(|r| r[3] == "this region")
+            .expect("the region it runs in");
+        assert_eq!(origin[0], home["region"].as_str().unwrap());
+        assert_eq!(
+            origin[2],
+            money(spend),
+            "at this period's quantity, its own region costs what was spent"
+        );
+        let mut expected: Vec<(Decimal, String)> = card["meters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| {
+                m["name"] == home["name"]
+                    && m["subcategory"] == home["subcategory"]
+                    && m["unit"] == home["unit"]
+            })
+            .map(|m| {
+                (
+                    rate(m, "0") * quantity,
+                    m["region"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        expected.sort();
+        let shown: Vec<(String, String)> =
+            rows.iter().map(|r| (r[0].clone(), r[2].clone())).collect();
+        let wanted: Vec<(String, String)> = expected
+            .iter()
+            .map(|(c, r)| (r.clone(), money(*c)))
+            .collect();
+        assert_eq!(shown, wanted, "{name}: every region, cheapest first");
+        compared += 1;
+    }
+    assert!(compared > 0, "some meters are compared");
+    app.sandbox.stop().await;
+}
