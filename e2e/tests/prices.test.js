@@ -69,6 +69,20 @@ describe('prices and what-if plans', { timeout: 240_000 }, () => {
     await checkPage(page, 'meter-regions-error');
   });
 
+  it("compares a subscription's meters across regions", async () => {
+    await page.goto('/?sort=name');
+    await customerTable(page).locator('tbody th a').first().click();
+    await page.locator('section[aria-labelledby="subs-heading"] tbody th a').first().click();
+    await page.getByRole('link', { name: "Compare these meters' prices in every region" }).click();
+    await page.getByRole('heading', { level: 1, name: "The subscription's meters in every region" }).waitFor();
+    const tables = page.locator('table.regions');
+    assert.ok((await tables.count()) > 0, 'some meters are on the rate card');
+    const first = await readTable(tables.first());
+    const costs = first.rows.map((r) => amount(r[2]));
+    assert.deepEqual(costs, [...costs].sort((a, b) => a - b), 'cheapest first');
+    await checkPage(page, 'subscription-regions');
+  });
+
   it('calculates, refuses and saves a what-if plan on a customer', async () => {
     await page.goto('/?sort=name');
     await customerTable(page).locator('tbody th a').first().click();
