@@ -20,7 +20,8 @@ pub use history::{
 pub use layout::{Layout, format_age, format_percent, format_utc};
 pub use prices::{
     CardView, ExplorerParams, MeterRegionsPage, MeterRegionsView, MeterRowView, OptionView,
-    PricesPage, RegionRowView, SubscriptionRegionsPage, TierView, quantity, tiers_text, unit_price,
+    PRICE_CSV_HEADER, PricesPage, RegionRowView, SubscriptionRegionsPage, TierView, price_csv_row,
+    quantity, tiers_text, unit_price,
 };
 pub use refresh::RefreshPage;
 pub use simple::{ErrorPage, NoAccessPage, SignInPage};

@@ -32,6 +32,48 @@ pub fn tiers_text(price: &MeterPrice, currency: &Currency) -> String {
         .join("; ")
 }
 
+/// The columns of the explorer's CSV export.
+pub const PRICE_CSV_HEADER: [&str; 12] = [
+    "meter_id",
+    "name",
+    "category",
+    "subcategory",
+    "region",
+    "unit",
+    "currency",
+    "price",
+    "tiers",
+    "included_quantity",
+    "effective_date",
+    "previous_tiers",
+];
+
+/// A meter as a row of the CSV export ([`PRICE_CSV_HEADER`]): exact plain decimals, the
+/// first tier's price in `price`, every tier in words in `tiers`.
+pub fn price_csv_row(found: &FoundMeter, currency: &Currency) -> [String; 12] {
+    let m = &found.meter;
+    [
+        m.meter_id.clone(),
+        m.name.clone(),
+        m.category.clone(),
+        m.subcategory.clone(),
+        m.region.clone(),
+        m.unit.clone(),
+        currency.code().to_owned(),
+        quantity(m.price.base_price()),
+        tiers_text(&m.price, currency),
+        quantity(m.price.included()),
+        m.effective_date
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        found
+            .previous
+            .as_ref()
+            .map(|p| tiers_text(p, currency))
+            .unwrap_or_default(),
+    ]
+}
+
 /// One tier of a meter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TierView {

@@ -14,8 +14,8 @@ use super::subscription::known_subscription;
 use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token, verify_csrf};
 use crate::error::AppError;
 use crate::pages::{
-    ExplorerParams, Layout, MeterRegionsPage, PricesPage, SubscriptionRegionsPage, quantity,
-    tiers_text,
+    ExplorerParams, Layout, MeterRegionsPage, PRICE_CSV_HEADER, PricesPage,
+    SubscriptionRegionsPage, price_csv_row,
 };
 use crate::paths;
 use crate::prices;
@@ -117,49 +117,18 @@ pub async fn csv(
             params.currency
         )));
     };
-    let currency = &version.currency;
     csv_response(
         &format!(
-            "prices-{currency}-{}.csv",
+            "prices-{}-{}.csv",
+            version.currency,
             version.checked_at.format("%Y-%m-%d")
         ),
-        &[
-            "meter_id",
-            "name",
-            "category",
-            "subcategory",
-            "region",
-            "unit",
-            "currency",
-            "price",
-            "tiers",
-            "included_quantity",
-            "effective_date",
-            "previous_tiers",
-        ],
-        explorer.page.meters.iter().map(|found| {
-            let m = &found.meter;
-            [
-                m.meter_id.clone(),
-                m.name.clone(),
-                m.category.clone(),
-                m.subcategory.clone(),
-                m.region.clone(),
-                m.unit.clone(),
-                currency.code().to_owned(),
-                quantity(m.price.base_price()),
-                tiers_text(&m.price, currency),
-                quantity(m.price.included()),
-                m.effective_date
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default(),
-                found
-                    .previous
-                    .as_ref()
-                    .map(|p| tiers_text(p, currency))
-                    .unwrap_or_default(),
-            ]
-        }),
+        &PRICE_CSV_HEADER,
+        explorer
+            .page
+            .meters
+            .iter()
+            .map(|found| price_csv_row(found, &version.currency)),
     )
 }
 
