@@ -6,7 +6,7 @@ Starts the sandbox (`--meters N`) and Spendboard (SQLite) on free loopback ports
 the demo reader, opens the price explorer (which starts reading the rate cards), and times
 until every currency's card is stored; reports Spendboard's peak RSS before and after, then
 the latency of explorer searches and of a CSV export over repeated requests. Run from the
-repository root after `cargo build --release --bins`:
+repository root after `cargo build --release --workspace --bins`:
 
     python3 bench/rate_card.py [--meters 50000] [--repeat 30]
 """

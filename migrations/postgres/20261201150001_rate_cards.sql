@@ -12,6 +12,8 @@ create table rate_cards (
     locale      text not null,              -- language of the names, e.g. en
     fingerprint text not null,              -- SHA-256 (hex) of the meters as stored, to tell a changed card
     meter_count bigint not null,
+    categories  text not null,              -- JSON array of the meters' categories, sorted (search filters)
+    regions     text not null,              -- JSON array of the meters' regions, sorted
     read_at     timestamptz not null,       -- when this version was first read
     checked_at  timestamptz not null        -- when Partner Center last gave these prices
 );
@@ -36,7 +38,8 @@ create table rate_card_meters (
     primary key (card_id, meter_id)
 );
 
-create index rate_card_meters_by_name on rate_card_meters (card_id, name, region);
+-- The explorer's order: a page is read from the index without sorting the card.
+create index rate_card_meters_by_name on rate_card_meters (card_id, name, subcategory, region, meter_id);
 
 -- The last attempt to read each currency's rate card, to say when it failed and why while
 -- the last good version stays in use.

@@ -280,6 +280,11 @@ impl Store {
     #[tracing::instrument(skip_all, fields(currency = %card.currency, meters = card.meters.len()))]
     pub async fn save_rate_card(&self, card: &NewRateCard) -> Result<SavedRateCard, StoreError> {
         let print = fingerprint(&card.meters);
+        let facet = |of: fn(&RateCardMeter) -> &String| {
+            let values: std::collections::BTreeSet<&String> = card.meters.iter().map(of).collect();
+            serde_json::Value::from(values.into_iter().cloned().collect::<Vec<_>>()).to_string()
+        };
+        let (categories, regions) = (facet(|m| &m.category), facet(|m| &m.region));
         let read_at = stored_time(card.read_at);
         let currency = card.currency.code().to_owned();
         let saved = on_pool!(self, pool => {
@@ -305,7 +310,8 @@ impl Store {
                     let version = current.as_ref().map_or(1, |(_, v, _)| v + 1);
                     sqlx::query(
                         "insert into rate_cards (id, currency, version, locale, fingerprint, \
-                         meter_count, read_at, checked_at) values ($1, $2, $3, $4, $5, $6, $7, $7)",
+                         meter_count, categories, regions, read_at, checked_at) \
+                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
                     )
                     .bind(&id)
                     .bind(&currency)
@@ -313,6 +319,8 @@ impl Store {
                     .bind(&card.locale)
                     .bind(&print)
                     .bind(i64::try_from(card.meters.len()).unwrap_or(i64::MAX))
+                    .bind(&categories)
+                    .bind(&regions)
                     .bind(read_at)
                     .execute(&mut *tx)
                     .await?;
@@ -467,11 +475,15 @@ impl Store {
             select.push_bind(previous.clone());
             select.push(changed_join!());
             select.push_bind(version.id.clone());
-            let mut counted = QueryBuilder::new(
-                "select count(*) from rate_card_meters m left join rate_card_meters p on p.card_id = ",
-            );
-            counted.push_bind(previous.clone());
-            counted.push(changed_join!());
+            // Counting needs the previous version only to count changed prices.
+            let mut counted = QueryBuilder::new("select count(*) from rate_card_meters m ");
+            if search.changed_only {
+                counted.push("left join rate_card_meters p on p.card_id = ");
+                counted.push_bind(previous.clone());
+                counted.push(changed_join!());
+            } else {
+                counted.push("where m.card_id = ");
+            }
             counted.push_bind(version.id.clone());
             for query in [&mut select, &mut counted] {
                 for word in &words {
@@ -590,27 +602,26 @@ impl Store {
     /// The categories and regions of a rate card version, each sorted (for search filters).
     ///
     /// # Errors
-    /// [`StoreError::Database`].
+    /// [`StoreError::Database`], [`StoreError::InvalidValue`] for a corrupt row.
     #[tracing::instrument(skip(self))]
     pub async fn rate_card_facets(
         &self,
         version: &RateCardVersion,
     ) -> Result<(Vec<String>, Vec<String>), StoreError> {
-        on_pool!(self, pool => {
-            let categories: Vec<String> = sqlx::query_scalar(
-                "select distinct category from rate_card_meters where card_id = $1 order by category",
-            )
-            .bind(&version.id)
-            .fetch_all(pool)
-            .await?;
-            let regions: Vec<String> = sqlx::query_scalar(
-                "select distinct region from rate_card_meters where card_id = $1 order by region",
-            )
-            .bind(&version.id)
-            .fetch_all(pool)
-            .await?;
-            Ok((categories, regions))
-        })
+        let row: Option<(String, String)> = on_pool!(self, pool => {
+            sqlx::query_as("select categories, regions from rate_cards where id = $1")
+                .bind(&version.id)
+                .fetch_optional(pool)
+                .await?
+        });
+        let Some((categories, regions)) = row else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let list = |text: &str| {
+            serde_json::from_str::<Vec<String>>(text)
+                .map_err(|e| StoreError::InvalidValue(format!("rate_cards facets: {e}")))
+        };
+        Ok((list(&categories)?, list(&regions)?))
     }
 }
 
