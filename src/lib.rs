@@ -17,6 +17,7 @@ pub mod pages;
 pub mod partner_center;
 pub mod paths;
 pub mod portfolios;
+pub mod prices;
 pub mod refresh;
 pub mod routes;
 pub mod startup;

@@ -44,6 +44,14 @@ pub const TEAM_NAME: &str = "/teams/{team_id}/name";
 pub const TEAM_WEBHOOK: &str = "/teams/{team_id}/webhook";
 pub const TEAM_MEMBERS: &str = "/teams/{team_id}/members";
 pub const TEAM_MEMBER_REMOVAL: &str = "/teams/{team_id}/members/remove";
+pub const PRICES: &str = "/prices";
+pub const PRICES_CSV: &str = "/prices.csv";
+pub const PRICES_REFRESH: &str = "/prices/refresh";
+pub const METER_REGIONS: &str = "/prices/{currency}/meters/{meter_id}";
+pub const WHAT_IF: &str = "/customers/{customer_id}/what-if";
+pub const WHAT_IF_DELETE: &str = "/customers/{customer_id}/what-if/plans/{plan_id}/delete";
+pub const SUBSCRIPTION_REGIONS: &str =
+    "/customers/{customer_id}/subscriptions/{subscription_id}/regions";
 pub const METERS_CSV: &str = "/customers/{customer_id}/subscriptions/{subscription_id}/meters.csv";
 
 /// `/customers/{id}`.
@@ -142,6 +150,29 @@ pub fn alert_rules(customer: Option<&CustomerId>) -> String {
 /// Where threshold `rule` of a set is removed.
 pub fn alert_rule_removal(customer: Option<&CustomerId>, rule: i64) -> String {
     format!("{}/{rule}/remove", alert_rules(customer))
+}
+
+/// `/customers/{id}/subscriptions/{subscription_id}/regions`.
+pub fn subscription_regions(id: &CustomerId, subscription: &SubscriptionId) -> String {
+    format!("{}/regions", self::subscription(id, subscription))
+}
+
+/// `/customers/{id}/what-if`.
+pub fn what_if(id: &CustomerId) -> String {
+    format!("/customers/{id}/what-if")
+}
+
+/// `/customers/{id}/what-if/plans/{plan_id}/delete`.
+pub fn what_if_delete(id: &CustomerId, plan_id: &str) -> String {
+    format!(
+        "/customers/{id}/what-if/plans/{}/delete",
+        urlencode(plan_id)
+    )
+}
+
+/// `/prices/{currency}/meters/{meter_id}`: a meter's price in every region.
+pub fn meter_regions(currency: &crate::domain::Currency, meter_id: &str) -> String {
+    format!("/prices/{currency}/meters/{}", urlencode(meter_id))
 }
 
 /// The sign-in page, coming back to `return_to` afterwards.

@@ -70,6 +70,7 @@ impl Application {
         let every = state.settings.refresh.background_every_seconds;
         if every > 0 {
             crate::refresh::spawn_schedule(state.clone(), Duration::from_secs(every));
+            crate::prices::spawn_schedule(state.clone(), RATE_CARD_CHECK_EVERY);
         }
         crate::budgets::read_back::spawn_reconciler(
             state.clone().into_inner(),
@@ -122,6 +123,8 @@ const SESSION_PURGE_EVERY: Duration = Duration::from_secs(15 * 60);
 
 /// How often `serve` looks for daily digests whose hour has come.
 const DIGEST_CHECK_EVERY: Duration = Duration::from_secs(5 * 60);
+/// How often `serve` checks whether the rate cards are older than a day (and reads them).
+const RATE_CARD_CHECK_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Deletes expired sessions now and then every `every` (they are already ignored when
 /// loaded; this keeps the table from growing).

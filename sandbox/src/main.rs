@@ -18,6 +18,9 @@ struct Cli {
     /// Number of customers to generate.
     #[arg(long, default_value_t = 60)]
     customers: usize,
+    /// Number of meters on the Azure rate card.
+    #[arg(long, default_value_t = 3000)]
+    meters: usize,
     /// Seed of the generated data.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -43,6 +46,7 @@ async fn main() -> anyhow::Result<()> {
     let mut options = SandboxOptions {
         seed: cli.seed,
         customers: cli.customers,
+        rate_card_meters: cli.meters,
         throttle: cli
             .throttle_per_minute
             .map(|limit| Throttle::per_minute(limit, cli.throttle_scope)),

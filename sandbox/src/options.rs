@@ -11,6 +11,8 @@ pub struct SandboxOptions {
     pub seed: u64,
     /// Number of customers to generate.
     pub customers: usize,
+    /// Number of meters on the Azure rate card (at least the usage catalogue's 12).
+    pub rate_card_meters: usize,
     /// Redirect URIs registered for the demo application (exact match at authorize).
     pub redirect_uris: Vec<String>,
     /// The sandbox clock's starting time; `None` starts at the real current time.
@@ -30,6 +32,7 @@ impl Default for SandboxOptions {
         Self {
             seed: 42,
             customers: 60,
+            rate_card_meters: 3000,
             redirect_uris: vec![
                 "http://127.0.0.1:8080/auth/callback".to_string(),
                 "http://localhost:8080/auth/callback".to_string(),

@@ -123,7 +123,13 @@ pub async fn start(
         tokio::task::spawn_blocking(move || Dataset::generate(seed, customers, tenant_id, today))
             .await
             .context("generating the sandbox data")?;
-    let state = web::Data::new(SandboxState::new(data, book, clock, options.throttle));
+    let state = web::Data::new(SandboxState::new(
+        data,
+        book,
+        clock,
+        options.throttle,
+        options.rate_card_meters,
+    ));
 
     let app_identity = identity.clone();
     let control_token = control::guard::ControlToken(options.control_token.clone());

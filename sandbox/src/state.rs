@@ -22,6 +22,8 @@ pub struct SandboxState {
     pub faults: FaultBoard,
     pub throttle: ThrottleGate,
     pub requests: RequestLog,
+    /// Number of meters on the Azure rate card.
+    pub rate_card_meters: usize,
     budgets: RwLock<Vec<Option<Decimal>>>,
     budget_changes: Mutex<Vec<AppliedBudgetChange>>,
     book: Mutex<Option<Arc<UsageBook>>>,
@@ -35,6 +37,7 @@ impl SandboxState {
         book: UsageBook,
         clock: SandboxClock,
         throttle: Option<Throttle>,
+        rate_card_meters: usize,
     ) -> Self {
         let budgets = data.customers.iter().map(|c| c.initial_budget).collect();
         Self {
@@ -43,6 +46,7 @@ impl SandboxState {
             faults: FaultBoard::default(),
             throttle: ThrottleGate::new(throttle),
             requests: RequestLog::default(),
+            rate_card_meters,
             budgets: RwLock::new(budgets),
             budget_changes: Mutex::default(),
             book: Mutex::new(Some(Arc::new(book))),

@@ -8,10 +8,12 @@ mod dashboard;
 mod history;
 mod layout;
 mod preferences;
+mod prices;
 mod refresh;
 mod simple;
 mod subscription;
 mod teams;
+mod what_if;
 
 pub use crate::domain::format_percent;
 pub use alerts::{
@@ -34,6 +36,11 @@ pub use history::{
 };
 pub use layout::{Layout, format_age, format_utc};
 pub use preferences::{PreferencesForm, PreferencesPage};
+pub use prices::{
+    CardView, ExplorerParams, MeterRegionsPage, MeterRegionsView, MeterRowView, OptionView,
+    PRICE_CSV_HEADER, PricesPage, RegionRowView, SubscriptionRegionsPage, TierView, price_csv_row,
+    quantity, tiers_text, unit_price,
+};
 pub use refresh::RefreshPage;
 pub use simple::{ErrorPage, NoAccessPage, SignInPage};
 pub use subscription::{
@@ -41,3 +48,4 @@ pub use subscription::{
     TopResourceView, UtilizationDay, UtilizationRow, UtilizationView,
 };
 pub use teams::{KeptTeamInput, TeamForm, TeamView, TeamsPage};
+pub use what_if::{LineView, PlanRowView, ResultView, WhatIfPage};

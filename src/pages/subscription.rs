@@ -32,6 +32,8 @@ pub struct SubscriptionPage {
     pub resources_total: String,
     pub resources_csv: String,
     pub meters_csv: String,
+    /// The subscription's meters compared across regions.
+    pub regions_url: String,
     /// Most expensive first.
     pub entitlements: Vec<EntitlementView>,
     /// The most expensive resources, most expensive first.

@@ -15,7 +15,7 @@ pub use forecast::{forecast_snapshot, reforecast_customer};
 pub use partner::{
     PARTNER_SCOPE, Progress, RefreshOutcome, StartedRefresh, begin_partner_refresh, refresh_partner,
 };
-pub use scheduled::{refresh_with_stored_token, spawn_schedule};
+pub use scheduled::{refresh_with_stored_token, spawn_schedule, stored_token};
 pub use subscription::{refresh_subscription, spawn_subscription_refresh};
 
 use crate::partner_center::AccessToken;

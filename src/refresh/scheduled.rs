@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::{Progress, RefreshOutcome, refresh_partner};
 use crate::auth::delegated_token;
+use crate::partner_center::AccessToken;
 use crate::state::AppState;
 
 /// One partner-wide refresh with the newest stored token.
@@ -24,13 +25,22 @@ pub async fn refresh_with_stored_token(
     state: &AppState,
     on_progress: &(dyn Fn(&Progress) + Sync),
 ) -> anyhow::Result<RefreshOutcome> {
+    let token = stored_token(state).await?;
+    refresh_partner(state, &token, on_progress).await
+}
+
+/// The delegated token of the most recently signed-in user (or the service account), renewed
+/// when needed: for work no page request started.
+///
+/// # Errors
+/// No stored token, or one that can no longer be renewed.
+pub async fn stored_token(state: &AppState) -> anyhow::Result<AccessToken> {
     let user_id = newest_token_owner(state).await?;
-    let token = delegated_token(state, user_id, "/").await.map_err(|_| {
+    delegated_token(state, user_id, "/").await.map_err(|_| {
         anyhow::anyhow!(
             "the stored Partner Center token of user {user_id} can no longer be renewed: that user (or the service account) must sign in to Spendboard again"
         )
-    })?;
-    refresh_partner(state, &token, on_progress).await
+    })
 }
 
 async fn newest_token_owner(state: &AppState) -> anyhow::Result<Uuid> {

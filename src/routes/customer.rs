@@ -44,6 +44,14 @@ pub async fn known_customer(
     })
 }
 
+/// The customer page's query string.
+#[derive(Debug, serde::Deserialize)]
+pub struct CustomerQuery {
+    /// An amount to pre-fill the budget form with (from a what-if plan); still checked and
+    /// sent only through the form.
+    budget: Option<String>,
+}
+
 /// The customer page.
 #[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path)))]
 pub async fn get(
@@ -51,18 +59,15 @@ pub async fn get(
     CurrentUser(user): CurrentUser,
     session: TypedSession,
     path: web::Path<String>,
+    query: web::Query<CustomerQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_customer_id(&path)?;
     let snapshot = known_customer(&state, &id).await?;
-    render_customer_page(
-        &state,
-        &user,
-        &session,
-        &snapshot,
-        CustomerForms::for_user(&snapshot, &user),
-        StatusCode::OK,
-    )
-    .await
+    let mut forms = CustomerForms::for_user(&snapshot, &user);
+    if let (Some(form), Some(amount)) = (forms.budget.as_mut(), &query.budget) {
+        amount.trim().clone_into(&mut form.amount);
+    }
+    render_customer_page(&state, &user, &session, &snapshot, forms, StatusCode::OK).await
 }
 
 impl CustomerForms {

@@ -12,11 +12,13 @@ mod health;
 mod owners;
 mod owners_bulk;
 mod preferences;
+mod prices;
 mod refresh;
 mod sign_in;
 mod static_files;
 mod subscription;
 mod teams;
+mod what_if;
 
 use actix_web::web;
 
@@ -90,6 +92,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(paths::PREFERENCES, web::get().to(preferences::get))
         .route(paths::PREFERENCES, web::post().to(preferences::post))
+        .route(paths::PRICES, web::get().to(prices::get))
+        .route(paths::PRICES_CSV, web::get().to(prices::csv))
+        .route(paths::PRICES_REFRESH, web::post().to(prices::refresh))
+        .route(paths::METER_REGIONS, web::get().to(prices::regions))
+        .route(
+            paths::SUBSCRIPTION_REGIONS,
+            web::get().to(prices::subscription_regions),
+        )
+        .route(paths::WHAT_IF, web::get().to(what_if::get))
+        .route(paths::WHAT_IF, web::post().to(what_if::post))
+        .route(paths::WHAT_IF_DELETE, web::post().to(what_if::delete))
         .route(paths::HEALTH, web::get().to(health::get))
         .route(paths::HEALTH_READY, web::get().to(health::get))
         .route(paths::HEALTH_LIVE, web::get().to(health::live))

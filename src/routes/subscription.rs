@@ -157,6 +157,7 @@ pub async fn get(
         resources_total: money(sum(resources.iter().map(|r| r.total_cost))),
         resources_csv: paths::resources_csv(&customer, &subscription),
         meters_csv: paths::meters_csv(&customer, &subscription),
+        regions_url: paths::subscription_regions(&customer, &subscription),
         entitlements: entitlements(&resources, currency),
         top_resources: top_resources(&resources, summary.total_cost, currency),
         categories: categories(&meters, currency),

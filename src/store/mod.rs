@@ -16,6 +16,7 @@ mod instance;
 mod leases;
 mod name_search;
 mod portfolios;
+mod rate_cards;
 mod runs;
 mod sessions;
 mod snapshots;
@@ -24,6 +25,7 @@ mod teams;
 mod users;
 mod utilization;
 mod values;
+mod what_if_plans;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -51,6 +53,10 @@ pub use history::DailyUsage;
 pub use instance::InstanceMode;
 pub use leases::unique_holder;
 pub use portfolios::{OwnerCount, Portfolio};
+pub use rate_cards::{
+    FoundMeter, MAX_METERS_RETURNED, MeterPage, MeterSearch, NewRateCard, RateCardAttempt,
+    RateCardMeter, RateCardVersion, SavedRateCard,
+};
 pub use runs::{RefreshRun, RunState, RunStatus};
 pub use sessions::DbSessionStore;
 pub use snapshots::{CustomerSnapshot, SnapshotForecast, search_name};
@@ -58,6 +64,7 @@ pub use subscriptions::{CustomerUsageSummaryRow, SubscriptionUsage};
 pub use teams::AlertTeam;
 pub use users::{StoredTokens, User};
 pub use utilization::UtilizationRecord;
+pub use what_if_plans::{PlanSummary, SavedPlan, SavedPlanLine};
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds. The body is written
 /// once and compiled for each database, so a query that type-checks runs on both.

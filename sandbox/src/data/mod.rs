@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod names;
+pub mod rate_card;
 pub mod usage;
 
 use std::collections::HashMap;

@@ -7,6 +7,7 @@ mod customers;
 mod faults;
 mod helpers;
 mod identity;
+mod rate_card;
 mod shapes;
 mod throttling;
 mod totals;

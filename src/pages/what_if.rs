@@ -1,0 +1,234 @@
+//! The what-if page of a customer: plan lines as typed with their errors or their cost,
+//! the current and the new month-end projection, status and budget crossing, the budget that
+//! keeps the customer within it, and the saved plans.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::{Layout, format_utc, quantity, tiers_text};
+use crate::domain::{Currency, CustomerId, Money};
+use crate::prices::{CheckedLine, PlanEvaluation};
+use crate::store::{CustomerSnapshot, PlanSummary};
+
+/// One line of the plan form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineView {
+    pub index: usize,
+    pub meter: String,
+    pub kind: String,
+    pub quantity: String,
+    pub hours: String,
+    pub start: String,
+    pub meter_error: Option<String>,
+    pub quantity_error: Option<String>,
+    pub hours_error: Option<String>,
+    pub start_error: Option<String>,
+    /// Meters to choose from: (id, label).
+    pub choices: Vec<(String, String)>,
+    /// The meter found, e.g. `D4s v3 · Dsv3 Series · EU West: 0.23 EUR from 0 per 1 Hour`.
+    pub found: Option<String>,
+    /// Units already used this period, when any.
+    pub already_used: Option<String>,
+    /// Quantity and cost to the end of the period.
+    pub quantity_to_end: Option<String>,
+    pub cost: Option<String>,
+}
+
+impl LineView {
+    fn new(index: usize, line: &CheckedLine, currency: &Currency) -> Self {
+        let input = &line.input;
+        let money = |amount| Money::new(amount, currency.clone()).to_string();
+        Self {
+            index,
+            meter: input.meter.clone(),
+            kind: input.kind.clone(),
+            quantity: input.quantity.clone(),
+            hours: input.hours.clone(),
+            start: input.start.clone(),
+            meter_error: line.meter_error.clone(),
+            quantity_error: line.quantity_error.clone(),
+            hours_error: line.hours_error.clone(),
+            start_error: line.start_error.clone(),
+            choices: line
+                .choices
+                .iter()
+                .map(|c| {
+                    let m = &c.meter;
+                    (
+                        m.meter_id.clone(),
+                        format!("{} · {} · {}", m.name, m.subcategory, m.region),
+                    )
+                })
+                .collect(),
+            found: line.meter.as_ref().map(|f| {
+                let m = &f.meter;
+                format!(
+                    "{} · {} · {}: {} per {}",
+                    m.name,
+                    m.subcategory,
+                    m.region,
+                    tiers_text(&m.price, currency),
+                    m.unit
+                )
+            }),
+            already_used: (line.already_used > Decimal::ZERO).then(|| quantity(line.already_used)),
+            quantity_to_end: line.priced.map(|(q, _)| quantity(q.round_dp(4))),
+            cost: line.priced.map(|(_, c)| money(c)),
+        }
+    }
+}
+
+/// What the plan does, once priced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultView {
+    pub added: String,
+    pub new_projection: String,
+    pub status_key: &'static str,
+    pub status_label: &'static str,
+    /// `Budget crossed on 2026-11-27`, or why not.
+    pub crossing: String,
+    pub budget_to_stay: String,
+    /// The customer page with the budget form pre-filled (budget editors only).
+    pub budget_form_url: Option<String>,
+}
+
+/// A saved plan in the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanRowView {
+    pub name: String,
+    pub saved_at: String,
+    pub lines: u64,
+    pub open_url: String,
+    pub delete_url: String,
+}
+
+/// The what-if page.
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/what_if.html")]
+pub struct WhatIfPage {
+    pub layout: Layout,
+    pub customer_name: String,
+    pub customer_url: String,
+    pub action: String,
+    pub currency: String,
+    /// `2026-11-01 to 2026-11-30`.
+    pub period: String,
+    pub data_day: String,
+    pub spend: String,
+    pub current_projection: String,
+    pub budget: Option<String>,
+    pub status_key: &'static str,
+    pub status_label: &'static str,
+    /// The rate card priced from, or why there is none.
+    pub card_note: String,
+    pub name: String,
+    pub name_error: Option<String>,
+    /// The plan's lines and one blank line to add another.
+    pub lines: Vec<LineView>,
+    pub result: Option<ResultView>,
+    pub plans: Vec<PlanRowView>,
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+impl WhatIfPage {
+    /// The page for `evaluation` of the customer of `snapshot`, with its saved `plans`;
+    /// `budget_editor` shows the button that pre-fills the budget form.
+    pub fn new(
+        layout: Layout,
+        snapshot: &CustomerSnapshot,
+        evaluation: &PlanEvaluation,
+        plans: &[PlanSummary],
+        budget_editor: bool,
+    ) -> Self {
+        let currency = &snapshot.currency;
+        let id: CustomerId = snapshot.customer_id;
+        let money = |amount| Money::new(amount, currency.clone()).to_string();
+        let b = &evaluation.baseline;
+        let mut lines: Vec<LineView> = evaluation
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LineView::new(i, l, currency))
+            .collect();
+        if lines.len() < crate::prices::what_if::MAX_LINES {
+            lines.push(LineView {
+                index: lines.len(),
+                kind: "instances".into(),
+                ..LineView::default()
+            });
+        }
+        let result = evaluation.result.as_ref().map(|r| {
+            let status = evaluation.new_status.unwrap_or(snapshot.status);
+            ResultView {
+                added: money(r.projected - b.projected),
+                new_projection: money(r.projected),
+                status_key: status.key(),
+                status_label: status.label(),
+                crossing: match (b.budget, r.crosses_budget_on) {
+                    (None, _) => "The customer has no budget.".into(),
+                    (Some(budget), _) if b.spend >= budget => {
+                        "The budget is already exceeded.".into()
+                    }
+                    (Some(_), Some(on)) => {
+                        format!("With the plan, the budget is crossed on {}.", day(on))
+                    }
+                    (Some(_), None) => {
+                        "With the plan, the spend stays within the budget until the period ends."
+                            .into()
+                    }
+                },
+                budget_to_stay: money(r.budget_to_stay_within),
+                budget_form_url: budget_editor.then(|| {
+                    let amount = Money::new(r.budget_to_stay_within, currency.clone()).plain();
+                    format!(
+                        "{}?budget={amount}#budget-heading",
+                        crate::paths::customer(&id)
+                    )
+                }),
+            }
+        });
+        Self {
+            layout,
+            customer_name: snapshot.company_name.clone(),
+            customer_url: crate::paths::customer(&id),
+            action: crate::paths::what_if(&id),
+            currency: currency.code().to_owned(),
+            period: format!("{} to {}", day(b.period.start), day(b.period.last_day())),
+            data_day: day(b.day),
+            spend: money(b.spend),
+            current_projection: money(b.projected),
+            budget: b.budget.map(money),
+            status_key: snapshot.status.key(),
+            status_label: snapshot.status.label(),
+            card_note: match &evaluation.card {
+                Some(card) => format!(
+                    "Priced from the Azure rate card in {} confirmed {}: list prices before any partner discount or credit, without tax; for Azure plan customers an estimate.",
+                    card.currency,
+                    format_utc(card.checked_at)
+                ),
+                None => format!(
+                    "There is no rate card in {currency} yet: open Azure prices to read it."
+                ),
+            },
+            name: evaluation.name.clone(),
+            name_error: evaluation.name_error.clone(),
+            lines,
+            result,
+            plans: plans
+                .iter()
+                .map(|p| PlanRowView {
+                    name: p.name.clone(),
+                    saved_at: format_utc(p.saved_at),
+                    lines: p.lines,
+                    open_url: format!("{}?plan={}", crate::paths::what_if(&id), p.id),
+                    delete_url: crate::paths::what_if_delete(&id, &p.id),
+                })
+                .collect(),
+        }
+    }
+}
