@@ -40,14 +40,7 @@ pub enum Command {
     /// signed-in user (or service account), then exit.
     Refresh,
     /// Run the Partner Center sandbox alone.
-    Sandbox {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8081")]
-        bind: String,
-        /// How many customers to generate.
-        #[arg(long, default_value_t = 60)]
-        customers: usize,
-    },
+    Sandbox(partner_center_sandbox::SandboxArgs),
 }
 
 /// Runs the command; errors are printed with their causes.
@@ -95,7 +88,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("Another refresh is running; nothing done.")
                 }
             }),
-        Command::Sandbox { bind, customers } => sandbox(&bind, customers).await,
+        Command::Sandbox(sandbox) => sandbox.serve_until_ctrl_c().await,
     }
 }
 
@@ -151,21 +144,4 @@ pub async fn refresh_once(settings: Settings) -> anyhow::Result<RefreshOutcome> 
     .await;
     bar.finish();
     outcome
-}
-
-async fn sandbox(bind: &str, customers: usize) -> anyhow::Result<()> {
-    let listener = std::net::TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
-    let sandbox = partner_center_sandbox::start(
-        listener,
-        partner_center_sandbox::SandboxOptions {
-            customers,
-            ..partner_center_sandbox::SandboxOptions::default()
-        },
-    )
-    .await?;
-    println!("{}", sandbox.describe());
-    println!("Press Ctrl-C to stop.");
-    tokio::signal::ctrl_c().await?;
-    sandbox.stop().await;
-    Ok(())
 }

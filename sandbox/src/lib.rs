@@ -8,6 +8,7 @@
 //! - `/_sandbox/...`: the control API (faults, throttling, request log, clock, reset).
 
 mod auth;
+mod cli;
 mod clock;
 mod control;
 mod data;
@@ -20,5 +21,6 @@ mod server;
 mod state;
 mod wire;
 
+pub use cli::SandboxArgs;
 pub use options::{SandboxOptions, Throttle, ThrottleScope};
 pub use server::{RunningSandbox, start};
