@@ -92,7 +92,8 @@ pub struct RunStatus {
 }
 
 impl RunStatus {
-    /// Whether the latest run is running (not abandoned: see [`crate::refresh::partner_status`]).
+    /// Whether the latest run is running (an abandoned one counts until it is marked failed,
+    /// see [`Store::fail_abandoned_runs`]).
     pub fn is_running(&self) -> bool {
         self.latest
             .as_ref()
