@@ -568,28 +568,31 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<FiringRecord>, StoreError> {
         let customer = customer.map(ToString::to_string);
+        // The latest `limit` firings (of one customer, or of all), and their deliveries: each
+        // statement by index (alert_firings_by_customer or _by_time, alert_outbox_by_firing).
         let (firings, deliveries): (Vec<FiringRow>, Vec<DeliveryRow>) = on_pool!(self, pool => {
-            let firings: Vec<FiringRow> = sqlx::query_as(
+            let latest = match customer {
+                Some(_) => "select id from alert_firings where customer_id = $1 \
+                            order by fired_at desc, id desc limit $2",
+                None => "select id from alert_firings where $1 is null \
+                         order by fired_at desc, id desc limit $2",
+            };
+            let firings: Vec<FiringRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "select id, customer_id, customer_name, basis, percent, billing_period_start, \
                  budget, currency, spend, projected, forecast_method, fired_at \
-                 from alert_firings where ($1 is null or customer_id = $1) \
-                 order by fired_at desc, id desc limit $2",
-            )
+                 from alert_firings where id in ({latest}) order by fired_at desc, id desc"
+            )))
             .bind(customer.as_deref())
             .bind(limit)
             .fetch_all(pool)
             .await?;
-            let oldest = firings.last().map_or(i64::MAX, |f| f.id);
-            let deliveries = sqlx::query_as(
+            let deliveries = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "select o.id, o.firing_id, o.channel, o.recipient, o.webhook_url, o.subject, \
-                 o.body_text, \
-                 o.sent_at, o.attempts, o.next_attempt_at, o.last_error, o.transport \
-                 from alert_outbox o join alert_firings f on f.id = o.firing_id \
-                 where o.firing_id >= $1 and ($2 is null or f.customer_id = $2) \
-                 order by o.id",
-            )
-            .bind(oldest)
+                 o.body_text, o.sent_at, o.attempts, o.next_attempt_at, o.last_error, \
+                 o.transport from alert_outbox o where o.firing_id in ({latest}) order by o.id"
+            )))
             .bind(customer.as_deref())
+            .bind(limit)
             .fetch_all(pool)
             .await?;
             (firings, deliveries)
