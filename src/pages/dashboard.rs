@@ -3,7 +3,12 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
-use super::{BulkFormView, CrossingView, Layout};
+use chrono::{DateTime, Utc};
+
+use super::{BulkFormView, CrossingView, Layout, crossing_view, format_age, format_utc};
+use crate::domain::{Money, format_percent};
+use crate::paths;
+use crate::store::CustomerSnapshot;
 
 /// The dashboard page.
 #[derive(Template, WebTemplate)]
@@ -123,4 +128,39 @@ pub struct SortLink {
     /// `ascending`, `descending` or `none` (for `aria-sort`).
     pub aria_sort: &'static str,
     pub numeric: bool,
+}
+
+impl CustomerRow {
+    /// One snapshot as a table row, its data age as of `now`.
+    pub fn of(s: &CustomerSnapshot, now: DateTime<Utc>) -> Self {
+        CustomerRow {
+            id: s.customer_id.to_string(),
+            url: paths::customer(&s.customer_id),
+            name: s.company_name.clone(),
+            spend: Money::new(s.total_cost, s.currency.clone()).to_string(),
+            budget: s
+                .budget
+                .map(|b| Money::new(b, s.currency.clone()).to_string()),
+            percent: s.percent_used.map(format_percent),
+            bar: usage_bar(s.percent_used),
+            projected: s
+                .forecast
+                .as_ref()
+                .map(|f| Money::new(f.projected_total, s.currency.clone()).to_string()),
+            crossing: crossing_view(s),
+            status_key: s.status.key(),
+            status_label: s.status.label(),
+            currency: s.currency.code().to_owned(),
+            age: format_age(s.fetched_at, now),
+            fetched_at: format_utc(s.fetched_at),
+        }
+    }
+}
+
+/// The width of the usage bar: percent used, capped at 100.
+pub fn usage_bar(percent: Option<rust_decimal::Decimal>) -> u32 {
+    use rust_decimal::prelude::ToPrimitive;
+    percent
+        .and_then(|p| p.round().to_u32())
+        .map_or(0, |p| p.min(100))
 }

@@ -28,7 +28,7 @@ pub use customer::{
     OwnersView, SubscriptionRow,
 };
 pub use dashboard::{
-    CurrencyTotalView, CustomerRow, DashboardPage, OwnerChoice, SetsView, SortLink,
+    CurrencyTotalView, CustomerRow, DashboardPage, OwnerChoice, SetsView, SortLink, usage_bar,
 };
 pub use history::{
     CrossingView, DailyRow, ForecastView, HistorySection, PastPeriodView, PeriodView, TopResources,

@@ -6,10 +6,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::budget::see_other;
-use super::customer::{known_customer, parse_customer_id, render_customer_page};
+use super::customer_page::render_customer_page;
+use super::extract::{editor_with_csrf, known_customer, parse_customer_id};
+use super::respond::see_other;
 use crate::alerts::{RuleError, add_rule};
-use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
+use crate::auth::{CurrentUser, SessionUser, TypedSession};
 use crate::domain::CustomerId;
 use crate::error::AppError;
 use crate::pages::{
@@ -163,19 +164,6 @@ pub async fn remove_for_customer(
         session.flash("Threshold removed for this customer.");
     }
     Ok(see_other(&paths::customer(&id)))
-}
-
-/// Budget editors only, with the form's CSRF token.
-///
-/// # Errors
-/// [`AppError::Forbidden`], or [`AppError::BadRequest`] for a wrong token.
-pub fn editor_with_csrf(user: &SessionUser, token: Option<&str>) -> Result<(), AppError> {
-    if !user.access.can_edit_budgets() {
-        return Err(AppError::Forbidden(
-            "Only budget editors may change alert thresholds and teams. Ask your administrator for the Budget editor app role.".into(),
-        ));
-    }
-    verify_csrf(&user.csrf, token)
 }
 
 impl RuleForm {

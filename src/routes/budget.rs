@@ -13,7 +13,9 @@ use actix_web::{HttpResponse, web};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::customer::{known_customer, parse_customer_id, render_customer_page};
+use super::customer_page::render_customer_page;
+use super::extract::{known_customer, parse_customer_id};
+use super::respond::see_other;
 use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token, verify_csrf};
 use crate::budgets::{self, BudgetError, ChangeRequest};
 use crate::domain::{BudgetAmount, BudgetChange};
@@ -164,13 +166,6 @@ fn budget_error(error: BudgetError, return_to: String) -> AppError {
             )
         }
     }
-}
-
-/// A 303 to `location`.
-pub(super) fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header(("Location", location))
-        .finish()
 }
 
 /// A budget as the form's `based_on` carries it: exact, empty for none.

@@ -14,9 +14,9 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::budget::see_other;
-use super::dashboard::DashboardParams;
-use super::export::csv_response;
+use super::csv_download::csv_response;
+use super::dashboard_query::DashboardParams;
+use super::respond::{html, see_other};
 use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
 use crate::bulk::upload::{self, UploadError};
 use crate::bulk::{self, ItemState};
@@ -390,17 +390,6 @@ async fn known_batch(state: &AppState, raw: &str) -> Result<Batch, AppError> {
     let missing = || AppError::NotFound("There is no such bulk budget change.".into());
     let id = raw.parse::<i64>().map_err(|_| missing())?;
     state.store.batch(id).await?.ok_or_else(missing)
-}
-
-pub(super) fn html(
-    status: StatusCode,
-    page: &impl askama::Template,
-) -> Result<HttpResponse, AppError> {
-    let body = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(body))
 }
 
 /// The selected customers: all matching the submitted filter, or the checked rows (each must

@@ -3,79 +3,23 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{Duration, Utc};
-use serde::Deserialize;
 
+use super::dashboard_query::{COLUMNS, DashboardParams};
 use crate::auth::{CurrentUser, TypedSession, delegated_token};
 use crate::domain::{Currency, Money, SignInName, UsageStatus};
 use crate::error::AppError;
 use crate::pages::{
     BulkFormView, CurrencyTotalView, CustomerRow, DashboardPage, Layout, OwnerChoice, SetsView,
-    SortLink, crossing_view, format_age, format_percent, format_utc,
+    SortLink, format_utc,
 };
 use crate::paths;
 use crate::portfolios::{self, Chosen};
 use crate::refresh;
 use crate::state::AppState;
-use crate::store::{CustomerSnapshot, DashboardQuery, RunState, SortKey};
+use crate::store::RunState;
 
 /// Rows per page.
 pub const PAGE_SIZE: u32 = 50;
-
-/// The dashboard's query string; unknown or malformed values fall back to the defaults.
-#[derive(Debug, Default, Deserialize)]
-pub struct DashboardParams {
-    pub q: Option<String>,
-    pub status: Option<String>,
-    pub sort: Option<String>,
-    pub dir: Option<String>,
-    pub page: Option<String>,
-    /// Whose customers: `all`, or an owner's sign-in name; absent: "My customers" for
-    /// someone who owns any (see [`crate::portfolios::chosen`]).
-    pub owner: Option<String>,
-}
-
-impl DashboardParams {
-    /// The store query these parameters ask for, `page_size` rows per page, over `chosen`:
-    /// the CSV export and the page filter and sort alike.
-    pub fn query(&self, page_size: u32, chosen: &Chosen) -> DashboardQuery {
-        let sort_name = self.sort.as_deref().unwrap_or("name");
-        let search = self.q.as_deref().map(str::trim).unwrap_or_default();
-        DashboardQuery {
-            search: (!search.is_empty()).then(|| search.to_owned()),
-            status: self.status.as_deref().and_then(UsageStatus::from_key),
-            portfolio: chosen.portfolio(),
-            sort: COLUMNS
-                .iter()
-                .find(|c| c.1 == sort_name)
-                .map_or(SortKey::Name, |c| c.2),
-            descending: self.dir.as_deref() == Some("desc"),
-            page: self
-                .page
-                .as_deref()
-                .and_then(|p| p.parse::<u32>().ok())
-                .filter(|p| *p >= 1)
-                .unwrap_or(1),
-            page_size,
-        }
-    }
-}
-
-const COLUMNS: &[(&str, &str, SortKey, bool)] = &[
-    ("Customer", "name", SortKey::Name, false),
-    ("Spend", "spend", SortKey::Spend, true),
-    ("Budget", "budget", SortKey::Budget, true),
-    ("% used", "percent", SortKey::PercentUsed, true),
-    ("Projected", "projected", SortKey::Projected, true),
-    (
-        "Budget crossed/crosses on",
-        "crossing",
-        SortKey::BudgetCrossing,
-        false,
-    ),
-    ("Status", "status", SortKey::Status, false),
-    ("Currency", "currency", SortKey::Currency, false),
-    ("Data age", "age", SortKey::DataAge, false),
-];
 
 /// The dashboard. With an empty store (first visit) it starts a refresh and sends the
 /// browser to the progress page; with stale data it shows what it has and refreshes in the
@@ -202,7 +146,11 @@ pub async fn get(
         })
         .collect();
     let now = Utc::now();
-    let rows = result.rows.iter().map(|s| customer_row(s, now)).collect();
+    let rows = result
+        .rows
+        .iter()
+        .map(|s| CustomerRow::of(s, now))
+        .collect();
     let page = DashboardPage {
         layout: Layout::for_user(
             &user,
@@ -370,37 +318,4 @@ fn dashboard_url(
         query.append_pair("page", &page.to_string());
     }
     format!("{base}?{}", query.finish())
-}
-
-/// One snapshot as a table row.
-pub fn customer_row(s: &CustomerSnapshot, now: chrono::DateTime<Utc>) -> CustomerRow {
-    CustomerRow {
-        id: s.customer_id.to_string(),
-        url: paths::customer(&s.customer_id),
-        name: s.company_name.clone(),
-        spend: Money::new(s.total_cost, s.currency.clone()).to_string(),
-        budget: s
-            .budget
-            .map(|b| Money::new(b, s.currency.clone()).to_string()),
-        percent: s.percent_used.map(format_percent),
-        bar: usage_bar(s.percent_used),
-        projected: s
-            .forecast
-            .as_ref()
-            .map(|f| Money::new(f.projected_total, s.currency.clone()).to_string()),
-        crossing: crossing_view(s),
-        status_key: s.status.key(),
-        status_label: s.status.label(),
-        currency: s.currency.code().to_owned(),
-        age: format_age(s.fetched_at, now),
-        fetched_at: format_utc(s.fetched_at),
-    }
-}
-
-/// The width of the usage bar: percent used, capped at 100.
-pub fn usage_bar(percent: Option<rust_decimal::Decimal>) -> u32 {
-    use rust_decimal::prelude::ToPrimitive;
-    percent
-        .and_then(|p| p.round().to_u32())
-        .map_or(0, |p| p.min(100))
 }

@@ -8,8 +8,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::budget::see_other;
-use super::customer::{known_customer, parse_customer_id, render_customer_page};
+use super::customer_page::render_customer_page;
+use super::extract::{known_customer, parse_customer_id};
+use super::respond::see_other;
 use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
 use crate::domain::SignInName;
 use crate::error::AppError;

@@ -9,8 +9,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use super::budget::see_other;
-use super::bulk::{BulkForm, html, read_upload, select};
+use super::bulk::{BulkForm, read_upload, select};
+use super::respond::html;
+use super::respond::see_other;
 use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
 use crate::bulk::upload::{self, UploadError};
 use crate::domain::{CustomerId, SignInName};

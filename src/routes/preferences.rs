@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::budget::see_other;
+use super::respond::see_other;
 use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
 use crate::domain::SignInName;
 use crate::error::AppError;

@@ -9,8 +9,8 @@ use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::export::csv_response;
-use super::subscription::known_subscription;
+use super::csv_download::csv_response;
+use super::extract::{SubscriptionPath, known_subscription};
 use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token, verify_csrf};
 use crate::error::AppError;
 use crate::pages::{
@@ -196,9 +196,9 @@ pub async fn subscription_regions(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
     session: TypedSession,
-    path: web::Path<(String, String)>,
+    path: SubscriptionPath,
 ) -> Result<HttpResponse, AppError> {
-    let (snapshot, subscription) = known_subscription(&state, &path.0, &path.1).await?;
+    let (snapshot, subscription) = known_subscription(&state, path).await?;
     let versions = state.store.rate_card_versions().await?;
     let version = versions.iter().find(|v| v.currency == snapshot.currency);
     let meters = match version {

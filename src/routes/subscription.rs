@@ -9,7 +9,7 @@ use askama::Template;
 use chrono::{Duration, Utc};
 use rust_decimal::Decimal;
 
-use super::customer::{known_customer, parse_customer_id};
+use super::extract::{SubscriptionPath, known_subscription};
 use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token};
 use crate::domain::{Currency, CustomerId, Money, SubscriptionId};
 use crate::error::AppError;
@@ -22,27 +22,10 @@ use crate::partner_center::PartnerCenterError;
 use crate::paths;
 use crate::refresh;
 use crate::state::AppState;
-use crate::store::{
-    CustomerSnapshot, MeterUsage, ResourceUsage, SubscriptionSummary, UtilizationRecord,
-};
+use crate::store::{MeterUsage, ResourceUsage, SubscriptionSummary, UtilizationRecord};
 
 /// How many resources "top resources" lists.
 const TOP_RESOURCES: usize = 10;
-
-/// Parses the `{customer_id}` and `{subscription_id}` path segments and finds the customer.
-///
-/// # Errors
-/// [`AppError::NotFound`] for a malformed id or a customer Spendboard does not know.
-pub async fn known_subscription(
-    state: &AppState,
-    customer: &str,
-    subscription: &str,
-) -> Result<(CustomerSnapshot, SubscriptionId), AppError> {
-    let customer = parse_customer_id(customer)?;
-    let subscription = SubscriptionId::parse(subscription)
-        .map_err(|e| AppError::NotFound(format!("There is no subscription here: {e}.")))?;
-    Ok((known_customer(state, &customer).await?, subscription))
-}
 
 /// The subscription's stored summary (its resources and meters are stored with it). Fetches
 /// the drill-down from Partner Center first when Spendboard has none yet; starts a background
@@ -102,14 +85,14 @@ pub fn first_fetch_error(error: anyhow::Error, return_to: &str) -> AppError {
 }
 
 /// The subscription page.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path.0), subscription = %crate::telemetry::untrusted(&path.1)))]
+#[tracing::instrument(skip_all, fields(user = %user.id, customer = %path.0, subscription = %path.1))]
 pub async fn get(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
     session: TypedSession,
-    path: web::Path<(String, String)>,
+    path: SubscriptionPath,
 ) -> Result<HttpResponse, AppError> {
-    let (snapshot, subscription) = known_subscription(&state, &path.0, &path.1).await?;
+    let (snapshot, subscription) = known_subscription(&state, path).await?;
     let customer = snapshot.customer_id;
     let summary = load_summary(&state, &user, &customer, &subscription).await?;
     let resources = state.store.resource_usage(&customer, &subscription).await?;

@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::alerts::editor_with_csrf;
-use super::budget::see_other;
+use super::extract::editor_with_csrf;
+use super::respond::see_other;
 use crate::alerts::{TeamError, change_member, create_team, rename_team, set_webhook};
 use crate::auth::{CurrentUser, SessionUser, TypedSession};
 use crate::error::AppError;

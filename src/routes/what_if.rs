@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::customer::{known_customer, parse_customer_id};
+use super::extract::{known_customer, parse_customer_id};
 use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
 use crate::error::AppError;
 use crate::pages::{Layout, WhatIfPage};
