@@ -17,8 +17,8 @@ use super::{Access, CsrfToken};
 use crate::domain::SignInName;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::{SESSION_ROLES, SESSION_USER as USER};
 
-const USER: &str = "user";
 const FLASH: &str = "flash";
 
 /// The signed-in person, as kept in the session. Tokens are NOT here: they live encrypted in
@@ -72,6 +72,12 @@ impl TypedSession {
     /// The signed-in user, if any.
     pub fn user(&self) -> Option<SessionUser> {
         self.0.get(USER).ok().flatten()
+    }
+
+    /// The signed-in user's roles as the database holds them now, read with the session
+    /// (see [`crate::store::SESSION_ROLES`]); `None` when the load did not find them.
+    fn current_roles(&self) -> Option<Vec<String>> {
+        self.0.get(SESSION_ROLES).ok().flatten()
     }
 
     /// Ends the session (the server-side row is deleted).
@@ -146,11 +152,19 @@ impl FromRequest for CurrentUser {
                 session.sign_out();
                 return Err(sign_in());
             }
-            let Some(stored) = state.store.user(&user.id.to_string()).await? else {
-                session.sign_out();
-                return Err(sign_in());
+            let roles = match session.current_roles() {
+                Some(roles) => roles,
+                // A session saved before sessions named their user, or a user no longer
+                // known: ask the database directly.
+                None => match state.store.user(&user.id.to_string()).await? {
+                    Some(stored) => stored.roles,
+                    None => {
+                        session.sign_out();
+                        return Err(sign_in());
+                    }
+                },
             };
-            let Some(access) = Access::from_roles(&stored.roles, &state.settings.roles) else {
+            let Some(access) = Access::from_roles(&roles, &state.settings.roles) else {
                 return Err(AppError::AccessRevoked);
             };
             let changed = access != user.access;

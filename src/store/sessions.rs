@@ -3,6 +3,11 @@
 //! flight when its session was deleted (signed out) or expired never writes it back.
 //!
 //! Rows are keyed by the SHA-256 of the cookie's key, so a copy of the table opens no session.
+//!
+//! Each row also names its signed-in user (`user_id`, from the state's [`SESSION_USER`] entry),
+//! so that loading a session reads that user's current roles in the same statement: the loaded
+//! state then holds them under [`SESSION_ROLES`] (a JSON array of role values, never saved).
+//! A request thus knows the session and the roles it must check with one database round trip.
 
 use std::collections::HashMap;
 
@@ -17,6 +22,28 @@ use super::{Store, StoreError, on_pool};
 
 /// The session state actix-session keeps: string keys to JSON-encoded values.
 type SessionState = HashMap<String, String>;
+
+/// The state's entry holding the signed-in user: a JSON object whose `id` is the user's id
+/// in `users`.
+pub const SESSION_USER: &str = "user";
+
+/// The entry a loaded state gets when its user is known: that user's roles as `users.roles`
+/// holds them now (a JSON array of strings). Absent when the session has no user, when the
+/// user is no longer in `users`, or for a session saved before sessions named their user.
+pub const SESSION_ROLES: &str = "spendboard.roles";
+
+/// The id of the state's signed-in user, if any.
+fn user_id_of(state: &SessionState) -> Option<String> {
+    let user: serde_json::Value = serde_json::from_str(state.get(SESSION_USER)?).ok()?;
+    user.get("id")?.as_str().map(str::to_owned)
+}
+
+/// The state as saved: `state` without the roles a load added.
+fn saved_body(state: &SessionState) -> serde_json::Result<String> {
+    let mut state = state.clone();
+    state.remove(SESSION_ROLES);
+    serde_json::to_string(&state)
+}
 
 /// actix-session storage in Spendboard's database: the cookie holds only a random
 /// 64-character key, the state stays server-side as JSON, and a session expires after its
@@ -45,11 +72,16 @@ fn expiry(ttl: &Duration) -> DateTime<Utc> {
 }
 
 impl Store {
-    /// The state of an unexpired session.
-    async fn load_session(&self, key: &str) -> Result<Option<String>, StoreError> {
+    /// The state of an unexpired session, and the current roles of its user (the
+    /// `users.roles` JSON text; `None` without a known user).
+    async fn load_session(
+        &self,
+        key: &str,
+    ) -> Result<Option<(String, Option<String>)>, StoreError> {
         let state = on_pool!(self, pool => {
-            sqlx::query_scalar(
-                "select state from sessions where session_key = $1 and expires_at > $2",
+            sqlx::query_as(
+                "select s.state, u.roles from sessions s left join users u on u.id = s.user_id \
+                 where s.session_key = $1 and s.expires_at > $2",
             )
             .bind(key)
             .bind(stored_time(Utc::now()))
@@ -64,16 +96,18 @@ impl Store {
         &self,
         key: &str,
         state: &str,
+        user_id: Option<&str>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let inserted = on_pool!(self, pool => {
             sqlx::query(
-                "insert into sessions (session_key, state, expires_at) values ($1, $2, $3) \
-                 on conflict (session_key) do nothing",
+                "insert into sessions (session_key, state, expires_at, user_id) \
+                 values ($1, $2, $3, $4) on conflict (session_key) do nothing",
             )
             .bind(key)
             .bind(state)
             .bind(expires_at)
+            .bind(user_id)
             .execute(pool)
             .await?
             .rows_affected()
@@ -81,22 +115,24 @@ impl Store {
         Ok(inserted == 1)
     }
 
-    /// Replaces an unexpired session's state and expiry; `false` if there is none.
+    /// Replaces an unexpired session's state, user and expiry; `false` if there is none.
     async fn update_session(
         &self,
         key: &str,
         state: &str,
+        user_id: Option<&str>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let updated = on_pool!(self, pool => {
             sqlx::query(
-                "update sessions set state = $2, expires_at = $3 \
+                "update sessions set state = $2, expires_at = $3, user_id = $5 \
                  where session_key = $1 and expires_at > $4",
             )
             .bind(key)
             .bind(state)
             .bind(expires_at)
             .bind(stored_time(Utc::now()))
+            .bind(user_id)
             .execute(pool)
             .await?
             .rows_affected()
@@ -174,7 +210,8 @@ impl DbSessionStore {
         state: &SessionState,
         ttl: &Duration,
     ) -> Result<SessionKey, SaveError> {
-        let body = serde_json::to_string(state).map_err(|e| SaveError::Serialization(e.into()))?;
+        let body = saved_body(state).map_err(|e| SaveError::Serialization(e.into()))?;
+        let user_id = user_id_of(state);
         let expires_at = expiry(ttl);
         // A collision of 64 random alphanumerics is practically impossible; retry anyway
         // rather than overwrite someone's session.
@@ -182,7 +219,7 @@ impl DbSessionStore {
             let key = generate_session_key();
             let inserted = self
                 .store
-                .insert_session(&hashed(&key), &body, expires_at)
+                .insert_session(&hashed(&key), &body, user_id.as_deref(), expires_at)
                 .await
                 .map_err(|e| SaveError::Other(e.into()))?;
             if inserted {
@@ -198,7 +235,7 @@ impl DbSessionStore {
 impl SessionStore for DbSessionStore {
     #[tracing::instrument(skip_all)]
     async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
-        let Some(body) = self
+        let Some((body, roles)) = self
             .store
             .load_session(&hashed(session_key))
             .await
@@ -206,9 +243,12 @@ impl SessionStore for DbSessionStore {
         else {
             return Ok(None);
         };
-        serde_json::from_str(&body)
-            .map(Some)
-            .map_err(|e| LoadError::Deserialization(e.into()))
+        let mut state: SessionState =
+            serde_json::from_str(&body).map_err(|e| LoadError::Deserialization(e.into()))?;
+        if let Some(roles) = roles {
+            state.insert(SESSION_ROLES.to_owned(), roles);
+        }
+        Ok(Some(state))
     }
 
     #[tracing::instrument(skip_all)]
@@ -227,11 +267,16 @@ impl SessionStore for DbSessionStore {
         session_state: SessionState,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        let body = serde_json::to_string(&session_state)
-            .map_err(|e| UpdateError::Serialization(e.into()))?;
+        let body = saved_body(&session_state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let user_id = user_id_of(&session_state);
         let updated = self
             .store
-            .update_session(&hashed(&session_key), &body, expiry(ttl))
+            .update_session(
+                &hashed(&session_key),
+                &body,
+                user_id.as_deref(),
+                expiry(ttl),
+            )
             .await
             .map_err(|e| UpdateError::Other(e.into()))?;
         if !updated {

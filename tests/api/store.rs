@@ -1483,6 +1483,88 @@ async fn sessions_load_update_expire_and_end_everywhere_on_delete(db: &TestDb) {
 }
 on_both_databases!(sessions_load_update_expire_and_end_everywhere_on_delete);
 
+async fn a_loaded_session_carries_its_users_current_roles_which_are_never_saved(db: &TestDb) {
+    use spendboard::store::{SESSION_ROLES, SESSION_USER};
+    let sessions = DbSessionStore::new(db.store.clone());
+    let hour = actix_web::cookie::time::Duration::hours(1);
+    let person = |roles: &[&str]| User {
+        id: "oid-7".to_owned(),
+        tenant_id: "tenant".to_owned(),
+        name: "User 7".to_owned(),
+        email: None,
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+    };
+    db.store
+        .upsert_user(&person(&["Reader"]), at(21, 7, 0))
+        .await
+        .unwrap();
+    let state: HashMap<String, String> = [(
+        SESSION_USER.to_owned(),
+        r#"{"id":"oid-7","name":"User 7"}"#.to_owned(),
+    )]
+    .into();
+    let key = sessions.save(state.clone(), &hour).await.unwrap();
+    let loaded = sessions.load(&key).await.unwrap().unwrap();
+    assert_eq!(
+        loaded.get(SESSION_ROLES).map(String::as_str),
+        Some(r#"["Reader"]"#)
+    );
+    assert_eq!(loaded.get(SESSION_USER), state.get(SESSION_USER));
+
+    // A role changed elsewhere shows on the next load of the same session.
+    db.store
+        .upsert_user(&person(&["BudgetEditor"]), at(21, 8, 0))
+        .await
+        .unwrap();
+    let loaded = sessions.load(&key).await.unwrap().unwrap();
+    assert_eq!(
+        loaded.get(SESSION_ROLES).map(String::as_str),
+        Some(r#"["BudgetEditor"]"#)
+    );
+
+    // Saving the loaded state back keeps the roles out of the stored state.
+    sessions.update(key, loaded, &hour).await.unwrap();
+    let stored = "select state from sessions";
+    let bodies: Vec<String> = match &db.store {
+        spendboard::store::Store::Sqlite(pool) => {
+            sqlx::query_scalar(stored).fetch_all(pool).await.unwrap()
+        }
+        spendboard::store::Store::Postgres(pool) => {
+            sqlx::query_scalar(stored).fetch_all(pool).await.unwrap()
+        }
+    };
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert!(!bodies[0].contains(SESSION_ROLES), "{}", bodies[0]);
+
+    // Without a user, or with one Spendboard no longer knows, a load carries no roles.
+    let anonymous = sessions
+        .save([("flash".to_owned(), "\"hi\"".to_owned())].into(), &hour)
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions
+            .load(&anonymous)
+            .await
+            .unwrap()
+            .unwrap()
+            .get(SESSION_ROLES),
+        None
+    );
+    let stranger: HashMap<String, String> =
+        [(SESSION_USER.to_owned(), r#"{"id":"oid-8"}"#.to_owned())].into();
+    let key = sessions.save(stranger, &hour).await.unwrap();
+    assert_eq!(
+        sessions
+            .load(&key)
+            .await
+            .unwrap()
+            .unwrap()
+            .get(SESSION_ROLES),
+        None
+    );
+}
+on_both_databases!(a_loaded_session_carries_its_users_current_roles_which_are_never_saved);
+
 async fn ten_thousand_customers_are_written_paged_and_totalled_correctly(db: &TestDb) {
     let currencies = ["EUR", "USD", "JPY", "GBP", "SEK"];
     let rows: Vec<_> = (0..10_000u128)
