@@ -233,6 +233,56 @@ impl TestApp {
             .expect("POST")
     }
 
+    /// The dashboard's HTML with `query` (`sort=name&page=2`; empty for the defaults).
+    pub async fn dashboard(&self, query: &str) -> String {
+        if query.is_empty() {
+            self.get_html("/").await
+        } else {
+            self.get_html(&format!("/?{query}")).await
+        }
+    }
+
+    /// Submits the budget form of the customer page at `customer_path` (`/customers/{id}`):
+    /// the new `amount` (as typed), with the form's `csrf_token` and `based_on` and, when
+    /// given, a `reason`.
+    pub async fn change_budget(
+        &self,
+        customer_path: &str,
+        csrf_token: &str,
+        based_on: &str,
+        amount: &str,
+        reason: Option<&str>,
+    ) -> reqwest::Response {
+        let mut form = vec![
+            ("csrf_token", csrf_token),
+            ("based_on", based_on),
+            ("amount", amount),
+        ];
+        form.extend(reason.map(|reason| ("reason", reason)));
+        self.post_form(&format!("{customer_path}/budget"), &form)
+            .await
+    }
+
+    /// Submits the budget form of the customer page at `customer_path` with "Remove the
+    /// budget".
+    pub async fn remove_budget(
+        &self,
+        customer_path: &str,
+        csrf_token: &str,
+        based_on: &str,
+    ) -> reqwest::Response {
+        self.post_form(
+            &format!("{customer_path}/budget"),
+            &[
+                ("csrf_token", csrf_token),
+                ("based_on", based_on),
+                ("amount", ""),
+                ("remove", "1"),
+            ],
+        )
+        .await
+    }
+
     /// Runs the sign-in until the identity provider's redirect back to us, and returns the
     /// callback URL (code and state).
     pub async fn authorize_as(&self, login: &str) -> String {
@@ -452,6 +502,11 @@ async fn sandbox_redirect_uri(sandbox: &RunningSandbox) -> String {
     )
     .await;
     uri
+}
+
+/// `s` encoded for a URL's query.
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// A count of the dashboard's summary (`Customers`, `Over budget`...), by its label.

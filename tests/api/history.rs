@@ -136,9 +136,9 @@ fn dashboard_rows(html: &str) -> Vec<(String, Vec<String>)> {
 
 /// All dashboard rows for a query string (both pages of 50).
 async fn all_dashboard_rows(app: &TestApp, query: &str) -> Vec<(String, Vec<String>)> {
-    let mut rows = dashboard_rows(&app.get_html(&format!("/?{query}")).await);
+    let mut rows = dashboard_rows(&app.dashboard(&format!("{query}")).await);
     rows.extend(dashboard_rows(
-        &app.get_html(&format!("/?{query}&page=2")).await,
+        &app.dashboard(&format!("{query}&page=2")).await,
     ));
     rows
 }
@@ -335,25 +335,14 @@ async fn a_budget_below_the_projection_makes_a_customer_on_pace_counted_filtered
     let budget = (target.total_cost * Decimal::TWO).ceil();
     let path = customer_path(&target.customer_id);
     let html = app.get_html(&path).await;
-    let doc = scraper::Html::parse_document(&html);
-    let value = |name: &str| {
-        let selector =
-            scraper::Selector::parse(&format!(".budget-form input[name={name}]")).unwrap();
-        doc.select(&selector)
-            .next()
-            .and_then(|e| e.value().attr("value"))
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let (csrf, based_on) = crate::budget::form_fields(&html);
     let response = app
-        .post_form(
-            &format!("{path}/budget"),
-            &[
-                ("csrf_token", &value("csrf_token")),
-                ("based_on", &value("based_on")),
-                ("amount", &budget.to_string()),
-                ("reason", "on pace test"),
-            ],
+        .change_budget(
+            &path,
+            &csrf,
+            &based_on,
+            &budget.to_string(),
+            Some("on pace test"),
         )
         .await;
     assert_is_redirect_to(&response, &path);
@@ -389,7 +378,7 @@ async fn a_budget_below_the_projection_makes_a_customer_on_pace_counted_filtered
         }
     }
     on_pace.sort();
-    let dashboard = app.get_html("/").await;
+    let dashboard = app.dashboard("").await;
     assert_eq!(
         dashboard_count(&dashboard, "On pace to exceed"),
         on_pace.len() as u64

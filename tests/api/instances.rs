@@ -69,16 +69,7 @@ async fn two_instances_on_one_database_share_sessions_budgets_and_a_single_refre
     let path = crate::sign_in::first_customer_path(&a).await;
     let html = a.get_html(&path).await;
     let (csrf, based_on) = crate::budget::form_fields(&html);
-    let changed = a
-        .post_form(
-            &format!("{path}/budget"),
-            &[
-                ("csrf_token", &csrf),
-                ("based_on", &based_on),
-                ("amount", "4321"),
-            ],
-        )
-        .await;
+    let changed = a.change_budget(&path, &csrf, &based_on, "4321", None).await;
     assert!(changed.status().is_redirection(), "{}", changed.status());
     let on_b = get_with(&cookie, format!("{b}{path}")).await;
     assert_eq!(on_b.status(), StatusCode::OK);

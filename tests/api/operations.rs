@@ -14,7 +14,7 @@ async fn the_dashboard_says_when_the_last_refresh_failed_why_and_since_when_the_
     })
     .await;
     app.sign_in_and_load(READER).await;
-    let html = app.get_html("/").await;
+    let html = app.dashboard("").await;
     assert!(!html.contains("The last refresh failed"), "{html}");
     assert!(!html.contains("(stale"), "{html}");
 
@@ -26,9 +26,9 @@ async fn the_dashboard_says_when_the_last_refresh_failed_why_and_since_when_the_
     )
     .await;
     // This visit starts a refresh, which fails.
-    app.get_html("/").await;
+    app.dashboard("").await;
     app.wait_for_refresh().await;
-    let html = app.get_html("/").await;
+    let html = app.dashboard("").await;
     let doc = scraper::Html::parse_document(&html);
     let failure: String = doc
         .select(&scraper::Selector::parse("#refresh-failure").unwrap())
@@ -96,7 +96,7 @@ async fn a_truncated_page_of_usage_records_is_read_again_and_the_refresh_succeed
     );
     let run = app.store().latest_run("partner").await.unwrap().unwrap();
     assert_eq!(run.set_aside, 0);
-    assert!(!app.get_html("/").await.contains("The last refresh failed"));
+    assert!(!app.dashboard("").await.contains("The last refresh failed"));
 }
 
 #[tokio::test]
@@ -206,14 +206,7 @@ async fn metrics_count_requests_by_route_partner_center_calls_refreshes_budget_e
     let html = app.get_html(&path).await;
     let (csrf, based_on) = crate::budget::form_fields(&html);
     let response = app
-        .post_form(
-            &format!("{path}/budget"),
-            &[
-                ("csrf_token", &csrf),
-                ("based_on", &based_on),
-                ("amount", "250"),
-            ],
-        )
+        .change_budget(&path, &csrf, &based_on, "250", None)
         .await;
     assert!(response.status().is_redirection(), "{}", response.status());
 

@@ -519,7 +519,7 @@ async fn a_user_who_lost_every_role_is_signed_out_at_the_next_token_renewal() {
 async fn a_budget_editor_demoted_to_reader_loses_the_budget_form_at_the_next_renewal() {
     let app = spawn_app_renewing_tokens().await;
     app.sign_in_and_load(EDITOR).await;
-    assert!(app.get_html("/").await.contains("Budget editor"));
+    assert!(app.dashboard("").await.contains("Budget editor"));
     let customer = first_customer_path(&app).await;
     set_sandbox_roles(&app, EDITOR, &["Spendboard.Reader"]).await;
     // This page renews the token, which brings the new roles.
@@ -529,12 +529,7 @@ async fn a_budget_editor_demoted_to_reader_loses_the_budget_form_at_the_next_ren
     let token = TestApp::csrf_token(&page);
     let before = app.store().user(&user_id_of(&app).await).await.unwrap();
     assert_eq!(before.unwrap().roles, vec!["Spendboard.Reader".to_owned()]);
-    let refused = app
-        .post_form(
-            &format!("{customer}/budget"),
-            &[("csrf_token", &token), ("amount", "100"), ("based_on", "")],
-        )
-        .await;
+    let refused = app.change_budget(&customer, &token, "", "100", None).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
 
