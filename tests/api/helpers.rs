@@ -33,6 +33,23 @@ pub struct TestApp {
     pub state: actix_web::web::Data<AppState>,
 }
 
+/// An HTTP client that keeps cookies, as a browser does, and does not follow redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
+}
+
+/// An HTTP client without cookies that does not follow redirects.
+pub fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
+}
+
 /// Which database the app tests run on.
 pub fn database_kind() -> DatabaseKind {
     match std::env::var("SPENDBOARD_TEST_DATABASE").as_deref() {
@@ -99,11 +116,7 @@ pub async fn spawn_app_with(
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://localhost:{port}"),
-        client: reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a client"),
+        client: browser(),
         sandbox,
         state,
     }
@@ -291,11 +304,7 @@ impl TestApp {
 
     /// Another browser: a new cookie-keeping client signed in as `login`.
     pub async fn another_session(&self, login: &str) -> reqwest::Client {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a client");
+        let client = browser();
         let callback = self.authorize_with(&client, login).await;
         let response = client.get(callback).send().await.expect("callback");
         assert_is_redirect_to(&response, "/");
@@ -311,10 +320,7 @@ impl TestApp {
         let authorize = Url::parse(&location(&start)).expect("an authorize URL");
         let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
         form.push(("login".into(), login.into()));
-        let sandbox = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let sandbox = plain_client();
         let mut post_url = authorize.clone();
         post_url.set_query(None);
         let response = sandbox
@@ -434,10 +440,7 @@ pub async fn sandbox_delegated_token(sandbox: &RunningSandbox, login: &str) -> S
         .base_url
         .join(&format!("{}/oauth2/v2.0/authorize", sandbox.tenant_id))
         .unwrap();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = plain_client();
     let response = client
         .post(authorize)
         .form(&[

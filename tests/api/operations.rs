@@ -5,7 +5,9 @@ use partner_center_sandbox::SandboxOptions;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{EDITOR, READER, TestApp, eventually, spawn_app, spawn_app_with};
+use crate::helpers::{
+    EDITOR, READER, TestApp, eventually, plain_client, spawn_app, spawn_app_with,
+};
 
 #[tokio::test]
 async fn the_dashboard_says_when_the_last_refresh_failed_why_and_since_when_the_data_is_stale() {
@@ -251,14 +253,6 @@ async fn metrics_count_requests_by_route_partner_center_calls_refreshes_budget_e
         !metrics.contains(path.trim_start_matches("/customers/")),
         "route patterns, never raw paths"
     );
-}
-
-/// A client without cookies that follows no redirects.
-fn plain_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 #[tokio::test]

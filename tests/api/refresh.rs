@@ -93,11 +93,7 @@ async fn demo_mode_starts_the_sandbox_in_process_and_signs_in_on_it() {
     let address = format!("http://localhost:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = crate::helpers::browser();
     let start = client
         .get(format!("{address}/auth/start"))
         .send()

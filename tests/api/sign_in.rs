@@ -139,10 +139,7 @@ async fn the_session_id_changes_at_sign_in_and_sign_out_ends_it_everywhere() {
     let signed_in = app.client.get(callback).send().await.unwrap();
     let after = session_cookie(&signed_in).expect("a new session cookie at sign-in");
     assert_ne!(before, after, "the session id is rotated");
-    let planted = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let planted = crate::helpers::plain_client()
         .get(app.url("/"))
         .header(COOKIE, &before)
         .send()
@@ -155,10 +152,7 @@ async fn the_session_id_changes_at_sign_in_and_sign_out_ends_it_everywhere() {
     let out = app.post_form("/sign-out", &[("csrf_token", &token)]).await;
     assert_is_redirect_to(&out, "/sign-in?signed_out=1");
     // The old cookie, replayed from elsewhere, no longer opens a session.
-    let replayed = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let replayed = crate::helpers::plain_client()
         .get(app.url("/"))
         .header(COOKIE, after)
         .send()
