@@ -353,7 +353,6 @@ impl PartnerCenterClient {
             token,
             "GET /v1/customers/usagerecords",
             "customers/usagerecords",
-            "seekOperation",
         )
         .await
     }
@@ -369,13 +368,10 @@ impl PartnerCenterClient {
         &self,
         token: &AccessToken,
     ) -> Result<Collected<CustomerMonthlyUsageRecord>, PartnerCenterError> {
-        let url = self.url("customers/usagerecords")?;
-        self.collect_items(
+        self.get_all_items(
             token,
             "GET /v1/customers/usagerecords",
-            url,
-            "seekOperation",
-            false,
+            "customers/usagerecords",
             true,
         )
         .await
@@ -394,8 +390,7 @@ impl PartnerCenterClient {
         token: &AccessToken,
     ) -> Result<Vec<Customer>, PartnerCenterError> {
         let route = format!("customers?size={}", self.inner.settings.customer_page_size);
-        self.get_all(token, "GET /v1/customers", &route, "seekOperation")
-            .await
+        self.get_all(token, "GET /v1/customers", &route).await
     }
 
     /// One customer. Route: `GET /v1/customers/{customer-tenant-id}`.
@@ -509,7 +504,6 @@ impl PartnerCenterClient {
             token,
             "GET /v1/customers/{customer-tenant-id}/subscriptions",
             &format!("customers/{customer_id}/subscriptions"),
-            "seekOperation",
         )
         .await
     }
@@ -529,7 +523,6 @@ impl PartnerCenterClient {
             token,
             "GET /v1/customers/{customer-tenant-id}/subscriptions/usagerecords",
             &format!("customers/{customer_id}/subscriptions/usagerecords"),
-            "seekOperation",
         )
         .await
     }
@@ -572,7 +565,6 @@ impl PartnerCenterClient {
             token,
             "GET /v1/customers/{customer-tenant-id}/subscriptions/{subscription-id}/resourceusagerecords",
             &format!("customers/{customer_id}/subscriptions/{subscription_id}/resourceusagerecords"),
-            "seekOperation",
         )
         .await
     }
@@ -594,7 +586,6 @@ impl PartnerCenterClient {
             token,
             "GET /v1/customers/{customer-tenant-id}/subscriptions/{subscription-id}/meterusagerecords",
             &format!("customers/{customer_id}/subscriptions/{subscription_id}/meterusagerecords"),
-            "seekOperation",
         )
         .await
     }
@@ -708,16 +699,30 @@ impl PartnerCenterClient {
         }
     }
 
-    /// GET of a collection, all pages.
+    /// GET of a collection, all pages, strictly (an item that cannot be read fails the call).
     async fn get_all<T: DeserializeOwned>(
         &self,
         token: &AccessToken,
         route: &'static str,
         path: &str,
-        seek_parameter: &str,
     ) -> Result<Vec<T>, PartnerCenterError> {
+        self.get_all_items(token, route, path, false)
+            .await
+            .map(|collected| collected.items)
+    }
+
+    /// GET of a collection, all pages (next pages by `links.next` or `seekOperation=Next`);
+    /// with `lenient`, an item that cannot be read is set aside instead of failing the call.
+    async fn get_all_items<T: DeserializeOwned>(
+        &self,
+        token: &AccessToken,
+        route: &'static str,
+        path: &str,
+        lenient: bool,
+    ) -> Result<Collected<T>, PartnerCenterError> {
         let url = self.url(path)?;
-        self.collect(token, route, url, seek_parameter, false).await
+        self.collect_items(token, route, url, "seekOperation", false, lenient)
+            .await
     }
 
     /// Reads a collection strictly: an item that cannot be read fails the call.

@@ -10,6 +10,7 @@ use reqwest::header::LOCATION;
 use secrecy::SecretString;
 use serde_json::Value;
 use spendboard::config::{IdentitySettings, Settings};
+use spendboard::domain::{CustomerId, SubscriptionId};
 use spendboard::startup::Application;
 use spendboard::state::AppState;
 use spendboard::store::Store;
@@ -253,6 +254,23 @@ impl TestApp {
         } else {
             self.get_html(&format!("/?{query}")).await
         }
+    }
+
+    /// The HTML of a customer's page (`/customers/{id}`).
+    pub async fn customer_page(&self, customer: &CustomerId) -> String {
+        self.get_html(&format!("/customers/{customer}")).await
+    }
+
+    /// The HTML of a subscription's page (`/customers/{id}/subscriptions/{sid}`).
+    pub async fn subscription_page(
+        &self,
+        customer: &CustomerId,
+        subscription: &SubscriptionId,
+    ) -> String {
+        self.get_html(&format!(
+            "/customers/{customer}/subscriptions/{subscription}"
+        ))
+        .await
     }
 
     /// Submits the budget form of the customer page at `customer_path` (`/customers/{id}`):

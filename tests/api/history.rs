@@ -273,7 +273,7 @@ async fn the_projection_and_crossing_date_equal_the_forecast_of_the_stored_serie
         .or_else(|| snapshots.values().find(|s| s.budget.is_some()))
         .unwrap();
     let f = s.forecast.as_ref().unwrap();
-    let page = text(&app.get_html(&customer_path(&s.customer_id)).await);
+    let page = text(&app.customer_page(&s.customer_id).await);
     let projected = Money::new(f.projected_total, s.currency.clone()).to_string();
     assert!(
         page.contains(&format!(
@@ -472,7 +472,7 @@ async fn a_new_month_starts_a_new_billing_period_and_the_old_one_is_kept() {
         .values()
         .find(|s| s.total_cost > Decimal::ZERO)
         .unwrap();
-    let page = text(&app.get_html(&customer_path(&s.customer_id)).await);
+    let page = text(&app.customer_page(&s.customer_id).await);
     assert!(page.contains("1 Dec 2026 to 31 Dec 2026"), "{page}");
     assert!(
         page.contains(&format!(
@@ -499,7 +499,7 @@ async fn the_customer_page_draws_its_charts_with_text_alternatives() {
         .filter(|s| s.total_cost > Decimal::ZERO && s.budget.is_some())
         .min_by_key(|s| s.customer_id)
         .unwrap();
-    let html = app.get_html(&customer_path(&s.customer_id)).await;
+    let html = app.customer_page(&s.customer_id).await;
     let doc = scraper::Html::parse_document(&html);
     let select = |css: &str| {
         let selector = scraper::Selector::parse(css).unwrap();
@@ -587,7 +587,7 @@ async fn the_customer_page_draws_its_charts_with_text_alternatives() {
         .await
         .unwrap();
     assert_eq!(read, 1);
-    let html = app.get_html(&customer_path(&s.customer_id)).await;
+    let html = app.customer_page(&s.customer_id).await;
     let doc = scraper::Html::parse_document(&html);
     let select = |css: &str| {
         let selector = scraper::Selector::parse(css).unwrap();

@@ -117,7 +117,7 @@ async fn a_failed_first_fetch_of_a_customers_details_is_shown_as_an_error() {
         Some(json!({ "route": "GET /v1/customers/{id}/usagesummary", "kind": "status", "status": 403 })),
     )
     .await;
-    let html = app.get_html(&format!("/customers/{customer}")).await;
+    let html = app.customer_page(&customer).await;
     assert!(html.contains("usage details from Partner Center"), "{html}");
     assert!(!html.contains("No usage records yet."), "{html}");
 }
