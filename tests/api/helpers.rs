@@ -314,6 +314,51 @@ impl TestApp {
         .await
     }
 
+    /// Submits the customer page's "Add owner" form (`{customer_path}/owners`).
+    pub async fn add_owner(
+        &self,
+        customer_path: &str,
+        csrf_token: &str,
+        owner: &str,
+    ) -> reqwest::Response {
+        self.post_form(
+            &format!("{customer_path}/owners"),
+            &[("csrf_token", csrf_token), ("owner", owner)],
+        )
+        .await
+    }
+
+    /// Submits a customer page's "Remove" of an owner (`{customer_path}/owners/remove`).
+    pub async fn remove_owner(
+        &self,
+        customer_path: &str,
+        csrf_token: &str,
+        owner: &str,
+    ) -> reqwest::Response {
+        self.post_form(
+            &format!("{customer_path}/owners/remove"),
+            &[("csrf_token", csrf_token), ("owner", owner)],
+        )
+        .await
+    }
+
+    /// Submits one of a team's forms on the teams page: `POST /teams/{team}/{action}`
+    /// (`name`, `webhook`, `members`, `members/remove`) with the CSRF token and its one
+    /// `field`.
+    pub async fn team_form(
+        &self,
+        team: i64,
+        action: &str,
+        csrf_token: &str,
+        field: (&str, &str),
+    ) -> reqwest::Response {
+        self.post_form(
+            &format!("/teams/{team}/{action}"),
+            &[("csrf_token", csrf_token), field],
+        )
+        .await
+    }
+
     /// Runs the sign-in until the identity provider's redirect back to us, and returns the
     /// callback URL (code and state).
     pub async fn authorize_as(&self, login: &str) -> String {

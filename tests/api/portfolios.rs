@@ -128,23 +128,13 @@ async fn a_budget_editor_adds_and_removes_owners_on_the_customer_page() {
     let csrf = TestApp::csrf_token(&html);
 
     // Someone who never signed in, named in any case: kept lower-case.
-    let response = app
-        .post_form(
-            &format!("{page}/owners"),
-            &[("csrf_token", &csrf), ("owner", NEWCOMER)],
-        )
-        .await;
+    let response = app.add_owner(&page, &csrf, NEWCOMER).await;
     assert_is_redirect_to(&response, &page);
     let html = app.get_html(&page).await;
     let newcomer = NEWCOMER.to_lowercase();
     assert!(html.contains(&format!("{newcomer} now owns")), "the flash");
     assert_eq!(listed_owners(&html), vec![newcomer.clone()]);
-    let response = app
-        .post_form(
-            &format!("{page}/owners"),
-            &[("csrf_token", &csrf), ("owner", EDITOR)],
-        )
-        .await;
+    let response = app.add_owner(&page, &csrf, EDITOR).await;
     assert_is_redirect_to(&response, &page);
     let html = app.get_html(&page).await;
     assert_eq!(
@@ -153,22 +143,13 @@ async fn a_budget_editor_adds_and_removes_owners_on_the_customer_page() {
     );
 
     // Adding again changes nothing and says so.
-    app.post_form(
-        &format!("{page}/owners"),
-        &[("csrf_token", &csrf), ("owner", EDITOR)],
-    )
-    .await;
+    app.add_owner(&page, &csrf, EDITOR).await;
     let html = app.get_html(&page).await;
     assert!(html.contains("already owns"));
     assert_eq!(listed_owners(&html).len(), 2);
 
     // Removing one.
-    let response = app
-        .post_form(
-            &format!("{page}/owners/remove"),
-            &[("csrf_token", &csrf), ("owner", &newcomer)],
-        )
-        .await;
+    let response = app.remove_owner(&page, &csrf, &newcomer).await;
     assert_is_redirect_to(&response, &page);
     let html = app.get_html(&page).await;
     assert!(html.contains(&format!("{newcomer} no longer owns")));
@@ -188,12 +169,7 @@ async fn a_name_that_is_not_a_sign_in_name_is_refused_next_to_the_field_and_noth
     let page = format!("/customers/{}", record.id);
     let csrf = TestApp::csrf_token(&app.get_html(&page).await);
     for bad in ["adele", "", "a b@contoso.com", "@contoso.com"] {
-        let response = app
-            .post_form(
-                &format!("{page}/owners"),
-                &[("csrf_token", &csrf), ("owner", bad)],
-            )
-            .await;
+        let response = app.add_owner(&page, &csrf, bad).await;
         assert_eq!(
             response.status(),
             StatusCode::UNPROCESSABLE_ENTITY,
