@@ -136,7 +136,7 @@ fn dashboard_rows(html: &str) -> Vec<(String, Vec<String>)> {
 
 /// All dashboard rows for a query string (both pages of 50).
 async fn all_dashboard_rows(app: &TestApp, query: &str) -> Vec<(String, Vec<String>)> {
-    let mut rows = dashboard_rows(&app.dashboard(&format!("{query}")).await);
+    let mut rows = dashboard_rows(&app.dashboard(query).await);
     rows.extend(dashboard_rows(
         &app.dashboard(&format!("{query}&page=2")).await,
     ));
