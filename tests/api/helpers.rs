@@ -314,29 +314,17 @@ impl TestApp {
         .await
     }
 
-    /// Submits the customer page's "Add owner" form (`{customer_path}/owners`).
-    pub async fn add_owner(
+    /// Submits one of the customer page's owner forms: `POST {customer_path}/{action}` with
+    /// `action` `owners` (add `owner`) or `owners/remove` (remove `owner`).
+    pub async fn owner_form(
         &self,
         customer_path: &str,
+        action: &str,
         csrf_token: &str,
         owner: &str,
     ) -> reqwest::Response {
         self.post_form(
-            &format!("{customer_path}/owners"),
-            &[("csrf_token", csrf_token), ("owner", owner)],
-        )
-        .await
-    }
-
-    /// Submits a customer page's "Remove" of an owner (`{customer_path}/owners/remove`).
-    pub async fn remove_owner(
-        &self,
-        customer_path: &str,
-        csrf_token: &str,
-        owner: &str,
-    ) -> reqwest::Response {
-        self.post_form(
-            &format!("{customer_path}/owners/remove"),
+            &format!("{customer_path}/{action}"),
             &[("csrf_token", csrf_token), ("owner", owner)],
         )
         .await

@@ -128,13 +128,13 @@ async fn a_budget_editor_adds_and_removes_owners_on_the_customer_page() {
     let csrf = TestApp::csrf_token(&html);
 
     // Someone who never signed in, named in any case: kept lower-case.
-    let response = app.add_owner(&page, &csrf, NEWCOMER).await;
+    let response = app.owner_form(&page, "owners", &csrf, NEWCOMER).await;
     assert_is_redirect_to(&response, &page);
     let html = app.get_html(&page).await;
     let newcomer = NEWCOMER.to_lowercase();
     assert!(html.contains(&format!("{newcomer} now owns")), "the flash");
     assert_eq!(listed_owners(&html), vec![newcomer.clone()]);
-    let response = app.add_owner(&page, &csrf, EDITOR).await;
+    let response = app.owner_form(&page, "owners", &csrf, EDITOR).await;
     assert_is_redirect_to(&response, &page);
     let html = app.get_html(&page).await;
     assert_eq!(
@@ -143,13 +143,15 @@ async fn a_budget_editor_adds_and_removes_owners_on_the_customer_page() {
     );
 
     // Adding again changes nothing and says so.
-    app.add_owner(&page, &csrf, EDITOR).await;
+    app.owner_form(&page, "owners", &csrf, EDITOR).await;
     let html = app.get_html(&page).await;
     assert!(html.contains("already owns"));
     assert_eq!(listed_owners(&html).len(), 2);
 
     // Removing one.
-    let response = app.remove_owner(&page, &csrf, &newcomer).await;
+    let response = app
+        .owner_form(&page, "owners/remove", &csrf, &newcomer)
+        .await;
     assert_is_redirect_to(&response, &page);
     let html = app.get_html(&page).await;
     assert!(html.contains(&format!("{newcomer} no longer owns")));
@@ -169,7 +171,7 @@ async fn a_name_that_is_not_a_sign_in_name_is_refused_next_to_the_field_and_noth
     let page = format!("/customers/{}", record.id);
     let csrf = TestApp::csrf_token(&app.get_html(&page).await);
     for bad in ["adele", "", "a b@contoso.com", "@contoso.com"] {
-        let response = app.add_owner(&page, &csrf, bad).await;
+        let response = app.owner_form(&page, "owners", &csrf, bad).await;
         assert_eq!(
             response.status(),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -215,12 +217,7 @@ async fn readers_see_no_owner_forms_and_are_refused_and_portfolio_admins_assign_
     assert!(!html.contains("Add owner") && !html.contains("/owners/remove"));
     let csrf = TestApp::csrf_token(&html);
     for (path, who) in [("owners", NEWCOMER), ("owners/remove", EDITOR)] {
-        let response = app
-            .post_form(
-                &format!("{page}/{path}"),
-                &[("csrf_token", &csrf), ("owner", who)],
-            )
-            .await;
+        let response = app.owner_form(&page, path, &csrf, who).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
     }
     assert_eq!(
