@@ -11,28 +11,11 @@ repository root after `cargo build --release --workspace --bins`:
     python3 bench/rate_card.py [--meters 50000] [--repeat 30]
 """
 import argparse
-import base64
-import http.cookiejar
-import os
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.parse
-import urllib.request
 
-from common import CLIENT_ID, TENANT, NoRedirect, free_port, wait_for
+from common import rss_kib, serve, signed_in, timed
 
 CURRENCIES = ["EUR", "GBP", "JPY", "SEK", "USD"]
-
-
-def rss_kib(pid, field="VmHWM:"):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
 
 
 def main():
@@ -41,59 +24,11 @@ def main():
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
 
-    sandbox_port, app_port = free_port(), free_port()
-    app = f"http://localhost:{app_port}"
-    tmp = tempfile.mkdtemp(prefix="spendboard-bench-")
-    sandbox = subprocess.Popen(
-        ["target/release/partner-center-sandbox", "--bind", f"127.0.0.1:{sandbox_port}",
-         "--customers", "60", "--meters", str(args.meters),
-         "--redirect-uri", f"{app}/auth/callback"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = dict(os.environ,
-               RUST_LOG="warn",
-               SPENDBOARD_SERVER__PORT=str(app_port),
-               SPENDBOARD_DATABASE__URL=f"sqlite://{tmp}/bench.db?mode=rwc",
-               SPENDBOARD_IDENTITY__AUTHORITY=f"http://127.0.0.1:{sandbox_port}/{TENANT}/v2.0",
-               SPENDBOARD_IDENTITY__TENANT_ID=TENANT,
-               SPENDBOARD_IDENTITY__CLIENT_ID=CLIENT_ID,
-               SPENDBOARD_IDENTITY__CLIENT_SECRET="sandbox-demo-secret",
-               SPENDBOARD_PARTNER_CENTER__BASE_URL=f"http://127.0.0.1:{sandbox_port}",
-               SPENDBOARD_SECURITY__SECRET_KEY=base64.b64encode(os.urandom(48)).decode())
-    try:
-        wait_for(f"http://127.0.0.1:{sandbox_port}/{TENANT}/v2.0/.well-known/openid-configuration")
-        server = subprocess.Popen(["target/release/spendboard", "serve"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for(f"{app}/health")
-            run(app, server.pid, args)
-        finally:
-            server.terminate()
-            server.wait()
-    finally:
-        sandbox.terminate()
-        sandbox.wait()
+    serve(["--customers", "60", "--meters", str(args.meters)], lambda app, pid: run(app, pid, args))
 
 
 def run(app, pid, args):
-    jar = http.cookiejar.CookieJar()
-    browser = urllib.request.build_opener(NoRedirect, urllib.request.HTTPCookieProcessor(jar))
-
-    def get(path):
-        try:
-            return browser.open(app + path)
-        except urllib.error.HTTPError as e:
-            return e
-
-    authorize = get("/auth/start").headers["Location"]
-    url = urllib.parse.urlsplit(authorize)
-    form = dict(urllib.parse.parse_qsl(url.query), login="megan@northwindcsp.onmicrosoft.com")
-    post = urllib.request.build_opener(NoRedirect)
-    try:
-        post.open(urllib.parse.urlunsplit(url._replace(query="")), urllib.parse.urlencode(form).encode())
-        sys.exit("the sandbox did not redirect back")
-    except urllib.error.HTTPError as e:
-        callback = e.headers["Location"]
-    get(callback.replace(app, ""))
+    get = signed_in(app)
     get("/")
     while "Data refreshed" not in get("/refresh").read().decode():
         time.sleep(0.2)
@@ -122,17 +57,8 @@ def run(app, pid, args):
     print(f"explorer latency over {args.repeat} requests each (ms):")
     print(f"  {'case':28} {'median':>7} {'p95':>7} {'bytes':>9}")
     for name, path in cases.items():
-        times = []
-        size = 0
-        for _ in range(args.repeat):
-            t = time.perf_counter()
-            response = get(path)
-            body = response.read()
-            times.append((time.perf_counter() - t) * 1000)
-            size = len(body)
-            assert response.status == 200, (path, response.status)
-        times.sort()
-        print(f"  {name:28} {statistics.median(times):7.1f} {times[int(len(times) * 0.95) - 1]:7.1f} {size:9}")
+        median, p95, size = timed(get, path, args.repeat)
+        print(f"  {name:28} {median:7.1f} {p95:7.1f} {size:9}")
     print(f"Spendboard peak RSS at the end: {rss_kib(pid) / 1024:.0f} MiB")
 
 

@@ -5,33 +5,23 @@
 // the digest preferences. Every page is checked with axe-core and at both widths.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { launch, newContext, signInAndLoad, USERS } from '../lib/browser.js';
+import { USERS } from '../lib/browser.js';
 import { checkPage } from '../lib/checks.js';
-import { startApp } from '../lib/servers.js';
+import { withSignedInPage } from '../lib/suite.js';
 import { customerTable } from '../lib/tables.js';
 
 describe('budget alerts', { timeout: 180_000 }, () => {
-  let app;
-  let browser;
   let page;
-
-  before(async () => {
-    app = await startApp({
+  withSignedInPage(USERS.editor, (started) => ({ page } = started), {
+    app: {
       env: {
         SPENDBOARD_ALERTS__PARTNER_ADDRESS: 'partner-alerts@northwindcsp.example',
         SPENDBOARD_ALERTS__DELIVER_EVERY_SECONDS: '1',
       },
-    });
-    browser = await launch();
-    page = await (await newContext(browser, app.baseUrl, { bypassCSP: true })).newPage();
-    await signInAndLoad(page, USERS.editor);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await app?.stop();
+    },
+    context: { bypassCSP: true },
   });
 
   const percentField = (onPage) => onPage.getByLabel('Percentage of the budget');

@@ -2,10 +2,10 @@
 // that went stale while another editor saved.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 
-import { launch, newContext, signInAndLoad, USERS } from '../lib/browser.js';
-import { startApp } from '../lib/servers.js';
+import { newContext, signInAndLoad, USERS } from '../lib/browser.js';
+import { withSignedInPage } from '../lib/suite.js';
 import { amount, customerTable, readTable } from '../lib/tables.js';
 
 describe('the budget form', { timeout: 180_000 }, () => {
@@ -15,21 +15,14 @@ describe('the budget form', { timeout: 180_000 }, () => {
   /** Customers with a budget, by currency, from the dashboard; each test takes its own. */
   let budgeted;
 
+  withSignedInPage(USERS.editor, (started) => ({ app, browser, page } = started));
+
   before(async () => {
-    app = await startApp();
-    browser = await launch();
-    page = await (await newContext(browser, app.baseUrl)).newPage();
-    await signInAndLoad(page, USERS.editor);
     const { headers, rows } = await readTable(customerTable(page));
     const cell = (row, label) => row[headers.indexOf(label)];
     budgeted = rows
       .filter((row) => cell(row, 'Budget') !== 'none')
       .map((row) => ({ name: cell(row, 'Customer'), currency: cell(row, 'Currency') }));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await app?.stop();
   });
 
   /** A budgeted customer not used by another test, in a currency with cents unless `currency` says. */

@@ -3,29 +3,18 @@
 // every change is applied; axe on each page.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { launch, newContext, signInAndLoad, USERS } from '../lib/browser.js';
+import { newContext, signInAndLoad, USERS } from '../lib/browser.js';
 import { checkPage } from '../lib/checks.js';
-import { startApp } from '../lib/servers.js';
+import { withSignedInPage } from '../lib/suite.js';
 import { customerTable, readTable } from '../lib/tables.js';
 
 describe('bulk budget changes', { timeout: 240_000 }, () => {
   let app;
   let browser;
   let page;
-
-  before(async () => {
-    app = await startApp();
-    browser = await launch();
-    page = await (await newContext(browser, app.baseUrl, { bypassCSP: true })).newPage();
-    await signInAndLoad(page, USERS.editor);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await app?.stop();
-  });
+  withSignedInPage(USERS.editor, (started) => ({ app, browser, page } = started), { context: { bypassCSP: true } });
 
   it('refuses an amount with a thousands separator next to the field, keeping the selection', async () => {
     await page.goto('/?owner=all');

@@ -2,10 +2,10 @@
 // opening a customer.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { launch, newContext, signInAndLoad, USERS } from '../lib/browser.js';
-import { startApp } from '../lib/servers.js';
+import { USERS } from '../lib/browser.js';
+import { withSignedInPage } from '../lib/suite.js';
 import { amount, column, customerTable, readTable } from '../lib/tables.js';
 
 /** Statuses from the most urgent, the order of the Status column ascending. */
@@ -13,21 +13,8 @@ const STATUS_ORDER = ['Over budget', 'Near budget', 'On pace to exceed', 'Within
 
 describe('the dashboard', { timeout: 180_000 }, () => {
   let app;
-  let browser;
   let page;
-
-  before(async () => {
-    app = await startApp();
-    browser = await launch();
-    const context = await newContext(browser, app.baseUrl);
-    page = await context.newPage();
-    await signInAndLoad(page, USERS.reader);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await app?.stop();
-  });
+  withSignedInPage(USERS.reader, (started) => ({ app, page } = started));
 
   it('lists the 60 sandbox customers on two pages of 50 and 10', async () => {
     await page.goto('/');

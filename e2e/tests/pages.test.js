@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 
-import { launch, newContext, signIn, USERS, waitForDashboard, waitForRefreshToEnd } from '../lib/browser.js';
+import { newContext, signIn, USERS, waitForDashboard, waitForRefreshToEnd } from '../lib/browser.js';
 import { checkPage, SCREENSHOTS } from '../lib/checks.js';
-import { startApp } from '../lib/servers.js';
+import { withAppAndBrowser } from '../lib/suite.js';
 import { customerTable, readTable } from '../lib/tables.js';
 
 describe('every page', { timeout: 240_000 }, () => {
@@ -20,15 +20,10 @@ describe('every page', { timeout: 240_000 }, () => {
   /** A customer with a budget in a currency with cents: `{ name, currency, url }`. */
   let customer;
 
-  before(async () => {
-    app = await startApp();
-    browser = await launch();
-    editor = await (await newContext(browser, app.baseUrl, { bypassCSP: true })).newPage();
-  });
+  withAppAndBrowser((started) => ({ app, browser } = started));
 
-  after(async () => {
-    await browser?.close();
-    await app?.stop();
+  before(async () => {
+    editor = await (await newContext(browser, app.baseUrl, { bypassCSP: true })).newPage();
   });
 
   async function anonymousPage() {

@@ -2,32 +2,19 @@
 // numbers, "All customers", and the first screen at 1024x768 showing customers.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { launch, newContext, signInAndLoad, USERS } from '../lib/browser.js';
+import { USERS } from '../lib/browser.js';
 import { checkPage } from '../lib/checks.js';
-import { startApp } from '../lib/servers.js';
+import { withSignedInPage } from '../lib/suite.js';
 import { column, customerTable } from '../lib/tables.js';
 
 /** Adele Vance's sign-in name in the sandbox. */
 const ADELE = 'adele@northwindcsp.onmicrosoft.com';
 
 describe('portfolios', { timeout: 180_000 }, () => {
-  let app;
-  let browser;
   let page;
-
-  before(async () => {
-    app = await startApp();
-    browser = await launch();
-    page = await (await newContext(browser, app.baseUrl, { bypassCSP: true })).newPage();
-    await signInAndLoad(page, USERS.editor);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await app?.stop();
-  });
+  withSignedInPage(USERS.editor, (started) => ({ page } = started), { context: { bypassCSP: true } });
 
   it('shows every customer to someone who owns none, and the customer table on the first screen at 1024x768', async () => {
     await page.setViewportSize({ width: 1024, height: 768 });

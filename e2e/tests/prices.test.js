@@ -4,29 +4,16 @@
 // and within the page's width at every checked size.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { launch, newContext, signInAndLoad, USERS } from '../lib/browser.js';
+import { USERS } from '../lib/browser.js';
 import { checkPage } from '../lib/checks.js';
-import { startApp } from '../lib/servers.js';
+import { withSignedInPage } from '../lib/suite.js';
 import { amount, customerTable, readTable } from '../lib/tables.js';
 
 describe('prices and what-if plans', { timeout: 240_000 }, () => {
-  let app;
-  let browser;
   let page;
-
-  before(async () => {
-    app = await startApp();
-    browser = await launch();
-    page = await (await newContext(browser, app.baseUrl, { bypassCSP: true })).newPage();
-    await signInAndLoad(page, USERS.editor);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await app?.stop();
-  });
+  withSignedInPage(USERS.editor, (started) => ({ page } = started), { context: { bypassCSP: true } });
 
   /** Opens the explorer and waits until a rate card is shown (the first visit reads it). */
   async function openPrices(query = '') {

@@ -1,10 +1,10 @@
 // Signing in as each demo user, being refused, and signing out.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { launch, newContext, signIn, signInAndLoad, USERS, waitForDashboard } from '../lib/browser.js';
-import { startApp } from '../lib/servers.js';
+import { newContext, signIn, signInAndLoad, USERS, waitForDashboard } from '../lib/browser.js';
+import { withAppAndBrowser } from '../lib/suite.js';
 import { column, customerTable } from '../lib/tables.js';
 
 describe('signing in and out', { timeout: 180_000 }, () => {
@@ -12,15 +12,7 @@ describe('signing in and out', { timeout: 180_000 }, () => {
   let browser;
   const contexts = [];
 
-  before(async () => {
-    app = await startApp();
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await app?.stop();
-  });
+  withAppAndBrowser((started) => ({ app, browser } = started));
 
   async function freshPage() {
     const context = await newContext(browser, app.baseUrl);

@@ -4,26 +4,23 @@
 // the page's width at every checked size.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 
-import { launch, newContext, signInAndLoad, USERS } from '../lib/browser.js';
+import { USERS } from '../lib/browser.js';
 import { checkPage } from '../lib/checks.js';
-import { startApp } from '../lib/servers.js';
+import { withSignedInPage } from '../lib/suite.js';
 import { amount, customerTable, readTable } from '../lib/tables.js';
 
 describe('the subscription page', { timeout: 240_000 }, () => {
   let app;
-  let browser;
   /** The reader's page, in a context where axe-core may be injected. */
   let page;
   /** Customer page URLs by plan: `{ azurePlan, legacy }`. */
   const customers = {};
 
+  withSignedInPage(USERS.reader, (started) => ({ app, page } = started), { context: { bypassCSP: true } });
+
   before(async () => {
-    app = await startApp();
-    browser = await launch();
-    page = await (await newContext(browser, app.baseUrl, { bypassCSP: true })).newPage();
-    await signInAndLoad(page, USERS.reader);
     await page.goto('/?sort=name');
     const links = await customerTable(page).locator('tbody th a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
     for (const url of links) {
@@ -34,11 +31,6 @@ describe('the subscription page', { timeout: 240_000 }, () => {
       customers[plan] ??= url;
     }
     assert.ok(customers.azurePlan && customers.legacy, 'the sandbox has customers of both kinds');
-  });
-
-  after(async () => {
-    await browser?.close();
-    await app?.stop();
   });
 
   /** Opens the customer page at `url` and follows its first subscription's link. */

@@ -66,6 +66,43 @@ pub struct Collected<T> {
     pub unreadable: Vec<UnreadableItem>,
 }
 
+impl<T: DeserializeOwned> Collected<T> {
+    /// Reads one item of a page (`request_id`'s answer to `route`) into `items`; one that
+    /// cannot be read is set aside in `unreadable` when `lenient`.
+    ///
+    /// # Errors
+    /// [`PartnerCenterError::Decode`] for an item that cannot be read, unless `lenient`.
+    fn read(
+        &mut self,
+        raw: &RawValue,
+        route: &'static str,
+        request_id: Uuid,
+        lenient: bool,
+    ) -> Result<(), PartnerCenterError> {
+        match serde_json::from_str::<T>(raw.get()) {
+            Ok(item) => self.items.push(item),
+            Err(source) if lenient => {
+                let position = self.items.len() + self.unreadable.len();
+                tracing::warn!(route, %request_id, position, error = %source, "unreadable Partner Center record set aside");
+                self.unreadable.push(UnreadableItem {
+                    route,
+                    request_id,
+                    position,
+                    error: source.to_string(),
+                });
+            }
+            Err(source) => {
+                return Err(PartnerCenterError::Decode {
+                    route,
+                    request_id,
+                    source,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// An item of a collection that could not be read (kept aside, logged and counted).
 #[derive(Debug, Clone)]
 pub struct UnreadableItem {
@@ -353,7 +390,6 @@ impl PartnerCenterClient {
             token,
             "GET /v1/customers/usagerecords",
             "customers/usagerecords",
-            "seekOperation",
         )
         .await
     }
@@ -369,13 +405,10 @@ impl PartnerCenterClient {
         &self,
         token: &AccessToken,
     ) -> Result<Collected<CustomerMonthlyUsageRecord>, PartnerCenterError> {
-        let url = self.url("customers/usagerecords")?;
-        self.collect_items(
+        self.get_all_items(
             token,
             "GET /v1/customers/usagerecords",
-            url,
-            "seekOperation",
-            false,
+            "customers/usagerecords",
             true,
         )
         .await
@@ -394,8 +427,7 @@ impl PartnerCenterClient {
         token: &AccessToken,
     ) -> Result<Vec<Customer>, PartnerCenterError> {
         let route = format!("customers?size={}", self.inner.settings.customer_page_size);
-        self.get_all(token, "GET /v1/customers", &route, "seekOperation")
-            .await
+        self.get_all(token, "GET /v1/customers", &route).await
     }
 
     /// One customer. Route: `GET /v1/customers/{customer-tenant-id}`.
@@ -509,7 +541,6 @@ impl PartnerCenterClient {
             token,
             "GET /v1/customers/{customer-tenant-id}/subscriptions",
             &format!("customers/{customer_id}/subscriptions"),
-            "seekOperation",
         )
         .await
     }
@@ -529,7 +560,6 @@ impl PartnerCenterClient {
             token,
             "GET /v1/customers/{customer-tenant-id}/subscriptions/usagerecords",
             &format!("customers/{customer_id}/subscriptions/usagerecords"),
-            "seekOperation",
         )
         .await
     }
@@ -572,7 +602,6 @@ impl PartnerCenterClient {
             token,
             "GET /v1/customers/{customer-tenant-id}/subscriptions/{subscription-id}/resourceusagerecords",
             &format!("customers/{customer_id}/subscriptions/{subscription_id}/resourceusagerecords"),
-            "seekOperation",
         )
         .await
     }
@@ -594,7 +623,6 @@ impl PartnerCenterClient {
             token,
             "GET /v1/customers/{customer-tenant-id}/subscriptions/{subscription-id}/meterusagerecords",
             &format!("customers/{customer_id}/subscriptions/{subscription_id}/meterusagerecords"),
-            "seekOperation",
         )
         .await
     }
@@ -629,8 +657,9 @@ impl PartnerCenterClient {
             .append_pair("granularity", granularity.as_str())
             .append_pair("show_details", "true")
             .append_pair("size", "1000");
-        self.collect(token, route, url, "seek_operation", true)
+        self.collect_items(token, route, url, "seek_operation", true, false)
             .await
+            .map(|collected| collected.items)
     }
 
     /// Azure list prices in `currency` (ISO 4217) for `region` (ISO 3166 alpha-2); both
@@ -708,37 +737,30 @@ impl PartnerCenterClient {
         }
     }
 
-    /// GET of a collection, all pages.
+    /// GET of a collection, all pages, strictly (an item that cannot be read fails the call).
     async fn get_all<T: DeserializeOwned>(
         &self,
         token: &AccessToken,
         route: &'static str,
         path: &str,
-        seek_parameter: &str,
     ) -> Result<Vec<T>, PartnerCenterError> {
-        let url = self.url(path)?;
-        self.collect(token, route, url, seek_parameter, false).await
+        self.get_all_items(token, route, path, false)
+            .await
+            .map(|collected| collected.items)
     }
 
-    /// Reads a collection strictly: an item that cannot be read fails the call.
-    async fn collect<T: DeserializeOwned>(
+    /// GET of a collection, all pages (next pages by `links.next` or `seekOperation=Next`);
+    /// with `lenient`, an item that cannot be read is set aside instead of failing the call.
+    async fn get_all_items<T: DeserializeOwned>(
         &self,
         token: &AccessToken,
         route: &'static str,
-        first: Url,
-        seek_parameter: &str,
-        no_content_means_retry: bool,
-    ) -> Result<Vec<T>, PartnerCenterError> {
-        self.collect_items(
-            token,
-            route,
-            first,
-            seek_parameter,
-            no_content_means_retry,
-            false,
-        )
-        .await
-        .map(|collected| collected.items)
+        path: &str,
+        lenient: bool,
+    ) -> Result<Collected<T>, PartnerCenterError> {
+        let url = self.url(path)?;
+        self.collect_items(token, route, url, "seekOperation", false, lenient)
+            .await
     }
 
     /// Reads a collection from `first` to its last page. The next page is `links.next` (with
@@ -769,52 +791,11 @@ impl PartnerCenterClient {
             call.request_id = None;
             let (page, request_id): (ResourceCollection<Box<RawValue>>, Uuid) =
                 self.fetch(&call).await?;
-            for raw in page.items {
-                match serde_json::from_str::<T>(raw.get()) {
-                    Ok(item) => collected.items.push(item),
-                    Err(source) if lenient => {
-                        let position = collected.items.len() + collected.unreadable.len();
-                        tracing::warn!(route, %request_id, position, error = %source, "unreadable Partner Center record set aside");
-                        collected.unreadable.push(UnreadableItem {
-                            route,
-                            request_id,
-                            position,
-                            error: source.to_string(),
-                        });
-                    }
-                    Err(source) => {
-                        return Err(PartnerCenterError::Decode {
-                            route,
-                            request_id,
-                            source,
-                        });
-                    }
-                }
+            for raw in &page.items {
+                collected.read(raw, route, request_id, lenient)?;
             }
-            let (url, headers) = if let Some(next) = page.links.next {
-                let url = resolve(&self.inner.api_root, &next.uri).map_err(|_| {
-                    PartnerCenterError::InvalidUrl {
-                        uri: next.uri.clone(),
-                        request_id,
-                    }
-                })?;
-                (url, link_headers(&next.headers))
-            } else if let Some(continuation) =
-                page.continuation_token.filter(|t| !t.trim().is_empty())
-            {
-                let mut url = first.clone();
-                url.set_query(None);
-                url.query_pairs_mut().append_pair(seek_parameter, "Next");
-                let mut headers = HeaderMap::new();
-                let value = HeaderValue::from_str(&continuation).map_err(|_| {
-                    PartnerCenterError::InvalidUrl {
-                        uri: continuation.clone(),
-                        request_id,
-                    }
-                })?;
-                headers.insert(MS_CONTINUATION_TOKEN, value);
-                (url, headers)
-            } else {
+            let Some((url, headers)) = self.next_page(page, &first, seek_parameter, request_id)?
+            else {
                 return Ok(collected);
             };
             let key = format!("{url} {headers:?}");
@@ -824,6 +805,45 @@ impl PartnerCenterClient {
             call.url = url;
             call.extra_headers = headers;
         }
+    }
+
+    /// Where the page after `page` is, with the headers to send: `links.next` (resolved under
+    /// the API root, with its headers) when given, else `first` with `?{seek_parameter}=Next`
+    /// and the `continuationToken` as `MS-ContinuationToken`; `None` after the last page.
+    ///
+    /// # Errors
+    /// [`PartnerCenterError::InvalidUrl`] for a link outside the API root or a token that
+    /// cannot be a header.
+    fn next_page(
+        &self,
+        page: ResourceCollection<Box<RawValue>>,
+        first: &Url,
+        seek_parameter: &str,
+        request_id: Uuid,
+    ) -> Result<Option<(Url, HeaderMap)>, PartnerCenterError> {
+        if let Some(next) = page.links.next {
+            let url = resolve(&self.inner.api_root, &next.uri).map_err(|_| {
+                PartnerCenterError::InvalidUrl {
+                    uri: next.uri.clone(),
+                    request_id,
+                }
+            })?;
+            return Ok(Some((url, link_headers(&next.headers))));
+        }
+        let Some(continuation) = page.continuation_token.filter(|t| !t.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let mut url = first.clone();
+        url.set_query(None);
+        url.query_pairs_mut().append_pair(seek_parameter, "Next");
+        let value =
+            HeaderValue::from_str(&continuation).map_err(|_| PartnerCenterError::InvalidUrl {
+                uri: continuation.clone(),
+                request_id,
+            })?;
+        let mut headers = HeaderMap::new();
+        headers.insert(MS_CONTINUATION_TOKEN, value);
+        Ok(Some((url, headers)))
     }
 
     fn url(&self, path: &str) -> Result<Url, PartnerCenterError> {

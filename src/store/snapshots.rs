@@ -17,6 +17,21 @@ use crate::domain::{Currency, CustomerId, ForecastMethod, UsageStatus};
 const BUMP_SNAPSHOT_VERSION: &str =
     "update snapshot_version set version = version + 1 where id = 1";
 
+/// Runs `$query` (a bound sqlx query) on `$pool` in a transaction that, when the query
+/// changed a row, also bumps the snapshot version; evaluates to the number of rows changed.
+/// Propagates database errors with `?`.
+macro_rules! execute_bumping_version {
+    ($pool:expr, $query:expr) => {{
+        let mut tx = $pool.begin().await?;
+        let changed = $query.execute(&mut *tx).await?.rows_affected();
+        if changed > 0 {
+            sqlx::query(BUMP_SNAPSHOT_VERSION).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        changed
+    }};
+}
+
 /// A customer's usage of the current billing period against its budget, as last read from
 /// `GET /v1/customers/usagerecords` and the customer list. Amounts are exact, in `currency`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,34 +321,21 @@ impl Store {
             // SQLite has no arrays: the ids travel as one JSON array.
             Self::Sqlite(pool) => {
                 let ids = serde_json::Value::from(ids).to_string();
-                let mut tx = pool.begin().await?;
-                let deleted = sqlx::query(
-                    "delete from customer_snapshots \
-                     where customer_id not in (select value from json_each($1))",
+                execute_bumping_version!(
+                    pool,
+                    sqlx::query(
+                        "delete from customer_snapshots \
+                         where customer_id not in (select value from json_each($1))",
+                    )
+                    .bind(ids)
                 )
-                .bind(ids)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if deleted > 0 {
-                    sqlx::query(BUMP_SNAPSHOT_VERSION).execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                deleted
             }
             Self::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                let deleted =
+                execute_bumping_version!(
+                    pool,
                     sqlx::query("delete from customer_snapshots where customer_id <> all($1)")
                         .bind(ids)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                if deleted > 0 {
-                    sqlx::query(BUMP_SNAPSHOT_VERSION).execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                deleted
+                )
             }
         };
         Ok(deleted)
@@ -377,8 +379,7 @@ impl Store {
         percent_used: Option<Decimal>,
     ) -> Result<bool, StoreError> {
         let updated = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let updated = sqlx::query(
+            execute_bumping_version!(pool, sqlx::query(
                 "update customer_snapshots set budget = $2, budget_key = $3, percent_used = $4, \
                  percent_key = $5, status = $6, status_rank = $7 where customer_id = $1",
             )
@@ -388,15 +389,7 @@ impl Store {
             .bind(db_decimal(percent_used))
             .bind(percent_used.map(percent_sort_key))
             .bind(status.key())
-            .bind(status_rank(status))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated > 0 {
-                sqlx::query(BUMP_SNAPSHOT_VERSION).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            updated
+            .bind(status_rank(status)))
         });
         Ok(updated == 1)
     }
@@ -418,8 +411,7 @@ impl Store {
         let (projected, crossing, method, days, projected_key, crossing_key) =
             forecast_columns(forecast, day);
         let updated = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let updated = sqlx::query(
+            execute_bumping_version!(pool, sqlx::query(
                 "update customer_snapshots set status = $2, status_rank = $3, \
                  projected_total = $4, crosses_budget_on = $5, forecast_method = $6, \
                  forecast_days = $7, projected_key = $8, crossing_key = $9 \
@@ -433,15 +425,7 @@ impl Store {
             .bind(method)
             .bind(days)
             .bind(projected_key)
-            .bind(crossing_key)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated > 0 {
-                sqlx::query(BUMP_SNAPSHOT_VERSION).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            updated
+            .bind(crossing_key))
         });
         Ok(updated == 1)
     }

@@ -778,10 +778,7 @@ async fn create_team(app: &TestApp, name: &str, url: &str, members: &[&str]) -> 
     let id = team_id(app, name).await;
     for member in members {
         let added = app
-            .post_form(
-                &format!("/teams/{id}/members"),
-                &[("csrf_token", &csrf), ("member", member)],
-            )
+            .team_form(id, "members", &csrf, ("member", member))
             .await;
         assert_is_redirect_to(&added, "/teams");
     }
@@ -993,12 +990,7 @@ async fn teams_are_edited_by_budget_editors_with_errors_next_to_the_field_and_re
             "nothing saved"
         );
     }
-    let missing = app
-        .post_form(
-            "/teams/999999/name",
-            &[("csrf_token", &csrf), ("name", "X")],
-        )
-        .await;
+    let missing = app.team_form(999_999, "name", &csrf, ("name", "X")).await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 
     // The page shows the webhook's host only.
@@ -1008,24 +1000,15 @@ async fn teams_are_edited_by_budget_editors_with_errors_next_to_the_field_and_re
 
     // Rename, clear the webhook, remove the member.
     let renamed = app
-        .post_form(
-            &format!("/teams/{id}/name"),
-            &[("csrf_token", &csrf), ("name", "West & Central")],
-        )
+        .team_form(id, "name", &csrf, ("name", "West & Central"))
         .await;
     assert_is_redirect_to(&renamed, "/teams");
     let cleared = app
-        .post_form(
-            &format!("/teams/{id}/webhook"),
-            &[("csrf_token", &csrf), ("webhook_url", "")],
-        )
+        .team_form(id, "webhook", &csrf, ("webhook_url", ""))
         .await;
     assert_is_redirect_to(&cleared, "/teams");
     let removed = app
-        .post_form(
-            &format!("/teams/{id}/members/remove"),
-            &[("csrf_token", &csrf), ("member", OWNER_1)],
-        )
+        .team_form(id, "members/remove", &csrf, ("member", OWNER_1))
         .await;
     assert_is_redirect_to(&removed, "/teams");
     let teams = app.store().alert_teams().await.unwrap();

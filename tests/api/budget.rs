@@ -99,15 +99,7 @@ async fn an_editor_changes_a_budget_and_sees_it_in_spendboard_and_in_the_sandbox
     let (app, path, html) = editor_on_first_customer().await;
     let (csrf, based_on) = form_fields(&html);
     let response = app
-        .post_form(
-            &format!("{path}/budget"),
-            &[
-                ("csrf_token", &csrf),
-                ("based_on", &based_on),
-                ("amount", "4321.5"),
-                ("reason", "Q4 growth"),
-            ],
-        )
+        .change_budget(&path, &csrf, &based_on, "4321.5", Some("Q4 growth"))
         .await;
     assert_is_redirect_to(&response, &path);
     assert_eq!(
@@ -123,7 +115,7 @@ async fn an_editor_changes_a_budget_and_sees_it_in_spendboard_and_in_the_sandbox
         !again.contains("set to 4,321.50"),
         "the flash is shown once"
     );
-    let dashboard = app.get_html("/?sort=name").await;
+    let dashboard = app.dashboard("sort=name").await;
     assert!(
         dashboard.contains("4,321.50"),
         "the dashboard shows the new budget at once"
@@ -134,17 +126,7 @@ async fn an_editor_changes_a_budget_and_sees_it_in_spendboard_and_in_the_sandbox
 async fn an_editor_removes_a_budget() {
     let (app, path, html) = editor_on_first_customer().await;
     let (csrf, based_on) = form_fields(&html);
-    let response = app
-        .post_form(
-            &format!("{path}/budget"),
-            &[
-                ("csrf_token", &csrf),
-                ("based_on", &based_on),
-                ("amount", ""),
-                ("remove", "1"),
-            ],
-        )
-        .await;
+    let response = app.remove_budget(&path, &csrf, &based_on).await;
     assert_is_redirect_to(&response, &path);
     assert_eq!(sandbox_budget(&app, &path).await, None);
     let page = app.get_html(&path).await;
@@ -169,15 +151,7 @@ async fn every_bad_amount_gets_a_422_that_keeps_the_input_and_changes_nothing() 
     ];
     for (input, message) in cases {
         let response = app
-            .post_form(
-                &format!("{path}/budget"),
-                &[
-                    ("csrf_token", &csrf),
-                    ("based_on", &based_on),
-                    ("amount", input),
-                    ("reason", "kept reason"),
-                ],
-            )
+            .change_budget(&path, &csrf, &based_on, input, Some("kept reason"))
             .await;
         assert_eq!(
             response.status(),
@@ -220,14 +194,7 @@ async fn a_yen_budget_with_decimals_is_refused() {
     let path = format!("/customers/{}", yen.id);
     let (csrf, based_on) = form_fields(&app.get_html(&path).await);
     let response = app
-        .post_form(
-            &format!("{path}/budget"),
-            &[
-                ("csrf_token", &csrf),
-                ("based_on", &based_on),
-                ("amount", "1500.5"),
-            ],
-        )
+        .change_budget(&path, &csrf, &based_on, "1500.5", None)
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -264,12 +231,7 @@ async fn a_reader_sees_no_form_and_cannot_post_a_budget() {
     assert!(!html.contains("Change the budget"));
     let csrf = TestApp::csrf_token(&html);
     let before = sandbox_budget(&app, &path).await;
-    let response = app
-        .post_form(
-            &format!("{path}/budget"),
-            &[("csrf_token", &csrf), ("based_on", ""), ("amount", "10")],
-        )
-        .await;
+    let response = app.change_budget(&path, &csrf, "", "10", None).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(
         response
@@ -287,14 +249,7 @@ async fn a_stale_form_shows_the_conflict_instead_of_overwriting() {
     let (csrf, based_on) = form_fields(&html);
     sandbox_patch_budget(&app, &path, json!(777)).await;
     let response = app
-        .post_form(
-            &format!("{path}/budget"),
-            &[
-                ("csrf_token", &csrf),
-                ("based_on", &based_on),
-                ("amount", "500"),
-            ],
-        )
+        .change_budget(&path, &csrf, &based_on, "500", None)
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let page = response.text().await.unwrap();
@@ -313,14 +268,7 @@ async fn a_stale_form_shows_the_conflict_instead_of_overwriting() {
     let (_, new_based_on) = form_fields(&page);
     assert_eq!(new_based_on, "777");
     let response = app
-        .post_form(
-            &format!("{path}/budget"),
-            &[
-                ("csrf_token", &csrf),
-                ("based_on", &new_based_on),
-                ("amount", "500"),
-            ],
-        )
+        .change_budget(&path, &csrf, &new_based_on, "500", None)
         .await;
     assert_is_redirect_to(&response, &path);
     assert_eq!(sandbox_budget(&app, &path).await, Some(Decimal::from(500)));
@@ -338,14 +286,7 @@ async fn partner_center_refusing_a_change_is_shown_and_nothing_is_recorded_as_ch
     )
     .await;
     let response = app
-        .post_form(
-            &format!("{path}/budget"),
-            &[
-                ("csrf_token", &csrf),
-                ("based_on", &based_on),
-                ("amount", "250"),
-            ],
-        )
+        .change_budget(&path, &csrf, &based_on, "250", None)
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let page = response.text().await.unwrap();

@@ -67,7 +67,7 @@ fn money(amount: Option<Decimal>, currency: &str) -> String {
 
 /// The dashboard's CSRF token.
 async fn csrf(app: &TestApp) -> String {
-    TestApp::csrf_token(&app.get_html("/?owner=all").await)
+    TestApp::csrf_token(&app.dashboard("owner=all").await)
 }
 
 /// Posts the bulk form.

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use spendboard::domain::{Currency, Money};
 use spendboard::store::search_name;
 
-use crate::helpers::{EDITOR, READER, dashboard_count, spawn_app, spawn_app_with};
+use crate::helpers::{EDITOR, READER, dashboard_count, spawn_app, spawn_app_with, urlencode};
 use crate::truth;
 
 /// The text of each cell of the customer table, row by row.
@@ -43,24 +43,11 @@ fn amount(cell: &str) -> Option<Decimal> {
 async fn the_dashboards_counts_and_totals_equal_the_sandboxs() {
     let app = spawn_app().await;
     app.sign_in_and_load(READER).await;
-    let html = app.get_html("/").await;
+    let html = app.dashboard("").await;
     let records = truth::usage_records(&app).await;
     assert_eq!(records.len(), 60);
 
-    let hundred = Decimal::ONE_HUNDRED;
-    let over = records
-        .iter()
-        .filter(|r| r.budget.is_some_and(|b| r.total_cost >= b))
-        .count() as u64;
-    let near = records
-        .iter()
-        .filter(|r| {
-            r.budget.is_some_and(|b| {
-                r.total_cost < b && r.total_cost * hundred >= b * Decimal::from(80)
-            })
-        })
-        .count() as u64;
-    let none = records.iter().filter(|r| r.budget.is_none()).count() as u64;
+    let truth::StatusCounts { over, near, none } = truth::StatusCounts::of(&records);
     assert!(
         over > 0 && near > 0 && none > 0,
         "the sandbox has customers of each kind"
@@ -106,8 +93,8 @@ async fn each_row_shows_the_sandboxs_spend_and_budget_in_the_customers_currency(
     let app = spawn_app().await;
     app.sign_in_and_load(READER).await;
     let records = truth::usage_records(&app).await;
-    let mut rows = table(&app.get_html("/?sort=name").await);
-    rows.extend(table(&app.get_html("/?sort=name&page=2").await));
+    let mut rows = table(&app.dashboard("sort=name").await);
+    rows.extend(table(&app.dashboard("sort=name&page=2").await));
     assert_eq!(rows.len(), 60);
     for record in &records {
         let row = rows
@@ -142,7 +129,7 @@ async fn sorting_by_each_column_orders_the_rows() {
     app.sign_in_and_load(READER).await;
     for (sort, column) in [("spend", 1), ("budget", 2), ("percent", 3)] {
         for dir in ["asc", "desc"] {
-            let rows = table(&app.get_html(&format!("/?sort={sort}&dir={dir}")).await);
+            let rows = table(&app.dashboard(&format!("sort={sort}&dir={dir}")).await);
             let values: Vec<Decimal> = rows.iter().filter_map(|r| amount(&r[column])).collect();
             assert!(values.len() > 10, "{sort}: numbers in the column");
             let mut sorted = values.clone();
@@ -154,13 +141,13 @@ async fn sorting_by_each_column_orders_the_rows() {
         }
     }
     for (sort, column) in [("name", 0), ("currency", 7)] {
-        let rows = table(&app.get_html(&format!("/?sort={sort}&dir=asc")).await);
+        let rows = table(&app.dashboard(&format!("sort={sort}&dir=asc")).await);
         let values: Vec<String> = rows.iter().map(|r| search_name(&r[column])).collect();
         let mut sorted = values.clone();
         sorted.sort();
         assert_eq!(values, sorted, "sorted by {sort}");
     }
-    let rows = table(&app.get_html("/?sort=status").await);
+    let rows = table(&app.dashboard("sort=status").await);
     let rank = |s: &str| {
         [
             "Over budget",
@@ -177,7 +164,7 @@ async fn sorting_by_each_column_orders_the_rows() {
     let mut sorted = ranks.clone();
     sorted.sort();
     assert_eq!(ranks, sorted, "most urgent status first");
-    let html = app.get_html("/?sort=age&dir=desc").await;
+    let html = app.dashboard("sort=age&dir=desc").await;
     assert!(html.contains("aria-sort=\"descending\""));
 }
 
@@ -196,7 +183,7 @@ async fn search_finds_names_with_accents_ampersands_and_angle_brackets() {
         .find(|w| !w.is_ascii())
         .unwrap();
     let html = app
-        .get_html(&format!("/?q={}", urlencode(&word.to_uppercase())))
+        .dashboard(&format!("q={}", urlencode(&word.to_uppercase())))
         .await;
     let rows = table(&html);
     assert!(!rows.is_empty());
@@ -209,13 +196,13 @@ async fn search_finds_names_with_accents_ampersands_and_angle_brackets() {
         .iter()
         .find(|r| r.name.contains('<'))
         .expect("a name with <");
-    let html = app.get_html(&format!("/?q={}", urlencode("<"))).await;
+    let html = app.dashboard(&format!("q={}", urlencode("<"))).await;
     assert!(table(&html).iter().any(|r| r[0] == bracketed.name));
     assert!(
         !html.contains(&bracketed.name),
         "angle brackets are escaped in HTML"
     );
-    let html = app.get_html(&format!("/?q={}", urlencode("%"))).await;
+    let html = app.dashboard(&format!("q={}", urlencode("%"))).await;
     assert!(table(&html).is_empty(), "% is a literal, not a wildcard");
     assert!(html.contains("No customer matches."));
 }
@@ -224,9 +211,9 @@ async fn search_finds_names_with_accents_ampersands_and_angle_brackets() {
 async fn paging_shows_fifty_rows_then_the_rest_without_overlap() {
     let app = spawn_app().await;
     app.sign_in_and_load(READER).await;
-    let first = app.get_html("/?sort=spend&dir=desc").await;
+    let first = app.dashboard("sort=spend&dir=desc").await;
     assert!(first.contains("Page 1 of 2"));
-    let second = app.get_html("/?sort=spend&dir=desc&page=2").await;
+    let second = app.dashboard("sort=spend&dir=desc&page=2").await;
     let (a, b) = (table(&first), table(&second));
     assert_eq!((a.len(), b.len()), (50, 10));
     assert!(a.iter().all(|r| !b.iter().any(|s| s[0] == r[0])));
@@ -248,7 +235,7 @@ async fn malformed_query_parameters_fall_back_to_the_defaults() {
 async fn the_status_filter_shows_only_customers_over_budget() {
     let app = spawn_app().await;
     app.sign_in_and_load(READER).await;
-    let rows = table(&app.get_html("/?status=over").await);
+    let rows = table(&app.dashboard("status=over").await);
     assert!(!rows.is_empty());
     assert!(rows.iter().all(|r| r[6] == "Over budget"));
 }
@@ -279,7 +266,7 @@ async fn a_refresh_throttled_by_partner_center_waits_for_retry_after_and_complet
         requests.to_string().contains("429"),
         "the sandbox did throttle: {requests}"
     );
-    assert!(app.get_html("/").await.contains("60 matching customers"));
+    assert!(app.dashboard("").await.contains("60 matching customers"));
 }
 
 #[tokio::test]
@@ -300,8 +287,4 @@ async fn a_refresh_throttled_for_too_long_fails_visibly_and_keeps_nothing_half_d
     assert!(page.contains("The refresh failed"), "{page}");
     assert!(page.to_lowercase().contains("throttl") || page.contains("Try again"));
     assert_eq!(app.store().dashboard_totals().await.unwrap().customers, 0);
-}
-
-fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -203,7 +203,7 @@ async fn an_azure_plan_subscription_page_matches_the_sandboxs_resources_meters_a
     let id = customer.customer_id;
     let page_path = subscription_path(&id, &subscription);
 
-    let customer_page = app.get_html(&format!("/customers/{id}")).await;
+    let customer_page = app.customer_page(&id).await;
     assert!(
         customer_page.contains(&format!("href=\"{page_path}\"")),
         "the customer page links to the subscription"
@@ -384,7 +384,7 @@ async fn a_legacy_subscription_shows_every_daily_quantity_of_the_period_with_gro
     let sandbox = SandboxReader::new(&app).await;
     let (customer, subscription) = subscription_of(&app, &sandbox, false).await;
     let id = customer.customer_id;
-    let html = app.get_html(&subscription_path(&id, &subscription)).await;
+    let html = app.subscription_page(&id, &subscription).await;
 
     let summary = sandbox
         .one(&sandbox_path(&id, &subscription, "usagesummary"))
@@ -503,7 +503,7 @@ async fn daily_quantities_not_ready_are_waited_for_and_then_shown() {
     .await;
     let started = std::time::Instant::now();
     let html = app
-        .get_html(&subscription_path(&customer.customer_id, &subscription))
+        .subscription_page(&customer.customer_id, &subscription)
         .await;
     assert!(
         started.elapsed() >= Duration::from_millis(900),
@@ -528,7 +528,7 @@ async fn daily_quantities_that_stay_not_ready_are_said_so_and_read_again_later()
         })),
     )
     .await;
-    let html = app.get_html(&subscription_path(&id, &subscription)).await;
+    let html = app.subscription_page(&id, &subscription).await;
     assert!(html.contains("has not made the daily quantities available yet"));
     assert!(
         !texts(&html, "table.resources").is_empty(),
@@ -545,7 +545,7 @@ async fn daily_quantities_that_stay_not_ready_are_said_so_and_read_again_later()
     app.sandbox_control(reqwest::Method::DELETE, "_sandbox/faults", None)
         .await;
     // The next visit reads them again in the background.
-    app.get_html(&subscription_path(&id, &subscription)).await;
+    app.subscription_page(&id, &subscription).await;
     eventually(10, "the background refresh read them", || async {
         app.store()
             .subscription_summary(&id, &subscription)
@@ -554,7 +554,7 @@ async fn daily_quantities_that_stay_not_ready_are_said_so_and_read_again_later()
             .and_then(|s| s.utilization_fetched_at)
     })
     .await;
-    let html = app.get_html(&subscription_path(&id, &subscription)).await;
+    let html = app.subscription_page(&id, &subscription).await;
     assert!(!texts(&html, "table.daily tbody tr:not(.subtotal)").is_empty());
 }
 
@@ -575,10 +575,7 @@ async fn a_legacy_subscription_without_resource_records_still_shows_its_meters_a
     )
     .await;
     let html = app
-        .get_html(&subscription_path(
-            &legacy.customer_id,
-            &legacy_subscription,
-        ))
+        .subscription_page(&legacy.customer_id, &legacy_subscription)
         .await;
     assert!(texts(&html, "table.resources").is_empty());
     assert!(html.contains("Partner Center reports no resource usage for this subscription yet."));
@@ -599,7 +596,7 @@ async fn a_stale_subscription_is_shown_from_the_store_and_refreshed_in_the_backg
     let sandbox = SandboxReader::new(&app).await;
     let (customer, subscription) = subscription_of(&app, &sandbox, true).await;
     let id = customer.customer_id;
-    app.get_html(&subscription_path(&id, &subscription)).await;
+    app.subscription_page(&id, &subscription).await;
     // Make the stored read an hour old (the refresh setting is 15 minutes).
     let store = app.store();
     let mut old = SubscriptionDrilldown {
@@ -615,7 +612,7 @@ async fn a_stale_subscription_is_shown_from_the_store_and_refreshed_in_the_backg
     old.summary.total_cost += Decimal::ONE;
     store.replace_subscription_drilldown(&old).await.unwrap();
 
-    let html = app.get_html(&subscription_path(&id, &subscription)).await;
+    let html = app.subscription_page(&id, &subscription).await;
     assert!(html.contains("(stale: being refreshed)"));
     assert!(
         html.contains(&money(old.summary.total_cost, &old.summary.currency)),

@@ -10,6 +10,7 @@ use reqwest::header::LOCATION;
 use secrecy::SecretString;
 use serde_json::Value;
 use spendboard::config::{IdentitySettings, Settings};
+use spendboard::domain::{CustomerId, SubscriptionId};
 use spendboard::startup::Application;
 use spendboard::state::AppState;
 use spendboard::store::Store;
@@ -31,6 +32,23 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub sandbox: RunningSandbox,
     pub state: actix_web::web::Data<AppState>,
+}
+
+/// An HTTP client that keeps cookies, as a browser does, and does not follow redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
+}
+
+/// An HTTP client without cookies that does not follow redirects.
+pub fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
 }
 
 /// Which database the app tests run on.
@@ -99,11 +117,7 @@ pub async fn spawn_app_with(
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://localhost:{port}"),
-        client: reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a client"),
+        client: browser(),
         sandbox,
         state,
     }
@@ -233,6 +247,106 @@ impl TestApp {
             .expect("POST")
     }
 
+    /// The dashboard's HTML with `query` (`sort=name&page=2`; empty for the defaults).
+    pub async fn dashboard(&self, query: &str) -> String {
+        if query.is_empty() {
+            self.get_html("/").await
+        } else {
+            self.get_html(&format!("/?{query}")).await
+        }
+    }
+
+    /// The HTML of a customer's page (`/customers/{id}`).
+    pub async fn customer_page(&self, customer: &CustomerId) -> String {
+        self.get_html(&format!("/customers/{customer}")).await
+    }
+
+    /// The HTML of a subscription's page (`/customers/{id}/subscriptions/{sid}`).
+    pub async fn subscription_page(
+        &self,
+        customer: &CustomerId,
+        subscription: &SubscriptionId,
+    ) -> String {
+        self.get_html(&format!(
+            "/customers/{customer}/subscriptions/{subscription}"
+        ))
+        .await
+    }
+
+    /// Submits the budget form of the customer page at `customer_path` (`/customers/{id}`):
+    /// the new `amount` (as typed), with the form's `csrf_token` and `based_on` and, when
+    /// given, a `reason`.
+    pub async fn change_budget(
+        &self,
+        customer_path: &str,
+        csrf_token: &str,
+        based_on: &str,
+        amount: &str,
+        reason: Option<&str>,
+    ) -> reqwest::Response {
+        let mut form = vec![
+            ("csrf_token", csrf_token),
+            ("based_on", based_on),
+            ("amount", amount),
+        ];
+        form.extend(reason.map(|reason| ("reason", reason)));
+        self.post_form(&format!("{customer_path}/budget"), &form)
+            .await
+    }
+
+    /// Submits the budget form of the customer page at `customer_path` with "Remove the
+    /// budget".
+    pub async fn remove_budget(
+        &self,
+        customer_path: &str,
+        csrf_token: &str,
+        based_on: &str,
+    ) -> reqwest::Response {
+        self.post_form(
+            &format!("{customer_path}/budget"),
+            &[
+                ("csrf_token", csrf_token),
+                ("based_on", based_on),
+                ("amount", ""),
+                ("remove", "1"),
+            ],
+        )
+        .await
+    }
+
+    /// Submits one of the customer page's owner forms: `POST {customer_path}/{action}` with
+    /// `action` `owners` (add `owner`) or `owners/remove` (remove `owner`).
+    pub async fn owner_form(
+        &self,
+        customer_path: &str,
+        action: &str,
+        csrf_token: &str,
+        owner: &str,
+    ) -> reqwest::Response {
+        self.post_form(
+            &format!("{customer_path}/{action}"),
+            &[("csrf_token", csrf_token), ("owner", owner)],
+        )
+        .await
+    }
+
+    /// Submits one of a team's forms on the teams page: `POST /teams/{team}/{action}`
+    /// (`name`, `webhook`, `members`, `members/remove`) with the CSRF token and its one
+    /// `field`.
+    pub async fn team_form(
+        &self,
+        team: i64,
+        action: &str,
+        csrf_token: &str,
+        field: (&str, &str),
+    ) -> reqwest::Response {
+        self.post_form(
+            &format!("/teams/{team}/{action}"),
+            &[("csrf_token", csrf_token), field],
+        )
+        .await
+    }
+
     /// Runs the sign-in until the identity provider's redirect back to us, and returns the
     /// callback URL (code and state).
     pub async fn authorize_as(&self, login: &str) -> String {
@@ -241,11 +355,7 @@ impl TestApp {
 
     /// Another browser: a new cookie-keeping client signed in as `login`.
     pub async fn another_session(&self, login: &str) -> reqwest::Client {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a client");
+        let client = browser();
         let callback = self.authorize_with(&client, login).await;
         let response = client.get(callback).send().await.expect("callback");
         assert_is_redirect_to(&response, "/");
@@ -261,10 +371,7 @@ impl TestApp {
         let authorize = Url::parse(&location(&start)).expect("an authorize URL");
         let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
         form.push(("login".into(), login.into()));
-        let sandbox = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let sandbox = plain_client();
         let mut post_url = authorize.clone();
         post_url.set_query(None);
         let response = sandbox
@@ -384,10 +491,7 @@ pub async fn sandbox_delegated_token(sandbox: &RunningSandbox, login: &str) -> S
         .base_url
         .join(&format!("{}/oauth2/v2.0/authorize", sandbox.tenant_id))
         .unwrap();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = plain_client();
     let response = client
         .post(authorize)
         .form(&[
@@ -452,6 +556,11 @@ async fn sandbox_redirect_uri(sandbox: &RunningSandbox) -> String {
     )
     .await;
     uri
+}
+
+/// `s` encoded for a URL's query.
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// A count of the dashboard's summary (`Customers`, `Over budget`...), by its label.

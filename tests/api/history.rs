@@ -136,9 +136,9 @@ fn dashboard_rows(html: &str) -> Vec<(String, Vec<String>)> {
 
 /// All dashboard rows for a query string (both pages of 50).
 async fn all_dashboard_rows(app: &TestApp, query: &str) -> Vec<(String, Vec<String>)> {
-    let mut rows = dashboard_rows(&app.get_html(&format!("/?{query}")).await);
+    let mut rows = dashboard_rows(&app.dashboard(query).await);
     rows.extend(dashboard_rows(
-        &app.get_html(&format!("/?{query}&page=2")).await,
+        &app.dashboard(&format!("{query}&page=2")).await,
     ));
     rows
 }
@@ -273,7 +273,7 @@ async fn the_projection_and_crossing_date_equal_the_forecast_of_the_stored_serie
         .or_else(|| snapshots.values().find(|s| s.budget.is_some()))
         .unwrap();
     let f = s.forecast.as_ref().unwrap();
-    let page = text(&app.get_html(&customer_path(&s.customer_id)).await);
+    let page = text(&app.customer_page(&s.customer_id).await);
     let projected = Money::new(f.projected_total, s.currency.clone()).to_string();
     assert!(
         page.contains(&format!(
@@ -335,25 +335,14 @@ async fn a_budget_below_the_projection_makes_a_customer_on_pace_counted_filtered
     let budget = (target.total_cost * Decimal::TWO).ceil();
     let path = customer_path(&target.customer_id);
     let html = app.get_html(&path).await;
-    let doc = scraper::Html::parse_document(&html);
-    let value = |name: &str| {
-        let selector =
-            scraper::Selector::parse(&format!(".budget-form input[name={name}]")).unwrap();
-        doc.select(&selector)
-            .next()
-            .and_then(|e| e.value().attr("value"))
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let (csrf, based_on) = crate::budget::form_fields(&html);
     let response = app
-        .post_form(
-            &format!("{path}/budget"),
-            &[
-                ("csrf_token", &value("csrf_token")),
-                ("based_on", &value("based_on")),
-                ("amount", &budget.to_string()),
-                ("reason", "on pace test"),
-            ],
+        .change_budget(
+            &path,
+            &csrf,
+            &based_on,
+            &budget.to_string(),
+            Some("on pace test"),
         )
         .await;
     assert_is_redirect_to(&response, &path);
@@ -389,7 +378,7 @@ async fn a_budget_below_the_projection_makes_a_customer_on_pace_counted_filtered
         }
     }
     on_pace.sort();
-    let dashboard = app.get_html("/").await;
+    let dashboard = app.dashboard("").await;
     assert_eq!(
         dashboard_count(&dashboard, "On pace to exceed"),
         on_pace.len() as u64
@@ -483,7 +472,7 @@ async fn a_new_month_starts_a_new_billing_period_and_the_old_one_is_kept() {
         .values()
         .find(|s| s.total_cost > Decimal::ZERO)
         .unwrap();
-    let page = text(&app.get_html(&customer_path(&s.customer_id)).await);
+    let page = text(&app.customer_page(&s.customer_id).await);
     assert!(page.contains("1 Dec 2026 to 31 Dec 2026"), "{page}");
     assert!(
         page.contains(&format!(
@@ -510,7 +499,7 @@ async fn the_customer_page_draws_its_charts_with_text_alternatives() {
         .filter(|s| s.total_cost > Decimal::ZERO && s.budget.is_some())
         .min_by_key(|s| s.customer_id)
         .unwrap();
-    let html = app.get_html(&customer_path(&s.customer_id)).await;
+    let html = app.customer_page(&s.customer_id).await;
     let doc = scraper::Html::parse_document(&html);
     let select = |css: &str| {
         let selector = scraper::Selector::parse(css).unwrap();
@@ -598,7 +587,7 @@ async fn the_customer_page_draws_its_charts_with_text_alternatives() {
         .await
         .unwrap();
     assert_eq!(read, 1);
-    let html = app.get_html(&customer_path(&s.customer_id)).await;
+    let html = app.customer_page(&s.customer_id).await;
     let doc = scraper::Html::parse_document(&html);
     let select = |css: &str| {
         let selector = scraper::Selector::parse(css).unwrap();

@@ -10,7 +10,7 @@ use spendboard::startup::Application;
 use spendboard::state::AppState;
 
 use crate::databases::{TestDb, on_both_databases};
-use crate::helpers::{EDITOR, TestApp, assert_is_redirect_to, spawn_app};
+use crate::helpers::{EDITOR, TestApp, assert_is_redirect_to, plain_client, spawn_app};
 use crate::sign_in::session_cookie;
 
 /// A second instance of `app`: the same settings (database, identity, Partner Center, key)
@@ -28,17 +28,10 @@ pub(crate) async fn second_instance(app: &TestApp) -> (String, actix_web::web::D
     (format!("http://localhost:{port}"), state)
 }
 
-/// A browser without cookies of its own, sending `cookie` (as a load balancer sends the same
-/// browser to either instance).
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
+/// GET `url` from a browser without cookies of its own, sending `cookie` (as a load balancer
+/// sends the same browser to either instance).
 async fn get_with(cookie: &str, url: String) -> reqwest::Response {
-    browser()
+    plain_client()
         .get(url)
         .header(COOKIE, cookie)
         .send()
@@ -69,16 +62,7 @@ async fn two_instances_on_one_database_share_sessions_budgets_and_a_single_refre
     let path = crate::sign_in::first_customer_path(&a).await;
     let html = a.get_html(&path).await;
     let (csrf, based_on) = crate::budget::form_fields(&html);
-    let changed = a
-        .post_form(
-            &format!("{path}/budget"),
-            &[
-                ("csrf_token", &csrf),
-                ("based_on", &based_on),
-                ("amount", "4321"),
-            ],
-        )
-        .await;
+    let changed = a.change_budget(&path, &csrf, &based_on, "4321", None).await;
     assert!(changed.status().is_redirection(), "{}", changed.status());
     let on_b = get_with(&cookie, format!("{b}{path}")).await;
     assert_eq!(on_b.status(), StatusCode::OK);
@@ -116,7 +100,7 @@ async fn two_instances_on_one_database_share_sessions_budgets_and_a_single_refre
     // Signed out on B is signed out on A.
     let page = get_with(&cookie, format!("{b}/refresh")).await;
     let csrf = TestApp::csrf_token(&page.text().await.unwrap());
-    let out = browser()
+    let out = plain_client()
         .post(format!("{b}/sign-out"))
         .header(COOKIE, &cookie)
         .form(&[("csrf_token", csrf.as_str())])

@@ -5,7 +5,9 @@ use partner_center_sandbox::SandboxOptions;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{EDITOR, READER, TestApp, eventually, spawn_app, spawn_app_with};
+use crate::helpers::{
+    EDITOR, READER, TestApp, eventually, plain_client, spawn_app, spawn_app_with,
+};
 
 #[tokio::test]
 async fn the_dashboard_says_when_the_last_refresh_failed_why_and_since_when_the_data_is_stale() {
@@ -14,7 +16,7 @@ async fn the_dashboard_says_when_the_last_refresh_failed_why_and_since_when_the_
     })
     .await;
     app.sign_in_and_load(READER).await;
-    let html = app.get_html("/").await;
+    let html = app.dashboard("").await;
     assert!(!html.contains("The last refresh failed"), "{html}");
     assert!(!html.contains("(stale"), "{html}");
 
@@ -26,9 +28,9 @@ async fn the_dashboard_says_when_the_last_refresh_failed_why_and_since_when_the_
     )
     .await;
     // This visit starts a refresh, which fails.
-    app.get_html("/").await;
+    app.dashboard("").await;
     app.wait_for_refresh().await;
-    let html = app.get_html("/").await;
+    let html = app.dashboard("").await;
     let doc = scraper::Html::parse_document(&html);
     let failure: String = doc
         .select(&scraper::Selector::parse("#refresh-failure").unwrap())
@@ -96,7 +98,7 @@ async fn a_truncated_page_of_usage_records_is_read_again_and_the_refresh_succeed
     );
     let run = app.store().latest_run("partner").await.unwrap().unwrap();
     assert_eq!(run.set_aside, 0);
-    assert!(!app.get_html("/").await.contains("The last refresh failed"));
+    assert!(!app.dashboard("").await.contains("The last refresh failed"));
 }
 
 #[tokio::test]
@@ -115,7 +117,7 @@ async fn a_failed_first_fetch_of_a_customers_details_is_shown_as_an_error() {
         Some(json!({ "route": "GET /v1/customers/{id}/usagesummary", "kind": "status", "status": 403 })),
     )
     .await;
-    let html = app.get_html(&format!("/customers/{customer}")).await;
+    let html = app.customer_page(&customer).await;
     assert!(html.contains("usage details from Partner Center"), "{html}");
     assert!(!html.contains("No usage records yet."), "{html}");
 }
@@ -206,14 +208,7 @@ async fn metrics_count_requests_by_route_partner_center_calls_refreshes_budget_e
     let html = app.get_html(&path).await;
     let (csrf, based_on) = crate::budget::form_fields(&html);
     let response = app
-        .post_form(
-            &format!("{path}/budget"),
-            &[
-                ("csrf_token", &csrf),
-                ("based_on", &based_on),
-                ("amount", "250"),
-            ],
-        )
+        .change_budget(&path, &csrf, &based_on, "250", None)
         .await;
     assert!(response.status().is_redirection(), "{}", response.status());
 
@@ -258,14 +253,6 @@ async fn metrics_count_requests_by_route_partner_center_calls_refreshes_budget_e
         !metrics.contains(path.trim_start_matches("/customers/")),
         "route patterns, never raw paths"
     );
-}
-
-/// A client without cookies that follows no redirects.
-fn plain_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 #[tokio::test]

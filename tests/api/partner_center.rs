@@ -38,10 +38,7 @@ async fn spawn() -> TestPartnerCenter {
     let sandbox = partner_center_sandbox::start(listener, SandboxOptions::default())
         .await
         .expect("start the sandbox");
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client");
+    let http = crate::helpers::plain_client();
     let token_text = sandbox_delegated_token(&sandbox, EDITOR).await;
     TestPartnerCenter {
         sandbox,
@@ -68,6 +65,16 @@ impl TestPartnerCenter {
 
     async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         sandbox_control(&self.sandbox, method, &format!("_sandbox/{path}"), body).await
+    }
+
+    /// Throttles Partner Center to `limit` calls per `window_seconds`.
+    async fn throttle(&self, limit: u32, window_seconds: u32) {
+        self.control(
+            reqwest::Method::PUT,
+            "throttle",
+            Some(json!({"limit": limit, "windowSeconds": window_seconds})),
+        )
+        .await;
     }
 
     async fn inject(&self, fault: Value) {
@@ -273,12 +280,7 @@ async fn a_5xx_that_persists_is_a_service_error_after_the_allowed_retries() {
 #[tokio::test]
 async fn a_429_is_waited_out_for_its_retry_after_and_retried() {
     let pc = spawn().await;
-    pc.control(
-        reqwest::Method::PUT,
-        "throttle",
-        Some(json!({"limit": 1, "windowSeconds": 1})),
-    )
-    .await;
+    pc.throttle(1, 1).await;
     let client = pc.client();
     client.customer_usage_records(&pc.token).await.unwrap();
     pc.clear_log().await;
@@ -301,12 +303,7 @@ async fn a_429_is_waited_out_for_its_retry_after_and_retried() {
 #[tokio::test]
 async fn a_429_without_retries_left_is_throttled_with_its_retry_after() {
     let pc = spawn().await;
-    pc.control(
-        reqwest::Method::PUT,
-        "throttle",
-        Some(json!({"limit": 1, "windowSeconds": 30})),
-    )
-    .await;
+    pc.throttle(1, 30).await;
     let client = pc.client_with(|s| s.max_retries = 0);
     client.customer_usage_records(&pc.token).await.unwrap();
     let error = client.customer_usage_records(&pc.token).await.unwrap_err();

@@ -10,7 +10,9 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use spendboard::domain::{Currency, CustomerId, Money, SignInName};
 
-use crate::helpers::{EDITOR, READER, TestApp, assert_is_redirect_to, dashboard_count, spawn_app};
+use crate::helpers::{
+    EDITOR, READER, TestApp, assert_is_redirect_to, dashboard_count, spawn_app, urlencode,
+};
 use crate::truth::{self, Record};
 
 /// A sign-in name of someone who never signed in.
@@ -63,20 +65,7 @@ fn currency_totals(html: &str) -> Vec<Vec<String>> {
 /// The dashboard's numbers must be those of these sandbox records: counts, and each
 /// currency's spend and number of customers.
 fn assert_numbers_of(html: &str, records: &[&Record]) {
-    let hundred = Decimal::ONE_HUNDRED;
-    let over = records
-        .iter()
-        .filter(|r| r.budget.is_some_and(|b| r.total_cost >= b))
-        .count() as u64;
-    let near = records
-        .iter()
-        .filter(|r| {
-            r.budget.is_some_and(|b| {
-                r.total_cost < b && r.total_cost * hundred >= b * Decimal::from(80)
-            })
-        })
-        .count() as u64;
-    let none = records.iter().filter(|r| r.budget.is_none()).count() as u64;
+    let truth::StatusCounts { over, near, none } = truth::StatusCounts::of(records.iter().copied());
     assert_eq!(dashboard_count(html, "Customers"), records.len() as u64);
     assert_eq!(dashboard_count(html, "Over budget"), over);
     assert_eq!(dashboard_count(html, "Near budget"), near);
@@ -139,23 +128,13 @@ async fn a_budget_editor_adds_and_removes_owners_on_the_customer_page() {
     let csrf = TestApp::csrf_token(&html);
 
     // Someone who never signed in, named in any case: kept lower-case.
-    let response = app
-        .post_form(
-            &format!("{page}/owners"),
-            &[("csrf_token", &csrf), ("owner", NEWCOMER)],
-        )
-        .await;
+    let response = app.owner_form(&page, "owners", &csrf, NEWCOMER).await;
     assert_is_redirect_to(&response, &page);
     let html = app.get_html(&page).await;
     let newcomer = NEWCOMER.to_lowercase();
     assert!(html.contains(&format!("{newcomer} now owns")), "the flash");
     assert_eq!(listed_owners(&html), vec![newcomer.clone()]);
-    let response = app
-        .post_form(
-            &format!("{page}/owners"),
-            &[("csrf_token", &csrf), ("owner", EDITOR)],
-        )
-        .await;
+    let response = app.owner_form(&page, "owners", &csrf, EDITOR).await;
     assert_is_redirect_to(&response, &page);
     let html = app.get_html(&page).await;
     assert_eq!(
@@ -164,21 +143,14 @@ async fn a_budget_editor_adds_and_removes_owners_on_the_customer_page() {
     );
 
     // Adding again changes nothing and says so.
-    app.post_form(
-        &format!("{page}/owners"),
-        &[("csrf_token", &csrf), ("owner", EDITOR)],
-    )
-    .await;
+    app.owner_form(&page, "owners", &csrf, EDITOR).await;
     let html = app.get_html(&page).await;
     assert!(html.contains("already owns"));
     assert_eq!(listed_owners(&html).len(), 2);
 
     // Removing one.
     let response = app
-        .post_form(
-            &format!("{page}/owners/remove"),
-            &[("csrf_token", &csrf), ("owner", &newcomer)],
-        )
+        .owner_form(&page, "owners/remove", &csrf, &newcomer)
         .await;
     assert_is_redirect_to(&response, &page);
     let html = app.get_html(&page).await;
@@ -199,12 +171,7 @@ async fn a_name_that_is_not_a_sign_in_name_is_refused_next_to_the_field_and_noth
     let page = format!("/customers/{}", record.id);
     let csrf = TestApp::csrf_token(&app.get_html(&page).await);
     for bad in ["adele", "", "a b@contoso.com", "@contoso.com"] {
-        let response = app
-            .post_form(
-                &format!("{page}/owners"),
-                &[("csrf_token", &csrf), ("owner", bad)],
-            )
-            .await;
+        let response = app.owner_form(&page, "owners", &csrf, bad).await;
         assert_eq!(
             response.status(),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -250,12 +217,7 @@ async fn readers_see_no_owner_forms_and_are_refused_and_portfolio_admins_assign_
     assert!(!html.contains("Add owner") && !html.contains("/owners/remove"));
     let csrf = TestApp::csrf_token(&html);
     for (path, who) in [("owners", NEWCOMER), ("owners/remove", EDITOR)] {
-        let response = app
-            .post_form(
-                &format!("{page}/{path}"),
-                &[("csrf_token", &csrf), ("owner", who)],
-            )
-            .await;
+        let response = app.owner_form(&page, path, &csrf, who).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
     }
     assert_eq!(
@@ -317,7 +279,7 @@ async fn my_customers_is_the_default_for_an_owner_with_the_counts_and_totals_of_
     let currencies: HashSet<&str> = mine.iter().map(|r| r.currency.as_str()).collect();
     assert!(currencies.len() > 1, "the portfolio spans currencies");
 
-    let html = app.get_html("/").await;
+    let html = app.dashboard("").await;
     assert_eq!(
         select(&html, ".sets [aria-current=page]"),
         vec!["My customers"]
@@ -333,7 +295,7 @@ async fn my_customers_is_the_default_for_an_owner_with_the_counts_and_totals_of_
     )));
 
     // All customers.
-    let html = app.get_html("/?owner=all").await;
+    let html = app.dashboard("owner=all").await;
     assert_eq!(
         select(&html, ".sets [aria-current=page]"),
         vec!["All customers"]
@@ -343,9 +305,7 @@ async fn my_customers_is_the_default_for_an_owner_with_the_counts_and_totals_of_
     assert_eq!(matching(&html), 60);
 
     // Another owner's customers, filtered by status too.
-    let html = app
-        .get_html(&format!("/?owner={}", urlencode(READER)))
-        .await;
+    let html = app.dashboard(&format!("owner={}", urlencode(READER))).await;
     assert_numbers_of(&html, &megans);
     let over: HashSet<String> = megans
         .iter()
@@ -353,7 +313,7 @@ async fn my_customers_is_the_default_for_an_owner_with_the_counts_and_totals_of_
         .map(|r| r.id.clone())
         .collect();
     let html = app
-        .get_html(&format!("/?owner={}&status=over", urlencode(READER)))
+        .dashboard(&format!("owner={}&status=over", urlencode(READER)))
         .await;
     assert_eq!(listed_customers(&html), over);
     // The owner filter offers every owner with their number of customers.
@@ -378,7 +338,7 @@ async fn my_customers_is_the_default_for_an_owner_with_the_counts_and_totals_of_
 
     // Someone who owns nothing is an empty set when asked for, not everyone.
     let html = app
-        .get_html(&format!("/?owner={}", urlencode(NEWCOMER)))
+        .dashboard(&format!("owner={}", urlencode(NEWCOMER)))
         .await;
     assert_eq!(dashboard_count(&html, "Customers"), 0);
     assert_eq!(matching(&html), 0);
@@ -392,7 +352,7 @@ async fn someone_who_owns_nothing_sees_all_customers_by_default() {
     let records = truth::usage_records(&app).await;
     let adeles: Vec<&Record> = records.iter().take(3).collect();
     assign(&app, &adeles, EDITOR).await;
-    let html = app.get_html("/").await;
+    let html = app.dashboard("").await;
     assert_eq!(
         select(&html, ".sets [aria-current=page]"),
         vec!["All customers"]
@@ -406,10 +366,6 @@ async fn someone_who_owns_nothing_sees_all_customers_by_default() {
             format!("{EDITOR} (3)"),
         ]
     );
-}
-
-fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// The hidden `assign` fields of an owner preview, with its CSRF token, as the confirm form
@@ -432,7 +388,7 @@ async fn owners_are_given_to_a_selection_or_an_uploaded_file_only_after_a_previe
     let app = spawn_app().await;
     app.sign_in_and_load(EDITOR).await;
     let records = truth::usage_records(&app).await;
-    let token = TestApp::csrf_token(&app.get_html("/?owner=all").await);
+    let token = TestApp::csrf_token(&app.dashboard("owner=all").await);
     let over: HashSet<String> = records
         .iter()
         .filter(|r| r.budget.is_some_and(|b| r.total_cost >= b))

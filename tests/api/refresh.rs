@@ -17,7 +17,7 @@ async fn the_refresh_button_starts_a_new_refresh_and_keeps_one_history_row_per_d
     let app = spawn_app().await;
     app.sign_in_and_load(READER).await;
     let before = app.store().latest_run("partner").await.unwrap().unwrap().id;
-    let html = app.get_html("/").await;
+    let html = app.dashboard("").await;
     let csrf = TestApp::csrf_token(&html);
     let response = app.post_form("/refresh", &[("csrf_token", &csrf)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -93,11 +93,7 @@ async fn demo_mode_starts_the_sandbox_in_process_and_signs_in_on_it() {
     let address = format!("http://localhost:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = crate::helpers::browser();
     let start = client
         .get(format!("{address}/auth/start"))
         .send()
@@ -246,7 +242,7 @@ async fn a_refresh_killed_mid_way_is_marked_failed_and_a_new_one_completes_withi
 
     // People keep pressing "Refresh now": with default settings a refresh completes within a
     // minute of the crash.
-    let csrf = TestApp::csrf_token(&app.get_html("/").await);
+    let csrf = TestApp::csrf_token(&app.dashboard("").await);
     let completed = eventually(60, "a refresh completed after the crash", || async {
         let run = app.store().latest_run("partner").await.unwrap().unwrap();
         if run.id > killed_run && run.state == RunState::Succeeded {

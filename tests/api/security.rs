@@ -8,16 +8,10 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use serde_json::json;
 
-use crate::helpers::{EDITOR, READER, TestApp, assert_is_redirect_to, captured_logs, spawn_app};
+use crate::helpers::{
+    EDITOR, READER, TestApp, assert_is_redirect_to, captured_logs, plain_client, spawn_app,
+};
 use crate::sign_in::first_customer_path;
-
-/// A client without a cookie jar and without redirects: cookies are passed by hand.
-fn bare_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 /// The `spendboard_session=...` pair a response sets, if any.
 fn set_session_cookie(response: &reqwest::Response) -> Option<String> {
@@ -41,7 +35,7 @@ async fn signed_in_cookie(app: &TestApp, login: &str) -> String {
 /// Asserts that `cookie` opens neither the dashboard nor the CSV export.
 async fn assert_cookie_is_dead(app: &TestApp, cookie: &str) {
     for path in ["/", "/customers.csv"] {
-        let response = bare_client()
+        let response = plain_client()
             .get(app.url(path))
             .header(COOKIE, cookie)
             .send()
@@ -58,7 +52,7 @@ async fn assert_cookie_is_dead(app: &TestApp, cookie: &str) {
 }
 
 async fn sign_out(app: &TestApp, cookie: &str) {
-    let html = bare_client()
+    let html = plain_client()
         .get(app.url("/refresh"))
         .header(COOKIE, cookie)
         .send()
@@ -68,7 +62,7 @@ async fn sign_out(app: &TestApp, cookie: &str) {
         .await
         .unwrap();
     let token = TestApp::csrf_token(&html);
-    let out = bare_client()
+    let out = plain_client()
         .post(app.url("/sign-out"))
         .header(COOKIE, cookie)
         .form(&[("csrf_token", token.as_str())])
@@ -92,7 +86,7 @@ async fn pages_loading_in_parallel_while_signing_out_hand_back_no_signed_in_cook
         loops.push(tokio::spawn(async move {
             let mut handed_back = Vec::new();
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let response = bare_client()
+                let response = plain_client()
                     .get(&url)
                     .header(COOKIE, &cookie)
                     .send()
@@ -134,7 +128,7 @@ async fn a_slow_page_finishing_after_sign_out_does_not_sign_the_person_in_again(
     let slow = {
         let (url, cookie) = (app.url(&customer), cookie.clone());
         tokio::spawn(async move {
-            bare_client()
+            plain_client()
                 .get(url)
                 .header(COOKIE, cookie)
                 .send()
@@ -265,7 +259,7 @@ async fn anonymous_sign_in_starts_store_nothing_and_expired_sessions_are_purged(
         }
     };
     for _ in 0..200 {
-        let response = bare_client()
+        let response = plain_client()
             .get(app.url("/auth/start"))
             .send()
             .await
@@ -422,7 +416,7 @@ async fn demo_mode_says_so_on_every_page() {
     let address = format!("http://localhost:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     for path in ["/sign-in", "/no-such-page"] {
-        let html = bare_client()
+        let html = plain_client()
             .get(format!("{address}{path}"))
             .send()
             .await
@@ -519,7 +513,7 @@ async fn a_user_who_lost_every_role_is_signed_out_at_the_next_token_renewal() {
 async fn a_budget_editor_demoted_to_reader_loses_the_budget_form_at_the_next_renewal() {
     let app = spawn_app_renewing_tokens().await;
     app.sign_in_and_load(EDITOR).await;
-    assert!(app.get_html("/").await.contains("Budget editor"));
+    assert!(app.dashboard("").await.contains("Budget editor"));
     let customer = first_customer_path(&app).await;
     set_sandbox_roles(&app, EDITOR, &["Spendboard.Reader"]).await;
     // This page renews the token, which brings the new roles.
@@ -529,12 +523,7 @@ async fn a_budget_editor_demoted_to_reader_loses_the_budget_form_at_the_next_ren
     let token = TestApp::csrf_token(&page);
     let before = app.store().user(&user_id_of(&app).await).await.unwrap();
     assert_eq!(before.unwrap().roles, vec!["Spendboard.Reader".to_owned()]);
-    let refused = app
-        .post_form(
-            &format!("{customer}/budget"),
-            &[("csrf_token", &token), ("amount", "100"), ("based_on", "")],
-        )
-        .await;
+    let refused = app.change_budget(&customer, &token, "", "100", None).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
 
@@ -679,7 +668,7 @@ async fn the_sandbox_control_api_refuses_what_a_cross_site_form_can_send() {
         ("_sandbox/reset", "text/plain", String::new()),
     ];
     for (path, content_type, body) in forms {
-        let response = bare_client()
+        let response = plain_client()
             .post(control(path))
             .header("content-type", content_type)
             .header("origin", "http://evil.example")
@@ -696,7 +685,7 @@ async fn the_sandbox_control_api_refuses_what_a_cross_site_form_can_send() {
             response.status()
         );
     }
-    let no_type = bare_client()
+    let no_type = plain_client()
         .post(control("_sandbox/identity/revoke"))
         .send()
         .await
@@ -704,7 +693,7 @@ async fn the_sandbox_control_api_refuses_what_a_cross_site_form_can_send() {
     assert!(no_type.status().is_client_error());
     // JSON without this start's control token (a page rebinding its host name to
     // 127.0.0.1 could send that) is refused too.
-    let without_token = bare_client()
+    let without_token = plain_client()
         .post(control("_sandbox/identity/redirect-uris"))
         .json(&json!({ "uri": evil }))
         .send()

@@ -37,7 +37,7 @@ async fn an_anonymous_visitor_is_sent_to_sign_in_and_comes_back_afterwards() {
 async fn the_editor_signs_in_and_sees_every_customer_after_the_first_refresh() {
     let app = spawn_app().await;
     app.sign_in_and_load(EDITOR).await;
-    let html = app.get_html("/").await;
+    let html = app.dashboard("").await;
     assert!(html.contains("Adele Vance"), "the user's name is shown");
     assert!(html.contains("Budget editor"));
     assert!(
@@ -139,10 +139,7 @@ async fn the_session_id_changes_at_sign_in_and_sign_out_ends_it_everywhere() {
     let signed_in = app.client.get(callback).send().await.unwrap();
     let after = session_cookie(&signed_in).expect("a new session cookie at sign-in");
     assert_ne!(before, after, "the session id is rotated");
-    let planted = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let planted = crate::helpers::plain_client()
         .get(app.url("/"))
         .header(COOKIE, &before)
         .send()
@@ -155,10 +152,7 @@ async fn the_session_id_changes_at_sign_in_and_sign_out_ends_it_everywhere() {
     let out = app.post_form("/sign-out", &[("csrf_token", &token)]).await;
     assert_is_redirect_to(&out, "/sign-in?signed_out=1");
     // The old cookie, replayed from elsewhere, no longer opens a session.
-    let replayed = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let replayed = crate::helpers::plain_client()
         .get(app.url("/"))
         .header(COOKIE, after)
         .send()
@@ -190,12 +184,7 @@ async fn a_revoked_partner_center_token_leads_back_to_sign_in_not_to_an_error() 
     let html = app.get_html("/refresh").await;
     let token = TestApp::csrf_token(&html);
     let customer = first_customer_path(&app).await;
-    let response = app
-        .post_form(
-            &format!("{customer}/budget"),
-            &[("csrf_token", &token), ("amount", "100"), ("based_on", "")],
-        )
-        .await;
+    let response = app.change_budget(&customer, &token, "", "100", None).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/sign-in"), "{location}");
@@ -252,7 +241,7 @@ async fn an_access_token_about_to_expire_is_renewed_with_the_refresh_token() {
 
 /// The path of the first customer on the dashboard.
 pub async fn first_customer_path(app: &TestApp) -> String {
-    let html = app.get_html("/?sort=name").await;
+    let html = app.dashboard("sort=name").await;
     let doc = scraper::Html::parse_document(&html);
     let selector = scraper::Selector::parse("table.customers tbody th a").unwrap();
     doc.select(&selector)

@@ -1167,78 +1167,34 @@ on_both_databases!(users_and_their_encrypted_tokens_round_trip);
 
 async fn a_lease_has_one_holder_until_it_expires_or_is_released(db: &TestDb) {
     let long = TimeDelta::minutes(5);
-    assert!(
+    let acquire = |scope: &'static str, holder: &'static str, ttl: TimeDelta| async move {
         db.store
-            .try_acquire_lease("partner", "instance-a", long)
+            .try_acquire_lease(scope, holder, ttl)
             .await
-            .unwrap(),
+            .unwrap()
+    };
+    let release = |scope: &'static str, holder: &'static str| async move {
+        db.store.release_lease(scope, holder).await.unwrap()
+    };
+    assert!(
+        acquire("partner", "instance-a", long).await,
         "{}",
         db.kind()
     );
-    assert!(
-        !db.store
-            .try_acquire_lease("partner", "instance-b", long)
-            .await
-            .unwrap()
-    );
+    assert!(!acquire("partner", "instance-b", long).await);
     // The holder renews; another scope is independent.
-    assert!(
-        db.store
-            .try_acquire_lease("partner", "instance-a", long)
-            .await
-            .unwrap()
-    );
-    assert!(
-        db.store
-            .try_acquire_lease("customer:1", "instance-b", long)
-            .await
-            .unwrap()
-    );
+    assert!(acquire("partner", "instance-a", long).await);
+    assert!(acquire("customer:1", "instance-b", long).await);
     // Only the holder can release.
-    assert!(
-        !db.store
-            .release_lease("partner", "instance-b")
-            .await
-            .unwrap()
-    );
-    assert!(
-        db.store
-            .release_lease("partner", "instance-a")
-            .await
-            .unwrap()
-    );
-    assert!(
-        db.store
-            .try_acquire_lease("partner", "instance-b", TimeDelta::milliseconds(300))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !db.store
-            .try_acquire_lease("partner", "instance-a", long)
-            .await
-            .unwrap()
-    );
+    assert!(!release("partner", "instance-b").await);
+    assert!(release("partner", "instance-a").await);
+    assert!(acquire("partner", "instance-b", TimeDelta::milliseconds(300)).await);
+    assert!(!acquire("partner", "instance-a", long).await);
     // Once expired, another instance takes it over, and the old holder cannot release it.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(
-        db.store
-            .try_acquire_lease("partner", "instance-a", long)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !db.store
-            .release_lease("partner", "instance-b")
-            .await
-            .unwrap()
-    );
-    assert!(
-        !db.store
-            .try_acquire_lease("partner", "instance-b", long)
-            .await
-            .unwrap()
-    );
+    assert!(acquire("partner", "instance-a", long).await);
+    assert!(!release("partner", "instance-b").await);
+    assert!(!acquire("partner", "instance-b", long).await);
 }
 on_both_databases!(a_lease_has_one_holder_until_it_expires_or_is_released);
 

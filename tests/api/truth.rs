@@ -103,3 +103,33 @@ pub async fn usage_records(app: &TestApp) -> Vec<Record> {
         })
         .collect()
 }
+
+/// How many of some usage records are over budget, near budget (80 % or more of it) and
+/// without budget, by the rules the dashboard states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub over: u64,
+    pub near: u64,
+    pub none: u64,
+}
+
+impl StatusCounts {
+    /// The counts of `records`.
+    pub fn of<'r>(records: impl IntoIterator<Item = &'r Record>) -> Self {
+        let hundred = Decimal::ONE_HUNDRED;
+        let mut counts = Self {
+            over: 0,
+            near: 0,
+            none: 0,
+        };
+        for r in records {
+            match r.budget {
+                None => counts.none += 1,
+                Some(b) if r.total_cost >= b => counts.over += 1,
+                Some(b) if r.total_cost * hundred >= b * Decimal::from(80) => counts.near += 1,
+                Some(_) => {}
+            }
+        }
+        counts
+    }
+}

@@ -13,9 +13,11 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, web};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::data::Plan;
+use crate::data::usage::Totals;
 use crate::random::hash;
 use crate::state::SandboxState;
 use crate::wire::fault::ApiError;
@@ -98,32 +100,36 @@ fn subscription_index(state: &SandboxState, customer: usize, raw: &str) -> Resul
         .ok_or_else(|| ApiError::SubscriptionNotFound(raw.to_string()))
 }
 
-/// The currency fields of a usage record or summary: `currencyLocale` (legacy) or
-/// `currencyCode` (Azure plan), and `usdTotalCost` (0 for legacy, as Partner Center shows).
-#[derive(Debug)]
-struct CurrencyFields {
-    locale: Option<&'static str>,
-    code: Option<&'static str>,
+/// The spend fields of every usage record and summary, flattened into them: `totalCost` in
+/// the customer's currency, `currencyLocale` (legacy) or `currencyCode` (Azure plan),
+/// `usdTotalCost` (0 for legacy, as Partner Center shows) and `lastModifiedDate`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Spend {
+    total_cost: Num,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency_locale: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency_code: Option<&'static str>,
     usd_total_cost: Num,
+    last_modified_date: String,
 }
 
-fn currency_fields(
-    state: &SandboxState,
-    customer: usize,
-    usd: rust_decimal::Decimal,
-) -> CurrencyFields {
-    let c = &state.data.customers[customer];
-    match c.plan {
-        Plan::Legacy => CurrencyFields {
-            locale: Some(c.currency.locale),
-            code: None,
-            usd_total_cost: Num(rust_decimal::Decimal::ZERO),
-        },
-        Plan::AzurePlan => CurrencyFields {
-            locale: None,
-            code: Some(c.currency.code),
+impl Spend {
+    /// The spend fields of `totals`, amounts of the customer at index `customer`, as of `now`.
+    fn of(state: &SandboxState, customer: usize, totals: &Totals, now: DateTime<Utc>) -> Self {
+        let c = &state.data.customers[customer];
+        let (currency_locale, currency_code, usd) = match c.plan {
+            Plan::Legacy => (Some(c.currency.locale), None, rust_decimal::Decimal::ZERO),
+            Plan::AzurePlan => (None, Some(c.currency.code), totals.usd),
+        };
+        Self {
+            total_cost: Num(totals.cost),
+            currency_locale,
+            currency_code,
             usd_total_cost: Num(usd),
-        },
+            last_modified_date: last_modified(state, customer, now),
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{CurrencyFields, currency_fields, customer_index, last_modified, subscription_index};
+use super::{Spend, customer_index, subscription_index};
 use crate::auth::DelegatedCaller;
 use crate::data::catalog::{METERS, RESOURCE_GROUPS};
 use crate::data::usage::{Totals, UsageBook};
@@ -103,13 +103,8 @@ struct CustomerMonthlyUsageRecord {
     id: String,
     resource_name: String,
     name: String,
-    total_cost: Num,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    currency_locale: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    currency_code: Option<&'static str>,
-    usd_total_cost: Num,
-    last_modified_date: String,
+    #[serde(flatten)]
+    spend: Spend,
     attributes: Attributes,
 }
 
@@ -128,11 +123,6 @@ pub async fn customer_records(
         .enumerate()
         .map(|(index, customer)| {
             let totals = book.customer(index);
-            let CurrencyFields {
-                locale,
-                code,
-                usd_total_cost,
-            } = currency_fields(&state, index, totals.usd);
             let id = customer.id.to_string();
             let legacy = customer.plan == Plan::Legacy;
             CustomerMonthlyUsageRecord {
@@ -145,11 +135,7 @@ pub async fn customer_records(
                 id,
                 resource_name: customer.name.clone(),
                 name: customer.name.clone(),
-                total_cost: Num(totals.cost),
-                currency_locale: locale,
-                currency_code: code,
-                usd_total_cost,
-                last_modified_date: last_modified(&state, index, now),
+                spend: Spend::of(&state, index, &totals, now),
                 attributes: Attributes::of("CustomerMonthlyUsageRecord"),
             }
         })
@@ -167,13 +153,8 @@ struct UsageSummary {
     resource_name: String,
     billing_start_date: String,
     billing_end_date: String,
-    total_cost: Num,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    currency_locale: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    currency_code: Option<&'static str>,
-    usd_total_cost: Num,
-    last_modified_date: String,
+    #[serde(flatten)]
+    spend: Spend,
     links: Links,
     attributes: Attributes,
 }
@@ -188,11 +169,6 @@ pub async fn customer_summary(
     let book = state.usage();
     let customer = &state.data.customers[index];
     let totals = book.customer(index);
-    let CurrencyFields {
-        locale,
-        code,
-        usd_total_cost,
-    } = currency_fields(&state, index, totals.usd);
     let (start, end) = period_bounds(&book);
     Ok(HttpResponse::Ok().json(UsageSummary {
         budget: Some(Budget::of(state.budget(index))),
@@ -200,11 +176,7 @@ pub async fn customer_summary(
         resource_name: customer.name.clone(),
         billing_start_date: start,
         billing_end_date: end,
-        total_cost: Num(totals.cost),
-        currency_locale: locale,
-        currency_code: code,
-        usd_total_cost,
-        last_modified_date: last_modified(&state, index, state.clock.now()),
+        spend: Spend::of(&state, index, &totals, state.clock.now()),
         links: Links::to_self(format!("/customers/{}/usagesummary", customer.id)),
         attributes: Attributes::of("CustomerUsageSummary"),
     }))
@@ -221,13 +193,8 @@ struct SubscriptionMonthlyUsageRecord {
     id: String,
     resource_name: &'static str,
     name: &'static str,
-    total_cost: Num,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    currency_locale: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    currency_code: Option<&'static str>,
-    usd_total_cost: Num,
-    last_modified_date: String,
+    #[serde(flatten)]
+    spend: Spend,
     attributes: Attributes,
 }
 
@@ -255,11 +222,6 @@ pub async fn subscription_records(
         .clone()
         .map(|s| {
             let totals = book.subscription(s);
-            let CurrencyFields {
-                locale,
-                code,
-                usd_total_cost,
-            } = currency_fields(&state, index, totals.usd);
             let id = state.data.subscriptions[s].id.to_string();
             SubscriptionMonthlyUsageRecord {
                 status: "active",
@@ -269,11 +231,7 @@ pub async fn subscription_records(
                 id,
                 resource_name: offer_name,
                 name: offer_name,
-                total_cost: Num(totals.cost),
-                currency_locale: locale,
-                currency_code: code,
-                usd_total_cost,
-                last_modified_date: last_modified(&state, index, now),
+                spend: Spend::of(&state, index, &totals, now),
                 attributes: Attributes::of("SubscriptionMonthlyUsageRecord"),
             }
         })
@@ -296,11 +254,6 @@ pub async fn subscription_summary(
     let customer = &state.data.customers[index];
     let subscription = &state.data.subscriptions[s];
     let totals = book.subscription(s);
-    let CurrencyFields {
-        locale,
-        code,
-        usd_total_cost,
-    } = currency_fields(&state, index, totals.usd);
     let (start, end) = period_bounds(&book);
     Ok(HttpResponse::Ok().json(UsageSummary {
         budget: None,
@@ -308,11 +261,7 @@ pub async fn subscription_summary(
         resource_name: offer_of(customer.plan).1.to_string(),
         billing_start_date: start,
         billing_end_date: end,
-        total_cost: Num(totals.cost),
-        currency_locale: locale,
-        currency_code: code,
-        usd_total_cost,
-        last_modified_date: last_modified(&state, index, state.clock.now()),
+        spend: Spend::of(&state, index, &totals, state.clock.now()),
         links: Links::to_self(format!(
             "/customers/{}/subscriptions/{}/usagesummary",
             customer.id, subscription.id
@@ -333,13 +282,8 @@ struct ResourceUsageRecord {
     name: String,
     resource_name: String,
     resource_id: String,
-    total_cost: Num,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    currency_locale: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    currency_code: Option<&'static str>,
-    usd_total_cost: Num,
-    last_modified_date: String,
+    #[serde(flatten)]
+    spend: Spend,
     attributes: Attributes,
 }
 
@@ -362,11 +306,6 @@ pub async fn resource_records(
         for r in entitlement.resources.clone() {
             let resource = &data.resources[r];
             let totals = book.resource(r);
-            let CurrencyFields {
-                locale,
-                code,
-                usd_total_cost,
-            } = currency_fields(&state, index, totals.usd);
             let name = data.resource_name(r);
             items.push(ResourceUsageRecord {
                 subscription_id: subscription.id.to_string(),
@@ -378,11 +317,7 @@ pub async fn resource_records(
                 name: name.clone(),
                 resource_name: name,
                 resource_id: data.resource_id(r).to_string(),
-                total_cost: Num(totals.cost),
-                currency_locale: locale,
-                currency_code: code,
-                usd_total_cost,
-                last_modified_date: last_modified(&state, index, now),
+                spend: Spend::of(&state, index, &totals, now),
                 attributes: Attributes::of("ResourceUsageRecord"),
             });
         }
@@ -406,13 +341,8 @@ struct MeterUsageRecord {
     subcategory: &'static str,
     quantity_used: Num,
     unit: &'static str,
-    total_cost: Num,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    currency_locale: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    currency_code: Option<&'static str>,
-    usd_total_cost: Num,
-    last_modified_date: String,
+    #[serde(flatten)]
+    spend: Spend,
     attributes: Attributes,
 }
 
@@ -451,11 +381,6 @@ pub async fn meter_records(
                     .copied()
                     .filter(|r| data.resources[*r].meter as usize == m),
             );
-            let CurrencyFields {
-                locale,
-                code,
-                usd_total_cost,
-            } = currency_fields(&state, index, totals.usd);
             MeterUsageRecord {
                 subscription_id: subscription.id.to_string(),
                 meter_id: match customer.plan {
@@ -467,11 +392,7 @@ pub async fn meter_records(
                 subcategory: meter.subcategory,
                 quantity_used: Num(totals.quantity),
                 unit: meter.unit,
-                total_cost: Num(totals.cost),
-                currency_locale: locale,
-                currency_code: code,
-                usd_total_cost,
-                last_modified_date: last_modified(&state, index, now),
+                spend: Spend::of(&state, index, &totals, now),
                 attributes: Attributes::of("MeterUsageRecord"),
             }
         })

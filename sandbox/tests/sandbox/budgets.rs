@@ -28,9 +28,7 @@ async fn a_budget_patched_in_camel_case_shows_in_usage_records_and_summaries() {
     assert_eq!(dec(&body["amount"]), Decimal::new(12345, 1));
     assert_eq!(body["attributes"]["objectType"], "SpendingBudget");
 
-    let budget = app
-        .get_exact(&format!("/v1/customers/{id}/usagebudget"))
-        .await;
+    let budget = app.usage_budget(id).await;
     assert_eq!(dec(&budget["amount"]), Decimal::new(12345, 1));
     let records = app.usage_records().await;
     let record = find(&records, "the patched one", |r| r["id"] == id);
@@ -62,9 +60,7 @@ async fn a_pascal_case_budget_is_accepted_and_a_null_amount_clears_it() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let budget = app
-        .get_exact(&format!("/v1/customers/{id}/usagebudget"))
-        .await;
+    let budget = app.usage_budget(id).await;
     assert_eq!(dec(&budget["amount"]), Decimal::from(300));
 
     let response = app
@@ -74,9 +70,7 @@ async fn a_pascal_case_budget_is_accepted_and_a_null_amount_clears_it() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let budget = app
-        .get_exact(&format!("/v1/customers/{id}/usagebudget"))
-        .await;
+    let budget = app.usage_budget(id).await;
     assert!(
         budget.get("amount").is_none(),
         "no amount once cleared: {budget}"
@@ -106,9 +100,7 @@ async fn invalid_budgets_get_a_400_api_fault_and_change_nothing() {
         .as_str()
         .unwrap()
         .to_string();
-    let before = app
-        .get_exact(&format!("/v1/customers/{usd}/usagebudget"))
-        .await;
+    let before = app.usage_budget(&usd).await;
     for (customer, body) in [
         (&usd, r#"{"amount": -5}"#),
         (&usd, r#"{"amount": "lots"}"#),
@@ -124,11 +116,7 @@ async fn invalid_budgets_get_a_400_api_fault_and_change_nothing() {
         assert!(fault["description"].as_str().unwrap().len() > 5);
         assert_eq!(fault["data"], serde_json::json!([]));
     }
-    assert_eq!(
-        app.get_exact(&format!("/v1/customers/{usd}/usagebudget"))
-            .await,
-        before
-    );
+    assert_eq!(app.usage_budget(&usd).await, before);
     let whole_yen = app.patch_budget(&yen, r#"{"amount": 150000}"#).await;
     assert_eq!(whole_yen.status(), StatusCode::OK, "whole yen are fine");
     app.stop().await;

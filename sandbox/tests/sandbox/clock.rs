@@ -93,9 +93,7 @@ async fn reset_restores_budgets_clock_faults_throttling_and_counts() {
     .await;
     let records = app.usage_records().await;
     let id = records[0]["id"].as_str().unwrap();
-    let budget_before = app
-        .get_exact(&format!("/v1/customers/{id}/usagebudget"))
-        .await;
+    let budget_before = app.usage_budget(id).await;
     assert_eq!(
         app.patch_budget(id, r#"{"amount": 42}"#).await.status(),
         StatusCode::OK
@@ -118,11 +116,7 @@ async fn reset_restores_budgets_clock_faults_throttling_and_counts() {
     let (status, clock) = app.control(Method::POST, "/_sandbox/reset", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(clock["today"], "2026-03-10");
-    assert_eq!(
-        app.get_exact(&format!("/v1/customers/{id}/usagebudget"))
-            .await,
-        budget_before
-    );
+    assert_eq!(app.usage_budget(id).await, budget_before);
     assert_eq!(totals(&app.usage_records().await), totals(&records));
     let (_, throttle) = app.control(Method::GET, "/_sandbox/throttle", None).await;
     assert!(throttle.is_null());

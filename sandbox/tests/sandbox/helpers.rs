@@ -185,6 +185,12 @@ impl TestSandbox {
         exact_json(&response.text().await.expect("body"))
     }
 
+    /// `GET /v1/customers/{customer}/usagebudget`, numbers kept exact.
+    pub async fn usage_budget(&self, customer: &str) -> Value {
+        self.get_exact(&format!("/v1/customers/{customer}/usagebudget"))
+            .await
+    }
+
     /// PATCH the usage budget of a customer with a raw JSON body (delegated token).
     pub async fn patch_budget(&self, customer: &str, body: &str) -> Response {
         self.request(

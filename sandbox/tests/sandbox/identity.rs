@@ -283,6 +283,20 @@ fn error_code(body: &Value) -> u64 {
     body["error_codes"][0].as_u64().expect("error_codes")
 }
 
+/// Asserts an identity endpoint's error answer: its status, OAuth `error` and first AADSTS
+/// error code.
+fn assert_token_error(
+    status: StatusCode,
+    body: &Value,
+    expected: StatusCode,
+    error: &str,
+    code: u64,
+) {
+    assert_eq!(status, expected);
+    assert_eq!(body["error"], error);
+    assert_eq!(error_code(body), code);
+}
+
 #[tokio::test]
 async fn the_discovery_document_names_the_tenant_endpoints_and_what_is_supported() {
     let app = spawn_identity().await;
@@ -350,9 +364,13 @@ async fn an_unknown_tenant_gets_an_invalid_tenant_error() {
             &app.url("/11111111-2222-4333-8444-555555555555/v2.0/.well-known/openid-configuration"),
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"], "invalid_tenant");
-    assert_eq!(error_code(&body), 90002);
+    assert_token_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "invalid_tenant",
+        90002,
+    );
 }
 
 #[tokio::test]
@@ -629,9 +647,13 @@ async fn a_wrong_code_verifier_is_refused_with_invalid_grant() {
     let mut sign_in = app.sign_in(ADELE).await;
     sign_in.verifier = pkce_pair().0;
     let (status, body) = app.redeem(&sign_in).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"], "invalid_grant");
-    assert_eq!(error_code(&body), 50148);
+    assert_token_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        50148,
+    );
     assert!(
         body["error_description"]
             .as_str()
@@ -661,9 +683,13 @@ async fn a_code_redeemed_twice_is_refused_the_second_time() {
     let (first, _) = app.redeem(&sign_in).await;
     assert_eq!(first, StatusCode::OK);
     let (second, body) = app.redeem(&sign_in).await;
-    assert_eq!(second, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"], "invalid_grant");
-    assert_eq!(error_code(&body), 54005);
+    assert_token_error(
+        second,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        54005,
+    );
 }
 
 #[tokio::test]
@@ -740,9 +766,13 @@ async fn a_redirect_uri_differing_at_the_token_endpoint_is_refused() {
             ("code_verifier", &sign_in.verifier),
         ])
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"], "invalid_grant");
-    assert_eq!(error_code(&body), 50011);
+    assert_token_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        50011,
+    );
 }
 
 #[tokio::test]
@@ -775,9 +805,13 @@ async fn an_unknown_client_id_is_refused_at_authorize_and_at_the_token_endpoint(
             ("scope", "https://api.partnercenter.microsoft.com/.default"),
         ])
         .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body["error"], "invalid_client");
-    assert_eq!(error_code(&body), 700016);
+    assert_token_error(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        700016,
+    );
 }
 
 #[tokio::test]
@@ -793,9 +827,13 @@ async fn a_wrong_client_secret_is_refused_with_401_invalid_client_in_either_meth
     let mut posted = vec![("client_id", CLIENT_ID), ("client_secret", "wrong")];
     posted.extend_from_slice(&fields);
     let (status, body) = app.post_token_raw(&posted).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body["error"], "invalid_client");
-    assert_eq!(error_code(&body), 7000215);
+    assert_token_error(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        7000215,
+    );
 
     let response = app
         .http

@@ -305,9 +305,7 @@ async fn customers_subscriptions_budget_and_rate_card_have_the_documented_fields
         );
     }
 
-    let budget = app
-        .get_exact(&format!("/v1/customers/{id}/usagebudget"))
-        .await;
+    let budget = app.usage_budget(&id).await;
     let budget_example = json!({ "amount": 100, "usageSpendingBudget": 100, "attributes": { "objectType": "SpendingBudget" } });
     assert_same_shape(
         &budget_example,
