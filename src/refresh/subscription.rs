@@ -2,7 +2,6 @@
 //! for a legacy (MS-AZR-0145P) subscription the daily utilization of the billing period,
 //! fetched when the subscription page is first opened and again when stale.
 
-use actix_web::web;
 use anyhow::Context as _;
 use chrono::{Duration, Utc};
 
@@ -121,21 +120,6 @@ pub async fn refresh_subscription(
         }
     }
     Ok(())
-}
-
-/// Starts [`refresh_subscription`] in the background and returns at once; single-flight
-/// per subscription (see [`super::spawn_single_flight`]).
-pub fn spawn_subscription_refresh(
-    state: web::Data<AppState>,
-    token: AccessToken,
-    customer: CustomerId,
-    subscription: SubscriptionId,
-) {
-    super::spawn_single_flight(
-        state,
-        format!("subscription:{customer}:{subscription}"),
-        move |state| async move { refresh_subscription(&state, &token, &customer, &subscription).await },
-    );
 }
 
 /// Whether the subscription is legacy (see [`refresh_subscription`]).

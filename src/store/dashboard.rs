@@ -16,8 +16,10 @@ use super::{Portfolio, Store, StoreError, on_pool};
 use crate::domain::{Currency, CustomerId, UsageStatus};
 use crate::store::CustomerSnapshot;
 
-/// A column of the customer table the dashboard can sort by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A column of the customer table the dashboard can sort by; its name in the dashboard's
+/// query string (`sort=...`) is its `&'static str` (and parses back with `FromStr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum SortKey {
     /// Company name, case-insensitive, in Unicode code point order.
     #[default]
@@ -27,6 +29,7 @@ pub enum SortKey {
     /// Budget amount; customers without a budget come last in both directions.
     Budget,
     /// Percentage of the budget used; customers without a budget come last.
+    #[strum(serialize = "percent")]
     PercentUsed,
     /// Status, most urgent first when ascending: over, near, on pace, within, no budget.
     Status,
@@ -35,10 +38,12 @@ pub enum SortKey {
     Projected,
     /// Days until the budget is crossed (already crossed: zero or fewer), soonest first
     /// when ascending; customers not projected to cross it come last in both directions.
+    #[strum(serialize = "crossing")]
     BudgetCrossing,
     /// Currency code.
     Currency,
     /// Age of the data, freshest first when ascending.
+    #[strum(serialize = "age")]
     DataAge,
 }
 
