@@ -12,8 +12,8 @@ use crate::domain::{Currency, Money, SignInName, UsageStatus, format_percent};
 use crate::paths;
 use crate::portfolios::{self, Chosen};
 use crate::store::{
-    self, CustomerSnapshot, DashboardQuery, DashboardTotals, OwnerCount, RunState, RunStatus,
-    SortKey,
+    self, CustomerSnapshot, DashboardQuery, DashboardTotals, DashboardView, OwnerCount, RunState,
+    RunStatus, SortKey, StoreError,
 };
 
 /// The dashboard page.
@@ -209,13 +209,11 @@ pub struct DashboardData<'a> {
     pub layout: Layout,
     pub user: &'a SessionUser,
     pub settings: &'a Settings,
-    /// Every customer's totals (the data's age, the bulk form's currencies).
-    pub totals: &'a DashboardTotals,
-    /// The totals of the set shown.
-    pub shown: DashboardTotals,
-    /// The filter, sort and page asked for, and the rows it found.
+    /// The customers, and every customer's totals (the data's age, the bulk form's
+    /// currencies).
+    pub view: &'a DashboardView,
+    /// The filter, sort and page asked for.
     pub query: &'a DashboardQuery,
-    pub found: &'a store::DashboardPage,
     pub sets: SetsView,
     /// The set shown.
     pub chosen: &'a Chosen,
@@ -238,7 +236,18 @@ struct LinkQuery<'a> {
     dir: &'static str,
 }
 
-impl LinkQuery<'_> {
+impl<'a> LinkQuery<'a> {
+    /// The links of the dashboard showing `chosen` as `query` asks.
+    fn of(query: &'a DashboardQuery, chosen: &'a Chosen) -> Self {
+        Self {
+            search: query.search.as_deref().unwrap_or_default(),
+            status: query.status.map(UsageStatus::key).unwrap_or_default(),
+            owner: chosen.param(),
+            sort: query.sort.into(),
+            dir: if query.descending { "desc" } else { "asc" },
+        }
+    }
+
     /// `base` (the dashboard or its CSV export) with this query, sorted by `sort` in `dir`,
     /// at `page`.
     fn url(&self, base: &str, sort: &str, dir: &str, page: u32) -> String {
@@ -287,24 +296,25 @@ impl LinkQuery<'_> {
 
 impl DashboardPage {
     /// The page of `data`, data ages as of `now`.
-    pub fn new(data: DashboardData<'_>, now: DateTime<Utc>) -> Self {
-        let query = data.query;
-        let link = LinkQuery {
-            search: query.search.as_deref().unwrap_or_default(),
-            status: query.status.map(UsageStatus::key).unwrap_or_default(),
-            owner: data.chosen.param(),
-            sort: query.sort.into(),
-            dir: if query.descending { "desc" } else { "asc" },
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidValue`] when the chosen set's spend is beyond the decimal range.
+    pub fn new(data: DashboardData<'_>, now: DateTime<Utc>) -> Result<Self, StoreError> {
+        let (query, totals) = (data.query, &data.view.totals);
+        let shown = match data.chosen.portfolio() {
+            Some(portfolio) => data.view.totals_of(&portfolio.customers)?,
+            None => totals.clone(),
         };
-        let pages = u32::try_from(data.found.total_rows.div_ceil(u64::from(data.page_size)))
+        let found = data.view.page(query);
+        let link = LinkQuery::of(query, data.chosen);
+        let pages = u32::try_from(found.total_rows.div_ceil(u64::from(data.page_size)))
             .unwrap_or(u32::MAX)
             .max(1);
         let requested = query.page;
         let running = data.status.is_running();
         let (refresh_failure, set_aside_notice) = refresh_notices(data.status, running);
         let user = data.user;
-        let shown = &data.shown;
-        DashboardPage {
+        Ok(DashboardPage {
             totals: shown
                 .per_currency
                 .iter()
@@ -318,17 +328,10 @@ impl DashboardPage {
             owner_query: owner_query(link.owner),
             sets: data.sets,
             owner_param: link.owner.to_owned(),
-            bulk: user
-                .access
-                .can_edit_budgets()
-                .then(|| BulkFormView::for_dashboard(user, data.totals)),
+            bulk: (user.access.can_edit_budgets())
+                .then(|| BulkFormView::for_dashboard(user, totals)),
             near_threshold: (data.settings.budgets.near_threshold_percent.normalize()).to_string(),
-            rows: data
-                .found
-                .rows
-                .iter()
-                .map(|s| CustomerRow::of(s, now))
-                .collect(),
+            rows: found.rows.iter().map(|s| CustomerRow::of(s, now)).collect(),
             columns: link.columns(query.sort, query.descending),
             search: link.search.to_owned(),
             status_filter: link.status.to_owned(),
@@ -336,16 +339,12 @@ impl DashboardPage {
             dir: link.dir.to_owned(),
             page: requested,
             pages,
-            matching: data.found.total_rows,
+            matching: found.total_rows,
             previous_url: (requested > 1).then(|| link.page(requested - 1)),
             next_url: (requested < pages).then(|| link.page(requested + 1)),
-            data_as_of: data
-                .totals
-                .oldest_fetched_at
-                .map(format_utc)
-                .unwrap_or_default(),
+            data_as_of: totals.oldest_fetched_at.map(format_utc).unwrap_or_default(),
             stale: data.stale,
-            stale_since: (data.totals.oldest_fetched_at.filter(|_| data.stale))
+            stale_since: (totals.oldest_fetched_at.filter(|_| data.stale))
                 .map(|at| format_utc(at + data.stale_after)),
             refresh_failure,
             set_aside_notice,
@@ -354,7 +353,7 @@ impl DashboardPage {
             can_assign_owners: user.access.can_assign_owners(),
             csv_url: link.url(paths::CUSTOMERS_CSV, link.sort, link.dir, 1),
             layout: data.layout,
-        }
+        })
     }
 }
 
@@ -441,46 +440,57 @@ impl SetsView {
         chosen: &Chosen,
         all_customers: u64,
     ) -> Self {
-        let owned = |name: &SignInName| {
-            owners
-                .iter()
-                .find(|o| &o.owner == name)
-                .map_or(0, |o| o.customers)
-        };
-        let selected = |name: &SignInName| chosen.portfolio().is_some_and(|p| &p.owner == name);
-        let mut choices = vec![OwnerChoice {
-            value: portfolios::ALL.to_owned(),
-            label: format!("All customers ({all_customers})"),
-            selected: *chosen == Chosen::All,
-        }];
-        if let Some(me) = me {
-            choices.push(OwnerChoice {
-                value: me.to_string(),
-                label: format!("My customers ({})", owned(me)),
-                selected: selected(me),
-            });
-        }
-        // An owner asked for by name who owns nothing (yet) is still shown as chosen.
-        let asked = chosen.portfolio().map(|p| p.owner.clone());
-        let others = owners
-            .iter()
-            .map(|o| (o.owner.clone(), o.customers))
-            .chain(asked.filter(|a| owned(a) == 0).map(|a| (a, 0)))
-            .filter(|(name, _)| Some(name) != me);
-        choices.extend(others.map(|(name, customers)| OwnerChoice {
-            label: format!("{name} ({customers})"),
-            selected: selected(&name),
-            value: name.to_string(),
-        }));
         let url = |owner: &str| format!("{}?{}", paths::DASHBOARD, owner_query(owner));
         Self {
             mine_url: me.map(|me| url(me.as_str())),
             all_url: url(portfolios::ALL),
             showing_mine: matches!(chosen, Chosen::Owner { mine: true, .. }),
             showing_all: *chosen == Chosen::All,
-            choices,
+            choices: owner_choices(owners, me, chosen, all_customers),
         }
     }
+}
+
+/// The owner filter's options: all customers, mine (when `me` is known), then every other
+/// owner with their number of customers.
+fn owner_choices(
+    owners: &[OwnerCount],
+    me: Option<&SignInName>,
+    chosen: &Chosen,
+    all_customers: u64,
+) -> Vec<OwnerChoice> {
+    let owned = |name: &SignInName| {
+        owners
+            .iter()
+            .find(|o| &o.owner == name)
+            .map_or(0, |o| o.customers)
+    };
+    let selected = |name: &SignInName| chosen.portfolio().is_some_and(|p| &p.owner == name);
+    let mut choices = vec![OwnerChoice {
+        value: portfolios::ALL.to_owned(),
+        label: format!("All customers ({all_customers})"),
+        selected: *chosen == Chosen::All,
+    }];
+    if let Some(me) = me {
+        choices.push(OwnerChoice {
+            value: me.to_string(),
+            label: format!("My customers ({})", owned(me)),
+            selected: selected(me),
+        });
+    }
+    // An owner asked for by name who owns nothing (yet) is still shown as chosen.
+    let asked = chosen.portfolio().map(|p| p.owner.clone());
+    let others = owners
+        .iter()
+        .map(|o| (o.owner.clone(), o.customers))
+        .chain(asked.filter(|a| owned(a) == 0).map(|a| (a, 0)))
+        .filter(|(name, _)| Some(name) != me);
+    choices.extend(others.map(|(name, customers)| OwnerChoice {
+        label: format!("{name} ({customers})"),
+        selected: selected(&name),
+        value: name.to_string(),
+    }));
+    choices
 }
 
 #[cfg(test)]

@@ -32,44 +32,39 @@ pub async fn get(
     let view = (state.store)
         .dashboard_view(&state.dashboard, status.snapshot_version)
         .await?;
-    let totals = &view.totals;
     let me = user.sign_in_name();
     let chosen = portfolios::chosen(&state.store, me.as_ref(), params.owner.as_deref()).await?;
     let token = delegated_token(&state, user.id, paths::DASHBOARD);
-    let (started, notice) =
-        started_or_notice(refresh::ensure_partner_fresh(&state, &status, totals, token).await)?;
-    if totals.customers == 0 {
+    let (started, notice) = started_or_notice(
+        refresh::ensure_partner_fresh(&state, &status, &view.totals, token).await,
+    )?;
+    if view.totals.customers == 0 {
         return Ok(see_other(paths::REFRESH));
     }
-    let shown = match chosen.portfolio() {
-        Some(portfolio) => view.totals_of(&portfolio.customers)?,
-        None => totals.clone(),
-    };
     let query = params.query(PAGE_SIZE, &chosen);
     let owners = state.store.owners().await?;
+    let layout = Layout::for_user(
+        &user,
+        session.take_flash().or(notice),
+        state.settings.is_demo(),
+    );
     let page = DashboardPage::new(
         DashboardData {
-            layout: Layout::for_user(
-                &user,
-                session.take_flash().or(notice),
-                state.settings.is_demo(),
-            ),
+            sets: SetsView::new(&owners, me.as_ref(), &chosen, view.totals.customers),
+            stale: refresh::is_stale(&state, view.totals.oldest_fetched_at),
+            stale_after: refresh::stale_after(&state),
+            layout,
             user: &user,
             settings: &state.settings,
-            totals,
-            shown,
+            view: &view,
             query: &query,
-            found: &view.page(&query),
-            sets: SetsView::new(&owners, me.as_ref(), &chosen, totals.customers),
             chosen: &chosen,
             status: &status,
             started,
-            stale: refresh::is_stale(&state, totals.oldest_fetched_at),
-            stale_after: refresh::stale_after(&state),
             page_size: PAGE_SIZE,
         },
         Utc::now(),
-    );
+    )?;
     html(StatusCode::OK, &page)
 }
 

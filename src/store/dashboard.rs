@@ -285,15 +285,7 @@ impl DashboardView {
     fn new(version: i64, rows: Vec<ViewRow>) -> Result<Self, StoreError> {
         let mut totals = Totals::default();
         for row in &rows {
-            let s = &row.snapshot;
-            totals.add(
-                &row.currency,
-                || Ok(s.currency.clone()),
-                s.total_cost,
-                s.usd_total_cost,
-                s.status,
-                s.fetched_at,
-            )?;
+            totals.add_row(row)?;
         }
         let names = NameIndex::new(rows.iter().map(|row| row.search_name.as_str()));
         let by_id = rows
@@ -335,16 +327,7 @@ impl DashboardView {
             let Some(&i) = self.by_id.get(id) else {
                 continue;
             };
-            let row = &self.rows[i as usize];
-            let s = &row.snapshot;
-            totals.add(
-                &row.currency,
-                || Ok(s.currency.clone()),
-                s.total_cost,
-                s.usd_total_cost,
-                s.status,
-                s.fetched_at,
-            )?;
+            totals.add_row(&self.rows[i as usize])?;
         }
         Ok(totals.finish())
     }
@@ -477,6 +460,19 @@ struct Totals {
 }
 
 impl Totals {
+    /// Counts a row of the in-memory view.
+    fn add_row(&mut self, row: &ViewRow) -> Result<(), StoreError> {
+        let s = &row.snapshot;
+        self.add(
+            &row.currency,
+            || Ok(s.currency.clone()),
+            s.total_cost,
+            s.usd_total_cost,
+            s.status,
+            s.fetched_at,
+        )
+    }
+
     fn add(
         &mut self,
         currency: &str,
