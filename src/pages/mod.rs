@@ -28,8 +28,8 @@ pub use customer::{
     OwnerFormView, OwnersView, SubscriptionRow,
 };
 pub use dashboard::{
-    COLUMNS, Column, CurrencyTotalView, CustomerRow, DashboardData, DashboardPage, OwnerChoice,
-    SetsView, SortLink, usage_bar,
+    CurrencyTotalView, CustomerRow, DashboardData, DashboardPage, OwnerChoice, SetsView, SortLink,
+    usage_bar,
 };
 pub use history::{
     CrossingView, DailyRow, ForecastView, HistorySection, PastPeriodView, PeriodView, TopResources,

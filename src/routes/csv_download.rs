@@ -147,4 +147,41 @@ mod tests {
         }
         assert_eq!(cell(&Decimal::new(-123_456, 4).to_string()), "-12.3456");
     }
+
+    #[derive(Default, serde::Serialize)]
+    struct Row<'a> {
+        name: &'a str,
+        #[serde(rename = "amount_eur")]
+        amount: Option<Decimal>,
+        day: Option<chrono::NaiveDate>,
+    }
+
+    async fn body(rows: &[Row<'_>]) -> String {
+        let response = csv_rows("rows.csv", rows).unwrap();
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        String::from_utf8(body.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn serialized_rows_have_their_field_names_as_header_and_neutralised_cells() {
+        assert_eq!(body(&[]).await, "name,amount_eur,day\n");
+        let rows = [
+            Row {
+                name: "=cmd, \"x\"",
+                amount: Some(Decimal::new(-1_250, 2)),
+                day: chrono::NaiveDate::from_ymd_opt(2026, 11, 30),
+            },
+            Row {
+                name: "-12.5",
+                amount: Some(Decimal::new(1_000_001, 6)),
+                ..Row::default()
+            },
+        ];
+        assert_eq!(
+            body(&rows).await,
+            "name,amount_eur,day\n\"'=cmd, \"\"x\"\"\",-12.50,2026-11-30\n-12.5,1.000001,\n"
+        );
+    }
 }
