@@ -258,27 +258,33 @@ fn entitlements(resources: &[ResourceUsage], currency: &Currency) -> Vec<Entitle
         id,
         subtotal: money(subtotal),
         resource_count: members.len(),
-        groups: group_by(
-            members.iter().copied(),
-            |r| r.resource_group.as_deref(),
-            |r| r.total_cost,
-            "(none)",
-        )
-        .into_iter()
-        .map(|(name, subtotal, members)| ResourceGroupView {
-            name,
-            subtotal: money(subtotal),
-            resources: members
-                .iter()
-                .map(|r| ResourceView {
-                    name: resource_name(r),
-                    resource_type: r.resource_type.clone().unwrap_or_default(),
-                    uri: r.resource_uri.clone().unwrap_or_default(),
-                    spend: money(r.total_cost),
-                })
-                .collect(),
-        })
-        .collect(),
+        groups: resource_groups(&members, currency),
+    })
+    .collect()
+}
+
+/// An entitlement's resources by resource group, with subtotals.
+fn resource_groups(resources: &[&ResourceUsage], currency: &Currency) -> Vec<ResourceGroupView> {
+    let money = |amount| Money::new(amount, currency.clone()).to_string();
+    group_by(
+        resources.iter().copied(),
+        |r| r.resource_group.as_deref(),
+        |r| r.total_cost,
+        "(none)",
+    )
+    .into_iter()
+    .map(|(name, subtotal, members)| ResourceGroupView {
+        name,
+        subtotal: money(subtotal),
+        resources: members
+            .iter()
+            .map(|r| ResourceView {
+                name: resource_name(r),
+                resource_type: r.resource_type.clone().unwrap_or_default(),
+                uri: r.resource_uri.clone().unwrap_or_default(),
+                spend: money(r.total_cost),
+            })
+            .collect(),
     })
     .collect()
 }

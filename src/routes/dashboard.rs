@@ -41,23 +41,18 @@ pub async fn get(
     if view.totals.customers == 0 {
         return Ok(see_other(paths::REFRESH));
     }
-    let query = params.query(PAGE_SIZE, &chosen);
     let owners = state.store.owners().await?;
-    let layout = Layout::for_user(
-        &user,
-        session.take_flash().or(notice),
-        state.settings.is_demo(),
-    );
+    let flash = session.take_flash().or(notice);
     let page = DashboardPage::new(
         DashboardData {
+            layout: Layout::for_user(&user, flash, state.settings.is_demo()),
             sets: SetsView::new(&owners, me.as_ref(), &chosen, view.totals.customers),
             stale: refresh::is_stale(&state, view.totals.oldest_fetched_at),
             stale_after: refresh::stale_after(&state),
-            layout,
             user: &user,
             settings: &state.settings,
             view: &view,
-            query: &query,
+            query: &params.query(PAGE_SIZE, &chosen),
             chosen: &chosen,
             status: &status,
             started,
