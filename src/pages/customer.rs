@@ -6,10 +6,18 @@ use askama_web::WebTemplate;
 
 use rust_decimal::Decimal;
 
-use super::{HistorySection, Layout, RuleForm, TopResources};
+use super::{
+    CustomerAlertsView, HistorySection, Layout, RuleForm, TopResources, billing_period,
+    format_percent, format_utc, plan, usage_bar, usd_spend,
+};
+use crate::auth::SessionUser;
 use crate::budgets::ChangeResult;
-use crate::domain::Money;
-use crate::store::CustomerSnapshot;
+use crate::domain::{CustomerId, Money, SubscriptionId};
+use crate::paths;
+use crate::store::{
+    BudgetChangeDecision, BudgetChangeRecord, ChangeOutcome, CustomerSnapshot,
+    CustomerUsageSummaryRow, SubscriptionUsage,
+};
 
 /// The customer page.
 #[derive(Template, WebTemplate)]
@@ -246,5 +254,203 @@ impl BudgetReply {
                 "{known} Spendboard's database is unavailable, so the change is not in the budget history yet; it will be recorded as soon as the database is back."
             )),
         }
+    }
+}
+
+/// What the customer page shows, as read for one request.
+pub struct CustomerData<'a> {
+    pub layout: Layout,
+    pub snapshot: &'a CustomerSnapshot,
+    /// The usage summary of the billing period; `None` when it could not be fetched.
+    pub summary: Option<&'a CustomerUsageSummaryRow>,
+    /// Why the summary could not be fetched, in words.
+    pub details_error: Option<String>,
+    pub subscriptions: &'a [SubscriptionUsage],
+    /// Newest first.
+    pub budget_changes: &'a [BudgetChangeRecord],
+    pub history: HistorySection,
+    pub top_resources: TopResources,
+    pub owners: OwnersView,
+    pub alerts: CustomerAlertsView,
+    /// The budget form (`None` for readers) and the message above it.
+    pub form: Option<BudgetFormView>,
+    pub alert: Option<String>,
+}
+
+impl CustomerPage {
+    /// The page of `data`.
+    pub fn new(data: CustomerData<'_>) -> Self {
+        let snapshot = data.snapshot;
+        let id = &snapshot.customer_id;
+        let money = |amount| Money::new(amount, snapshot.currency.clone()).to_string();
+        Self {
+            layout: data.layout,
+            details_error: data.details_error,
+            name: snapshot.company_name.clone(),
+            customer_id: id.to_string(),
+            currency: snapshot.currency.code().to_owned(),
+            plan: plan(snapshot.is_azure_plan),
+            spend: money(snapshot.total_cost),
+            usd_spend: usd_spend(
+                snapshot.usd_total_cost,
+                snapshot.is_azure_plan,
+                &snapshot.currency,
+            ),
+            budget: snapshot.budget.map(money),
+            percent: snapshot.percent_used.map(format_percent),
+            bar: usage_bar(snapshot.percent_used),
+            status_key: snapshot.status.key(),
+            status_label: snapshot.status.label(),
+            billing_period: (data.summary).map(|s| billing_period(s.billing_start, s.billing_end)),
+            data_as_of: format_utc(snapshot.fetched_at),
+            last_modified: format_utc(snapshot.last_modified),
+            subscriptions: (data.subscriptions.iter())
+                .map(|s| SubscriptionRow::of(id, s))
+                .collect(),
+            subscriptions_csv: paths::subscriptions_csv(id),
+            history: data.history,
+            top_resources: data.top_resources,
+            budget_changes: data
+                .budget_changes
+                .iter()
+                .map(BudgetChangeRow::of)
+                .collect(),
+            budget_changes_csv: paths::budget_changes_csv(id),
+            form: data.form,
+            owners: data.owners,
+            alert: data.alert,
+            alerts: data.alerts,
+        }
+    }
+}
+
+impl SubscriptionRow {
+    /// A subscription of `customer` as a table row.
+    fn of(customer: &CustomerId, s: &SubscriptionUsage) -> Self {
+        Self {
+            name: s.name.clone(),
+            url: SubscriptionId::parse(&s.subscription_id)
+                .ok()
+                .map(|sid| paths::subscription(customer, &sid)),
+            id: s.subscription_id.clone(),
+            offer_id: s.offer_id.clone(),
+            status: s.status.clone(),
+            spend: Money::new(s.total_cost, s.currency.clone()).to_string(),
+        }
+    }
+}
+
+impl BudgetChangeRow {
+    /// A budget change attempt as a row of the customer's budget history.
+    fn of(record: &BudgetChangeRecord) -> Self {
+        let intent = &record.intent;
+        let amount = |a: Option<Decimal>| match a {
+            Some(a) => Money::new(a, intent.currency.clone()).to_string(),
+            None => "no budget".to_owned(),
+        };
+        let decision = record.decision.as_ref().map(|(_, d)| d);
+        let (outcome, outcome_class) = outcome_words(decision.map(|d| d.outcome));
+        let found = decision.and_then(|d| found(d, d.held.map(amount)));
+        let reason = [intent.reason.clone(), found]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" — ");
+        Self {
+            at: format_utc(intent.requested_at),
+            user: intent.user_name.clone(),
+            batch: intent.batch_id,
+            change: format!(
+                "{} → {}",
+                amount(intent.seen_amount),
+                amount(intent.new_amount)
+            ),
+            outcome,
+            outcome_class,
+            reason,
+            request_id: if intent.request_id.is_nil() {
+                String::new()
+            } else {
+                intent.request_id.to_string()
+            },
+        }
+    }
+}
+
+/// An outcome in words, and its CSS class; `None`: not known yet.
+fn outcome_words(outcome: Option<ChangeOutcome>) -> (&'static str, &'static str) {
+    match outcome {
+        None => ("Being checked with Partner Center", "checking"),
+        Some(ChangeOutcome::Applied) => ("Applied", "applied"),
+        Some(ChangeOutcome::Refused) => ("Refused by Partner Center", "not-applied"),
+        Some(ChangeOutcome::Conflict) => ("Not applied: changed meanwhile", "not-applied"),
+        Some(ChangeOutcome::NotApplied) => ("Not applied", "not-applied"),
+        Some(ChangeOutcome::Superseded) => ("Changed elsewhere meanwhile", "not-applied"),
+    }
+}
+
+/// What the decision found: its detail, and the amount Partner Center held (`held`, in
+/// words) unless the change was simply applied.
+fn found(decision: &BudgetChangeDecision, held: Option<String>) -> Option<String> {
+    let held = held.map(|h| format!("Partner Center holds {h}"));
+    match (decision.detail.as_deref(), held) {
+        (Some(detail), Some(held)) => Some(format!("{detail}; {held}")),
+        (Some(detail), None) => Some(detail.to_owned()),
+        (None, held) => held.filter(|_| decision.outcome != ChangeOutcome::Applied),
+    }
+}
+
+impl CustomerForms {
+    /// The forms as first shown to `user`: each one they may use.
+    pub fn for_user(snapshot: &CustomerSnapshot, user: &SessionUser) -> Self {
+        Self {
+            budget: user
+                .access
+                .can_edit_budgets()
+                .then(|| BudgetFormView::for_budget(snapshot, user)),
+            owner: user.access.can_assign_owners().then(|| OwnerFormView {
+                action: paths::customer_owners(&snapshot.customer_id),
+                remove_action: paths::customer_owners_remove(&snapshot.customer_id),
+                csrf_token: user.csrf.as_str().to_owned(),
+                ..OwnerFormView::default()
+            }),
+            ..Self::default()
+        }
+    }
+}
+
+impl BudgetFormView {
+    /// The form as first shown: based on the budget Spendboard knows.
+    pub fn for_budget(snapshot: &CustomerSnapshot, user: &SessionUser) -> Self {
+        let amount = snapshot
+            .budget
+            .map(|b| Money::new(b, snapshot.currency.clone()).plain())
+            .unwrap_or_default();
+        // Exact, so that the conflict check compares what Partner Center holds.
+        let based_on = snapshot
+            .budget
+            .map(|b| b.normalize().to_string())
+            .unwrap_or_default();
+        Self {
+            action: paths::customer_budget(&snapshot.customer_id),
+            csrf_token: user.csrf.as_str().to_owned(),
+            currency: snapshot.currency.code().to_owned(),
+            step: step(snapshot.currency.minor_units()),
+            amount,
+            remove: false,
+            reason: String::new(),
+            based_on,
+            error: None,
+            conflict: None,
+        }
+    }
+}
+
+/// The `step` attribute of an amount input: `1`, `0.01`, `0.001`.
+fn step(minor_units: u32) -> String {
+    if minor_units == 0 {
+        "1".into()
+    } else {
+        format!("0.{}1", "0".repeat(minor_units as usize - 1))
     }
 }

@@ -146,82 +146,105 @@ pub fn history_section(snapshot: &CustomerSnapshot, history: &[DailyUsage]) -> H
     let current_points = periods.remove(&period.start).unwrap_or_default();
     let days = daily_spend(&period, &current_points);
     let projected = snapshot.forecast.as_ref().map(|f| f.projected_total);
-    let money = |amount: Decimal| Money::new(amount, currency.clone()).to_string();
-
-    let cumulative_summary = match days.last() {
-        Some(latest) => format!(
-            "Spend of the billing period so far: {} on {}, from {} recorded days.{}{}",
-            money(latest.period_to_date),
-            long_date(latest.day),
-            days.len(),
-            projected
-                .map(|p| format!(
-                    " Projected {} at the end of the period ({}).",
-                    money(p),
-                    long_date(period.last_day())
-                ))
-                .unwrap_or_default(),
-            snapshot
-                .budget
-                .map(|b| format!(" Budget {}.", money(b)))
-                .unwrap_or_else(|| " No budget.".to_owned()),
-        ),
-        None => "No day of this billing period is recorded yet.".to_owned(),
-    };
-    let known: Vec<&DailySpend> = days.iter().filter(|d| d.daily.is_some()).collect();
-    let daily_summary = match known.iter().max_by_key(|d| d.daily) {
-        Some(highest) => format!(
-            "Daily spend on {} days; the highest was {} on {}.",
-            known.len(),
-            money(highest.daily.unwrap_or_default()),
-            long_date(highest.day)
-        ),
-        None => {
-            "No day's own spend is known yet (it needs the day before recorded too).".to_owned()
-        }
-    };
-
     HistorySection {
-        forecast: snapshot.forecast.as_ref().map(|f| ForecastView {
-            projected: money(f.projected_total),
-            method: f.method.describe(),
-            days_based_on: match f.method {
-                ForecastMethod::RecentDailyAverage { days }
-                | ForecastMethod::PeriodAverage { days, .. } => days,
-                ForecastMethod::NoUsageYet => 0,
-            },
-            period_end: long_date(period.last_day()),
-            crossing: crossing_view(snapshot),
-            stays_under_budget: snapshot.budget.is_some() && f.crosses_budget_on.is_none(),
-        }),
+        forecast: (snapshot.forecast.as_ref()).map(|f| forecast_view(snapshot, f, &period)),
         current: PeriodView {
             label: format!(
                 "{} to {}",
                 long_date(period.start),
                 long_date(period.last_day())
             ),
-            cumulative_summary,
-            daily_summary,
+            cumulative_summary: cumulative_summary(snapshot, &days, &period),
+            daily_summary: daily_summary(&days, currency),
             cumulative: cumulative_chart(period, &days, projected, snapshot.budget, currency),
             bars: daily_bars_chart(period, &days, currency),
             rows: daily_rows(&days, currency),
         },
-        past: periods
-            .into_iter()
-            .rev()
-            .filter_map(|(start, points)| {
-                let past = BillingPeriod::containing(start);
-                let days = daily_spend(&past, &points);
-                let last = days.last()?;
-                Some(PastPeriodView {
-                    label: start.format("%B %Y").to_string(),
-                    last_total: money(last.period_to_date),
-                    last_day: long_date(last.day),
-                    rows: daily_rows(&days, currency),
-                })
-            })
+        past: (periods.into_iter().rev())
+            .filter_map(|(start, points)| past_period(start, &points, currency))
             .collect(),
     }
+}
+
+/// The current period's spend so far in words, with the projection and the budget.
+fn cumulative_summary(
+    snapshot: &CustomerSnapshot,
+    days: &[DailySpend],
+    period: &BillingPeriod,
+) -> String {
+    let money = |amount: Decimal| Money::new(amount, snapshot.currency.clone()).to_string();
+    let Some(latest) = days.last() else {
+        return "No day of this billing period is recorded yet.".to_owned();
+    };
+    format!(
+        "Spend of the billing period so far: {} on {}, from {} recorded days.{}{}",
+        money(latest.period_to_date),
+        long_date(latest.day),
+        days.len(),
+        (snapshot.forecast.as_ref())
+            .map(|f| format!(
+                " Projected {} at the end of the period ({}).",
+                money(f.projected_total),
+                long_date(period.last_day())
+            ))
+            .unwrap_or_default(),
+        snapshot
+            .budget
+            .map(|b| format!(" Budget {}.", money(b)))
+            .unwrap_or_else(|| " No budget.".to_owned()),
+    )
+}
+
+/// The days whose own spend is known, and the highest, in words.
+fn daily_summary(days: &[DailySpend], currency: &Currency) -> String {
+    let known: Vec<&DailySpend> = days.iter().filter(|d| d.daily.is_some()).collect();
+    match known.iter().max_by_key(|d| d.daily) {
+        Some(highest) => format!(
+            "Daily spend on {} days; the highest was {} on {}.",
+            known.len(),
+            Money::new(highest.daily.unwrap_or_default(), currency.clone()),
+            long_date(highest.day)
+        ),
+        None => {
+            "No day's own spend is known yet (it needs the day before recorded too).".to_owned()
+        }
+    }
+}
+
+/// The month-end forecast `f` of `snapshot`, in the current `period`.
+fn forecast_view(
+    snapshot: &CustomerSnapshot,
+    f: &crate::store::SnapshotForecast,
+    period: &BillingPeriod,
+) -> ForecastView {
+    ForecastView {
+        projected: Money::new(f.projected_total, snapshot.currency.clone()).to_string(),
+        method: f.method.describe(),
+        days_based_on: match f.method {
+            ForecastMethod::RecentDailyAverage { days }
+            | ForecastMethod::PeriodAverage { days, .. } => days,
+            ForecastMethod::NoUsageYet => 0,
+        },
+        period_end: long_date(period.last_day()),
+        crossing: crossing_view(snapshot),
+        stays_under_budget: snapshot.budget.is_some() && f.crosses_budget_on.is_none(),
+    }
+}
+
+/// A past period (starting `start`) from its recorded `points`; `None` without any.
+fn past_period(
+    start: NaiveDate,
+    points: &[SpendPoint],
+    currency: &Currency,
+) -> Option<PastPeriodView> {
+    let days = daily_spend(&BillingPeriod::containing(start), points);
+    let last = days.last()?;
+    Some(PastPeriodView {
+        label: start.format("%B %Y").to_string(),
+        last_total: Money::new(last.period_to_date, currency.clone()).to_string(),
+        last_day: long_date(last.day),
+        rows: daily_rows(&days, currency),
+    })
 }
 
 /// The chart of the most expensive of `resources` (name and spend in the customer's

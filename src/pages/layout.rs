@@ -1,9 +1,11 @@
 //! What every page shares: the signed-in user, the flash message, the CSRF token for the
-//! sign-out form.
+//! sign-out form; times, plans, billing periods and USD equivalents in words.
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 
 use crate::auth::SessionUser;
+use crate::domain::{Currency, Money};
 
 /// The layout context embedded in every page.
 #[derive(Debug, Clone, Default)]
@@ -52,6 +54,32 @@ pub fn format_age(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
         m if m < 48 * 60 => format!("{} h ago", m / 60),
         m => format!("{} days ago", m / (24 * 60)),
     }
+}
+
+/// A plan in words: `Azure plan`, or `Legacy (MS-AZR-0145P)` for a legacy subscription or
+/// customer.
+pub fn plan(azure_plan: bool) -> &'static str {
+    if azure_plan {
+        "Azure plan"
+    } else {
+        "Legacy (MS-AZR-0145P)"
+    }
+}
+
+/// A billing period from `start` to `end` (exclusive) in days: `2026-11-01 to 2026-11-30`.
+pub fn billing_period(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    format!(
+        "{} to {}",
+        start.format("%Y-%m-%d"),
+        (end - chrono::Duration::days(1)).format("%Y-%m-%d")
+    )
+}
+
+/// The USD equivalent of spend in `currency`, shown for an Azure plan billed in another
+/// currency when Partner Center gives it.
+pub fn usd_spend(usd: Option<Decimal>, azure_plan: bool, currency: &Currency) -> Option<String> {
+    usd.filter(|_| azure_plan && *currency != Currency::usd())
+        .map(|usd| Money::new(usd, Currency::usd()).to_string())
 }
 
 #[cfg(test)]

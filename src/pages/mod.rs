@@ -24,17 +24,18 @@ pub use bulk::{
     OwnersPreviewPage, UploadErrorPage,
 };
 pub use customer::{
-    BudgetChangeRow, BudgetFormView, BudgetReply, CustomerForms, CustomerPage, OwnerFormView,
-    OwnersView, SubscriptionRow,
+    BudgetChangeRow, BudgetFormView, BudgetReply, CustomerData, CustomerForms, CustomerPage,
+    OwnerFormView, OwnersView, SubscriptionRow,
 };
 pub use dashboard::{
-    CurrencyTotalView, CustomerRow, DashboardPage, OwnerChoice, SetsView, SortLink, usage_bar,
+    CurrencyTotalView, CustomerRow, DashboardData, DashboardPage, OwnerChoice, SetsView, SortLink,
+    usage_bar,
 };
 pub use history::{
     CrossingView, DailyRow, ForecastView, HistorySection, PastPeriodView, PeriodView, TopResources,
     crossing_view, history_section, top_resources,
 };
-pub use layout::{Layout, format_age, format_utc};
+pub use layout::{Layout, billing_period, format_age, format_utc, plan, usd_spend};
 pub use preferences::{PreferencesForm, PreferencesPage};
 pub use prices::{
     CardView, ExplorerParams, MeterRegionsPage, MeterRegionsView, MeterRowView, OptionView,
@@ -44,8 +45,8 @@ pub use prices::{
 pub use refresh::RefreshPage;
 pub use simple::{ErrorPage, NoAccessPage, SignInPage};
 pub use subscription::{
-    CategoryView, EntitlementView, MeterView, ResourceGroupView, ResourceView, SubscriptionPage,
-    TopResourceView, UtilizationDay, UtilizationRow, UtilizationView,
+    CategoryView, EntitlementView, MeterView, ResourceGroupView, ResourceView, SubscriptionData,
+    SubscriptionPage, TopResourceView, UtilizationDay, UtilizationRow, UtilizationView,
 };
 pub use teams::{KeptTeamInput, TeamForm, TeamView, TeamsPage};
 pub use what_if::{LineView, PlanRowView, ResultView, WhatIfPage};

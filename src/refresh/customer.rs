@@ -2,10 +2,10 @@
 //! monthly usage records, fetched when the customer page is first opened and when stale.
 
 use anyhow::Context as _;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
-use crate::domain::{BillingPeriod, CustomerId};
-use crate::partner_center::AccessToken;
+use crate::domain::{BillingPeriod, Currency, CustomerId};
+use crate::partner_center::{AccessToken, SubscriptionMonthlyUsageRecord};
 use crate::state::AppState;
 use crate::store::{CustomerUsageSummaryRow, SubscriptionUsage};
 
@@ -42,28 +42,38 @@ pub async fn refresh_customer(
             fetched_at: now,
         })
         .await?;
-    let rows: Vec<SubscriptionUsage> = subscriptions
-        .iter()
-        .map(|record| SubscriptionUsage {
-            customer_id: *customer,
-            subscription_id: record.resource_id.clone(),
-            name: record.resource_name.clone().unwrap_or_default(),
-            offer_id: record.offer_id.clone().unwrap_or_default(),
-            status: record
-                .status
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            total_cost: record.total_cost,
-            usd_total_cost: record.usd_total_cost,
-            currency: record.currency().unwrap_or_else(|_| currency.clone()),
-            last_modified: record.last_modified_date.unwrap_or(now),
-            fetched_at: now,
-        })
+    let rows: Vec<SubscriptionUsage> = (subscriptions.iter())
+        .map(|record| subscription_usage(record, *customer, &currency, now))
         .collect();
     state
         .store
         .replace_subscription_usage(customer, &rows)
         .await?;
     Ok(())
+}
+
+/// A subscription's usage record of `customer` as stored, read at `now`; in the customer's
+/// `currency` when the record names none Spendboard knows.
+fn subscription_usage(
+    record: &SubscriptionMonthlyUsageRecord,
+    customer: CustomerId,
+    currency: &Currency,
+    now: DateTime<Utc>,
+) -> SubscriptionUsage {
+    SubscriptionUsage {
+        customer_id: customer,
+        subscription_id: record.resource_id.clone(),
+        name: record.resource_name.clone().unwrap_or_default(),
+        offer_id: record.offer_id.clone().unwrap_or_default(),
+        status: record
+            .status
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        total_cost: record.total_cost,
+        usd_total_cost: record.usd_total_cost,
+        currency: record.currency().unwrap_or_else(|_| currency.clone()),
+        last_modified: record.last_modified_date.unwrap_or(now),
+        fetched_at: now,
+    }
 }

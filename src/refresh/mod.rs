@@ -4,19 +4,22 @@
 
 mod customer;
 mod forecast;
+mod fresh;
 mod partner;
 mod scheduled;
 mod subscription;
 
 use actix_web::web;
 
-pub use customer::refresh_customer;
 pub use forecast::{forecast_snapshot, reforecast_customer};
+pub use fresh::{
+    FreshError, PartnerFreshness, customer_summary, ensure_partner_fresh, is_stale, stale_after,
+    subscription_summary,
+};
 pub use partner::{
     PARTNER_SCOPE, Progress, RefreshOutcome, StartedRefresh, begin_partner_refresh, refresh_partner,
 };
 pub use scheduled::{refresh_with_stored_token, spawn_schedule, stored_token};
-pub use subscription::{refresh_subscription, spawn_subscription_refresh};
 
 use crate::partner_center::AccessToken;
 use crate::state::AppState;

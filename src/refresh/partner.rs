@@ -16,11 +16,12 @@
 use std::collections::HashMap;
 
 use anyhow::Context as _;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 
 use super::forecast::forecast_snapshot;
 use crate::domain::{BillingPeriod, CustomerId, SpendPoint, UsageStatus, percent_used};
-use crate::partner_center::AccessToken;
+use crate::partner_center::{AccessToken, Customer, CustomerMonthlyUsageRecord};
 use crate::state::AppState;
 use crate::store::{CustomerSnapshot, DailyUsage};
 
@@ -206,125 +207,167 @@ async fn run_refresh(
     on_progress: &(dyn Fn(&Progress) + Sync),
 ) -> anyhow::Result<(RefreshOutcome, u64)> {
     let store = &state.store;
-    let step = |done: u64, message: String| Progress {
-        done,
-        total: 3,
-        message,
+    let report = async |done: u64, message: String| {
+        let progress = Progress {
+            done,
+            total: 3,
+            message,
+        };
+        on_progress(&progress);
+        (store.update_run_progress(run, progress.done, progress.total, &progress.message)).await
     };
+    report(0, "Reading the customer list from Partner Center".into()).await?;
+    let client = &state.partner_center;
+    let customers = (client.customers(token).await).context("reading the customer list")?;
+    report(
+        1,
+        format!("Reading the usage of {} customers", customers.len()),
+    )
+    .await?;
+    let collected = (client.customer_usage_records_lenient(token).await)
+        .context("reading the customers' usage records")?;
+    report(
+        2,
+        format!("Storing {} usage records", collected.items.len()),
+    )
+    .await?;
+    let threshold = state.settings.budgets.near_threshold_percent;
+    let read = read_records(&collected.items, &company_names(&customers), threshold);
+    let set_aside = collected.unreadable.len() + read.set_aside;
+    let set_aside = u64::try_from(set_aside).unwrap_or(u64::MAX);
+    let customers = store_snapshots(state, read, set_aside).await?;
+    store.record_set_aside(run, set_aside).await?;
+    report(3, finished_message(customers, set_aside)).await?;
+    Ok((RefreshOutcome::Refreshed { customers }, set_aside))
+}
 
-    let progress = step(0, "Reading the customer list from Partner Center".into());
-    on_progress(&progress);
-    store
-        .update_run_progress(run, progress.done, progress.total, &progress.message)
-        .await?;
-    let customers = state
-        .partner_center
-        .customers(token)
-        .await
-        .context("reading the customer list")?;
-    let names: HashMap<CustomerId, (String, Option<String>)> = customers
+/// Each customer's company name (empty if Partner Center gives none) and domain, by id.
+fn company_names(customers: &[Customer]) -> HashMap<CustomerId, (String, Option<String>)> {
+    customers
         .iter()
         .filter_map(|c| {
             let id = CustomerId::parse(&c.id).ok()?;
             let profile = c.company_profile.as_ref();
+            let name = profile.and_then(|p| p.company_name.clone());
             Some((
                 id,
                 (
-                    profile
-                        .and_then(|p| p.company_name.clone())
-                        .unwrap_or_default(),
+                    name.unwrap_or_default(),
                     profile.and_then(|p| p.domain.clone()),
                 ),
             ))
         })
-        .collect();
+        .collect()
+}
 
-    let progress = step(
-        1,
-        format!("Reading the usage of {} customers", customers.len()),
-    );
-    on_progress(&progress);
-    store
-        .update_run_progress(run, progress.done, progress.total, &progress.message)
-        .await?;
-    let collected = state
-        .partner_center
-        .customer_usage_records_lenient(token)
-        .await
-        .context("reading the customers' usage records")?;
-    let records = collected.items;
-    let mut set_aside = collected.unreadable.len();
+/// The usage records as snapshots (without forecasts yet) and history days.
+struct ReadRecords {
+    snapshots: Vec<CustomerSnapshot>,
+    history: Vec<DailyUsage>,
+    /// How many records could not be read.
+    set_aside: usize,
+}
 
-    let progress = step(2, format!("Storing {} usage records", records.len()));
-    on_progress(&progress);
-    store
-        .update_run_progress(run, progress.done, progress.total, &progress.message)
-        .await?;
+/// Reads the usage records, with the customers' `names`: every readable one becomes a
+/// snapshot and a history day, the others are counted as set aside.
+fn read_records(
+    records: &[CustomerMonthlyUsageRecord],
+    names: &HashMap<CustomerId, (String, Option<String>)>,
+    threshold: Decimal,
+) -> ReadRecords {
     let now = Utc::now();
-    let current_period = BillingPeriod::containing(
-        records
-            .iter()
-            .filter_map(|r| r.last_modified_date)
-            .max()
-            .unwrap_or(now)
-            .date_naive(),
-    );
-    let threshold = state.settings.budgets.near_threshold_percent;
-    let mut snapshots = Vec::with_capacity(records.len());
-    let mut history = Vec::with_capacity(records.len());
-    for record in &records {
-        let Ok(customer_id) = CustomerId::parse(&record.resource_id) else {
-            tracing::warn!(resource_id = %crate::telemetry::untrusted(&record.resource_id), "usage record with a malformed customer id set aside");
-            set_aside += 1;
-            continue;
-        };
-        let currency = match record.currency() {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(%customer_id, error = %e, "usage record without a known currency set aside");
-                set_aside += 1;
-                continue;
+    let newest = records.iter().filter_map(|r| r.last_modified_date).max();
+    let current_period = BillingPeriod::containing(newest.unwrap_or(now).date_naive());
+    let mut read = ReadRecords {
+        snapshots: Vec::with_capacity(records.len()),
+        history: Vec::with_capacity(records.len()),
+        set_aside: 0,
+    };
+    for record in records {
+        match read_record(record, names, now, &current_period, threshold) {
+            Some((snapshot, day)) => {
+                read.snapshots.push(snapshot);
+                read.history.push(day);
             }
-        };
-        let (name, domain) = names
-            .get(&customer_id)
-            .cloned()
-            .unwrap_or_else(|| (record.resource_name.clone().unwrap_or_default(), None));
-        let budget = record.budget.amount;
-        let last_modified = record.last_modified_date.unwrap_or(now);
-        let day = record_day(last_modified, &current_period);
-        let period_start = BillingPeriod::containing(day).start;
-        snapshots.push(CustomerSnapshot {
-            customer_id,
-            company_name: if name.is_empty() {
-                customer_id.to_string()
-            } else {
-                name
-            },
-            domain,
-            currency: currency.clone(),
-            is_azure_plan: record.is_upgraded,
-            total_cost: record.total_cost,
-            // Legacy records carry usdTotalCost 0, which is no USD equivalent: keep none.
-            usd_total_cost: record.usd_total_cost.filter(|_| record.is_upgraded),
-            budget,
-            percent_used: percent_used(record.total_cost, budget),
-            // Replaced below, once the history gives a forecast.
-            status: UsageStatus::classify(record.total_cost, budget, threshold),
-            last_modified,
-            billing_period_start: period_start,
-            fetched_at: now,
-            forecast: None,
-        });
-        history.push(DailyUsage {
-            customer_id,
-            day,
-            billing_period_start: period_start,
-            currency,
-            total_cost: record.total_cost,
-            fetched_at: now,
-        });
+            None => read.set_aside += 1,
+        }
     }
+    read
+}
+
+/// One usage record as a snapshot (its status without forecast) and a history day, read at
+/// `now`; `None` (logged) when its customer id or currency cannot be read.
+fn read_record(
+    record: &CustomerMonthlyUsageRecord,
+    names: &HashMap<CustomerId, (String, Option<String>)>,
+    now: DateTime<Utc>,
+    current_period: &BillingPeriod,
+    threshold: Decimal,
+) -> Option<(CustomerSnapshot, DailyUsage)> {
+    let Ok(customer_id) = CustomerId::parse(&record.resource_id) else {
+        tracing::warn!(resource_id = %crate::telemetry::untrusted(&record.resource_id), "usage record with a malformed customer id set aside");
+        return None;
+    };
+    let currency = record
+        .currency()
+        .inspect_err(|e| tracing::warn!(%customer_id, error = %e, "usage record without a known currency set aside"))
+        .ok()?;
+    let (name, domain) = names
+        .get(&customer_id)
+        .cloned()
+        .unwrap_or_else(|| (record.resource_name.clone().unwrap_or_default(), None));
+    let budget = record.budget.amount;
+    let last_modified = record.last_modified_date.unwrap_or(now);
+    let day = record_day(last_modified, current_period);
+    let period_start = BillingPeriod::containing(day).start;
+    let snapshot = CustomerSnapshot {
+        customer_id,
+        company_name: if name.is_empty() {
+            customer_id.to_string()
+        } else {
+            name
+        },
+        domain,
+        currency: currency.clone(),
+        is_azure_plan: record.is_upgraded,
+        total_cost: record.total_cost,
+        // Legacy records carry usdTotalCost 0, which is no USD equivalent: keep none.
+        usd_total_cost: record.usd_total_cost.filter(|_| record.is_upgraded),
+        budget,
+        percent_used: percent_used(record.total_cost, budget),
+        // Replaced once the history gives a forecast.
+        status: UsageStatus::classify(record.total_cost, budget, threshold),
+        last_modified,
+        billing_period_start: period_start,
+        fetched_at: now,
+        forecast: None,
+    };
+    let history = DailyUsage {
+        customer_id,
+        day,
+        billing_period_start: period_start,
+        currency,
+        total_cost: record.total_cost,
+        fetched_at: now,
+    };
+    Some((snapshot, history))
+}
+
+/// Stores the history days, then the snapshots with their forecasts, evaluates the alert
+/// thresholds, and drops the snapshots of customers gone (only when no record was set
+/// aside). Returns how many customers were stored.
+async fn store_snapshots(
+    state: &AppState,
+    read: ReadRecords,
+    set_aside: u64,
+) -> anyhow::Result<usize> {
+    let store = &state.store;
+    let threshold = state.settings.budgets.near_threshold_percent;
+    let ReadRecords {
+        mut snapshots,
+        history,
+        ..
+    } = read;
     store.record_daily_usage(&history).await?;
     add_forecasts(store, &mut snapshots, threshold).await?;
     store.upsert_snapshots(&snapshots).await?;
@@ -333,15 +376,19 @@ async fn run_refresh(
     if let Err(e) = crate::alerts::evaluate(state, &snapshots).await {
         tracing::warn!(error = %e, "budget alert thresholds not evaluated; the next refresh will");
     }
-    let set_aside = u64::try_from(set_aside).unwrap_or(u64::MAX);
     // A customer whose record was set aside may be among those missing: keep every stored
     // snapshot then, rather than drop a customer for an unreadable record.
     if set_aside == 0 {
         let ids: Vec<CustomerId> = snapshots.iter().map(|s| s.customer_id).collect();
         store.delete_snapshots_not_in(&ids).await?;
     }
-    store.record_set_aside(run, set_aside).await?;
-    let mut message = format!("{} customers refreshed", snapshots.len());
+    Ok(snapshots.len())
+}
+
+/// The last step's message: how many customers were refreshed, and how many records set
+/// aside.
+fn finished_message(customers: usize, set_aside: u64) -> String {
+    let mut message = format!("{customers} customers refreshed");
     if set_aside > 0 {
         tracing::warn!(set_aside, "usage records set aside: they could not be read");
         message.push_str(&format!(
@@ -350,17 +397,7 @@ async fn run_refresh(
             if set_aside == 1 { "was" } else { "were" },
         ));
     }
-    let progress = step(3, message);
-    on_progress(&progress);
-    store
-        .update_run_progress(run, progress.done, progress.total, &progress.message)
-        .await?;
-    Ok((
-        RefreshOutcome::Refreshed {
-            customers: snapshots.len(),
-        },
-        set_aside,
-    ))
+    message
 }
 
 /// Sets each snapshot's forecast and status from the stored history of its billing period

@@ -2,14 +2,13 @@
 //! for a legacy (MS-AZR-0145P) subscription the daily utilization of the billing period,
 //! fetched when the subscription page is first opened and again when stale.
 
-use actix_web::web;
 use anyhow::Context as _;
 use chrono::{Duration, Utc};
 
 use crate::domain::{BillingPeriod, Currency, CurrencyError, CustomerId, SubscriptionId};
 use crate::partner_center::{
     AccessToken, AzureUtilizationRecord, Granularity, MeterUsageRecord, PartnerCenterError,
-    ResourceUsageRecord,
+    ResourceUsageRecord, SubscriptionUsageSummary,
 };
 use crate::state::AppState;
 use crate::store::{
@@ -45,59 +44,90 @@ pub async fn refresh_subscription(
     let is_legacy = is_legacy(state, customer, subscription).await?;
     let (summary, resources, meters) = tokio::try_join!(
         client.subscription_usage_summary(token, customer, subscription),
-        async {
-            match client
-                .resource_usage_records(token, customer, subscription)
-                .await
-            {
-                // The documentation disagrees with itself on whether this route serves
-                // MS-AZR-0145P (docs/partner-center.md §7b): a refusal leaves a legacy subscription
-                // without per-resource spend, not without a page.
-                Err(PartnerCenterError::BadRequest { fault, .. }) if is_legacy => {
-                    tracing::warn!(%customer, %subscription, %fault, "no resource usage records for a legacy subscription");
-                    Ok(Vec::new())
-                }
-                other => other,
-            }
-        },
+        resource_records(state, token, customer, subscription, is_legacy),
         client.meter_usage_records(token, customer, subscription),
     )?;
-    let now = Utc::now();
-    let currency = summary
-        .currency()
-        .context("the subscription usage summary's currency")?;
-    let (period_start, period_end) = BillingPeriod::containing(now.date_naive()).utc_bounds();
-    let summary = SubscriptionSummary {
-        customer_id: *customer,
-        subscription_id: *subscription,
-        name: summary.resource_name.clone().unwrap_or_default(),
-        is_legacy,
-        billing_start: summary.billing_start_date.unwrap_or(period_start),
-        billing_end: summary.billing_end_date.unwrap_or(period_end),
-        total_cost: summary.total_cost,
-        currency: currency.clone(),
-        usd_total_cost: summary.usd_total_cost,
-        last_modified: summary.last_modified_date.unwrap_or(now),
-        fetched_at: now,
-        utilization_fetched_at: None,
-    };
+    let summary = summary_of(&summary, *customer, *subscription, is_legacy)?;
     let drilldown = SubscriptionDrilldown {
-        resources: resources
-            .iter()
+        resources: (resources.iter())
             .map(|r| resource_usage(r, &summary))
             .collect(),
         meters: meters.iter().map(|m| meter_usage(m, &summary)).collect(),
         summary,
     };
-    state
-        .store
-        .replace_subscription_drilldown(&drilldown)
-        .await?;
-    let summary = &drilldown.summary;
-    if !summary.is_legacy {
-        return Ok(());
+    (state.store.replace_subscription_drilldown(&drilldown)).await?;
+    if drilldown.summary.is_legacy {
+        refresh_utilization(state, token, &drilldown.summary).await?;
     }
-    let records = client
+    Ok(())
+}
+
+/// The subscription's resource usage records; none for a legacy subscription when Partner
+/// Center refuses the request.
+async fn resource_records(
+    state: &AppState,
+    token: &AccessToken,
+    customer: &CustomerId,
+    subscription: &SubscriptionId,
+    is_legacy: bool,
+) -> Result<Vec<ResourceUsageRecord>, PartnerCenterError> {
+    let client = &state.partner_center;
+    match (client.resource_usage_records(token, customer, subscription)).await {
+        // The documentation disagrees with itself on whether this route serves
+        // MS-AZR-0145P (docs/partner-center.md §7b): a refusal leaves a legacy subscription
+        // without per-resource spend, not without a page.
+        Err(PartnerCenterError::BadRequest { fault, .. }) if is_legacy => {
+            tracing::warn!(%customer, %subscription, %fault, "no resource usage records for a legacy subscription");
+            Ok(Vec::new())
+        }
+        other => other,
+    }
+}
+
+/// Partner Center's usage summary of the subscription as stored, read now.
+///
+/// # Errors
+/// The summary's currency is not one Spendboard knows.
+fn summary_of(
+    summary: &SubscriptionUsageSummary,
+    customer: CustomerId,
+    subscription: SubscriptionId,
+    is_legacy: bool,
+) -> anyhow::Result<SubscriptionSummary> {
+    let now = Utc::now();
+    let currency = summary
+        .currency()
+        .context("the subscription usage summary's currency")?;
+    let (period_start, period_end) = BillingPeriod::containing(now.date_naive()).utc_bounds();
+    Ok(SubscriptionSummary {
+        customer_id: customer,
+        subscription_id: subscription,
+        name: summary.resource_name.clone().unwrap_or_default(),
+        is_legacy,
+        billing_start: summary.billing_start_date.unwrap_or(period_start),
+        billing_end: summary.billing_end_date.unwrap_or(period_end),
+        total_cost: summary.total_cost,
+        currency,
+        usd_total_cost: summary.usd_total_cost,
+        last_modified: summary.last_modified_date.unwrap_or(now),
+        fetched_at: now,
+        utilization_fetched_at: None,
+    })
+}
+
+/// Reads and stores a legacy subscription's daily utilization over its billing period; a
+/// failed read is logged and leaves the days stored before.
+///
+/// # Errors
+/// Database failures.
+async fn refresh_utilization(
+    state: &AppState,
+    token: &AccessToken,
+    summary: &SubscriptionSummary,
+) -> anyhow::Result<()> {
+    let (customer, subscription) = (&summary.customer_id, &summary.subscription_id);
+    let records = state
+        .partner_center
         .azure_utilization_records(
             token,
             customer,
@@ -121,21 +151,6 @@ pub async fn refresh_subscription(
         }
     }
     Ok(())
-}
-
-/// Starts [`refresh_subscription`] in the background and returns at once; single-flight
-/// per subscription (see [`super::spawn_single_flight`]).
-pub fn spawn_subscription_refresh(
-    state: web::Data<AppState>,
-    token: AccessToken,
-    customer: CustomerId,
-    subscription: SubscriptionId,
-) {
-    super::spawn_single_flight(
-        state,
-        format!("subscription:{customer}:{subscription}"),
-        move |state| async move { refresh_subscription(&state, &token, &customer, &subscription).await },
-    );
 }
 
 /// Whether the subscription is legacy (see [`refresh_subscription`]).

@@ -7,6 +7,8 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION};
+use csv::ByteRecord;
+use serde::Serialize;
 
 use crate::error::AppError;
 
@@ -24,7 +26,6 @@ where
     Row: IntoIterator<Item = Field>,
     Field: AsRef<[u8]>,
 {
-    let failed = |e: csv::Error| AppError::Unexpected(anyhow::Error::new(e).context("writing CSV"));
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(header).map_err(failed)?;
     for row in rows {
@@ -46,6 +47,38 @@ where
         ))
         .insert_header((CACHE_CONTROL, "no-store"))
         .body(body))
+}
+
+/// A `text/csv` attachment named `filename` (ASCII) of `rows` as the csv crate serializes
+/// them: the header is `Row`'s field names in their order (written even without rows), each
+/// cell as [`csv_response`] writes it.
+///
+/// # Errors
+/// [`AppError::Unexpected`] if a row cannot be serialized (a bug: a nested field).
+pub fn csv_rows<Row: Serialize + Default>(
+    filename: &str,
+    rows: &[Row],
+) -> Result<HttpResponse, AppError> {
+    // The serializer writes the header with the first row: a default row brings it, and is
+    // dropped when the records are read back.
+    let mut serialized = csv::Writer::from_writer(Vec::new());
+    for row in std::iter::once(&Row::default()).chain(rows) {
+        serialized.serialize(row).map_err(failed)?;
+    }
+    let serialized = serialized
+        .into_inner()
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("finishing CSV: {e}")))?;
+    let mut reader = csv::Reader::from_reader(serialized.as_slice());
+    let header = reader.headers().map_err(failed)?.clone();
+    let records: Vec<ByteRecord> = (reader.into_byte_records().skip(1))
+        .collect::<Result<_, _>>()
+        .map_err(failed)?;
+    let header: Vec<&str> = header.iter().collect();
+    csv_response(filename, &header, &records)
+}
+
+fn failed(e: csv::Error) -> AppError {
+    AppError::Unexpected(anyhow::Error::new(e).context("writing CSV"))
 }
 
 /// A field as a spreadsheet may safely open it: a field starting with `=`, `+`, `-`, `@`, tab
@@ -113,5 +146,42 @@ mod tests {
             assert_eq!(cell(plain), plain, "{plain:?}");
         }
         assert_eq!(cell(&Decimal::new(-123_456, 4).to_string()), "-12.3456");
+    }
+
+    #[derive(Default, serde::Serialize)]
+    struct Row<'a> {
+        name: &'a str,
+        #[serde(rename = "amount_eur")]
+        amount: Option<Decimal>,
+        day: Option<chrono::NaiveDate>,
+    }
+
+    async fn body(rows: &[Row<'_>]) -> String {
+        let response = csv_rows("rows.csv", rows).unwrap();
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        String::from_utf8(body.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn serialized_rows_have_their_field_names_as_header_and_neutralised_cells() {
+        assert_eq!(body(&[]).await, "name,amount_eur,day\n");
+        let rows = [
+            Row {
+                name: "=cmd, \"x\"",
+                amount: Some(Decimal::new(-1_250, 2)),
+                day: chrono::NaiveDate::from_ymd_opt(2026, 11, 30),
+            },
+            Row {
+                name: "-12.5",
+                amount: Some(Decimal::new(1_000_001, 6)),
+                ..Row::default()
+            },
+        ];
+        assert_eq!(
+            body(&rows).await,
+            "name,amount_eur,day\n\"'=cmd, \"\"x\"\"\",-12.50,2026-11-30\n-12.5,1.000001,\n"
+        );
     }
 }

@@ -1,78 +1,24 @@
 //! The customer page as every handler that shows it renders it: on a plain view, and with a
-//! form that failed its checks shown again with what was typed.
+//! form that failed its checks shown again with what was typed. With it, how a page or an
+//! export shows a failed first fetch of a customer's or subscription's details.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{Duration, Months, Utc};
+use chrono::Months;
 
 use crate::auth::{SessionUser, TypedSession, delegated_token};
-use crate::domain::{BillingPeriod, Currency, CustomerId, Money};
+use crate::domain::{BillingPeriod, CustomerId, SubscriptionId};
 use crate::error::AppError;
 use crate::pages::{
-    BudgetChangeRow, BudgetFormView, CustomerAlertsView, CustomerForms, CustomerPage,
-    HistorySection, Layout, OwnerFormView, OwnersView, RuleForm, SubscriptionRow, TopResources,
-    format_percent, format_utc, history_section, top_resources, usage_bar,
+    CustomerAlertsView, CustomerData, CustomerForms, CustomerPage, HistorySection, Layout,
+    OwnerFormView, OwnersView, RuleForm, TopResources, history_section, top_resources,
 };
+use crate::partner_center::PartnerCenterError;
 use crate::paths;
-use crate::refresh;
+use crate::refresh::{self, FreshError};
 use crate::state::AppState;
-use crate::store::{BudgetChangeRecord, ChangeOutcome, CustomerSnapshot};
-
-impl CustomerForms {
-    /// The forms as first shown to `user`: each one they may use.
-    pub fn for_user(snapshot: &CustomerSnapshot, user: &SessionUser) -> Self {
-        Self {
-            budget: user
-                .access
-                .can_edit_budgets()
-                .then(|| BudgetFormView::for_budget(snapshot, user)),
-            owner: user.access.can_assign_owners().then(|| OwnerFormView {
-                action: paths::customer_owners(&snapshot.customer_id),
-                remove_action: paths::customer_owners_remove(&snapshot.customer_id),
-                csrf_token: user.csrf.as_str().to_owned(),
-                ..OwnerFormView::default()
-            }),
-            ..Self::default()
-        }
-    }
-}
-
-impl BudgetFormView {
-    /// The form as first shown: based on the budget Spendboard knows.
-    pub fn for_budget(snapshot: &CustomerSnapshot, user: &SessionUser) -> Self {
-        let amount = snapshot
-            .budget
-            .map(|b| Money::new(b, snapshot.currency.clone()).plain())
-            .unwrap_or_default();
-        // Exact, so that the conflict check compares what Partner Center holds.
-        let based_on = snapshot
-            .budget
-            .map(|b| b.normalize().to_string())
-            .unwrap_or_default();
-        Self {
-            action: paths::customer_budget(&snapshot.customer_id),
-            csrf_token: user.csrf.as_str().to_owned(),
-            currency: snapshot.currency.code().to_owned(),
-            step: step(snapshot.currency.minor_units()),
-            amount,
-            remove: false,
-            reason: String::new(),
-            based_on,
-            error: None,
-            conflict: None,
-        }
-    }
-}
-
-/// The `step` attribute of an amount input: `1`, `0.01`, `0.001`.
-fn step(minor_units: u32) -> String {
-    if minor_units == 0 {
-        "1".into()
-    } else {
-        format!("0.{}1", "0".repeat(minor_units as usize - 1))
-    }
-}
+use crate::store::{CustomerSnapshot, CustomerUsageSummaryRow, SubscriptionSummary};
 
 /// Renders the customer page with `status`; fetches the customer's details from Partner
 /// Center first when Spendboard has none yet, and in the background when they are stale.
@@ -87,119 +33,133 @@ pub async fn render_customer_page(
     forms: CustomerForms,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let CustomerForms {
-        budget: form,
-        alert,
-        owner: owner_form,
-        rule: rule_form,
-    } = forms;
     let id = snapshot.customer_id;
-    let return_to = paths::customer(&id);
-    let stale_after = Duration::minutes(state.settings.refresh.stale_after_minutes);
-    let mut details_error = None;
-    let summary = match state.store.customer_usage_summary(&id).await? {
-        Some(summary) => {
-            if Utc::now() - summary.fetched_at > stale_after {
-                let token = delegated_token(state, user.id, &return_to).await?;
-                refresh::spawn_single_flight(
-                    state.clone(),
-                    format!("customer:{id}"),
-                    move |state| async move { refresh::refresh_customer(&state, &token, &id).await },
-                );
-            }
-            Some(summary)
-        }
-        None => {
-            let token = delegated_token(state, user.id, &return_to).await?;
-            match refresh::refresh_customer(state, &token, &id).await {
-                Ok(()) => state.store.customer_usage_summary(&id).await?,
-                Err(e) => match e.downcast::<crate::partner_center::PartnerCenterError>() {
-                    Ok(pc) if pc.is_unauthorized() => {
-                        return Err(AppError::SignInRequired { return_to });
-                    }
-                    Ok(pc) => {
-                        tracing::warn!(customer = %id, error = %pc, "customer details unavailable");
-                        details_error = Some(format!(
-                            "Spendboard could not read this customer's usage details from Partner Center, so the billing period and subscriptions are not shown. {} Reload the page to try again.",
-                            pc.user_message()
-                        ));
-                        None
-                    }
-                    Err(other) => return Err(AppError::Unexpected(other)),
-                },
-            }
-        }
-    };
+    let (summary, details_error) = customer_summary(state, user, id).await?;
     let subscriptions = state.store.subscription_usage(&id).await?;
-    let budget_changes = state.store.budget_changes_for_customer(&id, 50).await?;
-    let history = customer_history(state, snapshot).await?;
-    let top_resources = customer_top_resources(state, snapshot, subscriptions.len()).await?;
-    let alerts = CustomerAlertsView::new(
-        snapshot,
-        &state.store.alert_rules(Some(&id)).await?,
-        &state.store.alert_rules(None).await?,
-        &state.store.recent_firings(Some(&id), 50).await?,
-        rule_form.or_else(|| RuleForm::empty(Some(&id), user)),
-    );
-    let owners = owners_view(state, &id, owner_form).await?;
-    let money = |amount| Money::new(amount, snapshot.currency.clone()).to_string();
-    let page = CustomerPage {
+    let page = CustomerPage::new(CustomerData {
         layout: Layout::for_user(user, session.take_flash(), state.settings.is_demo()),
+        snapshot,
+        summary: summary.as_ref(),
         details_error,
-        name: snapshot.company_name.clone(),
-        customer_id: id.to_string(),
-        currency: snapshot.currency.code().to_owned(),
-        plan: if snapshot.is_azure_plan {
-            "Azure plan"
-        } else {
-            "Legacy (MS-AZR-0145P)"
-        },
-        spend: money(snapshot.total_cost),
-        usd_spend: snapshot
-            .usd_total_cost
-            .filter(|_| snapshot.is_azure_plan && snapshot.currency != Currency::usd())
-            .map(|usd| Money::new(usd, Currency::usd()).to_string()),
-        budget: snapshot.budget.map(money),
-        percent: snapshot.percent_used.map(format_percent),
-        bar: usage_bar(snapshot.percent_used),
-        status_key: snapshot.status.key(),
-        status_label: snapshot.status.label(),
-        billing_period: summary.as_ref().map(|s| {
-            format!(
-                "{} to {}",
-                s.billing_start.format("%Y-%m-%d"),
-                (s.billing_end - Duration::days(1)).format("%Y-%m-%d")
-            )
-        }),
-        data_as_of: format_utc(snapshot.fetched_at),
-        last_modified: format_utc(snapshot.last_modified),
-        subscriptions: subscriptions
-            .iter()
-            .map(|s| SubscriptionRow {
-                name: s.name.clone(),
-                url: crate::domain::SubscriptionId::parse(&s.subscription_id)
-                    .ok()
-                    .map(|sid| paths::subscription(&id, &sid)),
-                id: s.subscription_id.clone(),
-                offer_id: s.offer_id.clone(),
-                status: s.status.clone(),
-                spend: Money::new(s.total_cost, s.currency.clone()).to_string(),
-            })
-            .collect(),
-        subscriptions_csv: paths::subscriptions_csv(&id),
-        history,
-        top_resources,
-        budget_changes: budget_changes.iter().map(budget_change_row).collect(),
-        budget_changes_csv: paths::budget_changes_csv(&id),
-        form,
-        owners,
-        alert,
-        alerts,
-    };
+        subscriptions: &subscriptions,
+        budget_changes: &state.store.budget_changes_for_customer(&id, 50).await?,
+        history: customer_history(state, snapshot).await?,
+        top_resources: customer_top_resources(state, snapshot, subscriptions.len()).await?,
+        alerts: customer_alerts(state, snapshot, user, forms.rule).await?,
+        owners: owners_view(state, &id, forms.owner).await?,
+        form: forms.budget,
+        alert: forms.alert,
+    });
     let html = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(html))
+}
+
+/// The customer's usage summary (see [`refresh::customer_summary`]); when its first fetch
+/// fails at Partner Center (other than refusing the sign-in), none, and why in words.
+async fn customer_summary(
+    state: &web::Data<AppState>,
+    user: &SessionUser,
+    id: CustomerId,
+) -> Result<(Option<CustomerUsageSummaryRow>, Option<String>), AppError> {
+    let return_to = paths::customer(&id);
+    let token = delegated_token(state, user.id, &return_to);
+    match refresh::customer_summary(state, id, true, token).await {
+        Ok(summary) => Ok((summary, None)),
+        Err(FreshError::Fetch(e)) => match e.downcast_ref::<PartnerCenterError>() {
+            Some(pc) if !pc.is_unauthorized() => {
+                tracing::warn!(customer = %id, error = %pc, "customer details unavailable");
+                Ok((
+                    None,
+                    Some(format!(
+                        "Spendboard could not read this customer's usage details from Partner Center, so the billing period and subscriptions are not shown. {} Reload the page to try again.",
+                        pc.user_message()
+                    )),
+                ))
+            }
+            _ => Err(fetch_error(FreshError::Fetch(e), &return_to)),
+        },
+        Err(e) => Err(fetch_error(e, &return_to)),
+    }
+}
+
+/// Fetches the customer's details from Partner Center when Spendboard has none yet (as the
+/// customer page does, without refreshing stale ones).
+///
+/// # Errors
+/// As [`fetch_error`] says.
+pub async fn customer_details(
+    state: &web::Data<AppState>,
+    user: &SessionUser,
+    id: CustomerId,
+) -> Result<(), AppError> {
+    let return_to = paths::customer(&id);
+    let token = delegated_token(state, user.id, &return_to);
+    refresh::customer_summary(state, id, false, token)
+        .await
+        .map_err(|e| fetch_error(e, &return_to))?;
+    Ok(())
+}
+
+/// The subscription's stored summary (its resources and meters are stored with it), see
+/// [`refresh::subscription_summary`].
+///
+/// # Errors
+/// As [`fetch_error`] says.
+pub async fn subscription_summary(
+    state: &web::Data<AppState>,
+    user: &SessionUser,
+    customer: CustomerId,
+    subscription: SubscriptionId,
+) -> Result<SubscriptionSummary, AppError> {
+    let return_to = paths::subscription(&customer, &subscription);
+    let token = delegated_token(state, user.id, &return_to);
+    refresh::subscription_summary(state, customer, subscription, token)
+        .await
+        .map_err(|e| fetch_error(e, &return_to))?
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("the fetched summary was not stored")))
+}
+
+/// How a page (at `return_to`) without its data shows why: the token's and the store's
+/// errors as they are; of a failed first fetch, Partner Center's 401 sends the user to sign
+/// in again (back to `return_to`), its 404 is ours, other refusals are shown as Partner
+/// Center's.
+fn fetch_error(error: FreshError<AppError>, return_to: &str) -> AppError {
+    let error = match error {
+        FreshError::Token(e) => return e,
+        FreshError::Store(e) => return e.into(),
+        FreshError::Fetch(e) => e,
+    };
+    match error.downcast::<PartnerCenterError>() {
+        Ok(pc) if pc.is_unauthorized() => AppError::SignInRequired {
+            return_to: return_to.to_owned(),
+        },
+        Ok(pc) if pc.is_not_found() => AppError::NotFound(format!(
+            "Partner Center knows no such subscription or customer: {}",
+            pc.user_message()
+        )),
+        Ok(pc) => AppError::PartnerCenter(pc),
+        Err(other) => AppError::Unexpected(other),
+    }
+}
+
+/// The alert thresholds that apply to the customer, their recent firings, and the threshold
+/// form (`form`, or the empty one for budget editors).
+async fn customer_alerts(
+    state: &AppState,
+    snapshot: &CustomerSnapshot,
+    user: &SessionUser,
+    form: Option<RuleForm>,
+) -> Result<CustomerAlertsView, AppError> {
+    let id = &snapshot.customer_id;
+    Ok(CustomerAlertsView::new(
+        snapshot,
+        &state.store.alert_rules(Some(id)).await?,
+        &state.store.alert_rules(None).await?,
+        &state.store.recent_firings(Some(id), 50).await?,
+        form.or_else(|| RuleForm::empty(Some(id), user)),
+    ))
 }
 
 /// The customer's owners, and `form` with the people Spendboard knows as suggestions.
@@ -227,56 +187,6 @@ async fn owners_view(
         names: names.into_iter().map(String::from).collect(),
         form,
     })
-}
-
-fn budget_change_row(record: &BudgetChangeRecord) -> BudgetChangeRow {
-    let intent = &record.intent;
-    let amount = |a: Option<rust_decimal::Decimal>| match a {
-        Some(a) => Money::new(a, intent.currency.clone()).to_string(),
-        None => "no budget".to_owned(),
-    };
-    let decision = record.decision.as_ref().map(|(_, d)| d);
-    let (outcome, outcome_class) = match decision.map(|d| d.outcome) {
-        None => ("Being checked with Partner Center", "checking"),
-        Some(ChangeOutcome::Applied) => ("Applied", "applied"),
-        Some(ChangeOutcome::Refused) => ("Refused by Partner Center", "not-applied"),
-        Some(ChangeOutcome::Conflict) => ("Not applied: changed meanwhile", "not-applied"),
-        Some(ChangeOutcome::NotApplied) => ("Not applied", "not-applied"),
-        Some(ChangeOutcome::Superseded) => ("Changed elsewhere meanwhile", "not-applied"),
-    };
-    let found = decision.and_then(|d| {
-        let held = d
-            .held
-            .map(|h| format!("Partner Center holds {}", amount(h)));
-        match (d.detail.as_deref(), held) {
-            (Some(detail), Some(held)) => Some(format!("{detail}; {held}")),
-            (Some(detail), None) => Some(detail.to_owned()),
-            (None, held) => held.filter(|_| d.outcome != ChangeOutcome::Applied),
-        }
-    });
-    let reason = [intent.reason.clone(), found]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" — ");
-    BudgetChangeRow {
-        at: format_utc(intent.requested_at),
-        user: intent.user_name.clone(),
-        batch: intent.batch_id,
-        change: format!(
-            "{} → {}",
-            amount(intent.seen_amount),
-            amount(intent.new_amount)
-        ),
-        outcome,
-        outcome_class,
-        reason,
-        request_id: if intent.request_id.is_nil() {
-            String::new()
-        } else {
-            intent.request_id.to_string()
-        },
-    }
 }
 
 /// How many billing periods before the current one the customer page shows.

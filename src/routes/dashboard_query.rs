@@ -24,16 +24,16 @@ impl DashboardParams {
     /// The store query these parameters ask for, `page_size` rows per page, over `chosen`:
     /// the CSV export and the page filter and sort alike.
     pub fn query(&self, page_size: u32, chosen: &Chosen) -> DashboardQuery {
-        let sort_name = self.sort.as_deref().unwrap_or("name");
         let search = self.q.as_deref().map(str::trim).unwrap_or_default();
         DashboardQuery {
             search: (!search.is_empty()).then(|| search.to_owned()),
             status: self.status.as_deref().and_then(UsageStatus::from_key),
             portfolio: chosen.portfolio(),
-            sort: COLUMNS
-                .iter()
-                .find(|c| c.1 == sort_name)
-                .map_or(SortKey::Name, |c| c.2),
+            sort: self
+                .sort
+                .as_deref()
+                .and_then(|name| name.parse::<SortKey>().ok())
+                .unwrap_or_default(),
             descending: self.dir.as_deref() == Some("desc"),
             page: self
                 .page
@@ -45,21 +45,3 @@ impl DashboardParams {
         }
     }
 }
-
-/// The sortable columns: label, query-string name, sort key, numeric.
-pub const COLUMNS: &[(&str, &str, SortKey, bool)] = &[
-    ("Customer", "name", SortKey::Name, false),
-    ("Spend", "spend", SortKey::Spend, true),
-    ("Budget", "budget", SortKey::Budget, true),
-    ("% used", "percent", SortKey::PercentUsed, true),
-    ("Projected", "projected", SortKey::Projected, true),
-    (
-        "Budget crossed/crosses on",
-        "crossing",
-        SortKey::BudgetCrossing,
-        false,
-    ),
-    ("Status", "status", SortKey::Status, false),
-    ("Currency", "currency", SortKey::Currency, false),
-    ("Data age", "age", SortKey::DataAge, false),
-];

@@ -3,6 +3,8 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
+use super::respond::see_other;
+
 use crate::auth::{CurrentUser, TypedSession, delegated_token, verify_csrf};
 use crate::error::AppError;
 use crate::pages::{Layout, RefreshPage, format_utc};
@@ -29,9 +31,7 @@ pub async fn start(
         let token = delegated_token(&state, user.id, paths::DASHBOARD).await?;
         refresh::spawn_partner_refresh(state.clone(), token).await?;
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", paths::REFRESH))
-        .finish())
+    Ok(see_other(paths::REFRESH))
 }
 
 /// The progress page; reloads itself while the refresh runs.

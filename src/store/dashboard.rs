@@ -16,8 +16,10 @@ use super::{Portfolio, Store, StoreError, on_pool};
 use crate::domain::{Currency, CustomerId, UsageStatus};
 use crate::store::CustomerSnapshot;
 
-/// A column of the customer table the dashboard can sort by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A column of the customer table the dashboard can sort by; its name in the dashboard's
+/// query string (`sort=...`) is its `&'static str` (and parses back with `FromStr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum SortKey {
     /// Company name, case-insensitive, in Unicode code point order.
     #[default]
@@ -27,6 +29,7 @@ pub enum SortKey {
     /// Budget amount; customers without a budget come last in both directions.
     Budget,
     /// Percentage of the budget used; customers without a budget come last.
+    #[strum(serialize = "percent")]
     PercentUsed,
     /// Status, most urgent first when ascending: over, near, on pace, within, no budget.
     Status,
@@ -35,10 +38,12 @@ pub enum SortKey {
     Projected,
     /// Days until the budget is crossed (already crossed: zero or fewer), soonest first
     /// when ascending; customers not projected to cross it come last in both directions.
+    #[strum(serialize = "crossing")]
     BudgetCrossing,
     /// Currency code.
     Currency,
     /// Age of the data, freshest first when ascending.
+    #[strum(serialize = "age")]
     DataAge,
 }
 
@@ -280,15 +285,7 @@ impl DashboardView {
     fn new(version: i64, rows: Vec<ViewRow>) -> Result<Self, StoreError> {
         let mut totals = Totals::default();
         for row in &rows {
-            let s = &row.snapshot;
-            totals.add(
-                &row.currency,
-                || Ok(s.currency.clone()),
-                s.total_cost,
-                s.usd_total_cost,
-                s.status,
-                s.fetched_at,
-            )?;
+            totals.add_row(row)?;
         }
         let names = NameIndex::new(rows.iter().map(|row| row.search_name.as_str()));
         let by_id = rows
@@ -330,16 +327,7 @@ impl DashboardView {
             let Some(&i) = self.by_id.get(id) else {
                 continue;
             };
-            let row = &self.rows[i as usize];
-            let s = &row.snapshot;
-            totals.add(
-                &row.currency,
-                || Ok(s.currency.clone()),
-                s.total_cost,
-                s.usd_total_cost,
-                s.status,
-                s.fetched_at,
-            )?;
+            totals.add_row(&self.rows[i as usize])?;
         }
         Ok(totals.finish())
     }
@@ -472,6 +460,19 @@ struct Totals {
 }
 
 impl Totals {
+    /// Counts a row of the in-memory view.
+    fn add_row(&mut self, row: &ViewRow) -> Result<(), StoreError> {
+        let s = &row.snapshot;
+        self.add(
+            &row.currency,
+            || Ok(s.currency.clone()),
+            s.total_cost,
+            s.usd_total_cost,
+            s.status,
+            s.fetched_at,
+        )
+    }
+
     fn add(
         &mut self,
         currency: &str,
