@@ -37,6 +37,16 @@ use crate::store::{
 use lock::WriterLock;
 use read_back::{Check, Verdict};
 
+/// Longest reason kept in the budget history, in characters.
+const MAX_REASON: usize = 500;
+
+/// A reason as typed, as the budget history keeps it: trimmed, at most 500 characters,
+/// `None` when empty.
+pub fn kept_reason(typed: &str) -> Option<String> {
+    let reason: String = typed.trim().chars().take(MAX_REASON).collect();
+    (!reason.is_empty()).then_some(reason)
+}
+
 /// A budget change as a budget editor asked for it.
 #[derive(Debug, Clone)]
 pub struct ChangeRequest {

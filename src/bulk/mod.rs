@@ -18,7 +18,7 @@ use chrono::TimeDelta;
 use rust_decimal::Decimal;
 use tokio::task::JoinSet;
 
-use crate::auth::delegated_token;
+use crate::auth::{SessionUser, delegated_token};
 use crate::budgets::{self, BudgetError, ChangeRequest};
 use crate::domain::{BudgetAmount, BudgetChange, BulkAction, CustomerFigures, Planned};
 use crate::state::AppState;
@@ -63,6 +63,44 @@ pub fn plan(
             }
         })
         .collect()
+}
+
+/// Plans `action` for `customers` and saves the plan as a batch to preview and confirm, by
+/// `planner` with the reason as typed; the batch's id.
+///
+/// # Errors
+/// The database's.
+pub async fn plan_batch(
+    state: &AppState,
+    planner: &SessionUser,
+    customers: &[CustomerSnapshot],
+    action: &BulkAction,
+    reason: &str,
+) -> Result<i64, StoreError> {
+    let settings = &state.settings.budgets;
+    let items = plan(customers, action, settings.maximum, settings.near_threshold_percent);
+    let reason = budgets::kept_reason(reason);
+    let (id, name, action) = (planner.id, &planner.name, action.describe());
+    state
+        .store
+        .create_batch(id, name, &action, reason.as_deref(), &items)
+        .await
+}
+
+/// An item's result: its key (as in the CSV of outcomes) and what was found, in words.
+pub fn result_of(item: &BatchItem) -> (&'static str, String) {
+    match ItemState::of(item) {
+        ItemState::Skipped => (
+            "left_out",
+            item.plan.skip_reason.clone().unwrap_or_default(),
+        ),
+        ItemState::Remaining => ("remaining", String::new()),
+        ItemState::Checking => ("being_checked", String::new()),
+        ItemState::Applied | ItemState::Failed => (
+            item.outcome.map_or("being_checked", |o| o.key()),
+            item.detail.clone().unwrap_or_default(),
+        ),
+    }
 }
 
 /// How an item stands, as the progress page counts it.

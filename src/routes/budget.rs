@@ -39,9 +39,6 @@ pub struct BudgetFields {
     based_on: String,
 }
 
-/// Longest reason kept in the budget history, in characters.
-const MAX_REASON: usize = 500;
-
 /// Handles the budget form.
 #[tracing::instrument(skip_all, fields(user = %form.user.id, customer = %id))]
 pub async fn post(
@@ -138,14 +135,13 @@ fn change_request(
         Ok(change) => change,
         Err(message) => return Ok(Err(message)),
     };
-    let reason: String = form.reason.trim().chars().take(MAX_REASON).collect();
     Ok(Ok(ChangeRequest {
         customer: snapshot.clone(),
         user_id: user.id,
         user_name: user.name.clone(),
         change,
         based_on,
-        reason: (!reason.is_empty()).then_some(reason),
+        reason: budgets::kept_reason(&form.reason),
         batch_id: None,
     }))
 }

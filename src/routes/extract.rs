@@ -233,19 +233,3 @@ impl FromRequest for RulePath {
         std::future::ready(numeric_segment(req, "rule_id", missing).map(Self))
     }
 }
-
-/// The `{batch_id}` path segment (a bulk budget change's id); not a number is a 404.
-#[derive(Debug, Clone, Copy)]
-pub struct BatchPath(pub i64);
-
-/// What a batch id that is not a batch is told.
-pub const NO_SUCH_BATCH: &str = "There is no such bulk budget change.";
-
-impl FromRequest for BatchPath {
-    type Error = AppError;
-    type Future = std::future::Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(numeric_segment(req, "batch_id", NO_SUCH_BATCH).map(Self))
-    }
-}
