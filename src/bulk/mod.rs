@@ -78,7 +78,12 @@ pub async fn plan_batch(
     reason: &str,
 ) -> Result<i64, StoreError> {
     let settings = &state.settings.budgets;
-    let items = plan(customers, action, settings.maximum, settings.near_threshold_percent);
+    let items = plan(
+        customers,
+        action,
+        settings.maximum,
+        settings.near_threshold_percent,
+    );
     let reason = budgets::kept_reason(reason);
     let (id, name, action) = (planner.id, &planner.name, action.describe());
     state

@@ -175,7 +175,10 @@ impl BatchPage {
             running: confirmed && counts.remaining + counts.checking > 0,
             counts,
             split_note: split_note(items),
-            rows: items.iter().map(|i| BatchRowView::of(i, confirmed)).collect(),
+            rows: items
+                .iter()
+                .map(|i| BatchRowView::of(i, confirmed))
+                .collect(),
             confirm_url: paths::bulk_confirm(batch.id),
             retry_url: paths::bulk_retry(batch.id),
             csv_url: paths::bulk_outcomes_csv(batch.id),
@@ -267,22 +270,7 @@ impl BatchRowView {
         };
         let (key, detail) = result_of(item);
         let state = ItemState::of(item);
-        let (label, class) = match state {
-            ItemState::Skipped => ("Left out", "skipped"),
-            ItemState::Remaining if !confirmed => ("", "planned"),
-            ItemState::Remaining => ("Remaining", "remaining"),
-            ItemState::Checking => ("Being checked with Partner Center", "checking"),
-            ItemState::Applied => ("Applied", "applied"),
-            ItemState::Failed => (
-                match key {
-                    "conflict" => "Not applied: changed meanwhile",
-                    "refused" => "Refused by Partner Center",
-                    "superseded" => "Changed elsewhere meanwhile",
-                    _ => "Not applied",
-                },
-                "not-applied",
-            ),
-        };
+        let (label, class) = result_label(state, key, confirmed);
         Self {
             url: paths::customer(&plan.customer_id),
             name: plan.customer_name.clone(),
@@ -302,5 +290,25 @@ impl BatchRowView {
             },
             result_class: class,
         }
+    }
+}
+
+/// The result's label and CSS class of an item in `state` with the result `key`.
+fn result_label(state: ItemState, key: &str, confirmed: bool) -> (&'static str, &'static str) {
+    match state {
+        ItemState::Skipped => ("Left out", "skipped"),
+        ItemState::Remaining if !confirmed => ("", "planned"),
+        ItemState::Remaining => ("Remaining", "remaining"),
+        ItemState::Checking => ("Being checked with Partner Center", "checking"),
+        ItemState::Applied => ("Applied", "applied"),
+        ItemState::Failed => (
+            match key {
+                "conflict" => "Not applied: changed meanwhile",
+                "refused" => "Refused by Partner Center",
+                "superseded" => "Changed elsewhere meanwhile",
+                _ => "Not applied",
+            },
+            "not-applied",
+        ),
     }
 }

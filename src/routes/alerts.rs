@@ -6,9 +6,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::customer_page::render_customer_page;
-use super::extract::{
-    AlertEditor, CustomerPath, NoFields, RulePath, VerifiedForm, known_customer,
-};
+use super::extract::{AlertEditor, CustomerPath, NoFields, RulePath, VerifiedForm, known_customer};
 use super::respond::{html, see_other};
 use crate::alerts::{RuleError, add_rule};
 use crate::auth::{CurrentUser, SessionUser, TypedSession};
@@ -58,7 +56,15 @@ pub async fn add(
     form: AddForm,
 ) -> Result<HttpResponse, AppError> {
     let AddForm { user, fields, .. } = &form;
-    match add_rule(&state.store, None, &fields.basis, &fields.percent, &user.id.to_string()).await {
+    match add_rule(
+        &state.store,
+        None,
+        &fields.basis,
+        &fields.percent,
+        &user.id.to_string(),
+    )
+    .await
+    {
         Ok(threshold) => {
             session.flash(&format!("Threshold added: {threshold}."));
             Ok(see_other(paths::ALERTS))
@@ -97,14 +103,25 @@ pub async fn add_for_customer(
     let snapshot = known_customer(&state, &id).await?;
     let AddForm { user, fields, .. } = &form;
     let user_id = user.id.to_string();
-    match add_rule(&state.store, Some(&id), &fields.basis, &fields.percent, &user_id).await {
+    match add_rule(
+        &state.store,
+        Some(&id),
+        &fields.basis,
+        &fields.percent,
+        &user_id,
+    )
+    .await
+    {
         Ok(threshold) => {
             session.flash(&format!("Threshold added for this customer: {threshold}."));
             Ok(see_other(&paths::customer(&id)))
         }
         Err(e) => {
             let rule = RuleForm::kept(Some(&id), user, &fields.basis, &fields.percent, e)?;
-            let forms = CustomerForms { rule, ..CustomerForms::for_user(&snapshot, user) };
+            let forms = CustomerForms {
+                rule,
+                ..CustomerForms::for_user(&snapshot, user)
+            };
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             render_customer_page(&state, user, &session, &snapshot, forms, status).await
         }

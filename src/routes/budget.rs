@@ -109,7 +109,10 @@ async fn answer(
             if let Some(current) = rebase_on {
                 view.based_on = plain(current);
             }
-            (alert, StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY))
+            (
+                alert,
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+            )
         }
     };
     let forms = CustomerForms {

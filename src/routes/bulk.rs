@@ -34,8 +34,19 @@ pub async fn preview(
     session: TypedSession,
     input: SelectionForm<BudgetEditor>,
 ) -> Result<HttpResponse, AppError> {
-    let SelectionForm { user, form, view, selection, .. } = input;
-    let mut bulk = keep_input(&form, &user, &selection, BulkFormView::currencies(&selection.customers, &view));
+    let SelectionForm {
+        user,
+        form,
+        view,
+        selection,
+        ..
+    } = input;
+    let mut bulk = keep_input(
+        &form,
+        &user,
+        &selection,
+        BulkFormView::currencies(&selection.customers, &view),
+    );
     let action = parse_action(&form, &selection, state.settings.budgets.maximum, &mut bulk);
     let Some(action) = action.filter(|_| !bulk.has_errors()) else {
         let page = BulkFormPage {
@@ -57,7 +68,9 @@ pub async fn upload(
     session: TypedSession,
     input: CsvUpload<BudgetEditor>,
 ) -> Result<HttpResponse, AppError> {
-    let CsvUpload { user, file, view, .. } = input;
+    let CsvUpload {
+        user, file, view, ..
+    } = input;
     let settings = &state.settings.budgets;
     let (maximum, near) = (settings.maximum, settings.near_threshold_percent);
     let planned = file.and_then(|(name, bytes)| {

@@ -48,9 +48,19 @@ impl<P: Permission> FromRequest for SelectionForm<P> {
             let form = BulkForm::parse(&body.await?);
             verify_csrf(&user.csrf, form.csrf_token.as_deref())?;
             let state = state.await?;
-            let view = state.store.current_dashboard_view(&state.dashboard).await.map_err(AppError::from)?;
+            let view = state
+                .store
+                .current_dashboard_view(&state.dashboard)
+                .await
+                .map_err(AppError::from)?;
             let selection = select(&state, &user, &form, &view).await?;
-            Ok(Self { user, form, view, selection, permission: PhantomData })
+            Ok(Self {
+                user,
+                form,
+                view,
+                selection,
+                permission: PhantomData,
+            })
         })
     }
 }
@@ -62,7 +72,7 @@ pub struct CsvUpload<P: Permission> {
     /// Who sent it.
     pub user: SessionUser,
     /// The file's name and content, or what is wrong with it.
-    pub file: Result<(String, Vec<u8>), UploadError>,
+    pub file: UploadedFile,
     /// The current dashboard.
     pub view: Arc<DashboardView>,
     permission: PhantomData<P>,
@@ -81,8 +91,17 @@ impl<P: Permission> FromRequest for CsvUpload<P> {
             let (csrf_token, file) = read_upload(multipart.await?).await?;
             verify_csrf(&user.csrf, csrf_token.as_deref())?;
             let state = state.await?;
-            let view = state.store.current_dashboard_view(&state.dashboard).await.map_err(AppError::from)?;
-            Ok(Self { user, file, view, permission: PhantomData })
+            let view = state
+                .store
+                .current_dashboard_view(&state.dashboard)
+                .await
+                .map_err(AppError::from)?;
+            Ok(Self {
+                user,
+                file,
+                view,
+                permission: PhantomData,
+            })
         })
     }
 }
@@ -164,59 +183,78 @@ impl Selection {
     }
 }
 
+/// An uploaded file's name and content, or what is wrong with it.
+type UploadedFile = Result<(String, Vec<u8>), UploadError>;
+
 /// The CSRF token and the file (its name and content) of an upload; the file is an
 /// [`UploadError::File`] when missing, not CSV by its name or type, or too large.
 async fn read_upload(
     mut payload: actix_multipart::Multipart,
-) -> Result<(Option<String>, Result<(String, Vec<u8>), UploadError>), AppError> {
+) -> Result<(Option<String>, UploadedFile), AppError> {
     use futures_util::TryStreamExt as _;
-    let damaged = |e: actix_multipart::MultipartError| {
-        AppError::BadRequest(format!(
-            "The upload is damaged ({e}). Choose the file and send it again."
-        ))
-    };
     let mut csrf_token = None;
     let mut file = Err(UploadError::File("Choose a CSV file to upload.".into()));
-    while let Some(mut field) = payload.try_next().await.map_err(damaged)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        let limit = if name == "file" {
-            upload::MAX_UPLOAD_BYTES
-        } else {
-            4096
-        };
-        let filename = field
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .unwrap_or_default()
-            .to_owned();
-        let is_csv = filename.to_lowercase().ends_with(".csv")
-            || field
-                .content_type()
-                .is_some_and(|m| m.essence_str() == "text/csv");
-        let bytes = match field.bytes(limit).await {
-            Ok(bytes) => bytes.map_err(damaged)?,
-            Err(_) if name == "file" => {
-                file = Err(UploadError::File(format!(
-                    "The file is larger than {} KiB: split it into smaller files.",
-                    upload::MAX_UPLOAD_BYTES / 1024
-                )));
-                continue;
+    while let Some(field) = payload.try_next().await.map_err(damaged)? {
+        match field.name().unwrap_or_default() {
+            "csrf_token" => {
+                let bytes = small_field(field).await?;
+                csrf_token = Some(String::from_utf8_lossy(&bytes).into_owned());
             }
-            Err(_) => return Err(AppError::BadRequest("The form is damaged.".into())),
-        };
-        match name.as_str() {
-            "csrf_token" => csrf_token = Some(String::from_utf8_lossy(&bytes).into_owned()),
-            "file" if filename.is_empty() && bytes.is_empty() => {}
-            "file" if !is_csv => {
-                file = Err(UploadError::File(format!(
-                    "\"{filename}\" is not a CSV file: save the list as CSV (comma-separated values) and upload that."
-                )));
+            "file" => {
+                if let Some(read) = file_field(field).await? {
+                    file = read;
+                }
             }
-            "file" => file = Ok((filename, bytes.to_vec())),
-            _ => {}
+            _ => {
+                small_field(field).await?;
+            }
         }
     }
     Ok((csrf_token, file))
+}
+
+/// A damaged upload as the person sees it.
+fn damaged(e: actix_multipart::MultipartError) -> AppError {
+    AppError::BadRequest(format!(
+        "The upload is damaged ({e}). Choose the file and send it again."
+    ))
+}
+
+/// A field other than the file: at most 4 KiB.
+async fn small_field(mut field: actix_multipart::Field) -> Result<web::Bytes, AppError> {
+    match field.bytes(4096).await {
+        Ok(bytes) => bytes.map_err(damaged),
+        Err(_) => Err(AppError::BadRequest("The form is damaged.".into())),
+    }
+}
+
+/// The file field: `None` when no file was chosen.
+async fn file_field(mut field: actix_multipart::Field) -> Result<Option<UploadedFile>, AppError> {
+    let filename = field
+        .content_disposition()
+        .and_then(|d| d.get_filename())
+        .unwrap_or_default()
+        .to_owned();
+    let is_csv = filename.to_lowercase().ends_with(".csv")
+        || field
+            .content_type()
+            .is_some_and(|m| m.essence_str() == "text/csv");
+    let Ok(bytes) = field.bytes(upload::MAX_UPLOAD_BYTES).await else {
+        return Ok(Some(Err(UploadError::File(format!(
+            "The file is larger than {} KiB: split it into smaller files.",
+            upload::MAX_UPLOAD_BYTES / 1024
+        )))));
+    };
+    let bytes = bytes.map_err(damaged)?;
+    Ok(if filename.is_empty() && bytes.is_empty() {
+        None
+    } else if !is_csv {
+        Some(Err(UploadError::File(format!(
+            "\"{filename}\" is not a CSV file: save the list as CSV (comma-separated values) and upload that."
+        ))))
+    } else {
+        Some(Ok((filename, bytes.to_vec())))
+    })
 }
 
 /// The selected customers: all matching the submitted filter, or the checked rows (each must
@@ -228,28 +266,44 @@ async fn select(
     view: &DashboardView,
 ) -> Result<Selection, AppError> {
     if form.all_matching {
-        let me = user.sign_in_name();
-        let chosen =
-            portfolios::chosen(&state.store, me.as_ref(), form.filter.owner.as_deref()).await?;
-        let query = form.filter.query(u32::MAX, &chosen);
-        let customers = view.page(&query).rows;
-        let mut hidden = vec![("all_matching".to_owned(), "1".to_owned())];
-        for (name, value) in [
-            ("q", &form.filter.q),
-            ("status", &form.filter.status),
-            ("owner", &form.filter.owner),
-        ] {
-            if let Some(value) = value {
-                hidden.push((name.to_owned(), value.clone()));
-            }
-        }
-        return Ok(Selection {
-            words: format!("All {} customers matching the filter", customers.len()),
-            customers,
-            unknown: 0,
-            hidden,
-        });
+        all_matching(state, user, form, view).await
+    } else {
+        Ok(checked(form, view))
     }
+}
+
+/// Every customer matching the submitted filter.
+async fn all_matching(
+    state: &AppState,
+    user: &SessionUser,
+    form: &BulkForm,
+    view: &DashboardView,
+) -> Result<Selection, AppError> {
+    let me = user.sign_in_name();
+    let chosen =
+        portfolios::chosen(&state.store, me.as_ref(), form.filter.owner.as_deref()).await?;
+    let query = form.filter.query(u32::MAX, &chosen);
+    let customers = view.page(&query).rows;
+    let mut hidden = vec![("all_matching".to_owned(), "1".to_owned())];
+    for (name, value) in [
+        ("q", &form.filter.q),
+        ("status", &form.filter.status),
+        ("owner", &form.filter.owner),
+    ] {
+        if let Some(value) = value {
+            hidden.push((name.to_owned(), value.clone()));
+        }
+    }
+    Ok(Selection {
+        words: format!("All {} customers matching the filter", customers.len()),
+        customers,
+        unknown: 0,
+        hidden,
+    })
+}
+
+/// The checked rows.
+fn checked(form: &BulkForm, view: &DashboardView) -> Selection {
     // A customer checked twice is one customer.
     let ids: BTreeSet<Option<CustomerId>> = form
         .customers
@@ -262,7 +316,7 @@ async fn select(
         .filter_map(|id| view.snapshot(id).cloned())
         .collect();
     let unknown = ids.len() - customers.len();
-    Ok(Selection {
+    Selection {
         words: format!("{} selected customers", form.customers.len()),
         hidden: form
             .customers
@@ -271,6 +325,5 @@ async fn select(
             .collect(),
         customers,
         unknown,
-    })
+    }
 }
-

@@ -233,3 +233,17 @@ impl FromRequest for RulePath {
         std::future::ready(numeric_segment(req, "rule_id", missing).map(Self))
     }
 }
+
+/// The `{plan_id}` path segment (a saved what-if plan's id, as stored).
+#[derive(Debug, Clone)]
+pub struct PlanPath(pub String);
+
+impl FromRequest for PlanPath {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let plan = req.match_info().get("plan_id").unwrap_or_default();
+        std::future::ready(Ok(Self(plan.to_owned())))
+    }
+}

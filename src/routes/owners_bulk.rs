@@ -28,7 +28,12 @@ pub async fn preview(
     session: TypedSession,
     input: SelectionForm<OwnerAssigner>,
 ) -> Result<HttpResponse, AppError> {
-    let SelectionForm { user, form, selection, .. } = input;
+    let SelectionForm {
+        user,
+        form,
+        selection,
+        ..
+    } = input;
     let owner = SignInName::parse(&form.new_owner).map_err(|e| {
         format!("Not planned: {e}. Write the owner's sign-in name in the Owner field.")
     });
@@ -36,7 +41,11 @@ pub async fn preview(
     let layout = Layout::for_user(&user, session.take_flash(), state.settings.is_demo());
     match error.and(owner) {
         Ok(owner) => {
-            let pairs: Vec<_> = selection.customers.iter().map(|c| (c, owner.clone())).collect();
+            let pairs: Vec<_> = selection
+                .customers
+                .iter()
+                .map(|c| (c, owner.clone()))
+                .collect();
             preview_page(&state, layout, &pairs).await
         }
         Err(message) => html(
@@ -58,7 +67,9 @@ pub async fn upload(
     session: TypedSession,
     input: CsvUpload<OwnerAssigner>,
 ) -> Result<HttpResponse, AppError> {
-    let CsvUpload { user, file, view, .. } = input;
+    let CsvUpload {
+        user, file, view, ..
+    } = input;
     let layout = Layout::for_user(&user, session.take_flash(), state.settings.is_demo());
     match file.and_then(|(_, bytes)| upload::plan_owner_file(&bytes, &view)) {
         Ok(pairs) => preview_page(&state, layout, &pairs).await,
