@@ -382,7 +382,6 @@ impl MeterRegionsPage {
             regions,
         } = comparison;
         let currency = &version.currency;
-        let money = |amount| Money::new(amount, currency.clone());
         Self {
             layout,
             meter: MeterRowView::new(&meter, currency),
@@ -392,20 +391,7 @@ impl MeterRegionsPage {
             action: crate::paths::meter_regions(currency, &meter.meter.meter_id),
             regions: regions
                 .iter()
-                .map(|r| RegionRowView {
-                    region: r.meter.meter.region.clone(),
-                    tiers: tiers_text(&r.meter.meter.price, currency),
-                    monthly_cost: money(r.monthly_cost).to_string(),
-                    difference: if r.is_origin {
-                        "this region".into()
-                    } else if r.difference > Decimal::ZERO {
-                        format!("+{}", money(r.difference))
-                    } else {
-                        money(r.difference).to_string()
-                    },
-                    is_origin: r.is_origin,
-                    url: crate::paths::meter_regions(currency, &r.meter.meter.meter_id),
-                })
+                .map(|r| RegionRowView::of(r, None, currency))
                 .collect(),
             rate_card_date: format_utc(version.checked_at),
         }
@@ -497,15 +483,17 @@ impl MeterRegionsView {
             regions: m
                 .regions
                 .iter()
-                .map(|r| RegionRowView::of(r, m.quantity, currency))
+                .map(|r| RegionRowView::of(r, Some(m.quantity), currency))
                 .collect(),
         }
     }
 }
 
 impl RegionRowView {
-    /// The meter in one region, at a month of `used` units, amounts in `currency`.
-    fn of(r: &RegionPrice, used: Decimal, currency: &Currency) -> Self {
+    /// The meter in one region, amounts in `currency`; its link compares the regions at
+    /// `used` units when given.
+    fn of(r: &RegionPrice, used: Option<Decimal>, currency: &Currency) -> Self {
+        let url = crate::paths::meter_regions(currency, &r.meter.meter.meter_id);
         let money = |amount| Money::new(amount, currency.clone());
         Self {
             region: r.meter.meter.region.clone(),
@@ -519,11 +507,10 @@ impl RegionRowView {
                 money(r.difference).to_string()
             },
             is_origin: r.is_origin,
-            url: format!(
-                "{}?quantity={}",
-                crate::paths::meter_regions(currency, &r.meter.meter.meter_id),
-                quantity(used.round_dp(8))
-            ),
+            url: match used {
+                Some(used) => format!("{url}?quantity={}", quantity(used.round_dp(8))),
+                None => url,
+            },
         }
     }
 }

@@ -48,11 +48,7 @@ impl<P: Permission> FromRequest for SelectionForm<P> {
             let form = BulkForm::parse(&body.await?);
             verify_csrf(&user.csrf, form.csrf_token.as_deref())?;
             let state = state.await?;
-            let view = state
-                .store
-                .current_dashboard_view(&state.dashboard)
-                .await
-                .map_err(AppError::from)?;
+            let view = current_view(&state).await?;
             let selection = select(&state, &user, &form, &view).await?;
             Ok(Self {
                 user,
@@ -91,11 +87,7 @@ impl<P: Permission> FromRequest for CsvUpload<P> {
             let (csrf_token, file) = read_upload(multipart.await?).await?;
             verify_csrf(&user.csrf, csrf_token.as_deref())?;
             let state = state.await?;
-            let view = state
-                .store
-                .current_dashboard_view(&state.dashboard)
-                .await
-                .map_err(AppError::from)?;
+            let view = current_view(&state).await?;
             Ok(Self {
                 user,
                 file,
@@ -181,6 +173,11 @@ impl Selection {
             None
         }
     }
+}
+
+/// The dashboard as it stands.
+async fn current_view(state: &AppState) -> Result<Arc<DashboardView>, AppError> {
+    Ok(state.store.current_dashboard_view(&state.dashboard).await?)
 }
 
 /// An uploaded file's name and content, or what is wrong with it.

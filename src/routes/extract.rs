@@ -80,45 +80,45 @@ impl Permission for AnyUser {
     }
 }
 
-/// Budget editors, for alert thresholds and teams.
-pub struct AlertEditor;
+/// Declares a [`Permission`]: the role check (an [`crate::auth::Access`] method) and the
+/// 403 message.
+macro_rules! permission {
+    ($(#[$doc:meta])* $name:ident: $allows:ident, $refusal:literal) => {
+        $(#[$doc])*
+        pub struct $name;
 
-impl Permission for AlertEditor {
-    const REFUSAL: &'static str = "Only budget editors may change alert thresholds and teams. Ask your administrator for the Budget editor app role.";
-    fn allows(user: &SessionUser) -> bool {
-        user.access.can_edit_budgets()
-    }
+        impl Permission for $name {
+            const REFUSAL: &'static str = $refusal;
+            fn allows(user: &SessionUser) -> bool {
+                user.access.$allows()
+            }
+        }
+    };
 }
 
-/// Budget editors, for budgets (one or in bulk).
-pub struct BudgetEditor;
+permission!(
+    /// Budget editors, for alert thresholds and teams.
+    AlertEditor: can_edit_budgets,
+    "Only budget editors may change alert thresholds and teams. Ask your administrator for the Budget editor app role."
+);
 
-impl Permission for BudgetEditor {
-    const REFUSAL: &'static str = "Only budget editors may change budgets. Ask your administrator for the Budget editor app role.";
-    fn allows(user: &SessionUser) -> bool {
-        user.access.can_edit_budgets()
-    }
-}
+permission!(
+    /// Budget editors, for budgets (one or in bulk).
+    BudgetEditor: can_edit_budgets,
+    "Only budget editors may change budgets. Ask your administrator for the Budget editor app role."
+);
 
-/// Budget editors and portfolio admins, for one customer's owners.
-pub struct OwnerEditor;
+permission!(
+    /// Budget editors and portfolio admins, for one customer's owners.
+    OwnerEditor: can_assign_owners,
+    "Only budget editors and portfolio admins may change a customer's owners. Ask your administrator for the Portfolio admin app role."
+);
 
-impl Permission for OwnerEditor {
-    const REFUSAL: &'static str = "Only budget editors and portfolio admins may change a customer's owners. Ask your administrator for the Portfolio admin app role.";
-    fn allows(user: &SessionUser) -> bool {
-        user.access.can_assign_owners()
-    }
-}
-
-/// Budget editors and portfolio admins, for owners of many customers at once.
-pub struct OwnerAssigner;
-
-impl Permission for OwnerAssigner {
-    const REFUSAL: &'static str = "Only budget editors and portfolio admins may assign owners. Ask your administrator for the Portfolio admin app role.";
-    fn allows(user: &SessionUser) -> bool {
-        user.access.can_assign_owners()
-    }
-}
+permission!(
+    /// Budget editors and portfolio admins, for owners of many customers at once.
+    OwnerAssigner: can_assign_owners,
+    "Only budget editors and portfolio admins may assign owners. Ask your administrator for the Portfolio admin app role."
+);
 
 /// The signed-in user, once [`Permission`] `P` lets them send a form.
 ///
