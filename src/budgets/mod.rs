@@ -237,16 +237,8 @@ impl Attempt {
         let e = match sent {
             Ok(update) => {
                 let held = update.budget.amount;
-                let decision = BudgetChangeDecision {
-                    outcome: ChangeOutcome::Applied,
-                    held: Some(held),
-                    decided_by: DecidedBy::Reply,
-                    error_code: None,
-                    detail: None,
-                };
-                return self
-                    .finish(lock, decision, Ok(ChangeResult::Applied { held }))
-                    .await;
+                let result = Ok(ChangeResult::Applied { held });
+                return self.finish(lock, applied(held), result).await;
             }
             Err(e) => e,
         };
@@ -437,6 +429,17 @@ fn is_refusal(error: &PartnerCenterError) -> bool {
 }
 
 /// The decision for a PATCH Partner Center certainly did not apply.
+/// The decision of a change Partner Center applied, now holding `held`.
+fn applied(held: Option<Decimal>) -> BudgetChangeDecision {
+    BudgetChangeDecision {
+        outcome: ChangeOutcome::Applied,
+        held: Some(held),
+        decided_by: DecidedBy::Reply,
+        error_code: None,
+        detail: None,
+    }
+}
+
 fn refused(error: &PartnerCenterError, current: Option<Decimal>) -> BudgetChangeDecision {
     BudgetChangeDecision {
         outcome: if is_refusal(error) {

@@ -281,6 +281,19 @@ fn failure(explorer: &Explorer, now: DateTime<Utc>) -> Option<String> {
         })
 }
 
+/// The rows of the meters found, in the selected rate card's currency (none without one).
+fn meter_rows(explorer: &Explorer) -> Vec<MeterRowView> {
+    let Some(version) = &explorer.selected else {
+        return Vec::new();
+    };
+    explorer
+        .page
+        .meters
+        .iter()
+        .map(|m| MeterRowView::new(m, &version.currency))
+        .collect()
+}
+
 /// Which meters the page shows (`first` of them before it, `last` up to its end), in words.
 fn shown(first: u64, last: u64, total: u64) -> String {
     if total == 0 {
@@ -304,18 +317,13 @@ impl PricesPage {
         let now = Utc::now();
         let selected = explorer.selected.as_ref();
         let code = selected.map_or_else(String::new, |v| v.currency.code().to_owned());
-        let currency = selected.map(|v| &v.currency);
         let total = explorer.page.total;
         let first = u64::from(page.saturating_sub(1)) * u64::from(page_size);
         let last = first + explorer.page.meters.len() as u64;
         Self {
             layout,
             currencies: currency_options(explorer, &code),
-            currency_error: explorer.unknown_currency.as_ref().map(|c| {
-                format!(
-                    "There is no rate card in {c}: Spendboard reads one for each currency its customers are billed in."
-                )
-            }),
+            currency_error: explorer.unknown_currency.as_ref().map(|c| format!("There is no rate card in {c}: Spendboard reads one for each currency its customers are billed in.")),
             text: params.search.text.clone(),
             categories: options(&explorer.categories, &params.search.category),
             regions: options(&explorer.regions, &params.search.region),
@@ -323,14 +331,7 @@ impl PricesPage {
             card: selected.map(|v| card_view(v, explorer.customers, now)),
             failure: failure(explorer, now),
             loading: loading && selected.is_none(),
-            meters: currency.map_or_else(Vec::new, |c| {
-                explorer
-                    .page
-                    .meters
-                    .iter()
-                    .map(|m| MeterRowView::new(m, c))
-                    .collect()
-            }),
+            meters: meter_rows(explorer),
             shown: shown(first, last, total),
             previous_page: (page > 1).then(|| {
                 format!("{}?{}", crate::paths::PRICES, params.query(Some(page - 1)))
