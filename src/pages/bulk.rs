@@ -125,6 +125,18 @@ pub struct OwnersPreviewPage {
     pub new: usize,
 }
 
+impl OwnersPreviewPage {
+    /// The page when nothing can be planned (422), saying why.
+    pub fn refused(layout: Layout, error: String) -> Self {
+        Self {
+            layout,
+            error: Some(error),
+            rows: Vec::new(),
+            new: 0,
+        }
+    }
+}
+
 /// One customer and the owner it gets.
 #[derive(Debug, Clone)]
 pub struct OwnerAssignmentRow {

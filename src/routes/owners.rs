@@ -42,11 +42,7 @@ pub async fn add(
     let owner = match SignInName::parse(&fields.owner) {
         Ok(owner) => owner,
         Err(e) => {
-            let mut forms = CustomerForms::for_user(&snapshot, user);
-            if let Some(owner_form) = forms.owner.as_mut() {
-                owner_form.owner.clone_from(&fields.owner);
-                owner_form.error = Some(format!("Not added: {e}."));
-            }
+            let forms = kept(CustomerForms::for_user(&snapshot, user), &fields.owner, &e);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             return render_customer_page(&state, user, &session, &snapshot, forms, status).await;
         }
@@ -83,4 +79,13 @@ pub async fn remove(
         format!("{owner} did not own {name}; nothing changed.")
     });
     Ok(see_other(&paths::customer(&id)))
+}
+
+/// The customer page's forms with the owner form's input kept and its error.
+fn kept(mut forms: CustomerForms, typed: &str, error: &impl std::fmt::Display) -> CustomerForms {
+    if let Some(owner_form) = forms.owner.as_mut() {
+        owner_form.owner = typed.to_owned();
+        owner_form.error = Some(format!("Not added: {error}."));
+    }
+    forms
 }

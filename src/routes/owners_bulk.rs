@@ -50,12 +50,7 @@ pub async fn preview(
         }
         Err(message) => html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &OwnersPreviewPage {
-                layout,
-                error: Some(message),
-                rows: Vec::new(),
-                new: 0,
-            },
+            &OwnersPreviewPage::refused(layout, message),
         ),
     }
 }
