@@ -5,6 +5,7 @@ mod csrf;
 mod pending;
 mod roles;
 mod session;
+mod sign_in;
 mod tokens;
 
 pub use crate::identity::{
@@ -17,4 +18,5 @@ pub use pending::{
 };
 pub use roles::Access;
 pub use session::{CurrentUser, SessionUser, TypedSession};
+pub use sign_in::{Completed, ProviderReply, SignInFailure, complete_sign_in};
 pub use tokens::{delegated_token, save_tokens};

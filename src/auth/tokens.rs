@@ -53,16 +53,8 @@ pub async fn delegated_token(
     let sign_in = || AppError::SignInRequired {
         return_to: return_to.to_owned(),
     };
-    let cipher = &state.keys.tokens;
-    let still_valid = |stored: &StoredTokens| {
-        (stored.expires_at > Utc::now() + RENEW_BEFORE_EXPIRY)
-            .then(|| cipher.decrypt(&stored.access_token).map(AccessToken::new))
-    };
-    let Some(stored) = state.store.tokens(&user_id.to_string()).await? else {
-        return Err(sign_in());
-    };
-    if let Some(token) = still_valid(&stored) {
-        return token.map_err(|_| sign_in());
+    if let Some(token) = valid_token(state, user_id, &sign_in).await? {
+        return Ok(token);
     }
     // One renewal per user at a time, across every instance: refresh tokens rotate, so a
     // second concurrent renewal with the same refresh token would be refused. The lock is a
@@ -70,20 +62,68 @@ pub async fn delegated_token(
     // usually finding those the holder just saved.
     let scope = format!("token:{user_id}");
     let holder = crate::store::unique_holder(&state.instance_id, "renew");
+    if let Some(token) = lock_or_renewed(state, user_id, &scope, &holder, &sign_in).await? {
+        return Ok(token);
+    }
+    let renewed = renew_holding_the_lock(state, user_id, &sign_in).await;
+    if let Err(e) = state.store.release_lease(&scope, &holder).await {
+        tracing::warn!(%user_id, error = %e, "token renewal lock not released (it expires)");
+    }
+    renewed
+}
+
+/// The stored access token of `user_id` if it is valid for a while yet; `None` when it
+/// expires soon.
+///
+/// # Errors
+/// `sign_in()` when there are no tokens or they cannot be decrypted; the database's.
+async fn valid_token(
+    state: &AppState,
+    user_id: Uuid,
+    sign_in: &(dyn Fn() -> AppError + Sync),
+) -> Result<Option<AccessToken>, AppError> {
+    let Some(stored) = state.store.tokens(&user_id.to_string()).await? else {
+        return Err(sign_in());
+    };
+    still_valid(state, &stored, sign_in).transpose()
+}
+
+/// The access token of `stored` if it is valid for a while yet (`Err(sign_in())` when it
+/// cannot be decrypted); `None` when it expires soon.
+fn still_valid(
+    state: &AppState,
+    stored: &StoredTokens,
+    sign_in: &(dyn Fn() -> AppError + Sync),
+) -> Option<Result<AccessToken, AppError>> {
+    (stored.expires_at > Utc::now() + RENEW_BEFORE_EXPIRY).then(|| {
+        let token = state.keys.tokens.decrypt(&stored.access_token);
+        token.map(AccessToken::new).map_err(|_| sign_in())
+    })
+}
+
+/// Waits for the renewal lock of `user_id` (`None` once held by `holder`), or for the token
+/// another request renewed meanwhile.
+///
+/// # Errors
+/// [`AppError::Unavailable`] after [`RENEWAL_WAIT`]; those of [`valid_token`].
+async fn lock_or_renewed(
+    state: &AppState,
+    user_id: Uuid,
+    scope: &str,
+    holder: &str,
+    sign_in: &(dyn Fn() -> AppError + Sync),
+) -> Result<Option<AccessToken>, AppError> {
     let waited_since = std::time::Instant::now();
     loop {
         if state
             .store
-            .try_acquire_lease(&scope, &holder, RENEWAL_LEASE)
+            .try_acquire_lease(scope, holder, RENEWAL_LEASE)
             .await?
         {
-            break;
+            return Ok(None);
         }
-        let Some(stored) = state.store.tokens(&user_id.to_string()).await? else {
-            return Err(sign_in());
-        };
-        if let Some(token) = still_valid(&stored) {
-            return token.map_err(|_| sign_in());
+        if let Some(token) = valid_token(state, user_id, sign_in).await? {
+            return Ok(Some(token));
         }
         if waited_since.elapsed() > RENEWAL_WAIT {
             return Err(AppError::Unavailable(
@@ -92,11 +132,6 @@ pub async fn delegated_token(
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let renewed = renew_holding_the_lock(state, user_id, &sign_in).await;
-    if let Err(e) = state.store.release_lease(&scope, &holder).await {
-        tracing::warn!(%user_id, error = %e, "token renewal lock not released (it expires)");
-    }
-    renewed
 }
 
 /// How long a token renewal holds its user's lock at most (a crashed holder's lock expires).
@@ -113,35 +148,21 @@ async fn renew_holding_the_lock(
     user_id: Uuid,
     sign_in: &(dyn Fn() -> AppError + Sync),
 ) -> Result<AccessToken, AppError> {
-    let cipher = &state.keys.tokens;
     let Some(stored) = state.store.tokens(&user_id.to_string()).await? else {
         return Err(sign_in());
     };
-    if stored.expires_at > Utc::now() + RENEW_BEFORE_EXPIRY {
-        return cipher
-            .decrypt(&stored.access_token)
-            .map(AccessToken::new)
-            .map_err(|_| sign_in());
+    if let Some(token) = still_valid(state, &stored, sign_in) {
+        return token;
     }
     let refresh_token = stored
         .refresh_token
         .as_deref()
-        .and_then(|t| cipher.decrypt(t).ok())
+        .and_then(|t| state.keys.tokens.decrypt(t).ok())
         .ok_or_else(sign_in)?;
     match state.oidc.refresh(&SecretString::from(refresh_token)).await {
         Ok(Renewed { tokens, roles }) => {
             if let Some(roles) = roles {
-                // Roles are re-derived at every renewal: sessions read them from the users
-                // table on each request.
-                state
-                    .store
-                    .set_user_roles(&user_id.to_string(), &roles)
-                    .await?;
-                if Access::from_roles(&roles, &state.settings.roles).is_none() {
-                    tracing::info!(%user_id, "the user lost every Spendboard role; signed out");
-                    state.store.delete_tokens(&user_id.to_string()).await?;
-                    return Err(AppError::AccessRevoked);
-                }
+                keep_roles(state, user_id, &roles).await?;
             }
             save_tokens(state, user_id, &tokens).await?;
             Ok(AccessToken::from(tokens.access_token))
@@ -151,22 +172,55 @@ async fn renew_holding_the_lock(
             | SignInError::InvalidIdToken(_)
             | SignInError::OtherTenant(_)),
         ) => {
-            tracing::info!(
-                %user_id,
-                reason = %crate::telemetry::untrusted(&e.to_string()),
-                "token renewal refused; the user signs in again"
-            );
-            if !state
-                .store
-                .delete_tokens_if_unchanged(&user_id.to_string(), &stored)
-                .await?
-            {
-                tracing::info!(%user_id, "newer tokens were saved meanwhile; they are kept");
-            }
+            forget_refused(state, user_id, &stored, &e).await?;
             Err(sign_in())
         }
         Err(e) => Err(AppError::Unexpected(
             anyhow::Error::new(e).context("renewing a Partner Center token"),
         )),
     }
+}
+
+/// Stores the roles of a renewal (sessions read them from the users table on each request).
+///
+/// # Errors
+/// [`AppError::AccessRevoked`] (the tokens deleted) when no Spendboard role is left; the
+/// database's.
+async fn keep_roles(state: &AppState, user_id: Uuid, roles: &[String]) -> Result<(), AppError> {
+    state
+        .store
+        .set_user_roles(&user_id.to_string(), roles)
+        .await?;
+    if Access::from_roles(roles, &state.settings.roles).is_none() {
+        tracing::info!(%user_id, "the user lost every Spendboard role; signed out");
+        state.store.delete_tokens(&user_id.to_string()).await?;
+        return Err(AppError::AccessRevoked);
+    }
+    Ok(())
+}
+
+/// Deletes the `stored` tokens whose renewal was refused, unless newer ones were saved
+/// meanwhile.
+///
+/// # Errors
+/// The database's.
+async fn forget_refused(
+    state: &AppState,
+    user_id: Uuid,
+    stored: &StoredTokens,
+    error: &SignInError,
+) -> Result<(), AppError> {
+    tracing::info!(
+        %user_id,
+        reason = %crate::telemetry::untrusted(&error.to_string()),
+        "token renewal refused; the user signs in again"
+    );
+    if !state
+        .store
+        .delete_tokens_if_unchanged(&user_id.to_string(), stored)
+        .await?
+    {
+        tracing::info!(%user_id, "newer tokens were saved meanwhile; they are kept");
+    }
+    Ok(())
 }

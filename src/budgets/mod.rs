@@ -37,6 +37,16 @@ use crate::store::{
 use lock::WriterLock;
 use read_back::{Check, Verdict};
 
+/// Longest reason kept in the budget history, in characters.
+const MAX_REASON: usize = 500;
+
+/// A reason as typed, as the budget history keeps it: trimmed, at most 500 characters,
+/// `None` when empty.
+pub fn kept_reason(typed: &str) -> Option<String> {
+    let reason: String = typed.trim().chars().take(MAX_REASON).collect();
+    (!reason.is_empty()).then_some(reason)
+}
+
 /// A budget change as a budget editor asked for it.
 #[derive(Debug, Clone)]
 pub struct ChangeRequest {
@@ -129,22 +139,7 @@ pub async fn change_budget(
     else {
         return Ok(ChangeResult::Busy);
     };
-    let intent = BudgetChangeIntent {
-        requested_at: Utc::now(),
-        user_id: request.user_id,
-        user_name: request.user_name,
-        customer_id: customer,
-        customer_name: request.customer.company_name,
-        currency: request.customer.currency,
-        seen_amount: request.based_on,
-        new_amount: match request.change {
-            BudgetChange::Set(amount) => Some(amount.amount()),
-            BudgetChange::Remove => None,
-        },
-        reason: request.reason,
-        request_id: Uuid::new_v4(),
-        batch_id: request.batch_id,
-    };
+    let intent = request.intent();
     let change_id = match state.store.record_budget_change(&intent).await {
         Ok(id) => id,
         Err(e) => {
@@ -161,6 +156,28 @@ pub async fn change_budget(
     attempt.run(lock).await
 }
 
+impl ChangeRequest {
+    /// The change as recorded before anything is sent, under a new request id.
+    fn intent(self) -> BudgetChangeIntent {
+        BudgetChangeIntent {
+            requested_at: Utc::now(),
+            user_id: self.user_id,
+            user_name: self.user_name,
+            customer_id: self.customer.customer_id,
+            customer_name: self.customer.company_name,
+            currency: self.customer.currency,
+            seen_amount: self.based_on,
+            new_amount: match self.change {
+                BudgetChange::Set(amount) => Some(amount.amount()),
+                BudgetChange::Remove => None,
+            },
+            reason: self.reason,
+            request_id: Uuid::new_v4(),
+            batch_id: self.batch_id,
+        }
+    }
+}
+
 /// One recorded change in progress.
 struct Attempt {
     state: Arc<AppState>,
@@ -170,6 +187,8 @@ struct Attempt {
 }
 
 impl Attempt {
+    /// Reads the current budget, then sends the change if it is still the one the form was
+    /// based on.
     async fn run(self, lock: WriterLock) -> Result<ChangeResult, BudgetError> {
         let pc = &self.state.partner_center;
         let customer = self.intent.customer_id;
@@ -194,47 +213,48 @@ impl Attempt {
                 .finish(lock, decision, Ok(ChangeResult::Conflict { current }))
                 .await;
         }
-        let sent = pc
+        self.send(lock, current).await
+    }
+
+    /// Sends the change (the budget being `current`) and decides by the reply, or reads it
+    /// back when the reply does not tell.
+    async fn send(
+        self,
+        lock: WriterLock,
+        current: Option<Decimal>,
+    ) -> Result<ChangeResult, BudgetError> {
+        let intent = &self.intent;
+        let sent = self
+            .state
+            .partner_center
             .patch_usage_budget(
                 &self.token,
-                &customer,
-                self.intent.new_amount,
-                self.intent.request_id,
+                &intent.customer_id,
+                intent.new_amount,
+                intent.request_id,
             )
             .await;
-        match sent {
+        let e = match sent {
             Ok(update) => {
                 let held = update.budget.amount;
-                let decision = BudgetChangeDecision {
-                    outcome: ChangeOutcome::Applied,
-                    held: Some(held),
-                    decided_by: DecidedBy::Reply,
-                    error_code: None,
-                    detail: None,
-                };
-                self.finish(lock, decision, Ok(ChangeResult::Applied { held }))
-                    .await
+                let result = Ok(ChangeResult::Applied { held });
+                return self.finish(lock, applied(held), result).await;
             }
-            Err(e) => match e.write_fate() {
-                WriteFate::NotApplied => {
-                    let decision = refused(&e, current);
-                    self.finish(lock, decision, refusal_result(&e)).await
-                }
-                WriteFate::Unknown { may_still_land } => {
-                    tracing::warn!(error = %e, may_still_land, "a budget PATCH's outcome is unknown; reading it back");
-                    let settle = Duration::from_secs(self.state.settings.budgets.settle_seconds);
-                    let check = Check::new(
-                        self.intent.seen_amount,
-                        self.intent.new_amount,
-                        if may_still_land {
-                            tokio::time::Instant::now() + settle
-                        } else {
-                            tokio::time::Instant::now()
-                        },
-                    );
-                    self.check(lock, check).await
-                }
-            },
+            Err(e) => e,
+        };
+        match e.write_fate() {
+            WriteFate::NotApplied => {
+                let decision = refused(&e, current);
+                self.finish(lock, decision, refusal_result(&e)).await
+            }
+            WriteFate::Unknown { may_still_land } => {
+                tracing::warn!(error = %e, may_still_land, "a budget PATCH's outcome is unknown; reading it back");
+                let settle = Duration::from_secs(self.state.settings.budgets.settle_seconds);
+                let now = tokio::time::Instant::now();
+                let until = if may_still_land { now + settle } else { now };
+                let check = Check::new(self.intent.seen_amount, self.intent.new_amount, until);
+                self.check(lock, check).await
+            }
         }
     }
 
@@ -409,6 +429,17 @@ fn is_refusal(error: &PartnerCenterError) -> bool {
 }
 
 /// The decision for a PATCH Partner Center certainly did not apply.
+/// The decision of a change Partner Center applied, now holding `held`.
+fn applied(held: Option<Decimal>) -> BudgetChangeDecision {
+    BudgetChangeDecision {
+        outcome: ChangeOutcome::Applied,
+        held: Some(held),
+        decided_by: DecidedBy::Reply,
+        error_code: None,
+        detail: None,
+    }
+}
+
 fn refused(error: &PartnerCenterError, current: Option<Decimal>) -> BudgetChangeDecision {
     BudgetChangeDecision {
         outcome: if is_refusal(error) {

@@ -18,11 +18,11 @@ use chrono::TimeDelta;
 use rust_decimal::Decimal;
 use tokio::task::JoinSet;
 
-use crate::auth::delegated_token;
+use crate::auth::{SessionUser, delegated_token};
 use crate::budgets::{self, BudgetError, ChangeRequest};
 use crate::domain::{BudgetAmount, BudgetChange, BulkAction, CustomerFigures, Planned};
 use crate::state::AppState;
-use crate::store::{BatchItem, ChangeOutcome, CustomerSnapshot, PlannedItem, StoreError};
+use crate::store::{Batch, BatchItem, ChangeOutcome, CustomerSnapshot, PlannedItem, StoreError};
 
 /// How many items of a batch are applied at the same time.
 pub const CONCURRENCY: usize = 4;
@@ -63,6 +63,49 @@ pub fn plan(
             }
         })
         .collect()
+}
+
+/// Plans `action` for `customers` and saves the plan as a batch to preview and confirm, by
+/// `planner` with the reason as typed; the batch's id.
+///
+/// # Errors
+/// The database's.
+pub async fn plan_batch(
+    state: &AppState,
+    planner: &SessionUser,
+    customers: &[CustomerSnapshot],
+    action: &BulkAction,
+    reason: &str,
+) -> Result<i64, StoreError> {
+    let settings = &state.settings.budgets;
+    let items = plan(
+        customers,
+        action,
+        settings.maximum,
+        settings.near_threshold_percent,
+    );
+    let reason = budgets::kept_reason(reason);
+    let (id, name, action) = (planner.id, &planner.name, action.describe());
+    state
+        .store
+        .create_batch(id, name, &action, reason.as_deref(), &items)
+        .await
+}
+
+/// An item's result: its key (as in the CSV of outcomes) and what was found, in words.
+pub fn result_of(item: &BatchItem) -> (&'static str, String) {
+    match ItemState::of(item) {
+        ItemState::Skipped => (
+            "left_out",
+            item.plan.skip_reason.clone().unwrap_or_default(),
+        ),
+        ItemState::Remaining => ("remaining", String::new()),
+        ItemState::Checking => ("being_checked", String::new()),
+        ItemState::Applied | ItemState::Failed => (
+            item.outcome.map_or("being_checked", |o| o.key()),
+            item.detail.clone().unwrap_or_default(),
+        ),
+    }
 }
 
 /// How an item stands, as the progress page counts it.
@@ -223,29 +266,7 @@ async fn apply(state: &Arc<AppState>, id: i64, scope: &str, holder: &str) -> any
         if pending.is_empty() {
             return Ok(());
         }
-        let token = delegated_token(state, batch.user_id, "/")
-            .await
-            .map_err(|e| anyhow::anyhow!("no Partner Center token of the batch's author: {e}"))?;
-        let mut running = JoinSet::new();
-        let mut busy = false;
-        let mut sent = 0usize;
-        for item in pending {
-            while running.len() >= CONCURRENCY {
-                busy |= joined(running.join_next().await);
-                if !state.store.renew_lease(scope, holder, LEASE).await? {
-                    anyhow::bail!("the lease on {scope} was lost");
-                }
-            }
-            let request = request(state, &batch, &item).await?;
-            let Some(request) = request else { continue };
-            sent += 1;
-            let state = Arc::clone(state);
-            let token = token.clone();
-            running.spawn(async move { budgets::change_budget(&state, &token, request).await });
-        }
-        while let Some(done) = running.join_next().await {
-            busy |= joined(Some(done));
-        }
+        let Pass { sent, busy } = send_pending(state, &batch, pending, scope, holder).await?;
         if sent == 0 {
             // Only items that cannot be sent any more are left (see [`request`]).
             return Ok(());
@@ -255,6 +276,52 @@ async fn apply(state: &Arc<AppState>, id: i64, scope: &str, holder: &str) -> any
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
+}
+
+/// What a pass over the pending items did.
+struct Pass {
+    /// How many items were sent.
+    sent: usize,
+    /// Some have to be sent again (busy, or not recorded).
+    busy: bool,
+}
+
+/// Sends `pending` items of `batch`, [`CONCURRENCY`] at a time, renewing the lease on
+/// `scope` as they complete.
+async fn send_pending(
+    state: &Arc<AppState>,
+    batch: &Batch,
+    pending: Vec<BatchItem>,
+    scope: &str,
+    holder: &str,
+) -> anyhow::Result<Pass> {
+    let token = delegated_token(state, batch.user_id, "/")
+        .await
+        .map_err(|e| anyhow::anyhow!("no Partner Center token of the batch's author: {e}"))?;
+    let mut running = JoinSet::new();
+    let mut pass = Pass {
+        sent: 0,
+        busy: false,
+    };
+    for item in pending {
+        while running.len() >= CONCURRENCY {
+            pass.busy |= joined(running.join_next().await);
+            if !state.store.renew_lease(scope, holder, LEASE).await? {
+                anyhow::bail!("the lease on {scope} was lost");
+            }
+        }
+        let Some(request) = request(state, batch, &item).await? else {
+            continue;
+        };
+        pass.sent += 1;
+        let state = Arc::clone(state);
+        let token = token.clone();
+        running.spawn(async move { budgets::change_budget(&state, &token, request).await });
+    }
+    while let Some(done) = running.join_next().await {
+        pass.busy |= joined(Some(done));
+    }
+    Ok(pass)
 }
 
 /// Logs a finished item; `true` when it has to be sent again (busy, or not recorded).
@@ -279,7 +346,7 @@ fn joined(
 /// (it stays remaining; the progress page says so).
 async fn request(
     state: &AppState,
-    batch: &crate::store::Batch,
+    batch: &Batch,
     item: &BatchItem,
 ) -> Result<Option<ChangeRequest>, StoreError> {
     let Some(customer) = state.store.snapshot(&item.plan.customer_id).await? else {

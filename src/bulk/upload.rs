@@ -48,43 +48,66 @@ pub fn plan_budget_file(
     maximum: Decimal,
     near_threshold: Decimal,
 ) -> Result<Vec<PlannedItem>, UploadError> {
-    let (records, mut errors) = records(bytes)?;
-    let by_name = names(view);
-    let mut items = Vec::new();
     let mut seen: HashMap<CustomerId, u64> = HashMap::new();
-    for (line, record) in records {
+    plan_lines(bytes, view, |line, record, customers| {
         let parsed: BudgetLine = match record.deserialize(None) {
             Ok(parsed) if record.len() <= 3 => parsed,
-            _ => {
-                errors.push(format!(
-                    "Line {line}: expected customer id or exact name, amount and an optional reason, separated by commas."
-                ));
-                continue;
-            }
+            _ => return Err(
+                "expected customer id or exact name, amount and an optional reason, separated by commas.".into(),
+            ),
         };
-        let customer = match resolve(&parsed.customer, view, &by_name) {
-            Ok(customer) => customer,
-            Err(message) => {
-                errors.push(format!("Line {line}: {message}"));
-                continue;
-            }
-        };
+        let customer = customers.resolve(&parsed.customer)?;
         if let Some(first) = seen.insert(customer.customer_id, line) {
-            errors.push(format!(
-                "Line {line}: {} is on line {first} already.",
+            return Err(format!(
+                "{} is on line {first} already.",
                 customer.company_name
             ));
-            continue;
         }
-        match plan_line(&parsed, customer, maximum, near_threshold) {
-            Ok(item) => items.push(item),
+        plan_line(&parsed, customer, maximum, near_threshold)
+    })
+}
+
+/// Each line of a file planned with `plan` (given the line's number, its fields and the
+/// customers of `view`).
+///
+/// # Errors
+/// [`UploadError::File`] as [`records`]; [`UploadError::Lines`] with every line that is not
+/// CSV or that `plan` refuses (`Line N: ` and its message).
+fn plan_lines<'a, T>(
+    bytes: &[u8],
+    view: &'a DashboardView,
+    mut plan: impl FnMut(u64, &csv::StringRecord, &Customers<'a>) -> Result<T, String>,
+) -> Result<Vec<T>, UploadError> {
+    let (records, mut errors) = records(bytes)?;
+    let customers = Customers {
+        view,
+        by_name: names(view),
+    };
+    let mut planned = Vec::new();
+    for (line, record) in records {
+        match plan(line, &record, &customers) {
+            Ok(item) => planned.push(item),
             Err(message) => errors.push(format!("Line {line}: {message}")),
         }
     }
     if errors.is_empty() {
-        Ok(items)
+        Ok(planned)
     } else {
         Err(UploadError::Lines(errors))
+    }
+}
+
+/// The customers a file may name: those of the dashboard, by id or exact name.
+struct Customers<'a> {
+    view: &'a DashboardView,
+    /// Several may share one name.
+    by_name: HashMap<&'a str, Vec<&'a CustomerSnapshot>>,
+}
+
+impl<'a> Customers<'a> {
+    /// The customer a line names, by id or exact name.
+    fn resolve(&self, written: &str) -> Result<&'a CustomerSnapshot, String> {
+        resolve(written, self.view, &self.by_name)
     }
 }
 
@@ -163,42 +186,20 @@ pub fn plan_owner_file<'a>(
     bytes: &[u8],
     view: &'a DashboardView,
 ) -> Result<Vec<(&'a CustomerSnapshot, SignInName)>, UploadError> {
-    let (records, mut errors) = records(bytes)?;
-    let by_name = names(view);
-    let mut assignments = Vec::new();
     let mut seen: HashMap<(CustomerId, SignInName), u64> = HashMap::new();
-    for (line, record) in records {
+    plan_lines(bytes, view, |line, record, customers| {
         let (Some(customer), Some(owner), 2) = (record.get(0), record.get(1), record.len()) else {
-            errors.push(format!(
-                "Line {line}: expected customer id or exact name, then the owner's sign-in name, separated by a comma."
-            ));
-            continue;
+            return Err(
+                "expected customer id or exact name, then the owner's sign-in name, separated by a comma.".into(),
+            );
         };
-        let customer = match resolve(customer, view, &by_name) {
-            Ok(customer) => customer,
-            Err(message) => {
-                errors.push(format!("Line {line}: {message}"));
-                continue;
-            }
-        };
-        let owner = match SignInName::parse(owner) {
-            Ok(owner) => owner,
-            Err(e) => {
-                errors.push(format!("Line {line}: {e}."));
-                continue;
-            }
-        };
+        let customer = customers.resolve(customer)?;
+        let owner = SignInName::parse(owner).map_err(|e| format!("{e}."))?;
         if let Some(first) = seen.insert((customer.customer_id, owner.clone()), line) {
-            errors.push(format!("Line {line}: the same as line {first}."));
-            continue;
+            return Err(format!("the same as line {first}."));
         }
-        assignments.push((customer, owner));
-    }
-    if errors.is_empty() {
-        Ok(assignments)
-    } else {
-        Err(UploadError::Lines(errors))
-    }
+        Ok((customer, owner))
+    })
 }
 
 /// A line of a file: its number and its fields.
@@ -211,12 +212,7 @@ type NumberedRecord = (u64, csv::StringRecord);
 /// # Errors
 /// [`UploadError::File`] when the file is not UTF-8 text or has no line.
 fn records(bytes: &[u8]) -> Result<(Vec<NumberedRecord>, Vec<String>), UploadError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        UploadError::File(
-            "The file is not a CSV text file (it is not UTF-8 text). Save it as \"CSV UTF-8\" and upload it again.".into(),
-        )
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = utf8_text(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -240,10 +236,7 @@ fn records(bytes: &[u8]) -> Result<(Vec<NumberedRecord>, Vec<String>), UploadErr
         if record.iter().all(str::is_empty) {
             continue;
         }
-        let first = record.get(0).unwrap_or_default().to_lowercase();
-        if index == 0
-            && ["customer", "customer id", "customer_id", "name"].contains(&first.as_str())
-        {
+        if index == 0 && is_header(&record) {
             continue;
         }
         records.push((line, record));
@@ -254,6 +247,26 @@ fn records(bytes: &[u8]) -> Result<(Vec<NumberedRecord>, Vec<String>), UploadErr
         ));
     }
     Ok((records, errors))
+}
+
+/// The file's text, without a byte order mark.
+///
+/// # Errors
+/// [`UploadError::File`] when it is not UTF-8.
+fn utf8_text(bytes: &[u8]) -> Result<&str, UploadError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        UploadError::File(
+            "The file is not a CSV text file (it is not UTF-8 text). Save it as \"CSV UTF-8\" and upload it again.".into(),
+        )
+    })?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// Whether a first line is a header: its first field is `customer`, `customer id`,
+/// `customer_id` or `name`.
+fn is_header(record: &csv::StringRecord) -> bool {
+    let first = record.get(0).unwrap_or_default().to_lowercase();
+    ["customer", "customer id", "customer_id", "name"].contains(&first.as_str())
 }
 
 /// The customers of `view` by exact name (several may share one).

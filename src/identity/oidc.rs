@@ -21,8 +21,8 @@ use openidconnect::core::{
 use openidconnect::{
     AdditionalClaims, AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, Client,
     ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    EndpointSet, IdTokenClaims, IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
     SignatureVerificationError, StandardErrorResponse, StandardTokenResponse, TokenResponse,
 };
 use secrecy::{ExposeSecret, SecretString};
@@ -334,6 +334,18 @@ impl OidcClient {
         Ok(Renewed { tokens, roles })
     }
 
+    /// The tenant of a token with the `tid` claim: the partner's (another is refused); the
+    /// issuer when no tenant is configured and the token has none.
+    fn tenant_of(&self, tid: Option<Uuid>) -> Result<String, SignInError> {
+        match (self.tenant_id, tid) {
+            (Some(partner), Some(tid)) if tid == partner => Ok(tid.to_string()),
+            (Some(_), Some(tid)) => Err(SignInError::OtherTenant(tid.to_string())),
+            (Some(_), None) => Err(SignInError::InvalidIdToken("no tid claim".into())),
+            (None, Some(tid)) => Ok(tid.to_string()),
+            (None, None) => Ok(self.issuer.as_str().to_owned()),
+        }
+    }
+
     fn signed_in(
         &self,
         response: &EntraTokenResponse,
@@ -358,29 +370,12 @@ impl OidcClient {
             other => Unverified::Other(SignInError::InvalidIdToken(other.to_string())),
         })?;
         let extra = claims.additional_claims();
-        let tenant_id = match (self.tenant_id, extra.tid) {
-            (Some(partner), Some(tid)) if tid == partner => tid.to_string(),
-            (Some(_), Some(tid)) => return Err(SignInError::OtherTenant(tid.to_string()).into()),
-            (Some(_), None) => {
-                return Err(SignInError::InvalidIdToken("no tid claim".into()).into());
-            }
-            (None, Some(tid)) => tid.to_string(),
-            (None, None) => self.issuer.as_str().to_owned(),
-        };
+        let tenant_id = self.tenant_of(extra.tid)?;
         let user_id = extra.oid.unwrap_or_else(|| {
             let subject = format!("{}#{}", self.issuer.as_str(), claims.subject().as_str());
             Uuid::new_v5(&Uuid::NAMESPACE_URL, subject.as_bytes())
         });
-        let email = claims
-            .preferred_username()
-            .map(|u| u.to_string())
-            .or_else(|| claims.email().map(|e| e.to_string()));
-        let name = claims
-            .name()
-            .and_then(|n| n.get(None))
-            .map(|n| n.to_string())
-            .or_else(|| email.clone())
-            .unwrap_or_else(|| user_id.to_string());
+        let (name, email) = name_and_email(claims, user_id);
         Ok(SignedIn {
             user_id,
             tenant_id,
@@ -461,4 +456,23 @@ fn token_error<RE: std::error::Error + 'static>(
         ),
         other => SignInError::Provider(other.to_string()),
     }
+}
+
+/// The display name (else the sign-in name, else the user id) and the sign-in name of
+/// `claims`.
+fn name_and_email(
+    claims: &IdTokenClaims<EntraClaims, CoreGenderClaim>,
+    user_id: Uuid,
+) -> (String, Option<String>) {
+    let email = claims
+        .preferred_username()
+        .map(|u| u.to_string())
+        .or_else(|| claims.email().map(|e| e.to_string()));
+    let name = claims
+        .name()
+        .and_then(|n| n.get(None))
+        .map(|n| n.to_string())
+        .or_else(|| email.clone())
+        .unwrap_or_else(|| user_id.to_string());
+    (name, email)
 }

@@ -56,36 +56,43 @@ impl CustomerAlertsView {
         } else {
             (own, can_edit)
         };
-        let state = |threshold: Threshold| {
-            let Some(budget) = snapshot.budget else {
-                return "no budget, so it does not fire".to_owned();
-            };
-            let fired = firings.iter().find(|f| {
-                f.threshold == threshold
-                    && f.billing_period_start == snapshot.billing_period_start
-                    && f.budget.normalize() == budget.normalize()
-            });
-            match fired {
-                Some(f) => format!("fired {}", format_utc(f.fired_at)),
-                None if !crossed_thresholds(snapshot, &[threshold]).is_empty() => {
-                    "crossed; fires at the next refresh".to_owned()
-                }
-                None => "not crossed this billing period".to_owned(),
-            }
-        };
         Self {
             own: !own.is_empty(),
             rule_set: RuleSetView {
                 rules: rules
                     .iter()
                     .map(|rule| RuleView {
-                        state: Some(state(rule.threshold)),
+                        state: Some(threshold_state(snapshot, firings, rule.threshold)),
                         ..RuleView::of(rule, removable)
                     })
                     .collect(),
                 form,
             },
         }
+    }
+}
+
+/// How `threshold` stands for the customer of `snapshot` this billing period at its current
+/// budget, from `firings` (the customer's latest), in words.
+fn threshold_state(
+    snapshot: &CustomerSnapshot,
+    firings: &[FiringRecord],
+    threshold: Threshold,
+) -> String {
+    let Some(budget) = snapshot.budget else {
+        return "no budget, so it does not fire".to_owned();
+    };
+    let fired = firings.iter().find(|f| {
+        f.threshold == threshold
+            && f.billing_period_start == snapshot.billing_period_start
+            && f.budget.normalize() == budget.normalize()
+    });
+    match fired {
+        Some(f) => format!("fired {}", format_utc(f.fired_at)),
+        None if !crossed_thresholds(snapshot, &[threshold]).is_empty() => {
+            "crossed; fires at the next refresh".to_owned()
+        }
+        None => "not crossed this billing period".to_owned(),
     }
 }
 

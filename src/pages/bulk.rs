@@ -1,10 +1,18 @@
 //! Bulk budget changes: the action form (on the dashboard, and again with its errors), and a
 //! batch's page (the preview to confirm, then the progress and the result per customer).
 
+use std::collections::BTreeSet;
+
 use askama::Template;
 use askama_web::WebTemplate;
+use rust_decimal::Decimal;
 
-use super::Layout;
+use super::{Layout, format_utc};
+use crate::bulk::upload::UploadError;
+use crate::bulk::{self, ItemState, result_of};
+use crate::domain::Money;
+use crate::paths;
+use crate::store::{Batch, BatchItem, CustomerSnapshot, DashboardView};
 
 /// The action form, with what was chosen and typed and what is wrong with it. Field errors
 /// are shown next to their field.
@@ -43,6 +51,26 @@ impl BulkFormView {
     }
 }
 
+impl BulkFormView {
+    /// The currencies to choose from: those of the `selected` customers, or every one listed
+    /// on the dashboard when none is selected.
+    pub fn currencies(selected: &[CustomerSnapshot], view: &DashboardView) -> Vec<String> {
+        let codes: BTreeSet<String> = selected
+            .iter()
+            .map(|c| c.currency.code().to_owned())
+            .collect();
+        if codes.is_empty() {
+            view.totals
+                .per_currency
+                .iter()
+                .map(|t| t.currency.code().to_owned())
+                .collect()
+        } else {
+            codes.into_iter().collect()
+        }
+    }
+}
+
 /// The action form again (422), with the selection kept in hidden fields.
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/bulk_form.html")]
@@ -69,6 +97,22 @@ pub struct UploadErrorPage {
     pub line_errors: Vec<String>,
 }
 
+impl UploadErrorPage {
+    /// The page for `error`, of an upload of owners (else of budgets).
+    pub fn new(layout: Layout, owners: bool, error: UploadError) -> Self {
+        let (file_error, line_errors) = match error {
+            UploadError::File(message) => (Some(message), Vec::new()),
+            UploadError::Lines(lines) => (None, lines),
+        };
+        Self {
+            layout,
+            owners,
+            file_error,
+            line_errors,
+        }
+    }
+}
+
 /// Owner assignments to confirm, or the reasons none can be planned (422).
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/owners_preview.html")]
@@ -79,6 +123,18 @@ pub struct OwnersPreviewPage {
     pub rows: Vec<OwnerAssignmentRow>,
     /// How many assignments are new.
     pub new: usize,
+}
+
+impl OwnersPreviewPage {
+    /// The page when nothing can be planned (422), saying why.
+    pub fn refused(layout: Layout, error: String) -> Self {
+        Self {
+            layout,
+            error: Some(error),
+            rows: Vec::new(),
+            new: 0,
+        }
+    }
 }
 
 /// One customer and the owner it gets.
@@ -115,6 +171,33 @@ pub struct BatchPage {
     pub csv_url: String,
 }
 
+impl BatchPage {
+    /// The page of `batch` and its `items`.
+    pub fn new(layout: Layout, batch: &Batch, items: &[BatchItem]) -> Self {
+        let counts = BatchCounts::of(items);
+        let confirmed = batch.confirmed_at.is_some();
+        Self {
+            layout,
+            id: batch.id,
+            action: batch.action.clone(),
+            reason: batch.reason.clone(),
+            planned_by: batch.user_name.clone(),
+            planned_at: format_utc(batch.created_at),
+            confirmed_at: batch.confirmed_at.map(format_utc),
+            running: confirmed && counts.remaining + counts.checking > 0,
+            counts,
+            split_note: split_note(items),
+            rows: items
+                .iter()
+                .map(|i| BatchRowView::of(i, confirmed))
+                .collect(),
+            confirm_url: paths::bulk_confirm(batch.id),
+            retry_url: paths::bulk_retry(batch.id),
+            csv_url: paths::bulk_outcomes_csv(batch.id),
+        }
+    }
+}
+
 /// How many items stand where.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BatchCounts {
@@ -127,6 +210,48 @@ pub struct BatchCounts {
     pub retryable: u64,
     pub checking: u64,
     pub remaining: u64,
+}
+
+impl BatchCounts {
+    /// The counts of `items`.
+    pub fn of(items: &[BatchItem]) -> Self {
+        let mut counts = Self::default();
+        for item in items {
+            counts.total += 1;
+            match ItemState::of(item) {
+                ItemState::Skipped => counts.skipped += 1,
+                ItemState::Remaining => counts.remaining += 1,
+                ItemState::Checking => counts.checking += 1,
+                ItemState::Applied => counts.applied += 1,
+                ItemState::Failed => {
+                    counts.failed += 1;
+                    if bulk::is_retryable(item) {
+                        counts.retryable += 1;
+                    }
+                }
+            }
+        }
+        counts.to_apply = counts.total - counts.skipped;
+        counts
+    }
+}
+
+/// When the selection spans currencies but only one of them changes, says so.
+fn split_note(items: &[BatchItem]) -> Option<String> {
+    let all: BTreeSet<&str> = items.iter().map(|i| i.plan.currency.code()).collect();
+    let changing: BTreeSet<&str> = items
+        .iter()
+        .filter(|i| i.plan.skip_reason.is_none())
+        .map(|i| i.plan.currency.code())
+        .collect();
+    (all.len() > 1 && changing.len() == 1).then(|| {
+        let only = changing.iter().next().copied().unwrap_or_default();
+        format!(
+            "The selection spans {} currencies ({}): only the customers billed in {only} change. Change the others in a separate bulk change.",
+            all.len(),
+            all.iter().copied().collect::<Vec<_>>().join(", ")
+        )
+    })
 }
 
 /// One customer's line.
@@ -143,4 +268,59 @@ pub struct BatchRowView {
     pub result: String,
     /// `applied`, `not-applied`, `checking`, `skipped`, `remaining`.
     pub result_class: &'static str,
+}
+
+impl BatchRowView {
+    /// An item's line; before confirmation, only items left out carry a note.
+    pub fn of(item: &BatchItem, confirmed: bool) -> Self {
+        let plan = &item.plan;
+        let money = |a: Option<Decimal>| {
+            a.map_or_else(
+                || "no budget".to_owned(),
+                |a| Money::new(a, plan.currency.clone()).to_string(),
+            )
+        };
+        let (key, detail) = result_of(item);
+        let state = ItemState::of(item);
+        let (label, class) = result_label(state, key, confirmed);
+        Self {
+            url: paths::customer(&plan.customer_id),
+            name: plan.customer_name.clone(),
+            currency: plan.currency.code().to_owned(),
+            old: money(plan.seen_amount),
+            new: if state == ItemState::Skipped {
+                "–".to_owned()
+            } else {
+                money(plan.new_amount)
+            },
+            new_status_key: plan.new_status.key(),
+            new_status_label: plan.new_status.label(),
+            result: if detail.is_empty() {
+                label.to_owned()
+            } else {
+                format!("{label}: {detail}")
+            },
+            result_class: class,
+        }
+    }
+}
+
+/// The result's label and CSS class of an item in `state` with the result `key`.
+fn result_label(state: ItemState, key: &str, confirmed: bool) -> (&'static str, &'static str) {
+    match state {
+        ItemState::Skipped => ("Left out", "skipped"),
+        ItemState::Remaining if !confirmed => ("", "planned"),
+        ItemState::Remaining => ("Remaining", "remaining"),
+        ItemState::Checking => ("Being checked with Partner Center", "checking"),
+        ItemState::Applied => ("Applied", "applied"),
+        ItemState::Failed => (
+            match key {
+                "conflict" => "Not applied: changed meanwhile",
+                "refused" => "Refused by Partner Center",
+                "superseded" => "Changed elsewhere meanwhile",
+                _ => "Not applied",
+            },
+            "not-applied",
+        ),
+    }
 }

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use super::{Layout, format_age, format_utc};
 use crate::domain::{Currency, MeterPrice, Money, SubscriptionId};
-use crate::prices::{Explorer, MeterRegions, RegionComparison};
+use crate::prices::{Explorer, MeterRegions, RegionComparison, RegionPrice};
 use crate::store::{CustomerSnapshot, FoundMeter, MeterSearch, RateCardVersion};
 
 /// A unit price with every digit the rate card has: `0.087 EUR`.
@@ -251,6 +251,58 @@ fn card_view(version: &RateCardVersion, customers: (u64, u64), now: DateTime<Utc
     }
 }
 
+/// The currencies with a rate card, `code` selected.
+fn currency_options(explorer: &Explorer, code: &str) -> Vec<OptionView> {
+    explorer
+        .versions
+        .iter()
+        .map(|v| OptionView {
+            value: v.currency.code().to_owned(),
+            selected: v.currency.code() == code,
+        })
+        .collect()
+}
+
+/// The last reading of the rate card that failed, and since when the prices shown stand.
+fn failure(explorer: &Explorer, now: DateTime<Utc>) -> Option<String> {
+    let selected = explorer.selected.as_ref();
+    explorer
+        .attempt
+        .as_ref()
+        .and_then(|a| a.error.as_ref().map(|e| (a.attempted_at, e)))
+        .map(|(at, reason)| match selected {
+            Some(v) => format!(
+                "The last reading of the rate card, at {}, failed: {reason} The prices shown were last confirmed {} ({}).",
+                format_utc(at),
+                format_utc(v.checked_at),
+                format_age(v.checked_at, now)
+            ),
+            None => format!("Reading the rate card at {} failed: {reason}", format_utc(at)),
+        })
+}
+
+/// The rows of the meters found, in the selected rate card's currency (none without one).
+fn meter_rows(explorer: &Explorer) -> Vec<MeterRowView> {
+    let Some(version) = &explorer.selected else {
+        return Vec::new();
+    };
+    explorer
+        .page
+        .meters
+        .iter()
+        .map(|m| MeterRowView::new(m, &version.currency))
+        .collect()
+}
+
+/// Which meters the page shows (`first` of them before it, `last` up to its end), in words.
+fn shown(first: u64, last: u64, total: u64) -> String {
+    if total == 0 {
+        "No meter matches.".into()
+    } else {
+        format!("Meters {} to {last} of {total}.", first + 1)
+    }
+}
+
 impl PricesPage {
     /// The page for `explorer`'s data, searched with `params`, showing page `page` of
     /// `page_size` meters; `loading` when a read of the rate cards was started.
@@ -265,58 +317,22 @@ impl PricesPage {
         let now = Utc::now();
         let selected = explorer.selected.as_ref();
         let code = selected.map_or_else(String::new, |v| v.currency.code().to_owned());
-        let currency = selected.map(|v| &v.currency);
-        let failure = explorer
-            .attempt
-            .as_ref()
-            .and_then(|a| a.error.as_ref().map(|e| (a.attempted_at, e)))
-            .map(|(at, reason)| match selected {
-                Some(v) => format!(
-                    "The last reading of the rate card, at {}, failed: {reason} The prices shown were last confirmed {} ({}).",
-                    format_utc(at),
-                    format_utc(v.checked_at),
-                    format_age(v.checked_at, now)
-                ),
-                None => format!("Reading the rate card at {} failed: {reason}", format_utc(at)),
-            });
         let total = explorer.page.total;
         let first = u64::from(page.saturating_sub(1)) * u64::from(page_size);
         let last = first + explorer.page.meters.len() as u64;
         Self {
             layout,
-            currencies: explorer
-                .versions
-                .iter()
-                .map(|v| OptionView {
-                    value: v.currency.code().to_owned(),
-                    selected: v.currency.code() == code,
-                })
-                .collect(),
-            currency_error: explorer.unknown_currency.as_ref().map(|c| {
-                format!(
-                    "There is no rate card in {c}: Spendboard reads one for each currency its customers are billed in."
-                )
-            }),
+            currencies: currency_options(explorer, &code),
+            currency_error: explorer.unknown_currency.as_ref().map(|c| format!("There is no rate card in {c}: Spendboard reads one for each currency its customers are billed in.")),
             text: params.search.text.clone(),
             categories: options(&explorer.categories, &params.search.category),
             regions: options(&explorer.regions, &params.search.region),
             changed_only: params.search.changed_only,
             card: selected.map(|v| card_view(v, explorer.customers, now)),
-            failure,
+            failure: failure(explorer, now),
             loading: loading && selected.is_none(),
-            meters: currency.map_or_else(Vec::new, |c| {
-                explorer
-                    .page
-                    .meters
-                    .iter()
-                    .map(|m| MeterRowView::new(m, c))
-                    .collect()
-            }),
-            shown: if total == 0 {
-                "No meter matches.".into()
-            } else {
-                format!("Meters {} to {last} of {total}.", first + 1)
-            },
+            meters: meter_rows(explorer),
+            shown: shown(first, last, total),
             previous_page: (page > 1).then(|| {
                 format!("{}?{}", crate::paths::PRICES, params.query(Some(page - 1)))
             }),
@@ -367,7 +383,6 @@ impl MeterRegionsPage {
             regions,
         } = comparison;
         let currency = &version.currency;
-        let money = |amount| Money::new(amount, currency.clone());
         Self {
             layout,
             meter: MeterRowView::new(&meter, currency),
@@ -377,20 +392,7 @@ impl MeterRegionsPage {
             action: crate::paths::meter_regions(currency, &meter.meter.meter_id),
             regions: regions
                 .iter()
-                .map(|r| RegionRowView {
-                    region: r.meter.meter.region.clone(),
-                    tiers: tiers_text(&r.meter.meter.price, currency),
-                    monthly_cost: money(r.monthly_cost).to_string(),
-                    difference: if r.is_origin {
-                        "this region".into()
-                    } else if r.difference > Decimal::ZERO {
-                        format!("+{}", money(r.difference))
-                    } else {
-                        money(r.difference).to_string()
-                    },
-                    is_origin: r.is_origin,
-                    url: crate::paths::meter_regions(currency, &r.meter.meter.meter_id),
-                })
+                .map(|r| RegionRowView::of(r, None, currency))
                 .collect(),
             rate_card_date: format_utc(version.checked_at),
         }
@@ -434,7 +436,6 @@ impl SubscriptionRegionsPage {
         meters: &[MeterRegions],
     ) -> Self {
         let currency = &snapshot.currency;
-        let money = |amount| Money::new(amount, currency.clone());
         Self {
             layout,
             customer_name: snapshot.company_name.clone(),
@@ -448,47 +449,69 @@ impl SubscriptionRegionsPage {
                     v.currency,
                     format_utc(v.checked_at)
                 ),
-                None => format!("There is no rate card in {currency} yet: open Azure prices to read it."),
+                None => format!(
+                    "There is no rate card in {currency} yet: open Azure prices to read it."
+                ),
             },
             meters: meters
                 .iter()
-                .map(|m| MeterRegionsView {
-                    name: m.name.clone(),
-                    subcategory: m.subcategory.clone(),
-                    usage: format!(
-                        "{} × {} this period so far, {}",
-                        quantity(m.quantity.round_dp(4)),
-                        m.unit,
-                        money(m.spend)
-                    ),
-                    region_note: match &m.region {
-                        Some(region) => format!("Runs in {region}; differences are to it."),
-                        None => "The usage records do not say which region; differences are to the cheapest.".into(),
-                    },
-                    regions: m
-                        .regions
-                        .iter()
-                        .map(|r| RegionRowView {
-                            region: r.meter.meter.region.clone(),
-                            tiers: tiers_text(&r.meter.meter.price, currency),
-                            monthly_cost: money(r.monthly_cost).to_string(),
-                            difference: if r.is_origin {
-                                "this region".into()
-                            } else if r.difference > Decimal::ZERO {
-                                format!("+{}", money(r.difference))
-                            } else {
-                                money(r.difference).to_string()
-                            },
-                            is_origin: r.is_origin,
-                            url: format!(
-                                "{}?quantity={}",
-                                crate::paths::meter_regions(currency, &r.meter.meter.meter_id),
-                                quantity(m.quantity.round_dp(8))
-                            ),
-                        })
-                        .collect(),
-                })
+                .map(|m| MeterRegionsView::of(m, currency))
                 .collect(),
+        }
+    }
+}
+
+impl MeterRegionsView {
+    /// A meter of the subscription in every region, amounts in `currency`.
+    fn of(m: &MeterRegions, currency: &Currency) -> Self {
+        let money = |amount| Money::new(amount, currency.clone());
+        Self {
+            name: m.name.clone(),
+            subcategory: m.subcategory.clone(),
+            usage: format!(
+                "{} × {} this period so far, {}",
+                quantity(m.quantity.round_dp(4)),
+                m.unit,
+                money(m.spend)
+            ),
+            region_note: match &m.region {
+                Some(region) => format!("Runs in {region}; differences are to it."),
+                None => {
+                    "The usage records do not say which region; differences are to the cheapest."
+                        .into()
+                }
+            },
+            regions: m
+                .regions
+                .iter()
+                .map(|r| RegionRowView::of(r, Some(m.quantity), currency))
+                .collect(),
+        }
+    }
+}
+
+impl RegionRowView {
+    /// The meter in one region, amounts in `currency`; its link compares the regions at
+    /// `used` units when given.
+    fn of(r: &RegionPrice, used: Option<Decimal>, currency: &Currency) -> Self {
+        let url = crate::paths::meter_regions(currency, &r.meter.meter.meter_id);
+        let money = |amount| Money::new(amount, currency.clone());
+        Self {
+            region: r.meter.meter.region.clone(),
+            tiers: tiers_text(&r.meter.meter.price, currency),
+            monthly_cost: money(r.monthly_cost).to_string(),
+            difference: if r.is_origin {
+                "this region".into()
+            } else if r.difference > Decimal::ZERO {
+                format!("+{}", money(r.difference))
+            } else {
+                money(r.difference).to_string()
+            },
+            is_origin: r.is_origin,
+            url: match used {
+                Some(used) => format!("{url}?quantity={}", quantity(used.round_dp(8))),
+                None => url,
+            },
         }
     }
 }

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use super::{Layout, format_utc, quantity, tiers_text};
 use crate::domain::{Currency, CustomerId, Money};
 use crate::prices::{CheckedLine, PlanEvaluation};
-use crate::store::{CustomerSnapshot, PlanSummary};
+use crate::store::{CustomerSnapshot, PlanSummary, RateCardMeter};
 
 /// One line of the plan form.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,33 +51,33 @@ impl LineView {
             quantity_error: line.quantity_error.clone(),
             hours_error: line.hours_error.clone(),
             start_error: line.start_error.clone(),
-            choices: line
-                .choices
-                .iter()
-                .map(|c| {
-                    let m = &c.meter;
-                    (
-                        m.meter_id.clone(),
-                        format!("{} · {} · {}", m.name, m.subcategory, m.region),
-                    )
-                })
-                .collect(),
-            found: line.meter.as_ref().map(|f| {
-                let m = &f.meter;
-                format!(
-                    "{} · {} · {}: {} per {}",
-                    m.name,
-                    m.subcategory,
-                    m.region,
-                    tiers_text(&m.price, currency),
-                    m.unit
-                )
-            }),
+            choices: line.choices.iter().map(|c| choice(&c.meter)).collect(),
+            found: line.meter.as_ref().map(|f| found(&f.meter, currency)),
             already_used: (line.already_used > Decimal::ZERO).then(|| quantity(line.already_used)),
             quantity_to_end: line.priced.map(|(q, _)| quantity(q.round_dp(4))),
             cost: line.priced.map(|(_, c)| money(c)),
         }
     }
+}
+
+/// A meter to choose: its id and `name · subcategory · region`.
+fn choice(m: &RateCardMeter) -> (String, String) {
+    (
+        m.meter_id.clone(),
+        format!("{} · {} · {}", m.name, m.subcategory, m.region),
+    )
+}
+
+/// The meter found, with its price.
+fn found(m: &RateCardMeter, currency: &Currency) -> String {
+    format!(
+        "{} · {} · {}: {} per {}",
+        m.name,
+        m.subcategory,
+        m.region,
+        tiers_text(&m.price, currency),
+        m.unit
+    )
 }
 
 /// What the plan does, once priced.
@@ -149,49 +149,6 @@ impl WhatIfPage {
         let id: CustomerId = snapshot.customer_id;
         let money = |amount| Money::new(amount, currency.clone()).to_string();
         let b = &evaluation.baseline;
-        let mut lines: Vec<LineView> = evaluation
-            .lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| LineView::new(i, l, currency))
-            .collect();
-        if lines.len() < crate::prices::what_if::MAX_LINES {
-            lines.push(LineView {
-                index: lines.len(),
-                kind: "instances".into(),
-                ..LineView::default()
-            });
-        }
-        let result = evaluation.result.as_ref().map(|r| {
-            let status = evaluation.new_status.unwrap_or(snapshot.status);
-            ResultView {
-                added: money(r.projected - b.projected),
-                new_projection: money(r.projected),
-                status_key: status.key(),
-                status_label: status.label(),
-                crossing: match (b.budget, r.crosses_budget_on) {
-                    (None, _) => "The customer has no budget.".into(),
-                    (Some(budget), _) if b.spend >= budget => {
-                        "The budget is already exceeded.".into()
-                    }
-                    (Some(_), Some(on)) => {
-                        format!("With the plan, the budget is crossed on {}.", day(on))
-                    }
-                    (Some(_), None) => {
-                        "With the plan, the spend stays within the budget until the period ends."
-                            .into()
-                    }
-                },
-                budget_to_stay: money(r.budget_to_stay_within),
-                budget_form_url: budget_editor.then(|| {
-                    let amount = Money::new(r.budget_to_stay_within, currency.clone()).plain();
-                    format!(
-                        "{}?budget={amount}#budget-heading",
-                        crate::paths::customer(&id)
-                    )
-                }),
-            }
-        });
         Self {
             layout,
             customer_name: snapshot.company_name.clone(),
@@ -205,30 +162,99 @@ impl WhatIfPage {
             budget: b.budget.map(money),
             status_key: snapshot.status.key(),
             status_label: snapshot.status.label(),
-            card_note: match &evaluation.card {
-                Some(card) => format!(
-                    "Priced from the Azure rate card in {} confirmed {}: list prices before any partner discount or credit, without tax; for Azure plan customers an estimate.",
-                    card.currency,
-                    format_utc(card.checked_at)
-                ),
-                None => format!(
-                    "There is no rate card in {currency} yet: open Azure prices to read it."
-                ),
-            },
+            card_note: card_note(evaluation, currency),
             name: evaluation.name.clone(),
             name_error: evaluation.name_error.clone(),
-            lines,
-            result,
-            plans: plans
-                .iter()
-                .map(|p| PlanRowView {
-                    name: p.name.clone(),
-                    saved_at: format_utc(p.saved_at),
-                    lines: p.lines,
-                    open_url: format!("{}?plan={}", crate::paths::what_if(&id), p.id),
-                    delete_url: crate::paths::what_if_delete(&id, &p.id),
-                })
-                .collect(),
+            lines: form_lines(evaluation, currency),
+            result: ResultView::of(snapshot, evaluation, budget_editor),
+            plans: plans.iter().map(|p| PlanRowView::of(&id, p)).collect(),
+        }
+    }
+}
+
+/// The plan's lines and, below the most, a blank one to add another.
+fn form_lines(evaluation: &PlanEvaluation, currency: &Currency) -> Vec<LineView> {
+    let mut lines: Vec<LineView> = evaluation
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| LineView::new(i, l, currency))
+        .collect();
+    if lines.len() < crate::prices::what_if::MAX_LINES {
+        lines.push(LineView {
+            index: lines.len(),
+            kind: "instances".into(),
+            ..LineView::default()
+        });
+    }
+    lines
+}
+
+/// The rate card priced from, or that there is none.
+fn card_note(evaluation: &PlanEvaluation, currency: &Currency) -> String {
+    match &evaluation.card {
+        Some(card) => format!(
+            "Priced from the Azure rate card in {} confirmed {}: list prices before any partner discount or credit, without tax; for Azure plan customers an estimate.",
+            card.currency,
+            format_utc(card.checked_at)
+        ),
+        None => format!("There is no rate card in {currency} yet: open Azure prices to read it."),
+    }
+}
+
+impl ResultView {
+    /// What the plan of `evaluation` does, once priced; `budget_editor` gets the link that
+    /// pre-fills the budget form.
+    fn of(
+        snapshot: &CustomerSnapshot,
+        evaluation: &PlanEvaluation,
+        budget_editor: bool,
+    ) -> Option<Self> {
+        let currency = &snapshot.currency;
+        let money = |amount| Money::new(amount, currency.clone()).to_string();
+        let b = &evaluation.baseline;
+        evaluation.result.as_ref().map(|r| {
+            let status = evaluation.new_status.unwrap_or(snapshot.status);
+            Self {
+                added: money(r.projected - b.projected),
+                new_projection: money(r.projected),
+                status_key: status.key(),
+                status_label: status.label(),
+                crossing: crossing(b.budget, b.spend, r.crosses_budget_on),
+                budget_to_stay: money(r.budget_to_stay_within),
+                budget_form_url: budget_editor.then(|| {
+                    let amount = Money::new(r.budget_to_stay_within, currency.clone()).plain();
+                    format!(
+                        "{}?budget={amount}#budget-heading",
+                        crate::paths::customer(&snapshot.customer_id)
+                    )
+                }),
+            }
+        })
+    }
+}
+
+/// When the budget is crossed with the plan, in words.
+fn crossing(budget: Option<Decimal>, spend: Decimal, crosses_on: Option<NaiveDate>) -> String {
+    match (budget, crosses_on) {
+        (None, _) => "The customer has no budget.".into(),
+        (Some(budget), _) if spend >= budget => "The budget is already exceeded.".into(),
+        (Some(_), Some(on)) => format!("With the plan, the budget is crossed on {}.", day(on)),
+        (Some(_), None) => {
+            "With the plan, the spend stays within the budget until the period ends.".into()
+        }
+    }
+}
+
+impl PlanRowView {
+    /// A saved plan of the customer `id`.
+    fn of(id: &CustomerId, plan: &PlanSummary) -> Self {
+        Self {
+            name: plan.name.clone(),
+            saved_at: format_utc(plan.saved_at),
+            lines: plan.lines,
+            open_url: format!("{}?plan={}", crate::paths::what_if(id), plan.id),
+            delete_url: crate::paths::what_if_delete(id, &plan.id),
         }
     }
 }

@@ -3,12 +3,11 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use askama::Template;
 use serde::Deserialize;
 
 use super::customer_page::render_customer_page;
-use super::extract::{editor_with_csrf, known_customer, parse_customer_id};
-use super::respond::see_other;
+use super::extract::{AlertEditor, CustomerPath, NoFields, RulePath, VerifiedForm, known_customer};
+use super::respond::{html, see_other};
 use crate::alerts::{RuleError, add_rule};
 use crate::auth::{CurrentUser, SessionUser, TypedSession};
 use crate::domain::CustomerId;
@@ -25,18 +24,17 @@ const LISTED: i64 = 200;
 /// The add-a-threshold form's fields.
 #[derive(Debug, Deserialize)]
 pub struct RuleFields {
-    csrf_token: Option<String>,
     #[serde(default)]
     basis: String,
     #[serde(default)]
     percent: String,
 }
 
-/// The remove button's field.
-#[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    csrf_token: Option<String>,
-}
+/// The add-a-threshold form from a budget editor.
+type AddForm = VerifiedForm<RuleFields, AlertEditor>;
+
+/// A remove button from a budget editor.
+type RemoveForm = VerifiedForm<NoFields, AlertEditor>;
 
 /// The Alerts page.
 #[tracing::instrument(skip_all, fields(user = %user.id))]
@@ -51,14 +49,13 @@ pub async fn get(
 
 /// Adds a partner-wide threshold: 303 to the page, or the page again (422) with the error
 /// next to the field and the input kept.
-#[tracing::instrument(skip_all, fields(user = %user.id))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id))]
 pub async fn add(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
-    fields: web::Form<RuleFields>,
+    form: AddForm,
 ) -> Result<HttpResponse, AppError> {
-    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
+    let AddForm { user, fields, .. } = &form;
     match add_rule(
         &state.store,
         None,
@@ -73,29 +70,21 @@ pub async fn add(
             Ok(see_other(paths::ALERTS))
         }
         Err(e) => {
-            let form = RuleForm::kept(None, &user, &fields.basis, &fields.percent, e)?;
-            render(
-                &state,
-                &user,
-                &session,
-                form,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let form = RuleForm::kept(None, user, &fields.basis, &fields.percent, e)?;
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            render(&state, user, &session, form, status).await
         }
     }
 }
 
 /// Removes a partner-wide threshold.
-#[tracing::instrument(skip_all, fields(user = %user.id))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id))]
 pub async fn remove(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
     rule: web::Path<i64>,
-    fields: web::Form<CsrfOnly>,
+    form: RemoveForm,
 ) -> Result<HttpResponse, AppError> {
-    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
     if state.store.remove_alert_rule(None, *rule).await? {
         session.flash("Threshold removed.");
     }
@@ -104,17 +93,15 @@ pub async fn remove(
 
 /// Adds a threshold to the customer's own set: 303 to the customer page, or the page again
 /// (422) with the error next to the field and the input kept.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path)))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id, customer = %id))]
 pub async fn add_for_customer(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
-    path: web::Path<String>,
-    fields: web::Form<RuleFields>,
+    CustomerPath(id): CustomerPath,
+    form: AddForm,
 ) -> Result<HttpResponse, AppError> {
-    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
-    let id = parse_customer_id(&path)?;
     let snapshot = known_customer(&state, &id).await?;
+    let AddForm { user, fields, .. } = &form;
     let user_id = user.id.to_string();
     match add_rule(
         &state.store,
@@ -130,36 +117,26 @@ pub async fn add_for_customer(
             Ok(see_other(&paths::customer(&id)))
         }
         Err(e) => {
-            let form = RuleForm::kept(Some(&id), &user, &fields.basis, &fields.percent, e)?;
+            let rule = RuleForm::kept(Some(&id), user, &fields.basis, &fields.percent, e)?;
+            let forms = CustomerForms {
+                rule,
+                ..CustomerForms::for_user(&snapshot, user)
+            };
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            render_customer_page(
-                &state,
-                &user,
-                &session,
-                &snapshot,
-                CustomerForms {
-                    rule: form,
-                    ..CustomerForms::for_user(&snapshot, &user)
-                },
-                status,
-            )
-            .await
+            render_customer_page(&state, user, &session, &snapshot, forms, status).await
         }
     }
 }
 
 /// Removes a threshold of the customer's own set.
-#[tracing::instrument(skip_all, fields(user = %user.id))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id, customer = %id))]
 pub async fn remove_for_customer(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
-    path: web::Path<(String, i64)>,
-    fields: web::Form<CsrfOnly>,
+    CustomerPath(id): CustomerPath,
+    RulePath(rule): RulePath,
+    form: RemoveForm,
 ) -> Result<HttpResponse, AppError> {
-    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
-    let (customer, rule) = path.into_inner();
-    let id = parse_customer_id(&customer)?;
     if state.store.remove_alert_rule(Some(&id), rule).await? {
         session.flash("Threshold removed for this customer.");
     }
@@ -219,8 +196,5 @@ async fn render(
         firings: firings.iter().map(FiringView::of).collect(),
         catcher: state.settings.alerts.smtp.is_none(),
     };
-    let html = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(html))
+    html(status, &page)
 }

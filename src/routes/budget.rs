@@ -14,9 +14,9 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::customer_page::render_customer_page;
-use super::extract::{known_customer, parse_customer_id};
+use super::extract::{BudgetEditor, CustomerPath, VerifiedForm, known_customer};
 use super::respond::see_other;
-use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token, verify_csrf};
+use crate::auth::{SessionUser, TypedSession, delegated_token};
 use crate::budgets::{self, BudgetError, ChangeRequest};
 use crate::domain::{BudgetAmount, BudgetChange};
 use crate::error::AppError;
@@ -27,8 +27,7 @@ use crate::store::CustomerSnapshot;
 
 /// The budget form's fields.
 #[derive(Debug, Deserialize)]
-pub struct BudgetForm {
-    csrf_token: Option<String>,
+pub struct BudgetFields {
     #[serde(default)]
     amount: String,
     /// Present (any value) when "Remove budget" is chosen.
@@ -40,65 +39,66 @@ pub struct BudgetForm {
     based_on: String,
 }
 
-/// Longest reason kept in the budget history, in characters.
-const MAX_REASON: usize = 500;
-
 /// Handles the budget form.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path)))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id, customer = %id))]
 pub async fn post(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
-    path: web::Path<String>,
-    form: web::Form<BudgetForm>,
+    CustomerPath(id): CustomerPath,
+    form: VerifiedForm<BudgetFields, BudgetEditor>,
 ) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
-    if !user.access.can_edit_budgets() {
-        return Err(AppError::Forbidden(
-            "Only budget editors may change budgets. Ask your administrator for the Budget editor app role.".into(),
-        ));
-    }
-    verify_csrf(&user.csrf, form.csrf_token.as_deref())?;
-    let id = parse_customer_id(&path)?;
+    let VerifiedForm { user, fields, .. } = &form;
     let snapshot = known_customer(&state, &id).await?;
-    let forms = CustomerForms::for_user(&snapshot, &user);
-    let mut view = BudgetFormView::for_budget(&snapshot, &user);
-    view.keep_input(
-        &form.amount,
-        form.remove.is_some(),
-        &form.reason,
-        &form.based_on,
-    );
-    let request = match change_request(&form, &snapshot, &user, state.settings.budgets.maximum)? {
-        Ok(request) => request,
+    let mut view = BudgetFormView::for_budget(&snapshot, user);
+    let remove = fields.remove.is_some();
+    view.keep_input(&fields.amount, remove, &fields.reason, &fields.based_on);
+    let reply = match change_request(fields, &snapshot, user, state.settings.budgets.maximum)? {
+        Ok(request) => change(&state, user, &snapshot, request).await?,
         Err(message) => {
             view.error = Some(message);
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return render_customer_page(
-                &state,
-                &user,
-                &session,
-                &snapshot,
-                CustomerForms {
-                    budget: Some(view),
-                    ..forms
-                },
-                status,
-            )
-            .await;
+            BudgetReply::FormAgain {
+                alert: None,
+                conflict: None,
+                rebase_on: None,
+                status: StatusCode::UNPROCESSABLE_ENTITY.as_u16(),
+            }
         }
     };
-    let return_to = paths::customer(&id);
-    let token = delegated_token(&state, user.id, &return_to).await?;
+    answer(&state, user, &session, &snapshot, view, reply).await
+}
+
+/// Makes the change with the user's Partner Center token; the reply to show.
+async fn change(
+    state: &web::Data<AppState>,
+    user: &SessionUser,
+    snapshot: &CustomerSnapshot,
+    request: ChangeRequest,
+) -> Result<BudgetReply, AppError> {
+    let return_to = paths::customer(&snapshot.customer_id);
+    let token = delegated_token(state, user.id, &return_to).await?;
     let based_on = request.based_on;
     let result = budgets::change_budget(&state.clone().into_inner(), &token, request)
         .await
-        .map_err(|e| budget_error(e, return_to.clone()))?;
-    match BudgetReply::of(result, &snapshot, based_on) {
+        .map_err(|e| budget_error(e, return_to))?;
+    Ok(BudgetReply::of(result, snapshot, based_on))
+}
+
+/// The reply as a response: a 303 with the flash, the customer page with the budget form
+/// `view` (and the reply's message and status), or the 503 error page.
+async fn answer(
+    state: &web::Data<AppState>,
+    user: &SessionUser,
+    session: &TypedSession,
+    snapshot: &CustomerSnapshot,
+    mut view: BudgetFormView,
+    reply: BudgetReply,
+) -> Result<HttpResponse, AppError> {
+    let (alert, status) = match reply {
         BudgetReply::Saved(flash) => {
             session.flash(&flash);
-            Ok(see_other(&return_to))
+            return Ok(see_other(&paths::customer(&snapshot.customer_id)));
         }
+        BudgetReply::Unavailable(message) => return Err(AppError::Unavailable(message)),
         BudgetReply::FormAgain {
             alert,
             conflict,
@@ -109,29 +109,24 @@ pub async fn post(
             if let Some(current) = rebase_on {
                 view.based_on = plain(current);
             }
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-            render_customer_page(
-                &state,
-                &user,
-                &session,
-                &snapshot,
-                CustomerForms {
-                    budget: Some(view),
-                    alert,
-                    ..forms
-                },
-                status,
+            (
+                alert,
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
             )
-            .await
         }
-        BudgetReply::Unavailable(message) => Err(AppError::Unavailable(message)),
-    }
+    };
+    let forms = CustomerForms {
+        budget: Some(view),
+        alert,
+        ..CustomerForms::for_user(snapshot, user)
+    };
+    render_customer_page(state, user, session, snapshot, forms, status).await
 }
 
 /// The service's request from the form: `Ok(Err(message))` for an amount to correct (422),
 /// `Err` for a damaged form.
 fn change_request(
-    form: &BudgetForm,
+    form: &BudgetFields,
     snapshot: &CustomerSnapshot,
     user: &SessionUser,
     maximum: Decimal,
@@ -143,14 +138,13 @@ fn change_request(
         Ok(change) => change,
         Err(message) => return Ok(Err(message)),
     };
-    let reason: String = form.reason.trim().chars().take(MAX_REASON).collect();
     Ok(Ok(ChangeRequest {
         customer: snapshot.clone(),
         user_id: user.id,
         user_name: user.name.clone(),
         change,
         based_on,
-        reason: (!reason.is_empty()).then_some(reason),
+        reason: budgets::kept_reason(&form.reason),
         batch_id: None,
     }))
 }
@@ -176,7 +170,7 @@ fn plain(amount: Option<Decimal>) -> String {
 }
 
 fn parse_change(
-    form: &BudgetForm,
+    form: &BudgetFields,
     snapshot: &CustomerSnapshot,
     maximum: Decimal,
 ) -> Result<BudgetChange, String> {

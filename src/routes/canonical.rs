@@ -51,7 +51,27 @@ pub fn redirect(
     let from_proxy = request
         .peer_addr()
         .is_some_and(|peer| trusted_proxies.contains(&peer.ip()));
-    let host = from_proxy
+    let host = requested_host(request, from_proxy);
+    let scheme = from_proxy
+        .then(|| forwarded(request, "x-forwarded-proto"))
+        .flatten();
+    let same_scheme = scheme.is_none_or(|s| s == public_url.scheme());
+    if is_canonical_host(&host, public_url) && same_scheme {
+        return None;
+    }
+    let location = canonical_location(request, public_url);
+    tracing::debug!(%host, %location, "redirected to the canonical address");
+    Some(
+        HttpResponse::PermanentRedirect()
+            .insert_header((LOCATION, location))
+            .finish(),
+    )
+}
+
+/// The host the request came for, lower-cased: a trusted proxy's `X-Forwarded-Host`, else
+/// the `Host` header.
+fn requested_host(request: &ServiceRequest, from_proxy: bool) -> String {
+    from_proxy
         .then(|| forwarded(request, "x-forwarded-host"))
         .flatten()
         .or_else(|| {
@@ -61,29 +81,23 @@ pub fn redirect(
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_ascii_lowercase)
         })
-        .unwrap_or_default();
-    let scheme = from_proxy
-        .then(|| forwarded(request, "x-forwarded-proto"))
-        .flatten();
+        .unwrap_or_default()
+}
+
+/// Whether `host` is `public_url`'s (a default port may be written out).
+fn is_canonical_host(host: &str, public_url: &Url) -> bool {
     let canonical_host = authority(public_url).to_ascii_lowercase();
-    let same_host = host == canonical_host
-        // A default port may be written out.
+    host == canonical_host
         || public_url.port().is_none()
             && public_url
                 .port_or_known_default()
-                .is_some_and(|port| host == format!("{canonical_host}:{port}"));
-    let same_scheme = scheme.is_none_or(|s| s == public_url.scheme());
-    if same_host && same_scheme {
-        return None;
-    }
+                .is_some_and(|port| host == format!("{canonical_host}:{port}"))
+}
+
+/// The request's path and query on `public_url`.
+fn canonical_location(request: &ServiceRequest, public_url: &Url) -> String {
     let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
     let mut location = public_url.clone();
     location.set_path("");
-    let location = format!("{}{}", location.as_str().trim_end_matches('/'), target);
-    tracing::debug!(%host, %location, "redirected to the canonical address");
-    Some(
-        HttpResponse::PermanentRedirect()
-            .insert_header((LOCATION, location))
-            .finish(),
-    )
+    format!("{}{}", location.as_str().trim_end_matches('/'), target)
 }

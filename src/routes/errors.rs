@@ -26,55 +26,11 @@ pub fn render_error_page<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let status = res.status();
-    // Our own pages (HTML) and the health check (JSON) keep their bodies; the plain-text
-    // bodies of actix-web's own errors (a form too large, a wrong content type) get the page.
-    let own_body = res
-        .response()
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"));
-    let has_body = own_body
-        && !matches!(
-            res.response().body().size(),
-            BodySize::Sized(0) | BodySize::None
-        );
-    if !(status.is_client_error() || status.is_server_error()) || has_body {
+    if !(status.is_client_error() || status.is_server_error()) || has_own_body(&res) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
-    if res.response().extensions().get::<EndSession>().is_some() {
-        use actix_session::SessionExt as _;
-        res.request().get_session().purge();
-    }
-    if let Some(DatabaseUnreachable(detail)) = res.response().extensions().get().cloned()
-        && let Some(state) = res
-            .request()
-            .app_data::<actix_web::web::Data<crate::state::AppState>>()
-    {
-        state.outage.note(&state.store, &detail);
-    }
-    let public = res
-        .response()
-        .extensions()
-        .get::<PublicError>()
-        .cloned()
-        .unwrap_or_else(|| generic(status));
-    let request_id = res
-        .request()
-        .extensions()
-        .get::<RequestId>()
-        .map(|id| id.to_string())
-        .unwrap_or_default();
-    let demo = res
-        .request()
-        .app_data::<actix_web::web::Data<crate::state::AppState>>()
-        .is_some_and(|state| state.settings.is_demo());
-    let mut page = ErrorPage::new(status, public, request_id);
-    page.layout.demo = demo;
-    let html = page.render().unwrap_or_else(|e| {
-        tracing::error!(error = %e, "rendering the error page");
-        "Something went wrong.".into()
-    });
+    end_session_or_note_outage(&res);
+    let html = page_html(&res);
     let (req, res) = res.into_parts();
     let mut res = res.set_body(BoxBody::new(html));
     res.headers_mut().insert(
@@ -86,6 +42,66 @@ pub fn render_error_page<B: MessageBody + 'static>(
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, res).map_into_right_body(),
     ))
+}
+
+/// Whether the response has a body of ours: our own pages (HTML) and the health check
+/// (JSON) keep their bodies; the plain-text bodies of actix-web's own errors (a form too
+/// large, a wrong content type) get the page.
+fn has_own_body<B: MessageBody>(res: &ServiceResponse<B>) -> bool {
+    let own_body = res
+        .response()
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"));
+    own_body
+        && !matches!(
+            res.response().body().size(),
+            BodySize::Sized(0) | BodySize::None
+        )
+}
+
+/// Ends the session when the error asks for it ([`EndSession`]), and notes an unreachable
+/// database ([`DatabaseUnreachable`]) as an outage.
+fn end_session_or_note_outage<B>(res: &ServiceResponse<B>) {
+    if res.response().extensions().get::<EndSession>().is_some() {
+        use actix_session::SessionExt as _;
+        res.request().get_session().purge();
+    }
+    if let Some(DatabaseUnreachable(detail)) = res.response().extensions().get().cloned()
+        && let Some(state) = res
+            .request()
+            .app_data::<actix_web::web::Data<crate::state::AppState>>()
+    {
+        state.outage.note(&state.store, &detail);
+    }
+}
+
+/// The error page of `res`: its public message (or the status's generic one) and the
+/// request id.
+fn page_html<B>(res: &ServiceResponse<B>) -> String {
+    let public = res
+        .response()
+        .extensions()
+        .get::<PublicError>()
+        .cloned()
+        .unwrap_or_else(|| generic(res.status()));
+    let request_id = res
+        .request()
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    let demo = res
+        .request()
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .is_some_and(|state| state.settings.is_demo());
+    let mut page = ErrorPage::new(res.status(), public, request_id);
+    page.layout.demo = demo;
+    page.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "rendering the error page");
+        "Something went wrong.".into()
+    })
 }
 
 fn generic(status: StatusCode) -> PublicError {

@@ -3,6 +3,7 @@
 mod alerts;
 mod budget;
 mod bulk;
+mod bulk_form;
 pub mod canonical;
 mod csv_download;
 mod customer;

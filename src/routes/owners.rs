@@ -9,50 +9,48 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::customer_page::render_customer_page;
-use super::extract::{known_customer, parse_customer_id};
+use super::extract::{CustomerPath, OwnerEditor, VerifiedForm, known_customer};
 use super::respond::see_other;
-use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
+use crate::auth::TypedSession;
 use crate::domain::SignInName;
 use crate::error::AppError;
 use crate::pages::CustomerForms;
 use crate::paths;
 use crate::state::AppState;
-use crate::store::CustomerSnapshot;
 
 /// The owner forms' fields.
 #[derive(Debug, Deserialize)]
-pub struct OwnerForm {
-    csrf_token: Option<String>,
+pub struct OwnerFields {
     /// The owner's sign-in name.
     #[serde(default)]
     owner: String,
 }
 
+/// An owner form from a budget editor or portfolio admin.
+type OwnerForm = VerifiedForm<OwnerFields, OwnerEditor>;
+
 /// Adds an owner.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path)))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id, customer = %id))]
 pub async fn add(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
-    path: web::Path<String>,
-    form: web::Form<OwnerForm>,
+    CustomerPath(id): CustomerPath,
+    form: OwnerForm,
 ) -> Result<HttpResponse, AppError> {
-    let snapshot = permitted_customer(&state, &user, &path, &form).await?;
-    let owner = match SignInName::parse(&form.owner) {
+    let snapshot = known_customer(&state, &id).await?;
+    let OwnerForm { user, fields, .. } = &form;
+    let owner = match SignInName::parse(&fields.owner) {
         Ok(owner) => owner,
         Err(e) => {
-            let mut forms = CustomerForms::for_user(&snapshot, &user);
-            if let Some(owner_form) = forms.owner.as_mut() {
-                owner_form.owner.clone_from(&form.owner);
-                owner_form.error = Some(format!("Not added: {e}."));
-            }
+            let forms = kept(CustomerForms::for_user(&snapshot, user), &fields.owner, &e);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return render_customer_page(&state, &user, &session, &snapshot, forms, status).await;
+            return render_customer_page(&state, user, &session, &snapshot, forms, status).await;
         }
     };
-    let id = snapshot.customer_id;
-    let by = user.id.to_string();
-    let added = state.store.assign_owner(&[id], &owner, &by).await?;
+    let added = state
+        .store
+        .assign_owner(&[id], &owner, &user.id.to_string())
+        .await?;
     let name = &snapshot.company_name;
     session.flash(&if added == 1 {
         format!("{owner} now owns {name}.")
@@ -63,18 +61,16 @@ pub async fn add(
 }
 
 /// Removes an owner.
-#[tracing::instrument(skip_all, fields(user = %user.id, customer = %crate::telemetry::untrusted(&path)))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id, customer = %id))]
 pub async fn remove(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
-    path: web::Path<String>,
-    form: web::Form<OwnerForm>,
+    CustomerPath(id): CustomerPath,
+    form: OwnerForm,
 ) -> Result<HttpResponse, AppError> {
-    let snapshot = permitted_customer(&state, &user, &path, &form).await?;
-    let owner = SignInName::parse(&form.owner)
+    let snapshot = known_customer(&state, &id).await?;
+    let owner = SignInName::parse(&form.fields.owner)
         .map_err(|e| AppError::BadRequest(format!("The form is damaged: {e}. Reload the page.")))?;
-    let id = snapshot.customer_id;
     let removed = state.store.remove_owner(&id, &owner).await?;
     let name = &snapshot.company_name;
     session.flash(&if removed {
@@ -85,18 +81,11 @@ pub async fn remove(
     Ok(see_other(&paths::customer(&id)))
 }
 
-/// The customer of the path, once the person may change its owners and the form is theirs.
-async fn permitted_customer(
-    state: &AppState,
-    user: &SessionUser,
-    path: &str,
-    form: &OwnerForm,
-) -> Result<CustomerSnapshot, AppError> {
-    if !user.access.can_assign_owners() {
-        return Err(AppError::Forbidden(
-            "Only budget editors and portfolio admins may change a customer's owners. Ask your administrator for the Portfolio admin app role.".into(),
-        ));
+/// The customer page's forms with the owner form's input kept and its error.
+fn kept(mut forms: CustomerForms, typed: &str, error: &impl std::fmt::Display) -> CustomerForms {
+    if let Some(owner_form) = forms.owner.as_mut() {
+        owner_form.owner = typed.to_owned();
+        owner_form.error = Some(format!("Not added: {error}."));
     }
-    verify_csrf(&user.csrf, form.csrf_token.as_deref())?;
-    known_customer(state, &parse_customer_id(path)?).await
+    forms
 }

@@ -9,11 +9,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use super::bulk::{BulkForm, read_upload, select};
-use super::respond::html;
-use super::respond::see_other;
-use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
-use crate::bulk::upload::{self, UploadError};
+use super::bulk_form::{CsvUpload, SelectionForm};
+use super::extract::{OwnerAssigner, Permission as _};
+use super::respond::{html, see_other};
+use crate::auth::{CurrentUser, TypedSession, verify_csrf};
+use crate::bulk::upload;
 use crate::domain::{CustomerId, SignInName};
 use crate::error::AppError;
 use crate::pages::{Layout, OwnerAssignmentRow, OwnersPreviewPage, UploadErrorPage};
@@ -22,18 +22,18 @@ use crate::state::AppState;
 use crate::store::CustomerSnapshot;
 
 /// Previews adding one owner to the dashboard's selection.
-#[tracing::instrument(skip_all, fields(user = %user.id))]
+#[tracing::instrument(skip_all, fields(user = %input.user.id))]
 pub async fn preview(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
-    body: web::Bytes,
+    input: SelectionForm<OwnerAssigner>,
 ) -> Result<HttpResponse, AppError> {
-    require_assigner(&user)?;
-    let form = BulkForm::parse(&body);
-    verify_csrf(&user.csrf, form.csrf_token.as_deref())?;
-    let view = state.store.current_dashboard_view(&state.dashboard).await?;
-    let selection = select(&state, &user, &form, &view).await?;
+    let SelectionForm {
+        user,
+        form,
+        selection,
+        ..
+    } = input;
     let owner = SignInName::parse(&form.new_owner).map_err(|e| {
         format!("Not planned: {e}. Write the owner's sign-in name in the Owner field.")
     });
@@ -50,44 +50,28 @@ pub async fn preview(
         }
         Err(message) => html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &OwnersPreviewPage {
-                layout,
-                error: Some(message),
-                rows: Vec::new(),
-                new: 0,
-            },
+            &OwnersPreviewPage::refused(layout, message),
         ),
     }
 }
 
 /// Previews the owner assignments of an uploaded CSV file.
-#[tracing::instrument(skip_all, fields(user = %user.id))]
+#[tracing::instrument(skip_all, fields(user = %input.user.id))]
 pub async fn upload(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
-    payload: actix_multipart::Multipart,
+    input: CsvUpload<OwnerAssigner>,
 ) -> Result<HttpResponse, AppError> {
-    require_assigner(&user)?;
-    let (csrf_token, file) = read_upload(payload).await?;
-    verify_csrf(&user.csrf, csrf_token.as_deref())?;
-    let view = state.store.current_dashboard_view(&state.dashboard).await?;
+    let CsvUpload {
+        user, file, view, ..
+    } = input;
     let layout = Layout::for_user(&user, session.take_flash(), state.settings.is_demo());
     match file.and_then(|(_, bytes)| upload::plan_owner_file(&bytes, &view)) {
         Ok(pairs) => preview_page(&state, layout, &pairs).await,
-        Err(error) => {
-            let (file_error, line_errors) = match error {
-                UploadError::File(message) => (Some(message), Vec::new()),
-                UploadError::Lines(lines) => (None, lines),
-            };
-            let page = UploadErrorPage {
-                layout,
-                owners: true,
-                file_error,
-                line_errors,
-            };
-            html(StatusCode::UNPROCESSABLE_ENTITY, &page)
-        }
+        Err(error) => html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &UploadErrorPage::new(layout, true, error),
+        ),
     }
 }
 
@@ -99,12 +83,28 @@ pub async fn confirm(
     session: TypedSession,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    require_assigner(&user)?;
+    OwnerAssigner::check(&user)?;
+    let (csrf_token, by_owner) = assignments(&body)?;
+    verify_csrf(&user.csrf, csrf_token.as_deref())?;
+    let by = user.id.to_string();
+    let mut added = 0;
+    for (owner, customers) in &by_owner {
+        added += state.store.assign_owner(customers, owner, &by).await?;
+    }
+    session.flash(&format!("{added} owner assignments saved."));
+    Ok(see_other(&back_to_dashboard(&by_owner)))
+}
+
+/// The CSRF token and the assignments (customers by owner) of the confirm form.
+///
+/// # Errors
+/// [`AppError::BadRequest`] for an assignment that is not a customer id and a sign-in name.
+fn assignments(body: &[u8]) -> Result<(Option<String>, ByOwner), AppError> {
     let mut csrf_token = None;
-    let mut by_owner: BTreeMap<SignInName, Vec<CustomerId>> = BTreeMap::new();
+    let mut by_owner = ByOwner::new();
     let damaged =
         || AppError::BadRequest("The form is damaged. Preview the assignments again.".into());
-    for (key, value) in url::form_urlencoded::parse(&body) {
+    for (key, value) in url::form_urlencoded::parse(body) {
         match key.as_ref() {
             "csrf_token" => csrf_token = Some(value.into_owned()),
             "assign" => {
@@ -116,31 +116,21 @@ pub async fn confirm(
             _ => {}
         }
     }
-    verify_csrf(&user.csrf, csrf_token.as_deref())?;
-    let by = user.id.to_string();
-    let mut added = 0;
-    for (owner, customers) in &by_owner {
-        added += state.store.assign_owner(customers, owner, &by).await?;
-    }
-    session.flash(&format!("{added} owner assignments saved."));
-    let back = match by_owner.keys().collect::<Vec<_>>().as_slice() {
+    Ok((csrf_token, by_owner))
+}
+
+/// Customers by the owner they get.
+type ByOwner = BTreeMap<SignInName, Vec<CustomerId>>;
+
+/// The dashboard, filtered to the owner when all assignments were to one owner.
+fn back_to_dashboard(by_owner: &ByOwner) -> String {
+    match by_owner.keys().collect::<Vec<_>>().as_slice() {
         [owner] => format!(
             "{}?owner={}",
             paths::DASHBOARD,
             url::form_urlencoded::byte_serialize(owner.as_str().as_bytes()).collect::<String>()
         ),
         _ => paths::DASHBOARD.to_owned(),
-    };
-    Ok(see_other(&back))
-}
-
-fn require_assigner(user: &SessionUser) -> Result<(), AppError> {
-    if user.access.can_assign_owners() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "Only budget editors and portfolio admins may assign owners. Ask your administrator for the Portfolio admin app role.".into(),
-        ))
     }
 }
 

@@ -3,11 +3,11 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use askama::Template;
 use serde::Deserialize;
 
-use super::respond::see_other;
-use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
+use super::extract::VerifiedForm;
+use super::respond::{html, see_other};
+use crate::auth::{CurrentUser, SessionUser, TypedSession};
 use crate::domain::SignInName;
 use crate::error::AppError;
 use crate::pages::{Layout, PreferencesForm, PreferencesPage};
@@ -18,7 +18,6 @@ use crate::store::DigestPreferences;
 /// The form's fields; a checkbox is present when ticked.
 #[derive(Debug, Deserialize)]
 pub struct PreferencesFields {
-    csrf_token: Option<String>,
     enabled: Option<String>,
     #[serde(default)]
     hour: String,
@@ -50,55 +49,59 @@ pub async fn get(
 
 /// Saves the preferences: 303 to the page, or the page again (422) with the error next to
 /// the hour and the input kept.
-#[tracing::instrument(skip_all, fields(user = %user.id))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id))]
 pub async fn post(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
-    fields: web::Form<PreferencesFields>,
+    form: VerifiedForm<PreferencesFields>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(&user.csrf, fields.csrf_token.as_deref())?;
-    let Some(owner) = sign_in_name(&user) else {
+    let VerifiedForm { user, fields, .. } = &form;
+    let Some(owner) = sign_in_name(user) else {
         return Err(AppError::BadRequest(
             "Your account gave Spendboard no e-mail address, so there is nowhere to send a digest."
                 .into(),
         ));
     };
-    let ticked = [
-        &fields.status_over,
-        &fields.status_near,
-        &fields.status_onpace,
-    ];
-    let statuses = DigestPreferences::STATUSES
-        .into_iter()
-        .zip(ticked)
-        .filter_map(|(status, field)| field.is_some().then_some(status))
-        .collect();
-    let hour = fields.hour.trim().parse::<u8>().ok().filter(|h| *h <= 23);
-    let preferences = DigestPreferences {
-        enabled: fields.enabled.is_some(),
-        hour_utc: hour.unwrap_or_default(),
-        statuses,
-    };
-    if hour.is_none() {
-        let mut form = PreferencesForm::of(&preferences, user.csrf.as_str());
+    let Some(preferences) = fields.preferences() else {
+        let mut form = PreferencesForm::of(&fields.preferences_or_midnight(), user.csrf.as_str());
         form.hour = fields.hour.clone();
         form.error = Some("Choose an hour from 00:00 to 23:00 (UTC).".into());
-        return render(
-            &state,
-            &user,
-            &session,
-            Some(owner),
-            form,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
-    }
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return render(&state, user, &session, Some(owner), form, status);
+    };
     state
         .store
         .save_digest_preferences(&owner, &preferences)
         .await?;
     session.flash("Your digest preferences are saved.");
     Ok(see_other(paths::PREFERENCES))
+}
+
+impl PreferencesFields {
+    /// The preferences as ticked, the hour 0 when it is not one of 0 to 23.
+    fn preferences_or_midnight(&self) -> DigestPreferences {
+        let ticked = [&self.status_over, &self.status_near, &self.status_onpace];
+        let statuses = DigestPreferences::STATUSES
+            .into_iter()
+            .zip(ticked)
+            .filter_map(|(status, field)| field.is_some().then_some(status))
+            .collect();
+        DigestPreferences {
+            enabled: self.enabled.is_some(),
+            hour_utc: self.hour().unwrap_or_default(),
+            statuses,
+        }
+    }
+
+    /// The preferences, `None` when the hour is not one of 0 to 23.
+    fn preferences(&self) -> Option<DigestPreferences> {
+        self.hour().map(|_| self.preferences_or_midnight())
+    }
+
+    /// The hour of the day (UTC), if it is one.
+    fn hour(&self) -> Option<u8> {
+        self.hour.trim().parse::<u8>().ok().filter(|h| *h <= 23)
+    }
 }
 
 fn sign_in_name(user: &SessionUser) -> Option<SignInName> {
@@ -120,8 +123,5 @@ fn render(
         address: owner.map(String::from),
         form,
     };
-    let html = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(html))
+    html(status, &page)
 }

@@ -5,13 +5,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
 
 use super::csv_download::csv_response;
-use super::extract::{SubscriptionPath, known_subscription};
-use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token, verify_csrf};
+use super::extract::{NoFields, SubscriptionPath, VerifiedForm, known_subscription};
+use super::respond::{html, see_other};
+use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token};
 use crate::error::AppError;
 use crate::pages::{
     ExplorerParams, Layout, MeterRegionsPage, PRICE_CSV_HEADER, PricesPage,
@@ -88,15 +88,7 @@ pub async fn get(
     };
     let layout = Layout::for_user(&user, session.take_flash(), state.settings.is_demo());
     let page = PricesPage::new(layout, &explorer, &params, page, PAGE_SIZE, loading);
-    html(&page, status)
-}
-
-/// A rendered page with `status`.
-fn html(page: &impl Template, status: StatusCode) -> Result<HttpResponse, AppError> {
-    let html = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(html))
+    html(status, &page)
 }
 
 /// `GET /prices.csv`: every meter of the search (no paging), one row per meter with its
@@ -132,27 +124,17 @@ pub async fn csv(
     )
 }
 
-/// The refresh button's form.
-#[derive(Debug, Deserialize)]
-pub struct RefreshForm {
-    csrf_token: Option<String>,
-}
-
 /// `POST /prices/refresh`: reads the rate cards again now (unless a read runs).
-#[tracing::instrument(skip_all, fields(user = %user.id))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id))]
 pub async fn refresh(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
-    form: web::Form<RefreshForm>,
+    form: VerifiedForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(&user.csrf, form.csrf_token.as_deref())?;
-    let token = delegated_token(&state, user.id, paths::PRICES).await?;
+    let token = delegated_token(&state, form.user.id, paths::PRICES).await?;
     prices::spawn_rate_card_load(state.clone(), token);
     session.flash("The rate card is being read again from Partner Center; reload the page in a moment to see it.");
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", paths::PRICES))
-        .finish())
+    Ok(see_other(paths::PRICES))
 }
 
 /// The region comparison's query string.
@@ -186,7 +168,7 @@ pub async fn regions(
         None => StatusCode::OK,
     };
     let layout = Layout::for_user(&user, session.take_flash(), state.settings.is_demo());
-    html(&MeterRegionsPage::new(layout, comparison), status)
+    html(status, &MeterRegionsPage::new(layout, comparison))
 }
 
 /// `GET /customers/{id}/subscriptions/{sid}/regions`: the subscription's most expensive
@@ -213,5 +195,5 @@ pub async fn subscription_regions(
     };
     let layout = Layout::for_user(&user, session.take_flash(), state.settings.is_demo());
     let page = SubscriptionRegionsPage::new(layout, &snapshot, &subscription, version, &meters);
-    html(&page, StatusCode::OK)
+    html(StatusCode::OK, &page)
 }

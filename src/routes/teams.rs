@@ -3,11 +3,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use askama::Template;
 use serde::Deserialize;
 
-use super::extract::editor_with_csrf;
-use super::respond::see_other;
+use super::extract::{AlertEditor, VerifiedForm};
+use super::respond::{html, see_other};
 use crate::alerts::{TeamError, change_member, create_team, rename_team, set_webhook};
 use crate::auth::{CurrentUser, SessionUser, TypedSession};
 use crate::error::AppError;
@@ -18,7 +17,6 @@ use crate::state::AppState;
 /// The fields of every team form (each sends the ones it has).
 #[derive(Debug, Deserialize)]
 pub struct TeamFields {
-    csrf_token: Option<String>,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -26,6 +24,9 @@ pub struct TeamFields {
     #[serde(default)]
     member: String,
 }
+
+/// A team form from a budget editor.
+type TeamForm = VerifiedForm<TeamFields, AlertEditor>;
 
 /// The Teams page.
 #[tracing::instrument(skip_all, fields(user = %user.id))]
@@ -38,96 +39,85 @@ pub async fn get(
 }
 
 /// Creates a team.
-#[tracing::instrument(skip_all, fields(user = %user.id))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id))]
 pub async fn create(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
-    fields: web::Form<TeamFields>,
+    form: TeamForm,
 ) -> Result<HttpResponse, AppError> {
-    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
-    let user_id = user.id.to_string();
+    let (user_id, fields) = (form.user.id.to_string(), &form.fields);
     let outcome = create_team(&state.store, &fields.name, &fields.webhook_url, &user_id)
         .await
         .map(|_| format!("Team {:?} created.", fields.name.trim()));
-    answer(&state, &user, &session, None, &fields, outcome).await
+    answer(&state, &session, None, &form, outcome).await
 }
 
 /// Renames a team.
-#[tracing::instrument(skip_all, fields(user = %user.id))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id))]
 pub async fn rename(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
     team: web::Path<i64>,
-    fields: web::Form<TeamFields>,
+    form: TeamForm,
 ) -> Result<HttpResponse, AppError> {
-    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
-    let outcome = rename_team(&state.store, *team, &fields.name)
+    let outcome = rename_team(&state.store, *team, &form.fields.name)
         .await
         .map(|name| format!("Team renamed to {name:?}."));
-    answer(&state, &user, &session, Some(*team), &fields, outcome).await
+    answer(&state, &session, Some(*team), &form, outcome).await
 }
 
 /// Sets or (with an empty address) clears a team's webhook.
-#[tracing::instrument(skip_all, fields(user = %user.id))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id))]
 pub async fn webhook(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
     team: web::Path<i64>,
-    fields: web::Form<TeamFields>,
+    form: TeamForm,
 ) -> Result<HttpResponse, AppError> {
-    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
-    let outcome = set_webhook(&state.store, *team, &fields.webhook_url)
+    let outcome = set_webhook(&state.store, *team, &form.fields.webhook_url)
         .await
         .map(|(name, set)| match set {
             true => format!("Webhook of {name:?} saved."),
             false => format!("Webhook of {name:?} removed."),
         });
-    answer(&state, &user, &session, Some(*team), &fields, outcome).await
+    answer(&state, &session, Some(*team), &form, outcome).await
 }
 
 /// Adds a member to a team.
-#[tracing::instrument(skip_all, fields(user = %user.id))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id))]
 pub async fn add_member(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
     team: web::Path<i64>,
-    fields: web::Form<TeamFields>,
+    form: TeamForm,
 ) -> Result<HttpResponse, AppError> {
-    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
-    let outcome = change_member(&state.store, *team, &fields.member, true)
+    let outcome = change_member(&state.store, *team, &form.fields.member, true)
         .await
         .map(|(name, member)| format!("{member} is a member of {name:?}."));
-    answer(&state, &user, &session, Some(*team), &fields, outcome).await
+    answer(&state, &session, Some(*team), &form, outcome).await
 }
 
 /// Removes a member from a team.
-#[tracing::instrument(skip_all, fields(user = %user.id))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id))]
 pub async fn remove_member(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
     team: web::Path<i64>,
-    fields: web::Form<TeamFields>,
+    form: TeamForm,
 ) -> Result<HttpResponse, AppError> {
-    editor_with_csrf(&user, fields.csrf_token.as_deref())?;
-    let outcome = change_member(&state.store, *team, &fields.member, false)
+    let outcome = change_member(&state.store, *team, &form.fields.member, false)
         .await
         .map(|(name, member)| format!("{member} removed from {name:?}."));
-    answer(&state, &user, &session, Some(*team), &fields, outcome).await
+    answer(&state, &session, Some(*team), &form, outcome).await
 }
 
 /// 303 to the page with `outcome` as the flash, or the page again (422) with the error next
 /// to the field and the input kept; 404 for a team that does not exist.
 async fn answer(
     state: &AppState,
-    user: &SessionUser,
     session: &TypedSession,
     team: Option<i64>,
-    fields: &TeamFields,
+    TeamForm { user, fields, .. }: &TeamForm,
     outcome: Result<String, TeamError>,
 ) -> Result<HttpResponse, AppError> {
     let error = match outcome {
@@ -166,8 +156,5 @@ async fn render(
     let layout = Layout::for_user(user, session.take_flash(), state.settings.is_demo());
     let csrf = user.access.can_edit_budgets().then(|| user.csrf.as_str());
     let page = TeamsPage::new(layout, &teams, csrf, kept);
-    let html = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(html))
+    html(status, &page)
 }

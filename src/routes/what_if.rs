@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use askama::Template;
 use serde::Deserialize;
 
-use super::extract::{known_customer, parse_customer_id};
-use crate::auth::{CurrentUser, SessionUser, TypedSession, verify_csrf};
+use super::extract::{CustomerPath, NoFields, PlanPath, VerifiedForm, known_customer};
+use super::respond::{html, see_other};
+use crate::auth::{CurrentUser, SessionUser, TypedSession};
 use crate::error::AppError;
 use crate::pages::{Layout, WhatIfPage};
 use crate::paths;
@@ -36,10 +36,7 @@ async fn render(
     let layout = Layout::for_user(user, session.take_flash(), state.settings.is_demo());
     let editor = user.access.can_edit_budgets();
     let page = WhatIfPage::new(layout, snapshot, evaluation, &plans, editor);
-    let html = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(html))
+    html(status, &page)
 }
 
 /// The form, empty or with a saved plan priced again.
@@ -48,10 +45,9 @@ pub async fn get(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
     session: TypedSession,
-    path: web::Path<String>,
+    CustomerPath(id): CustomerPath,
     query: web::Query<WhatIfQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_customer_id(&path)?;
     let snapshot = known_customer(&state, &id).await?;
     let input = match &query.plan {
         Some(plan) => {
@@ -77,32 +73,28 @@ pub async fn get(
 
 /// Calculates the plan as typed, or saves it (`intent=save`): a plan with an error gets the
 /// form back with 400 and nothing saved.
-#[tracing::instrument(skip_all, fields(user = %user.id))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id))]
 pub async fn post(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
-    path: web::Path<String>,
-    form: web::Form<HashMap<String, String>>,
+    CustomerPath(id): CustomerPath,
+    form: VerifiedForm<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(&user.csrf, form.get("csrf_token").map(String::as_str))?;
-    let id = parse_customer_id(&path)?;
+    let VerifiedForm { user, fields, .. } = &form;
     let snapshot = known_customer(&state, &id).await?;
-    let saving = form.get("intent").is_some_and(|i| i == "save");
-    let input = PlanInput::from_form(&form);
+    let saving = fields.get("intent").is_some_and(|i| i == "save");
+    let input = PlanInput::from_form(fields);
     let near = state.settings.budgets.near_threshold_percent;
     let evaluation = prices::evaluate(&state.store, &snapshot, &input, saving, near).await?;
     if saving && evaluation.can_be_saved() {
-        let user_id = user.id.to_string();
         let lines = evaluation.saved_lines();
+        let user_id = user.id.to_string();
         let plan = state
             .store
             .save_plan(&id, &evaluation.name, &user_id, &lines)
             .await?;
         session.flash(&format!("Plan “{}” saved.", evaluation.name));
-        return Ok(HttpResponse::SeeOther()
-            .insert_header(("Location", format!("{}?plan={plan}", paths::what_if(&id))))
-            .finish());
+        return Ok(see_other(&format!("{}?plan={plan}", paths::what_if(&id))));
     }
     let failed = saving || evaluation.lines.iter().any(prices::CheckedLine::has_error);
     let status = if failed {
@@ -110,31 +102,20 @@ pub async fn post(
     } else {
         StatusCode::OK
     };
-    render(&state, &user, &session, &snapshot, &evaluation, status).await
-}
-
-/// The delete button's form.
-#[derive(Debug, Deserialize)]
-pub struct DeleteForm {
-    csrf_token: Option<String>,
+    render(&state, user, &session, &snapshot, &evaluation, status).await
 }
 
 /// Deletes a saved plan.
-#[tracing::instrument(skip_all, fields(user = %user.id))]
+#[tracing::instrument(skip_all, fields(user = %form.user.id))]
 pub async fn delete(
     state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
     session: TypedSession,
-    path: web::Path<(String, String)>,
-    form: web::Form<DeleteForm>,
+    CustomerPath(id): CustomerPath,
+    PlanPath(plan): PlanPath,
+    form: VerifiedForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(&user.csrf, form.csrf_token.as_deref())?;
-    let (customer, plan) = path.into_inner();
-    let id = parse_customer_id(&customer)?;
     if state.store.delete_plan(&id, &plan).await? {
         session.flash("Plan deleted.");
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", paths::what_if(&id)))
-        .finish())
+    Ok(see_other(&paths::what_if(&id)))
 }
