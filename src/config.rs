@@ -357,20 +357,34 @@ impl Default for SandboxSettings {
 pub enum SettingsError {
     #[error("cannot read the configuration: {0}")]
     Load(String),
-    #[error("setting `{key}` (environment variable {env}): {problem}")]
-    Invalid {
-        key: &'static str,
-        env: &'static str,
-        problem: String,
-    },
+    #[error("setting `{key}` (environment variable {}): {problem}", env_var(key))]
+    Invalid { key: &'static str, problem: String },
 }
 
-fn invalid(key: &'static str, env: &'static str, problem: impl Into<String>) -> SettingsError {
+/// The environment variable that sets `key` (`budgets.maximum`: `SPENDBOARD_BUDGETS__MAXIMUM`),
+/// or for a whole section those of its settings (`identity`: `SPENDBOARD_IDENTITY__*`).
+fn env_var(key: &str) -> String {
+    let name = format!("SPENDBOARD_{}", key.to_uppercase().replace('.', "__"));
+    if key.contains('.') {
+        name
+    } else {
+        name + "__*"
+    }
+}
+
+fn invalid(key: &'static str, problem: impl Into<String>) -> SettingsError {
     SettingsError::Invalid {
         key,
-        env,
         problem: problem.into(),
     }
+}
+
+/// A count or period that must be at least 1; `why` ends the message when given.
+fn at_least_one(key: &'static str, value: u64, why: &str) -> Result<(), SettingsError> {
+    if value >= 1 {
+        return Ok(());
+    }
+    Err(invalid(key, format!("must be at least 1{why}")))
 }
 
 /// Entra ID's hosts: there the authority must be tenant-specific. Elsewhere, any issuer.
@@ -396,7 +410,6 @@ fn check_entra_authority(authority: &Url, tenant_id: Option<Uuid>) -> Result<(),
         let tenant = tenant_id.map_or_else(|| "<tenant-id>".to_owned(), |t| t.to_string());
         return Err(invalid(
             "identity.authority",
-            "SPENDBOARD_IDENTITY__AUTHORITY",
             format!(
                 "must be tenant-specific and name the tenant id, https://login.microsoftonline.com/{tenant}/v2.0, with identity.tenant_id = \"{tenant}\" (the common and organizations authorities fail issuer validation)"
             ),
@@ -469,6 +482,42 @@ impl Settings {
     /// # Errors
     /// [`SettingsError::Invalid`] naming the setting.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        self.validate_database()?;
+        if let Some(identity) = &self.identity {
+            identity.validate()?;
+            if self.security.secret_key.is_none() {
+                return Err(invalid(
+                    "security.secret_key",
+                    "is required outside demo mode: base64 of at least 32 random bytes (openssl rand -base64 48)",
+                ));
+            }
+        }
+        self.security.validate()?;
+        if self.identity.is_none()
+            && let Some(reason) = self.looks_like_a_deployment()
+        {
+            return Err(invalid(
+                "identity",
+                format!(
+                    "is missing, so Spendboard would start in demo mode (the sandbox standing in for Microsoft), but {reason} looks like a deployment. Configure [identity] (authority, tenant_id for Entra ID, client_id, client_secret), or remove that setting to run the demo"
+                ),
+            ));
+        }
+        self.budgets.validate()?;
+        at_least_one(
+            "partner_center.max_concurrent_calls",
+            u64::try_from(self.partner_center.max_concurrent_calls).unwrap_or(u64::MAX),
+            "",
+        )?;
+        self.alerts.validate()?;
+        at_least_one(
+            "refresh.stale_after_minutes",
+            u64::try_from(self.refresh.stale_after_minutes).unwrap_or(0),
+            "",
+        )
+    }
+
+    fn validate_database(&self) -> Result<(), SettingsError> {
         let db = self.database.url.expose_secret();
         if !(db.starts_with("sqlite:")
             || db.starts_with("postgres://")
@@ -476,149 +525,95 @@ impl Settings {
         {
             return Err(invalid(
                 "database.url",
-                "SPENDBOARD_DATABASE__URL",
                 "must start with sqlite: or postgres://",
             ));
         }
-        if self.database.max_connections == 0 {
+        at_least_one(
+            "database.max_connections",
+            self.database.max_connections.into(),
+            "",
+        )?;
+        at_least_one(
+            "database.acquire_timeout_seconds",
+            self.database.acquire_timeout_seconds,
+            "",
+        )
+    }
+}
+
+impl IdentitySettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        let host_is_loopback = match self.authority.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        if self.authority.scheme() != "https" && !host_is_loopback {
             return Err(invalid(
-                "database.max_connections",
-                "SPENDBOARD_DATABASE__MAX_CONNECTIONS",
-                "must be at least 1",
+                "identity.authority",
+                "must be an https URL such as https://login.microsoftonline.com/<tenant-id>/v2.0",
             ));
         }
-        if self.database.acquire_timeout_seconds == 0 {
-            return Err(invalid(
-                "database.acquire_timeout_seconds",
-                "SPENDBOARD_DATABASE__ACQUIRE_TIMEOUT_SECONDS",
-                "must be at least 1",
-            ));
+        check_entra_authority(&self.authority, self.tenant_id)?;
+        if self.client_id.trim().is_empty() {
+            return Err(invalid("identity.client_id", "is empty"));
         }
-        if let Some(identity) = &self.identity {
-            let host_is_loopback = match identity.authority.host() {
-                Some(url::Host::Domain(d)) => d == "localhost",
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            };
-            if identity.authority.scheme() != "https" && !host_is_loopback {
-                return Err(invalid(
-                    "identity.authority",
-                    "SPENDBOARD_IDENTITY__AUTHORITY",
-                    "must be an https URL such as https://login.microsoftonline.com/<tenant-id>/v2.0",
-                ));
-            }
-            check_entra_authority(&identity.authority, identity.tenant_id)?;
-            if identity.client_id.trim().is_empty() {
-                return Err(invalid(
-                    "identity.client_id",
-                    "SPENDBOARD_IDENTITY__CLIENT_ID",
-                    "is empty",
-                ));
-            }
-            if identity.client_secret.expose_secret().is_empty() {
-                return Err(invalid(
-                    "identity.client_secret",
-                    "SPENDBOARD_IDENTITY__CLIENT_SECRET",
-                    "is empty",
-                ));
-            }
-            if self.security.secret_key.is_none() {
-                return Err(invalid(
-                    "security.secret_key",
-                    "SPENDBOARD_SECURITY__SECRET_KEY",
-                    "is required outside demo mode: base64 of at least 32 random bytes (openssl rand -base64 48)",
-                ));
-            }
+        if self.client_secret.expose_secret().is_empty() {
+            return Err(invalid("identity.client_secret", "is empty"));
         }
-        if let Some(key) = &self.security.secret_key {
+        Ok(())
+    }
+}
+
+impl SecuritySettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        if let Some(key) = &self.secret_key {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(key.expose_secret().trim())
-                .map_err(|_| {
-                    invalid(
-                        "security.secret_key",
-                        "SPENDBOARD_SECURITY__SECRET_KEY",
-                        "is not base64",
-                    )
-                })?;
+                .map_err(|_| invalid("security.secret_key", "is not base64"))?;
             if bytes.len() < 32 {
                 return Err(invalid(
                     "security.secret_key",
-                    "SPENDBOARD_SECURITY__SECRET_KEY",
                     format!("has {} bytes; at least 32 are needed", bytes.len()),
                 ));
             }
         }
-        if self.identity.is_none()
-            && let Some(reason) = self.looks_like_a_deployment()
-        {
-            return Err(invalid(
-                "identity",
-                "SPENDBOARD_IDENTITY__AUTHORITY",
-                format!(
-                    "is missing, so Spendboard would start in demo mode (the sandbox standing in for Microsoft), but {reason} looks like a deployment. Configure [identity] (authority, tenant_id for Entra ID, client_id, client_secret), or remove that setting to run the demo"
-                ),
-            ));
-        }
-        if self.security.session_idle_minutes == 0 {
-            return Err(invalid(
-                "security.session_idle_minutes",
-                "SPENDBOARD_SECURITY__SESSION_IDLE_MINUTES",
-                "must be at least 1",
-            ));
-        }
-        if self.security.session_absolute_hours == 0 {
-            return Err(invalid(
-                "security.session_absolute_hours",
-                "SPENDBOARD_SECURITY__SESSION_ABSOLUTE_HOURS",
-                "must be at least 1",
-            ));
-        }
-        let threshold = self.budgets.near_threshold_percent;
+        at_least_one(
+            "security.session_idle_minutes",
+            self.session_idle_minutes.into(),
+            "",
+        )?;
+        at_least_one(
+            "security.session_absolute_hours",
+            self.session_absolute_hours.into(),
+            "",
+        )
+    }
+}
+
+impl BudgetSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        let threshold = self.near_threshold_percent;
         if threshold <= Decimal::ZERO || threshold > Decimal::ONE_HUNDRED {
             return Err(invalid(
                 "budgets.near_threshold_percent",
-                "SPENDBOARD_BUDGETS__NEAR_THRESHOLD_PERCENT",
                 "must be above 0 and at most 100",
             ));
         }
-        if self.budgets.maximum <= Decimal::ZERO {
-            return Err(invalid(
-                "budgets.maximum",
-                "SPENDBOARD_BUDGETS__MAXIMUM",
-                "must be positive",
-            ));
+        if self.maximum <= Decimal::ZERO {
+            return Err(invalid("budgets.maximum", "must be positive"));
         }
-        if self.budgets.reconcile_every_seconds == 0 {
-            return Err(invalid(
-                "budgets.reconcile_every_seconds",
-                "SPENDBOARD_BUDGETS__RECONCILE_EVERY_SECONDS",
-                "must be at least 1: changes without an outcome must be checked",
-            ));
-        }
-        if self.budgets.bulk_resume_every_seconds == 0 {
-            return Err(invalid(
-                "budgets.bulk_resume_every_seconds",
-                "SPENDBOARD_BUDGETS__BULK_RESUME_EVERY_SECONDS",
-                "must be at least 1: confirmed bulk changes must be resumed",
-            ));
-        }
-        if self.partner_center.max_concurrent_calls == 0 {
-            return Err(invalid(
-                "partner_center.max_concurrent_calls",
-                "SPENDBOARD_PARTNER_CENTER__MAX_CONCURRENT_CALLS",
-                "must be at least 1",
-            ));
-        }
-        self.alerts.validate()?;
-        if self.refresh.stale_after_minutes < 1 {
-            return Err(invalid(
-                "refresh.stale_after_minutes",
-                "SPENDBOARD_REFRESH__STALE_AFTER_MINUTES",
-                "must be at least 1",
-            ));
-        }
-        Ok(())
+        at_least_one(
+            "budgets.reconcile_every_seconds",
+            self.reconcile_every_seconds,
+            ": changes without an outcome must be checked",
+        )?;
+        at_least_one(
+            "budgets.bulk_resume_every_seconds",
+            self.bulk_resume_every_seconds,
+            ": confirmed bulk changes must be resumed",
+        )
     }
 }
 
@@ -627,7 +622,6 @@ impl AlertSettings {
         if self.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(invalid(
                 "alerts.from",
-                "SPENDBOARD_ALERTS__FROM",
                 "must be an e-mail address, e.g. Spendboard <spendboard@contoso.com>",
             ));
         }
@@ -636,7 +630,6 @@ impl AlertSettings {
         {
             return Err(invalid(
                 "alerts.partner_address",
-                "SPENDBOARD_ALERTS__PARTNER_ADDRESS",
                 "must be an e-mail address",
             ));
         }
@@ -644,11 +637,7 @@ impl AlertSettings {
             && Url::parse(url.expose_secret())
                 .map_or(true, |u| !matches!(u.scheme(), "https" | "http"))
         {
-            return Err(invalid(
-                "alerts.webhook_url",
-                "SPENDBOARD_ALERTS__WEBHOOK_URL",
-                "must be an http(s) URL",
-            ));
+            return Err(invalid("alerts.webhook_url", "must be an http(s) URL"));
         }
         if self.deliver_every_seconds == 0
             || self.retry_base_seconds == 0
@@ -656,25 +645,19 @@ impl AlertSettings {
         {
             return Err(invalid(
                 "alerts.retry_base_seconds",
-                "SPENDBOARD_ALERTS__RETRY_BASE_SECONDS",
                 "deliver_every_seconds and retry_base_seconds must be at least 1, and retry_max_seconds at least retry_base_seconds",
             ));
         }
         if self.digest_hour_utc > 23 {
             return Err(invalid(
                 "alerts.digest_hour_utc",
-                "SPENDBOARD_ALERTS__DIGEST_HOUR_UTC",
                 "must be an hour from 0 to 23 (UTC)",
             ));
         }
         if let Some(smtp) = &self.smtp
             && smtp.host.trim().is_empty()
         {
-            return Err(invalid(
-                "alerts.smtp.host",
-                "SPENDBOARD_ALERTS__SMTP__HOST",
-                "is empty",
-            ));
+            return Err(invalid("alerts.smtp.host", "is empty"));
         }
         Ok(())
     }
