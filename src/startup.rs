@@ -69,8 +69,8 @@ impl Application {
         let state = web::Data::new(state);
         let every = state.settings.refresh.background_every_seconds;
         if every > 0 {
-            crate::refresh::spawn_schedule(state.clone(), Duration::from_secs(every));
-            crate::prices::spawn_schedule(state.clone(), RATE_CARD_CHECK_EVERY);
+            crate::refresh::spawn_schedule(state.clone().into_inner(), Duration::from_secs(every));
+            crate::prices::spawn_schedule(state.clone().into_inner(), RATE_CARD_CHECK_EVERY);
         }
         crate::budgets::read_back::spawn_reconciler(
             state.clone().into_inner(),

@@ -9,7 +9,7 @@ use super::{Access, DelegatedTokens, Renewed, SignInError};
 use crate::error::AppError;
 use crate::partner_center::AccessToken;
 use crate::state::AppState;
-use crate::store::StoredTokens;
+use crate::store::{LeaseScope, StoredTokens};
 
 /// Tokens expiring sooner than this are renewed before use.
 const RENEW_BEFORE_EXPIRY: Duration = Duration::minutes(5);
@@ -60,13 +60,13 @@ pub async fn delegated_token(
     // second concurrent renewal with the same refresh token would be refused. The lock is a
     // lease in the database (`token:{user}`); whoever waits for it reads the tokens again,
     // usually finding those the holder just saved.
-    let scope = format!("token:{user_id}");
+    let scope = LeaseScope::Token(user_id);
     let holder = crate::store::unique_holder(&state.instance_id, "renew");
-    if let Some(token) = lock_or_renewed(state, user_id, &scope, &holder, &sign_in).await? {
+    if let Some(token) = lock_or_renewed(state, user_id, scope, &holder, &sign_in).await? {
         return Ok(token);
     }
     let renewed = renew_holding_the_lock(state, user_id, &sign_in).await;
-    if let Err(e) = state.store.release_lease(&scope, &holder).await {
+    if let Err(e) = state.store.release_lease(scope, &holder).await {
         tracing::warn!(%user_id, error = %e, "token renewal lock not released (it expires)");
     }
     renewed
@@ -109,7 +109,7 @@ fn still_valid(
 async fn lock_or_renewed(
     state: &AppState,
     user_id: Uuid,
-    scope: &str,
+    scope: LeaseScope,
     holder: &str,
     sign_in: &(dyn Fn() -> AppError + Sync),
 ) -> Result<Option<AccessToken>, AppError> {

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::domain::CustomerId;
-use crate::store::{Store, StoreError};
+use crate::store::{LeaseScope, Store, StoreError};
 
 /// How long the lease lasts without renewal.
 const TTL: TimeDelta = TimeDelta::seconds(30);
@@ -25,7 +25,7 @@ const POLL: Duration = Duration::from_millis(50);
 #[derive(Debug)]
 pub struct WriterLock {
     store: Store,
-    scope: String,
+    scope: LeaseScope,
     holder: String,
     renewal: JoinHandle<()>,
 }
@@ -42,11 +42,11 @@ impl WriterLock {
         instance_id: &str,
         wait: Duration,
     ) -> Result<Option<Self>, StoreError> {
-        let scope = format!("budget:{customer}");
+        let scope = LeaseScope::Budget(*customer);
         let holder = crate::store::unique_holder(instance_id, "budget");
         let deadline = Instant::now() + wait;
         loop {
-            if store.try_acquire_lease(&scope, &holder, TTL).await? {
+            if store.try_acquire_lease(scope, &holder, TTL).await? {
                 return Ok(Some(Self::held(store.clone(), scope, holder)));
             }
             if Instant::now() >= deadline {
@@ -68,13 +68,13 @@ impl WriterLock {
         Self::acquire(store, customer, instance_id, Duration::ZERO).await
     }
 
-    fn held(store: Store, scope: String, holder: String) -> Self {
+    fn held(store: Store, scope: LeaseScope, holder: String) -> Self {
         let renewal = {
-            let (store, scope, holder) = (store.clone(), scope.clone(), holder.clone());
+            let (store, holder) = (store.clone(), holder.clone());
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(RENEW_EVERY).await;
-                    match store.try_acquire_lease(&scope, &holder, TTL).await {
+                    match store.try_acquire_lease(scope, &holder, TTL).await {
                         Ok(true) => {}
                         Ok(false) => {
                             tracing::error!(%scope, "a budget writer lock was lost while held");
@@ -98,7 +98,7 @@ impl WriterLock {
     /// Gives the lock back. A failure is logged: the lock then expires by itself.
     pub async fn release(self) {
         self.renewal.abort();
-        if let Err(e) = self.store.release_lease(&self.scope, &self.holder).await {
+        if let Err(e) = self.store.release_lease(self.scope, &self.holder).await {
             tracing::warn!(scope = %self.scope, error = %e, "could not release a budget writer lock; it expires by itself");
         }
     }

@@ -22,7 +22,9 @@ use crate::auth::{SessionUser, delegated_token};
 use crate::budgets::{self, BudgetError, ChangeRequest};
 use crate::domain::{BudgetAmount, BudgetChange, BulkAction, CustomerFigures, Planned};
 use crate::state::AppState;
-use crate::store::{Batch, BatchItem, ChangeOutcome, CustomerSnapshot, PlannedItem, StoreError};
+use crate::store::{
+    Batch, BatchItem, ChangeOutcome, CustomerSnapshot, LeaseScope, PlannedItem, StoreError,
+};
 
 /// How many items of a batch are applied at the same time.
 pub const CONCURRENCY: usize = 4;
@@ -234,21 +236,22 @@ async fn run(state: &Arc<AppState>, id: i64) -> anyhow::Result<()> {
     let Some(_running) = Running::start(state, id) else {
         return Ok(());
     };
-    let scope = format!("batch:{id}");
+    let scope = LeaseScope::Batch(id);
     let holder = state.instance_id.clone();
-    if !state
-        .store
-        .try_acquire_lease(&scope, &holder, LEASE)
-        .await?
-    {
+    if !state.store.try_acquire_lease(scope, &holder, LEASE).await? {
         return Ok(());
     }
-    let result = apply(state, id, &scope, &holder).await;
-    state.store.release_lease(&scope, &holder).await?;
+    let result = apply(state, id, scope, &holder).await;
+    state.store.release_lease(scope, &holder).await?;
     result
 }
 
-async fn apply(state: &Arc<AppState>, id: i64, scope: &str, holder: &str) -> anyhow::Result<()> {
+async fn apply(
+    state: &Arc<AppState>,
+    id: i64,
+    scope: LeaseScope,
+    holder: &str,
+) -> anyhow::Result<()> {
     let Some(batch) = state.store.batch(id).await? else {
         return Ok(());
     };
@@ -292,7 +295,7 @@ async fn send_pending(
     state: &Arc<AppState>,
     batch: &Batch,
     pending: Vec<BatchItem>,
-    scope: &str,
+    scope: LeaseScope,
     holder: &str,
 ) -> anyhow::Result<Pass> {
     let token = delegated_token(state, batch.user_id, "/")

@@ -8,9 +8,6 @@ use crate::domain::{Currency, MeterPrice};
 use crate::partner_center::{AccessToken, AzureMeter, AzureRateCard, PartnerCenterClient};
 use crate::store::{NewRateCard, RateCardMeter, SavedRateCard, Store, StoreError};
 
-/// The lease scope of a rate card read: one at a time across every instance.
-pub const RATE_CARD_SCOPE: &str = "rate-card";
-
 /// A rate card older than this is read again when the price explorer is opened.
 pub const RATE_CARD_MAX_AGE: Duration = Duration::hours(24);
 

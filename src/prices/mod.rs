@@ -8,10 +8,10 @@ pub mod load;
 pub mod regions;
 pub mod what_if;
 
-use actix_web::web;
+use std::sync::Arc;
 
 pub use explorer::{Explorer, explore};
-pub use load::{LoadOutcome, RATE_CARD_SCOPE, load_rate_cards, rate_cards_due};
+pub use load::{LoadOutcome, load_rate_cards, rate_cards_due};
 pub use regions::{
     MeterRegions, RegionComparison, RegionPrice, compare_regions, region_comparison,
     subscription_regions,
@@ -21,11 +21,12 @@ pub use what_if::{CheckedLine, LineInput, PlanEvaluation, PlanInput, evaluate};
 use crate::partner_center::AccessToken;
 use crate::refresh::{spawn_single_flight, stored_token};
 use crate::state::AppState;
+use crate::store::LeaseScope;
 
 /// Reads the rate cards in the background with `token`, unless a read holds the lease (in
 /// this instance or another).
-pub fn spawn_rate_card_load(state: web::Data<AppState>, token: AccessToken) {
-    spawn_single_flight(state, RATE_CARD_SCOPE.to_owned(), move |state| async move {
+pub fn spawn_rate_card_load(state: Arc<AppState>, token: AccessToken) {
+    spawn_single_flight(state, LeaseScope::RateCards, move |state| async move {
         let outcomes = load_rate_cards(&state.store, &state.partner_center, &token).await?;
         tracing::info!(?outcomes, "rate cards read");
         Ok(())
@@ -36,7 +37,7 @@ pub fn spawn_rate_card_load(state: web::Data<AppState>, token: AccessToken) {
 /// them with the stored token of the most recently signed-in user, so they stay within a day
 /// old even when nobody opens the price explorer. Single-flight across instances (the
 /// read's lease); a failed round is logged and the next one tries again.
-pub fn spawn_schedule(state: web::Data<AppState>, every: std::time::Duration) {
+pub fn spawn_schedule(state: Arc<AppState>, every: std::time::Duration) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -7,15 +7,16 @@
 
 use std::future::Future;
 
-use actix_web::web;
 use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
 
 use super::{customer::refresh_customer, spawn_single_flight, subscription::refresh_subscription};
 use crate::domain::{CustomerId, SubscriptionId};
 use crate::partner_center::AccessToken;
 use crate::state::AppState;
 use crate::store::{
-    CustomerUsageSummaryRow, DashboardTotals, RunStatus, StoreError, SubscriptionSummary,
+    CustomerUsageSummaryRow, DashboardTotals, LeaseScope, RunStatus, StoreError,
+    SubscriptionSummary,
 };
 
 /// How old stored data may be before it is stale (the `refresh.stale_after_minutes` setting).
@@ -62,7 +63,7 @@ pub enum PartnerFreshness<E> {
 /// [`FreshError::Token`] when the token cannot be had and there is no stored data to show;
 /// [`FreshError::Fetch`] when the refresh cannot be started.
 pub async fn ensure_partner_fresh<E>(
-    state: &web::Data<AppState>,
+    state: &Arc<AppState>,
     status: &RunStatus,
     totals: &DashboardTotals,
     token: impl Future<Output = Result<AccessToken, E>>,
@@ -92,11 +93,11 @@ enum Details {
 
 impl Details {
     /// The refresh's lease scope (one refresh of these details at a time).
-    fn scope(self) -> String {
+    fn scope(self) -> LeaseScope {
         match self {
-            Self::Customer(customer) => format!("customer:{customer}"),
+            Self::Customer(customer) => LeaseScope::Customer(customer),
             Self::Subscription(customer, subscription) => {
-                format!("subscription:{customer}:{subscription}")
+                LeaseScope::Subscription(customer, subscription)
             }
         }
     }
@@ -115,7 +116,7 @@ impl Details {
 /// `needs_refresh` says so; fetched first when none are stored, then read again (`None`
 /// only if they were not stored).
 async fn ensure_fresh<T, E>(
-    state: &web::Data<AppState>,
+    state: &Arc<AppState>,
     details: Details,
     read: impl AsyncFn() -> Result<Option<T>, StoreError>,
     needs_refresh: impl FnOnce(&T) -> bool,
@@ -145,7 +146,7 @@ async fn ensure_fresh<T, E>(
 /// # Errors
 /// See [`FreshError`].
 pub async fn customer_summary<E>(
-    state: &web::Data<AppState>,
+    state: &Arc<AppState>,
     customer: CustomerId,
     when_stale: bool,
     token: impl Future<Output = Result<AccessToken, E>>,
@@ -167,7 +168,7 @@ pub async fn customer_summary<E>(
 /// # Errors
 /// See [`FreshError`].
 pub async fn subscription_summary<E>(
-    state: &web::Data<AppState>,
+    state: &Arc<AppState>,
     customer: CustomerId,
     subscription: SubscriptionId,
     token: impl Future<Output = Result<AccessToken, E>>,

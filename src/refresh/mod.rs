@@ -9,7 +9,7 @@ mod partner;
 mod scheduled;
 mod subscription;
 
-use actix_web::web;
+use std::sync::Arc;
 
 pub use forecast::{forecast_snapshot, reforecast_customer};
 pub use fresh::{
@@ -17,13 +17,13 @@ pub use fresh::{
     subscription_summary,
 };
 pub use partner::{
-    PARTNER_SCOPE, Progress, RefreshOutcome, StartedRefresh, begin_partner_refresh, refresh_partner,
+    Progress, RefreshOutcome, StartedRefresh, begin_partner_refresh, refresh_partner,
 };
 pub use scheduled::{refresh_with_stored_token, spawn_schedule, stored_token};
 
 use crate::partner_center::AccessToken;
 use crate::state::AppState;
-use crate::store::RunStatus;
+use crate::store::{LeaseScope, RunStatus};
 
 /// The partner-wide refresh runs as pages show them (in any instance). A run whose instance
 /// died (its lease expired) is marked failed here first, and does not count as running. A
@@ -32,12 +32,12 @@ use crate::store::RunStatus;
 /// # Errors
 /// Database failure.
 pub async fn partner_status(state: &AppState) -> Result<RunStatus, crate::store::StoreError> {
-    let status = state.store.run_status(PARTNER_SCOPE).await?;
+    let status = state.store.run_status(LeaseScope::Partner).await?;
     if !status.abandoned {
         return Ok(status);
     }
     fail_abandoned_runs(state).await?;
-    state.store.run_status(PARTNER_SCOPE).await
+    state.store.run_status(LeaseScope::Partner).await
 }
 
 /// True while a partner-wide refresh is running (in any instance); see [`partner_status`].
@@ -54,7 +54,7 @@ pub async fn is_running(state: &AppState) -> Result<bool, crate::store::StoreErr
 /// # Errors
 /// Database failure.
 pub async fn fail_abandoned_runs(state: &AppState) -> Result<(), crate::store::StoreError> {
-    let abandoned = state.store.fail_abandoned_runs(PARTNER_SCOPE).await?;
+    let abandoned = state.store.fail_abandoned_runs(LeaseScope::Partner).await?;
     for _ in 0..abandoned {
         state.metrics.refresh_run("abandoned", None, 0);
     }
@@ -67,10 +67,7 @@ pub async fn fail_abandoned_runs(state: &AppState) -> Result<(), crate::store::S
 ///
 /// # Errors
 /// Database failures while taking the lease or recording the run.
-pub async fn spawn_partner_refresh(
-    state: web::Data<AppState>,
-    token: AccessToken,
-) -> anyhow::Result<()> {
+pub async fn spawn_partner_refresh(state: Arc<AppState>, token: AccessToken) -> anyhow::Result<()> {
     spawn_partner_refresh_unless_fresh(state, token, None).await
 }
 
@@ -80,7 +77,7 @@ pub async fn spawn_partner_refresh(
 /// # Errors
 /// As [`spawn_partner_refresh`].
 pub async fn spawn_partner_refresh_unless_fresh(
-    state: web::Data<AppState>,
+    state: Arc<AppState>,
     token: AccessToken,
     stale_after: Option<chrono::Duration>,
 ) -> anyhow::Result<()> {
@@ -101,15 +98,15 @@ const DETAIL_LEASE_SECONDS: i64 = 5 * 60;
 /// Runs `work` in the background and returns at once, unless another refresh of the same
 /// `scope` (e.g. `customer:{id}`) holds the lease, in this instance or another: opening a
 /// page many times starts one refresh. Failures are logged; the page keeps its data.
-pub fn spawn_single_flight<F, Fut>(state: web::Data<AppState>, scope: String, work: F)
+pub fn spawn_single_flight<F, Fut>(state: Arc<AppState>, scope: LeaseScope, work: F)
 where
-    F: FnOnce(web::Data<AppState>) -> Fut + Send + 'static,
+    F: FnOnce(Arc<AppState>) -> Fut + Send + 'static,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     tokio::spawn(async move {
         let holder = crate::store::unique_holder(&state.instance_id, "refresh");
         let lease = chrono::Duration::seconds(DETAIL_LEASE_SECONDS);
-        match state.store.try_acquire_lease(&scope, &holder, lease).await {
+        match state.store.try_acquire_lease(scope, &holder, lease).await {
             Ok(true) => {}
             Ok(false) => return,
             Err(e) => {
@@ -120,7 +117,7 @@ where
         if let Err(e) = work(state.clone()).await {
             tracing::warn!(%scope, error = ?e, "background refresh failed");
         }
-        if let Err(e) = state.store.release_lease(&scope, &holder).await {
+        if let Err(e) = state.store.release_lease(scope, &holder).await {
             tracing::warn!(%scope, error = ?e, "refresh lease not released");
         }
     });

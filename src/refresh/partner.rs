@@ -23,10 +23,7 @@ use super::forecast::forecast_snapshot;
 use crate::domain::{BillingPeriod, CustomerId, SpendPoint, UsageStatus, percent_used};
 use crate::partner_center::{AccessToken, Customer, CustomerMonthlyUsageRecord};
 use crate::state::AppState;
-use crate::store::{CustomerSnapshot, DailyUsage};
-
-/// The lease and run scope of the partner-wide refresh.
-pub const PARTNER_SCOPE: &str = "partner";
+use crate::store::{CustomerSnapshot, DailyUsage, LeaseScope};
 
 /// How long a run's lease lasts without renewal: a crashed instance's run is taken as
 /// abandoned (and a new one may start) at most this long after its last renewal.
@@ -87,7 +84,7 @@ pub async fn begin_partner_refresh_unless_fresh(
     let lease = chrono::Duration::seconds(LEASE_SECONDS);
     let holder = crate::store::unique_holder(&state.instance_id, "run");
     if !store
-        .try_acquire_lease(PARTNER_SCOPE, &holder, lease)
+        .try_acquire_lease(LeaseScope::Partner, &holder, lease)
         .await?
     {
         return Ok(None);
@@ -98,21 +95,21 @@ pub async fn begin_partner_refresh_unless_fresh(
                 .oldest_fetched_at
                 .is_some_and(|at| Utc::now() - at <= stale_after),
             Err(e) => {
-                store.release_lease(PARTNER_SCOPE, &holder).await?;
+                store.release_lease(LeaseScope::Partner, &holder).await?;
                 return Err(e.into());
             }
         };
         if fresh {
-            store.release_lease(PARTNER_SCOPE, &holder).await?;
+            store.release_lease(LeaseScope::Partner, &holder).await?;
             return Ok(None);
         }
     }
     // Runs of an earlier holder whose lease expired (this one just took it).
     super::fail_abandoned_runs(state).await?;
-    match store.start_run(PARTNER_SCOPE, &holder).await {
+    match store.start_run(LeaseScope::Partner, &holder).await {
         Ok(run) => Ok(Some(StartedRefresh { run, holder })),
         Err(e) => {
-            store.release_lease(PARTNER_SCOPE, &holder).await?;
+            store.release_lease(LeaseScope::Partner, &holder).await?;
             Err(e.into())
         }
     }
@@ -151,7 +148,9 @@ impl StartedRefresh {
             .refresh_run(outcome, Some(started.elapsed()), set_aside);
         let result = result.map(|(outcome, _)| outcome);
         let recorded = store.finish_run(self.run, finish).await;
-        store.release_lease(PARTNER_SCOPE, &self.holder).await?;
+        store
+            .release_lease(LeaseScope::Partner, &self.holder)
+            .await?;
         recorded?;
         result
     }
@@ -165,7 +164,7 @@ async fn keep_lease(store: &crate::store::Store, holder: &str) -> anyhow::Error 
     let mut last_renewed = tokio::time::Instant::now();
     loop {
         tokio::time::sleep(LEASE_RENEW_EVERY).await;
-        match store.renew_lease(PARTNER_SCOPE, holder, ttl).await {
+        match store.renew_lease(LeaseScope::Partner, holder, ttl).await {
             Ok(true) => last_renewed = tokio::time::Instant::now(),
             Ok(false) => {
                 return anyhow::anyhow!(

@@ -6,15 +6,16 @@
 
 use std::time::Duration;
 
-use actix_web::web;
 use anyhow::Context as _;
 use chrono::Utc;
+use std::sync::Arc;
 use uuid::Uuid;
 
 use super::{Progress, RefreshOutcome, refresh_partner};
 use crate::auth::delegated_token;
 use crate::partner_center::AccessToken;
 use crate::state::AppState;
+use crate::store::LeaseScope;
 
 /// One partner-wide refresh with the newest stored token.
 ///
@@ -55,16 +56,13 @@ async fn newest_token_owner(state: &AppState) -> anyhow::Result<Uuid> {
     Uuid::parse_str(&user_id).context("the stored token's user id")
 }
 
-/// The lease scope that gives one instance the scheduled refresh of a period.
-const SCHEDULE_SCOPE: &str = "schedule:partner";
-
 /// Refreshes every `every` in the background, so that the history gets its rows and the
 /// morning's dashboard is fresh even when nobody looked for a while. A failed round is
 /// logged and the next one tries again; single-flight as every refresh. With several
 /// instances, one of them refreshes per period: each round first takes a lease of the
 /// schedule for 90 % of the period (never released, it expires), which the other instances'
 /// rounds of the same period find taken.
-pub fn spawn_schedule(state: web::Data<AppState>, every: Duration) {
+pub fn spawn_schedule(state: Arc<AppState>, every: Duration) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -75,7 +73,7 @@ pub fn spawn_schedule(state: web::Data<AppState>, every: Duration) {
             let holder = crate::store::unique_holder(&state.instance_id, "schedule");
             match state
                 .store
-                .try_acquire_lease(SCHEDULE_SCOPE, &holder, period)
+                .try_acquire_lease(LeaseScope::Schedule, &holder, period)
                 .await
             {
                 Ok(true) => {}

@@ -7,9 +7,8 @@
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 
-use crate::refresh::PARTNER_SCOPE;
 use crate::state::AppState;
-use crate::store::RunState;
+use crate::store::{LeaseScope, RunState};
 
 /// Readiness: 200 `{"status":"ok", ...}` when the database answers, else 503 `{"status":
 /// "database unavailable"}` (the outage is logged once, not per probe).
@@ -23,7 +22,12 @@ pub async fn get(state: web::Data<AppState>) -> HttpResponse {
     }
     let totals = state.store.dashboard_totals().await.ok();
     let oldest = totals.as_ref().and_then(|t| t.oldest_fetched_at);
-    let run = state.store.latest_run(PARTNER_SCOPE).await.ok().flatten();
+    let run = state
+        .store
+        .latest_run(LeaseScope::Partner)
+        .await
+        .ok()
+        .flatten();
     let stale_after = chrono::Duration::minutes(state.settings.refresh.stale_after_minutes);
     HttpResponse::Ok().json(serde_json::json!({
         "status": "ok",

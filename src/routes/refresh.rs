@@ -29,7 +29,7 @@ pub async fn start(
     verify_csrf(&user.csrf, form.csrf_token.as_deref())?;
     if !refresh::is_running(&state).await? {
         let token = delegated_token(&state, user.id, paths::DASHBOARD).await?;
-        refresh::spawn_partner_refresh(state.clone(), token).await?;
+        refresh::spawn_partner_refresh(state.clone().into_inner(), token).await?;
     }
     Ok(see_other(paths::REFRESH))
 }

@@ -44,14 +44,14 @@ pub use budget_changes::{
     BudgetChangeDecision, BudgetChangeIntent, BudgetChangeRecord, ChangeOutcome, DecidedBy,
 };
 pub use dashboard::{
-    CurrencyTotal, DashboardCache, DashboardPage, DashboardQuery, DashboardTotals, DashboardView,
-    SortKey,
+    CurrencyTotal, CustomerTablePage, DashboardCache, DashboardQuery, DashboardTotals,
+    DashboardView, SortKey,
 };
 pub use digests::DigestPreferences;
 pub use drilldown::{MeterUsage, ResourceUsage, SubscriptionDrilldown, SubscriptionSummary};
 pub use history::DailyUsage;
 pub use instance::InstanceMode;
-pub use leases::unique_holder;
+pub use leases::{LeaseScope, unique_holder};
 pub use portfolios::{OwnerCount, Portfolio};
 pub use rate_cards::{
     FoundMeter, MAX_METERS_RETURNED, MeterPage, MeterSearch, NewRateCard, RateCardAttempt,

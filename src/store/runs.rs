@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::values::{count, parse_key, stored_time};
-use super::{Store, StoreError, on_pool};
+use super::{LeaseScope, Store, StoreError, on_pool};
 
 /// Where a refresh run is; stored as `running`, `succeeded` or `failed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
@@ -125,13 +125,13 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`].
     #[tracing::instrument(skip(self))]
-    pub async fn start_run(&self, scope: &str, holder: &str) -> Result<i64, StoreError> {
+    pub async fn start_run(&self, scope: LeaseScope, holder: &str) -> Result<i64, StoreError> {
         let id = on_pool!(self, pool => {
             sqlx::query_scalar(
                 "insert into refresh_runs (scope, started_at, state, holder) \
                  values ($1, $2, $3, $4) returning id",
             )
-            .bind(scope)
+            .bind(scope.to_string())
             .bind(stored_time(Utc::now()))
             .bind(RunState::Running.key())
             .bind(holder)
@@ -148,7 +148,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`].
     #[tracing::instrument(skip(self))]
-    pub async fn fail_abandoned_runs(&self, scope: &str) -> Result<u64, StoreError> {
+    pub async fn fail_abandoned_runs(&self, scope: LeaseScope) -> Result<u64, StoreError> {
         let now = stored_time(Utc::now());
         let failed = on_pool!(self, pool => {
             sqlx::query(
@@ -157,7 +157,7 @@ impl Store {
                  select 1 from refresh_leases l where l.scope = refresh_runs.scope \
                  and l.holder = refresh_runs.holder and l.expires_at > $2)",
             )
-            .bind(scope)
+            .bind(scope.to_string())
             .bind(now)
             .bind(ABANDONED_MESSAGE)
             .execute(pool)
@@ -245,7 +245,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row.
     #[tracing::instrument(skip(self))]
-    pub async fn run_status(&self, scope: &str) -> Result<RunStatus, StoreError> {
+    pub async fn run_status(&self, scope: LeaseScope) -> Result<RunStatus, StoreError> {
         let now = stored_time(Utc::now());
         let rows: Vec<StatusRow> = on_pool!(self, pool => {
             sqlx::query_as(
@@ -259,7 +259,7 @@ impl Store {
                  r.id = (select max(id) from refresh_runs where scope = $1 and state <> 'running')) \
                  order by r.id desc",
             )
-            .bind(scope)
+            .bind(scope.to_string())
             .bind(now)
             .fetch_all(pool)
             .await?
@@ -293,13 +293,13 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row.
     #[tracing::instrument(skip(self))]
-    pub async fn latest_run(&self, scope: &str) -> Result<Option<RefreshRun>, StoreError> {
+    pub async fn latest_run(&self, scope: LeaseScope) -> Result<Option<RefreshRun>, StoreError> {
         let row: Option<RunRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "select id, scope, started_at, finished_at, state, done, total, message, \
                  set_aside from refresh_runs where scope = $1 order by id desc limit 1",
             )
-            .bind(scope)
+            .bind(scope.to_string())
             .fetch_optional(pool)
             .await?
         });

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::json;
 use spendboard::domain::{Currency, CustomerId, Money, UsageStatus};
-use spendboard::store::ChangeOutcome;
+use spendboard::store::{ChangeOutcome, LeaseScope};
 
 use crate::helpers::{
     EDITOR, READER, TestApp, assert_is_redirect_to, eventually, spawn_app, spawn_app_with,
@@ -613,16 +613,16 @@ async fn a_batch_left_by_an_instance_in_the_middle_is_resumed_by_another_and_not
     .await;
     // A stops: its lease goes to an instance that is gone (expired at once), so A's worker
     // ends at its next renewal.
-    let scope = format!("batch:{id}");
+    let scope = LeaseScope::Batch(id);
     assert!(
         app.store()
-            .release_lease(&scope, &app.state.instance_id)
+            .release_lease(scope, &app.state.instance_id)
             .await
             .unwrap()
     );
     assert!(
         app.store()
-            .try_acquire_lease(&scope, "gone", chrono::TimeDelta::zero())
+            .try_acquire_lease(scope, "gone", chrono::TimeDelta::zero())
             .await
             .unwrap()
     );

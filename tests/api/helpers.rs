@@ -13,7 +13,7 @@ use spendboard::config::{IdentitySettings, Settings};
 use spendboard::domain::{CustomerId, SubscriptionId};
 use spendboard::startup::Application;
 use spendboard::state::AppState;
-use spendboard::store::Store;
+use spendboard::store::{LeaseScope, Store};
 use url::Url;
 
 use crate::databases::TestDb;
@@ -408,7 +408,7 @@ impl TestApp {
     /// Waits until no refresh runs (at most 30 s).
     pub async fn wait_for_refresh(&self) {
         eventually(30, "the refresh finished", || async {
-            let run = self.store().latest_run("partner").await.unwrap();
+            let run = self.store().latest_run(LeaseScope::Partner).await.unwrap();
             run.is_some_and(|r| r.state != spendboard::store::RunState::Running)
                 .then_some(())
         })

@@ -12,6 +12,7 @@ use spendboard::state::AppState;
 use crate::databases::{TestDb, on_both_databases};
 use crate::helpers::{EDITOR, TestApp, assert_is_redirect_to, plain_client, spawn_app};
 use crate::sign_in::session_cookie;
+use spendboard::store::LeaseScope;
 
 /// A second instance of `app`: the same settings (database, identity, Partner Center, key)
 /// on another port.
@@ -94,7 +95,12 @@ async fn two_instances_on_one_database_share_sessions_budgets_and_a_single_refre
         requests["counts"]["GET /v1/customers/usagerecords"], 1,
         "one partner-wide pass for both instances: {requests}"
     );
-    let run = b_state.store.latest_run("partner").await.unwrap().unwrap();
+    let run = b_state
+        .store
+        .latest_run(LeaseScope::Partner)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(run.state, spendboard::store::RunState::Succeeded);
 
     // Signed out on B is signed out on A.
@@ -173,9 +179,21 @@ async fn a_scheduled_refresh_runs_once_per_period_not_once_per_instance() {
     a.sign_in_and_load(EDITOR).await;
     let (_b, _b_state) = second_instance(&a).await;
     let (_c, _c_state) = second_instance(&a).await;
-    let before = a.store().latest_run("partner").await.unwrap().unwrap().id;
+    let before = a
+        .store()
+        .latest_run(LeaseScope::Partner)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     tokio::time::sleep(std::time::Duration::from_millis(4500)).await;
-    let after = a.store().latest_run("partner").await.unwrap().unwrap().id;
+    let after = a
+        .store()
+        .latest_run(LeaseScope::Partner)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     let runs = after - before;
     // Three instances ticking every second for 4.5 s: about 13 rounds, of which one per
     // period (at least 0.9 s apart) refreshes.
@@ -239,6 +257,6 @@ async fn several_instances_may_migrate_one_database_at_once() {
         .migrate()
         .await
         .expect("and a later one finds nothing to do");
-    assert_eq!(store.latest_run("partner").await.unwrap(), None);
+    assert_eq!(store.latest_run(LeaseScope::Partner).await.unwrap(), None);
     store.close().await;
 }

@@ -14,7 +14,8 @@ use spendboard::domain::{
 use spendboard::store::{
     BudgetChangeDecision, BudgetChangeIntent, ChangeOutcome, CurrencyTotal, CustomerSnapshot,
     CustomerUsageSummaryRow, DailyUsage, DashboardCache, DashboardQuery, DbSessionStore, DecidedBy,
-    RunState, SnapshotForecast, SortKey, StoredTokens, SubscriptionUsage, User, search_name,
+    LeaseScope, RunState, SnapshotForecast, SortKey, StoredTokens, SubscriptionUsage, User,
+    search_name,
 };
 use uuid::Uuid;
 
@@ -1167,34 +1168,41 @@ on_both_databases!(users_and_their_encrypted_tokens_round_trip);
 
 async fn a_lease_has_one_holder_until_it_expires_or_is_released(db: &TestDb) {
     let long = TimeDelta::minutes(5);
-    let acquire = |scope: &'static str, holder: &'static str, ttl: TimeDelta| async move {
+    let acquire = |scope: LeaseScope, holder: &'static str, ttl: TimeDelta| async move {
         db.store
             .try_acquire_lease(scope, holder, ttl)
             .await
             .unwrap()
     };
-    let release = |scope: &'static str, holder: &'static str| async move {
+    let release = |scope: LeaseScope, holder: &'static str| async move {
         db.store.release_lease(scope, holder).await.unwrap()
     };
     assert!(
-        acquire("partner", "instance-a", long).await,
+        acquire(LeaseScope::Partner, "instance-a", long).await,
         "{}",
         db.kind()
     );
-    assert!(!acquire("partner", "instance-b", long).await);
+    assert!(!acquire(LeaseScope::Partner, "instance-b", long).await);
     // The holder renews; another scope is independent.
-    assert!(acquire("partner", "instance-a", long).await);
-    assert!(acquire("customer:1", "instance-b", long).await);
+    assert!(acquire(LeaseScope::Partner, "instance-a", long).await);
+    assert!(acquire(LeaseScope::Batch(1), "instance-b", long).await);
     // Only the holder can release.
-    assert!(!release("partner", "instance-b").await);
-    assert!(release("partner", "instance-a").await);
-    assert!(acquire("partner", "instance-b", TimeDelta::milliseconds(300)).await);
-    assert!(!acquire("partner", "instance-a", long).await);
+    assert!(!release(LeaseScope::Partner, "instance-b").await);
+    assert!(release(LeaseScope::Partner, "instance-a").await);
+    assert!(
+        acquire(
+            LeaseScope::Partner,
+            "instance-b",
+            TimeDelta::milliseconds(300)
+        )
+        .await
+    );
+    assert!(!acquire(LeaseScope::Partner, "instance-a", long).await);
     // Once expired, another instance takes it over, and the old holder cannot release it.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(acquire("partner", "instance-a", long).await);
-    assert!(!release("partner", "instance-b").await);
-    assert!(!acquire("partner", "instance-b", long).await);
+    assert!(acquire(LeaseScope::Partner, "instance-a", long).await);
+    assert!(!release(LeaseScope::Partner, "instance-b").await);
+    assert!(!acquire(LeaseScope::Partner, "instance-b", long).await);
 }
 on_both_databases!(a_lease_has_one_holder_until_it_expires_or_is_released);
 
@@ -1208,7 +1216,11 @@ async fn of_many_instances_racing_for_a_lease_exactly_one_wins(db: &TestDb) {
     for (i, store) in instances.iter().cloned().enumerate() {
         races.spawn(async move {
             store
-                .try_acquire_lease("partner", &format!("instance-{i}"), TimeDelta::minutes(5))
+                .try_acquire_lease(
+                    LeaseScope::Partner,
+                    &format!("instance-{i}"),
+                    TimeDelta::minutes(5),
+                )
                 .await
                 .unwrap()
         });
@@ -1227,13 +1239,21 @@ async fn of_many_instances_racing_for_a_lease_exactly_one_wins(db: &TestDb) {
 on_both_databases!(of_many_instances_racing_for_a_lease_exactly_one_wins);
 
 async fn refresh_runs_report_progress_and_their_outcome(db: &TestDb) {
-    assert_eq!(db.store.latest_run("partner").await.unwrap(), None);
+    assert_eq!(
+        db.store.latest_run(LeaseScope::Partner).await.unwrap(),
+        None
+    );
     let first = db
         .store
-        .start_run("partner", "instance-a run 1")
+        .start_run(LeaseScope::Partner, "instance-a run 1")
         .await
         .unwrap();
-    let run = db.store.latest_run("partner").await.unwrap().unwrap();
+    let run = db
+        .store
+        .latest_run(LeaseScope::Partner)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (run.id, run.state, run.done, run.total, run.finished_at),
         (first, RunState::Running, 0, 0, None),
@@ -1246,19 +1266,29 @@ async fn refresh_runs_report_progress_and_their_outcome(db: &TestDb) {
         .update_run_progress(first, 2, 3, "Storing 10000 usage records")
         .await
         .unwrap();
-    let run = db.store.latest_run("partner").await.unwrap().unwrap();
+    let run = db
+        .store
+        .latest_run(LeaseScope::Partner)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (run.done, run.total, run.message.as_str()),
         (2, 3, "Storing 10000 usage records")
     );
     db.store.finish_run(first, Ok(())).await.unwrap();
-    let run = db.store.latest_run("partner").await.unwrap().unwrap();
+    let run = db
+        .store
+        .latest_run(LeaseScope::Partner)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(run.state, RunState::Succeeded);
     assert!(run.finished_at.is_some_and(|f| f >= run.started_at));
 
     let second = db
         .store
-        .start_run("partner", "instance-a run 1")
+        .start_run(LeaseScope::Partner, "instance-a run 1")
         .await
         .unwrap();
     assert!(second > first);
@@ -1271,12 +1301,20 @@ async fn refresh_runs_report_progress_and_their_outcome(db: &TestDb) {
         .update_run_progress(second, 1, 3, "late")
         .await
         .unwrap();
-    let run = db.store.latest_run("partner").await.unwrap().unwrap();
+    let run = db
+        .store
+        .latest_run(LeaseScope::Partner)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (run.id, run.state, run.message.as_str()),
         (second, RunState::Failed, "Partner Center throttled us")
     );
-    assert_eq!(db.store.latest_run("customer:1").await.unwrap(), None);
+    assert_eq!(
+        db.store.latest_run(LeaseScope::Batch(1)).await.unwrap(),
+        None
+    );
 }
 on_both_databases!(refresh_runs_report_progress_and_their_outcome);
 
@@ -1285,14 +1323,22 @@ async fn a_run_whose_lease_expired_is_failed_and_a_renewed_one_keeps_running(db:
     let short = TimeDelta::milliseconds(1500);
     assert!(
         db.store
-            .try_acquire_lease("partner", "a run 1", short)
+            .try_acquire_lease(LeaseScope::Partner, "a run 1", short)
             .await
             .unwrap()
     );
-    let earlier = db.store.start_run("partner", "a run 0").await.unwrap();
+    let earlier = db
+        .store
+        .start_run(LeaseScope::Partner, "a run 0")
+        .await
+        .unwrap();
     db.store.finish_run(earlier, Ok(())).await.unwrap();
-    let run = db.store.start_run("partner", "a run 1").await.unwrap();
-    let status = db.store.run_status("partner").await.unwrap();
+    let run = db
+        .store
+        .start_run(LeaseScope::Partner, "a run 1")
+        .await
+        .unwrap();
+    let status = db.store.run_status(LeaseScope::Partner).await.unwrap();
     assert!(status.is_running() && !status.abandoned, "{status:?}");
     assert_eq!(status.latest.unwrap().id, run);
     assert_eq!(status.last_finished.unwrap().id, earlier, "the run before");
@@ -1301,57 +1347,85 @@ async fn a_run_whose_lease_expired_is_failed_and_a_renewed_one_keeps_running(db:
         db.store.snapshot_version().await.unwrap(),
         "read in the same statement"
     );
-    assert_eq!(db.store.fail_abandoned_runs("partner").await.unwrap(), 0);
+    assert_eq!(
+        db.store
+            .fail_abandoned_runs(LeaseScope::Partner)
+            .await
+            .unwrap(),
+        0
+    );
     // Renewed while it works: still running after the first expiry would have passed.
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(
         db.store
-            .renew_lease("partner", "a run 1", short)
+            .renew_lease(LeaseScope::Partner, "a run 1", short)
             .await
             .unwrap()
     );
     assert!(
         !db.store
-            .renew_lease("partner", "b run 2", short)
+            .renew_lease(LeaseScope::Partner, "b run 2", short)
             .await
             .unwrap(),
         "only the holder renews"
     );
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    assert_eq!(db.store.fail_abandoned_runs("partner").await.unwrap(), 0);
-    let latest = db.store.latest_run("partner").await.unwrap().unwrap();
+    assert_eq!(
+        db.store
+            .fail_abandoned_runs(LeaseScope::Partner)
+            .await
+            .unwrap(),
+        0
+    );
+    let latest = db
+        .store
+        .latest_run(LeaseScope::Partner)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((latest.id, latest.state), (run, RunState::Running));
 
     // Its instance dies: no renewal, the lease expires, the run is failed with a reason.
     tokio::time::sleep(Duration::from_millis(2000)).await;
-    let status = db.store.run_status("partner").await.unwrap();
+    let status = db.store.run_status(LeaseScope::Partner).await.unwrap();
     assert!(status.abandoned, "seen as abandoned by a read");
     assert_eq!(
         status.latest.unwrap().state,
         RunState::Running,
         "not yet marked"
     );
-    assert_eq!(db.store.fail_abandoned_runs("partner").await.unwrap(), 1);
-    let status = db.store.run_status("partner").await.unwrap();
+    assert_eq!(
+        db.store
+            .fail_abandoned_runs(LeaseScope::Partner)
+            .await
+            .unwrap(),
+        1
+    );
+    let status = db.store.run_status(LeaseScope::Partner).await.unwrap();
     assert!(!status.abandoned && !status.is_running());
     assert_eq!(
         status.latest, status.last_finished,
         "the latest has finished"
     );
-    let latest = db.store.latest_run("partner").await.unwrap().unwrap();
+    let latest = db
+        .store
+        .latest_run(LeaseScope::Partner)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(latest.state, RunState::Failed, "{}", db.kind());
     assert!(latest.finished_at.is_some());
     assert!(latest.message.contains("stopped before it finished"));
     // The expired lease's holder cannot renew once another took it over.
     assert!(
         db.store
-            .try_acquire_lease("partner", "b run 2", short)
+            .try_acquire_lease(LeaseScope::Partner, "b run 2", short)
             .await
             .unwrap()
     );
     assert!(
         !db.store
-            .renew_lease("partner", "a run 1", short)
+            .renew_lease(LeaseScope::Partner, "a run 1", short)
             .await
             .unwrap()
     );
