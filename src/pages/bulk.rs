@@ -324,3 +324,35 @@ fn result_label(state: ItemState, key: &str, confirmed: bool) -> (&'static str, 
         ),
     }
 }
+
+/// A batch item as a row of the outcomes CSV: exact plain decimals (empty for no budget),
+/// the status and result keys; the field names are the header.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct OutcomeCsvRow {
+    customer_id: String,
+    customer_name: String,
+    currency: String,
+    budget_before: String,
+    new_budget: String,
+    new_status: String,
+    result: String,
+    detail: String,
+}
+
+impl OutcomeCsvRow {
+    /// `item` and its result.
+    pub fn of(item: &BatchItem) -> Self {
+        let plain = |a: Option<Decimal>| a.map(|a| a.normalize().to_string()).unwrap_or_default();
+        let (result, detail) = result_of(item);
+        Self {
+            customer_id: item.plan.customer_id.to_string(),
+            customer_name: item.plan.customer_name.clone(),
+            currency: item.plan.currency.code().to_owned(),
+            budget_before: plain(item.plan.seen_amount),
+            new_budget: plain(item.plan.new_amount),
+            new_status: item.plan.new_status.key().to_owned(),
+            result: result.to_owned(),
+            detail,
+        }
+    }
+}

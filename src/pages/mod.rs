@@ -20,8 +20,8 @@ pub use alerts::{
     AlertsPage, CustomerAlertsView, DeliveryView, FiringView, RuleForm, RuleSetView, RuleView,
 };
 pub use bulk::{
-    BatchCounts, BatchPage, BatchRowView, BulkFormPage, BulkFormView, OwnerAssignmentRow,
-    OwnersPreviewPage, UploadErrorPage,
+    BatchCounts, BatchPage, BatchRowView, BulkFormPage, BulkFormView, OutcomeCsvRow,
+    OwnerAssignmentRow, OwnersPreviewPage, UploadErrorPage,
 };
 pub use customer::{
     BudgetChangeRow, BudgetFormView, BudgetReply, CustomerData, CustomerForms, CustomerPage,
@@ -39,8 +39,8 @@ pub use layout::{Layout, billing_period, format_age, format_utc, plan, usd_spend
 pub use preferences::{PreferencesForm, PreferencesPage};
 pub use prices::{
     CardView, ExplorerParams, MeterRegionsPage, MeterRegionsView, MeterRowView, OptionView,
-    PRICE_CSV_HEADER, PricesPage, RegionRowView, SubscriptionRegionsPage, TierView, price_csv_row,
-    quantity, tiers_text, unit_price,
+    PriceCsvRow, PricesPage, RegionRowView, SubscriptionRegionsPage, TierView, quantity,
+    tiers_text, unit_price,
 };
 pub use refresh::RefreshPage;
 pub use simple::{ErrorPage, NoAccessPage, SignInPage};

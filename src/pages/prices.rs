@@ -32,46 +32,50 @@ pub fn tiers_text(price: &MeterPrice, currency: &Currency) -> String {
         .join("; ")
 }
 
-/// The columns of the explorer's CSV export.
-pub const PRICE_CSV_HEADER: [&str; 12] = [
-    "meter_id",
-    "name",
-    "category",
-    "subcategory",
-    "region",
-    "unit",
-    "currency",
-    "price",
-    "tiers",
-    "included_quantity",
-    "effective_date",
-    "previous_tiers",
-];
+/// A meter as a row of the price list's CSV export: exact plain decimals, the first tier's
+/// price in `price`, every tier in words in `tiers`; the field names are the header.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct PriceCsvRow {
+    meter_id: String,
+    name: String,
+    category: String,
+    subcategory: String,
+    region: String,
+    unit: String,
+    currency: String,
+    price: String,
+    tiers: String,
+    included_quantity: String,
+    effective_date: String,
+    previous_tiers: String,
+}
 
-/// A meter as a row of the CSV export ([`PRICE_CSV_HEADER`]): exact plain decimals, the
-/// first tier's price in `price`, every tier in words in `tiers`.
-pub fn price_csv_row(found: &FoundMeter, currency: &Currency) -> [String; 12] {
-    let m = &found.meter;
-    [
-        m.meter_id.clone(),
-        m.name.clone(),
-        m.category.clone(),
-        m.subcategory.clone(),
-        m.region.clone(),
-        m.unit.clone(),
-        currency.code().to_owned(),
-        quantity(m.price.base_price()),
-        tiers_text(&m.price, currency),
-        quantity(m.price.included()),
-        m.effective_date
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_default(),
-        found
-            .previous
-            .as_ref()
-            .map(|p| tiers_text(p, currency))
-            .unwrap_or_default(),
-    ]
+impl PriceCsvRow {
+    /// `found` priced in `currency`.
+    pub fn of(found: &FoundMeter, currency: &Currency) -> Self {
+        let m = &found.meter;
+        Self {
+            meter_id: m.meter_id.clone(),
+            name: m.name.clone(),
+            category: m.category.clone(),
+            subcategory: m.subcategory.clone(),
+            region: m.region.clone(),
+            unit: m.unit.clone(),
+            currency: currency.code().to_owned(),
+            price: quantity(m.price.base_price()),
+            tiers: tiers_text(&m.price, currency),
+            included_quantity: quantity(m.price.included()),
+            effective_date: m
+                .effective_date
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            previous_tiers: found
+                .previous
+                .as_ref()
+                .map(|p| tiers_text(p, currency))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// One tier of a meter.

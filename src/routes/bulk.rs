@@ -12,14 +12,14 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 
 use super::bulk_form::{BulkForm, CsvUpload, Selection, SelectionForm};
-use super::csv_download::csv_response;
-use super::extract::{BudgetEditor, NoFields, Permission as _, VerifiedForm};
+use super::csv_download::csv_rows;
+use super::extract::{BatchPath, BudgetEditor, NoFields, Permission as _, VerifiedForm};
 use super::respond::{html, see_other};
 use crate::auth::{CurrentUser, SessionUser, TypedSession};
-use crate::bulk::{self, result_of, upload};
+use crate::bulk::{self, upload};
 use crate::domain::{BudgetAmount, BulkAction, Currency, parse_percent};
 use crate::error::AppError;
-use crate::pages::{BatchPage, BulkFormPage, BulkFormView, Layout, UploadErrorPage};
+use crate::pages::{BatchPage, BulkFormPage, BulkFormView, Layout, OutcomeCsvRow, UploadErrorPage};
 use crate::paths;
 use crate::state::AppState;
 use crate::store::Batch;
@@ -98,10 +98,10 @@ pub async fn batch(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
     session: TypedSession,
-    path: web::Path<String>,
+    BatchPath(id): BatchPath,
 ) -> Result<HttpResponse, AppError> {
     require_editor(&user)?;
-    let batch = known_batch(&state, &path).await?;
+    let batch = known_batch(&state, id).await?;
     let items = state.store.batch_items(batch.id).await?;
     let layout = Layout::for_user(&user, session.take_flash(), state.settings.is_demo());
     html(StatusCode::OK, &BatchPage::new(layout, &batch, &items))
@@ -112,10 +112,10 @@ pub async fn batch(
 pub async fn confirm(
     state: web::Data<AppState>,
     session: TypedSession,
-    path: web::Path<String>,
+    BatchPath(id): BatchPath,
     form: BatchForm,
 ) -> Result<HttpResponse, AppError> {
-    let batch = known_batch(&state, &path).await?;
+    let batch = known_batch(&state, id).await?;
     if state.store.confirm_batch(batch.id).await? {
         bulk::spawn(state.clone().into_inner(), batch.id);
         session.flash("The changes are being applied in the background. This page shows how far they are; you may leave it.");
@@ -130,10 +130,10 @@ pub async fn confirm(
 pub async fn retry(
     state: web::Data<AppState>,
     session: TypedSession,
-    path: web::Path<String>,
+    BatchPath(id): BatchPath,
     form: BatchForm,
 ) -> Result<HttpResponse, AppError> {
-    let batch = known_batch(&state, &path).await?;
+    let batch = known_batch(&state, id).await?;
     if batch.confirmed_at.is_none() {
         return Err(AppError::BadRequest(
             "This change has not been confirmed: there is nothing to retry.".into(),
@@ -149,41 +149,19 @@ pub async fn retry(
 pub async fn outcomes_csv(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
-    path: web::Path<String>,
+    BatchPath(id): BatchPath,
 ) -> Result<HttpResponse, AppError> {
     require_editor(&user)?;
-    let batch = known_batch(&state, &path).await?;
+    let batch = known_batch(&state, id).await?;
     let items = state.store.batch_items(batch.id).await?;
-    let plain = |a: Option<Decimal>| a.map(|a| a.normalize().to_string()).unwrap_or_default();
-    csv_response(
+    let rows: Vec<_> = items.iter().map(OutcomeCsvRow::of).collect();
+    csv_rows(
         &format!(
             "bulk-budget-change-{}-{}.csv",
             batch.id,
             Utc::now().format("%Y-%m-%d")
         ),
-        &[
-            "customer_id",
-            "customer_name",
-            "currency",
-            "budget_before",
-            "new_budget",
-            "new_status",
-            "result",
-            "detail",
-        ],
-        items.iter().map(|i| {
-            let (result, detail) = result_of(i);
-            [
-                i.plan.customer_id.to_string(),
-                i.plan.customer_name.clone(),
-                i.plan.currency.code().to_owned(),
-                plain(i.plan.seen_amount),
-                plain(i.plan.new_amount),
-                i.plan.new_status.key().to_owned(),
-                result.to_owned(),
-                detail,
-            ]
-        }),
+        &rows,
     )
 }
 
@@ -191,10 +169,12 @@ fn require_editor(user: &SessionUser) -> Result<(), AppError> {
     BudgetEditor::check(user)
 }
 
-async fn known_batch(state: &AppState, raw: &str) -> Result<Batch, AppError> {
-    let missing = || AppError::NotFound("There is no such bulk budget change.".into());
-    let id = raw.parse::<i64>().map_err(|_| missing())?;
-    state.store.batch(id).await?.ok_or_else(missing)
+async fn known_batch(state: &AppState, id: i64) -> Result<Batch, AppError> {
+    state
+        .store
+        .batch(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such bulk budget change.".into()))
 }
 
 /// The form as submitted, with the selection's error, for showing it again.

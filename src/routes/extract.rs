@@ -247,3 +247,17 @@ impl FromRequest for PlanPath {
         std::future::ready(Ok(Self(plan.to_owned())))
     }
 }
+
+/// The `{batch_id}` path segment (a bulk budget change's id); not a number is a 404.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchPath(pub i64);
+
+impl FromRequest for BatchPath {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let missing = "There is no such bulk budget change.";
+        std::future::ready(numeric_segment(req, "batch_id", missing).map(Self))
+    }
+}

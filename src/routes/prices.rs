@@ -8,14 +8,13 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::csv_download::csv_response;
+use super::csv_download::csv_rows;
 use super::extract::{NoFields, SubscriptionPath, VerifiedForm, known_subscription};
 use super::respond::{html, see_other};
 use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token};
 use crate::error::AppError;
 use crate::pages::{
-    ExplorerParams, Layout, MeterRegionsPage, PRICE_CSV_HEADER, PricesPage,
-    SubscriptionRegionsPage, price_csv_row,
+    ExplorerParams, Layout, MeterRegionsPage, PriceCsvRow, PricesPage, SubscriptionRegionsPage,
 };
 use crate::paths;
 use crate::prices;
@@ -67,7 +66,7 @@ async fn load_if_due(state: &web::Data<AppState>, user: &SessionUser) -> Result<
         return Ok(false);
     }
     let token = delegated_token(state, user.id, paths::PRICES).await?;
-    prices::spawn_rate_card_load(state.clone(), token);
+    prices::spawn_rate_card_load(state.clone().into_inner(), token);
     Ok(true)
 }
 
@@ -109,18 +108,18 @@ pub async fn csv(
             params.currency
         )));
     };
-    csv_response(
+    csv_rows(
         &format!(
             "prices-{}-{}.csv",
             version.currency,
             version.checked_at.format("%Y-%m-%d")
         ),
-        &PRICE_CSV_HEADER,
-        explorer
+        &explorer
             .page
             .meters
             .iter()
-            .map(|found| price_csv_row(found, &version.currency)),
+            .map(|found| PriceCsvRow::of(found, &version.currency))
+            .collect::<Vec<_>>(),
     )
 }
 
@@ -132,7 +131,7 @@ pub async fn refresh(
     form: VerifiedForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let token = delegated_token(&state, form.user.id, paths::PRICES).await?;
-    prices::spawn_rate_card_load(state.clone(), token);
+    prices::spawn_rate_card_load(state.clone().into_inner(), token);
     session.flash("The rate card is being read again from Partner Center; reload the page in a moment to see it.");
     Ok(see_other(paths::PRICES))
 }
