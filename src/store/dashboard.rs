@@ -85,7 +85,7 @@ impl Default for DashboardQuery {
 
 /// One page of the customer table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DashboardPage {
+pub struct CustomerTablePage {
     /// The customers on this page, in order.
     pub rows: Vec<CustomerSnapshot>,
     /// How many customers match the filters on all pages.
@@ -334,7 +334,7 @@ impl DashboardView {
 
     /// One page of the customers matching `query`, in its order, and the number of matches:
     /// the same rows in the same order as [`Store::dashboard_page`] reads from the database.
-    pub fn page(&self, query: &DashboardQuery) -> DashboardPage {
+    pub fn page(&self, query: &DashboardQuery) -> CustomerTablePage {
         let pattern = query
             .search
             .as_deref()
@@ -351,7 +351,7 @@ impl DashboardView {
         if pattern.is_none() && status.is_none() && portfolio.is_none() {
             let start = offset.min(order.len());
             let end = start.saturating_add(page_size).min(order.len());
-            return DashboardPage {
+            return CustomerTablePage {
                 rows: order[start..end]
                     .iter()
                     .map(|&i| self.rows[i as usize].snapshot.clone())
@@ -386,7 +386,7 @@ impl DashboardView {
             }
             matching += 1;
         }
-        DashboardPage {
+        CustomerTablePage {
             rows,
             total_rows: known_total.unwrap_or(u64::try_from(matching).unwrap_or(u64::MAX)),
         }
@@ -544,7 +544,7 @@ impl Store {
     pub async fn dashboard_page(
         &self,
         query: &DashboardQuery,
-    ) -> Result<DashboardPage, StoreError> {
+    ) -> Result<CustomerTablePage, StoreError> {
         let page_size = i64::from(query.page_size.max(1));
         let offset = i64::from(query.page.max(1) - 1) * page_size;
         let (rows, total): (Vec<SnapshotRow>, i64) = on_pool!(self, pool => {
@@ -565,7 +565,7 @@ impl Store {
             let total = count.build_query_scalar().fetch_one(pool).await?;
             (rows, total)
         });
-        Ok(DashboardPage {
+        Ok(CustomerTablePage {
             rows: rows
                 .into_iter()
                 .map(CustomerSnapshot::try_from)

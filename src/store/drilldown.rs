@@ -117,7 +117,7 @@ pub(super) fn parse_subscription_id(text: &str) -> Result<SubscriptionId, StoreE
 }
 
 #[derive(sqlx::FromRow)]
-struct SummaryRow {
+struct SubscriptionSummaryRecord {
     customer_id: String,
     subscription_id: String,
     name: String,
@@ -132,9 +132,9 @@ struct SummaryRow {
     utilization_fetched_at: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<SummaryRow> for SubscriptionSummary {
+impl TryFrom<SubscriptionSummaryRecord> for SubscriptionSummary {
     type Error = StoreError;
-    fn try_from(row: SummaryRow) -> Result<Self, StoreError> {
+    fn try_from(row: SubscriptionSummaryRecord) -> Result<Self, StoreError> {
         Ok(Self {
             customer_id: parse_customer_id(&row.customer_id)?,
             subscription_id: parse_subscription_id(&row.subscription_id)?,
@@ -344,7 +344,7 @@ impl Store {
         customer_id: &CustomerId,
         subscription_id: &SubscriptionId,
     ) -> Result<Option<SubscriptionSummary>, StoreError> {
-        let row: Option<SummaryRow> = on_pool!(self, pool => {
+        let row: Option<SubscriptionSummaryRecord> = on_pool!(self, pool => {
             sqlx::query_as(
                 "select customer_id, subscription_id, name, is_legacy, billing_start, \
                  billing_end, total_cost, currency, usd_total_cost, last_modified, fetched_at, \

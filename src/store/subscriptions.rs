@@ -92,7 +92,7 @@ impl TryFrom<SubscriptionUsageRow> for SubscriptionUsage {
 }
 
 #[derive(sqlx::FromRow)]
-struct SummaryRow {
+struct CustomerSummaryRecord {
     customer_id: String,
     billing_start: DateTime<Utc>,
     billing_end: DateTime<Utc>,
@@ -104,9 +104,9 @@ struct SummaryRow {
     fetched_at: DateTime<Utc>,
 }
 
-impl TryFrom<SummaryRow> for CustomerUsageSummaryRow {
+impl TryFrom<CustomerSummaryRecord> for CustomerUsageSummaryRow {
     type Error = StoreError;
-    fn try_from(row: SummaryRow) -> Result<Self, StoreError> {
+    fn try_from(row: CustomerSummaryRecord) -> Result<Self, StoreError> {
         Ok(Self {
             customer_id: parse_customer_id(&row.customer_id)?,
             billing_start: row.billing_start,
@@ -239,7 +239,7 @@ impl Store {
         &self,
         customer_id: &CustomerId,
     ) -> Result<Option<CustomerUsageSummaryRow>, StoreError> {
-        let row: Option<SummaryRow> = on_pool!(self, pool => {
+        let row: Option<CustomerSummaryRecord> = on_pool!(self, pool => {
             sqlx::query_as(
                 "select customer_id, billing_start, billing_end, total_cost, currency, \
                  usd_total_cost, budget, last_modified, fetched_at from customer_usage_summary \
