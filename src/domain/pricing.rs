@@ -145,7 +145,8 @@ mod tests {
 
     #[test]
     fn the_documented_single_rate_example_costs_quantity_times_price() {
-        // CONTRACT example: "Compute Hours", rates {"0": 3.9729}, included 0.0.
+        // The documented rate card example (docs/partner-center.md, section 13): "Compute
+        // Hours", rates {"0": 3.9729}, included 0.0.
         let price = MeterPrice::new([(d("0"), d("3.9729"))], d("0.0")).unwrap();
         assert_eq!(price.cost_up_to(d("720")).unwrap(), d("2860.488"));
         assert_eq!(price.cost_of(d("100"), d("620")).unwrap(), d("2463.198"));

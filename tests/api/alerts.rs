@@ -66,6 +66,15 @@ impl SmtpServer {
     }
 
     async fn start(&mut self) {
+        let has_aiosmtpd = Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            has_aiosmtpd,
+            "the alert tests need python3 with aiosmtpd, which is missing: \
+             `python3 -m pip install aiosmtpd==1.4.6` (scripts/test.sh installs it)"
+        );
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_capture.py");
         let child = Command::new("python3")
             .args([
