@@ -7,7 +7,7 @@ use partner_center_sandbox::{SandboxOptions, Throttle, ThrottleScope};
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
 use spendboard::domain::{Currency, Money};
-use spendboard::store::{LeaseScope, search_name};
+use spendboard::store::search_name;
 
 use crate::helpers::{EDITOR, READER, dashboard_count, spawn_app, spawn_app_with, urlencode};
 use crate::truth;
@@ -252,12 +252,7 @@ async fn a_refresh_throttled_by_partner_center_waits_for_retry_after_and_complet
     };
     let app = spawn_app_with(options, |_| {}).await;
     app.sign_in_and_load(EDITOR).await;
-    let run = app
-        .store()
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap();
+    let run = app.latest_run().await;
     assert_eq!(
         run.state,
         spendboard::store::RunState::Succeeded,

@@ -405,6 +405,15 @@ impl TestApp {
         self.wait_for_refresh().await;
     }
 
+    /// The latest run of the partner-wide refresh (there must be one).
+    pub async fn latest_run(&self) -> spendboard::store::RefreshRun {
+        self.store()
+            .latest_run(LeaseScope::Partner)
+            .await
+            .unwrap()
+            .expect("a partner-wide refresh has run")
+    }
+
     /// Waits until no refresh runs (at most 30 s).
     pub async fn wait_for_refresh(&self) {
         eventually(30, "the refresh finished", || async {

@@ -179,21 +179,9 @@ async fn a_scheduled_refresh_runs_once_per_period_not_once_per_instance() {
     a.sign_in_and_load(EDITOR).await;
     let (_b, _b_state) = second_instance(&a).await;
     let (_c, _c_state) = second_instance(&a).await;
-    let before = a
-        .store()
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let before = a.latest_run().await.id;
     tokio::time::sleep(std::time::Duration::from_millis(4500)).await;
-    let after = a
-        .store()
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let after = a.latest_run().await.id;
     let runs = after - before;
     // Three instances ticking every second for 4.5 s: about 13 rounds, of which one per
     // period (at least 0.9 s apart) refreshes.

@@ -8,7 +8,6 @@ use serde_json::json;
 use crate::helpers::{
     EDITOR, READER, TestApp, eventually, plain_client, spawn_app, spawn_app_with,
 };
-use spendboard::store::LeaseScope;
 
 #[tokio::test]
 async fn the_dashboard_says_when_the_last_refresh_failed_why_and_since_when_the_data_is_stale() {
@@ -97,12 +96,7 @@ async fn a_truncated_page_of_usage_records_is_read_again_and_the_refresh_succeed
         outcome,
         spendboard::refresh::RefreshOutcome::Refreshed { customers: 60 }
     );
-    let run = app
-        .store()
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap();
+    let run = app.latest_run().await;
     assert_eq!(run.set_aside, 0);
     assert!(!app.dashboard("").await.contains("The last refresh failed"));
 }

@@ -6,7 +6,7 @@ use secrecy::SecretString;
 use spendboard::config::Settings;
 use spendboard::refresh::RefreshOutcome;
 use spendboard::startup::Application;
-use spendboard::store::{DatabaseKind, LeaseScope};
+use spendboard::store::DatabaseKind;
 
 use crate::helpers::{
     EDITOR, READER, TestApp, eventually, fresh_database_url, spawn_app, spawn_app_with,
@@ -16,13 +16,7 @@ use crate::helpers::{
 async fn the_refresh_button_starts_a_new_refresh_and_keeps_one_history_row_per_day() {
     let app = spawn_app().await;
     app.sign_in_and_load(READER).await;
-    let before = app
-        .store()
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let before = app.latest_run().await.id;
     let html = app.dashboard("").await;
     let csrf = TestApp::csrf_token(&html);
     let response = app.post_form("/refresh", &[("csrf_token", &csrf)]).await;
@@ -31,23 +25,13 @@ async fn the_refresh_button_starts_a_new_refresh_and_keeps_one_history_row_per_d
     assert!(progress.contains("Reading Partner Center") || progress.contains("Data refreshed"));
     // Wait for the run the button started (not the first one) to end.
     for _ in 0..300 {
-        let run = app
-            .store()
-            .latest_run(LeaseScope::Partner)
-            .await
-            .unwrap()
-            .unwrap();
+        let run = app.latest_run().await;
         if run.id > before && run.state != spendboard::store::RunState::Running {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let latest = app
-        .store()
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap();
+    let latest = app.latest_run().await;
     assert!(latest.id > before, "the button started a new refresh");
     assert!(
         app.get_html("/refresh")
@@ -136,13 +120,7 @@ async fn serve_refreshes_on_its_own_schedule_with_the_stored_token() {
     })
     .await;
     app.sign_in_and_load(READER).await;
-    let before = app
-        .store()
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let before = app.latest_run().await.id;
     let page = app
         .store()
         .dashboard_page(&Default::default())
@@ -176,12 +154,7 @@ async fn serve_refreshes_on_its_own_schedule_with_the_stored_token() {
         2,
         "the schedule recorded the new day: {history:?}"
     );
-    let latest = app
-        .store()
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap();
+    let latest = app.latest_run().await;
     assert!(latest.id > before, "a refresh ran without any request");
 }
 
@@ -235,13 +208,7 @@ async fn a_refresh_killed_mid_way_is_marked_failed_and_a_new_one_completes_withi
 
     let app = spawn_app().await;
     app.sign_in_and_load(EDITOR).await;
-    let before = app
-        .store()
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let before = app.latest_run().await.id;
     // Partner Center is slow: the refresh waits for the usage records long enough to be killed.
     app.sandbox_control(
         reqwest::Method::POST,
@@ -262,12 +229,7 @@ async fn a_refresh_killed_mid_way_is_marked_failed_and_a_new_one_completes_withi
         .spawn()
         .expect("the spendboard binary starts");
     let killed_run = eventually(30, "the other process starting a refresh", || async {
-        let run = app
-            .store()
-            .latest_run(LeaseScope::Partner)
-            .await
-            .unwrap()
-            .unwrap();
+        let run = app.latest_run().await;
         (run.id > before && run.message.starts_with("Reading the usage")).then_some(run.id)
     })
     .await;
@@ -282,12 +244,7 @@ async fn a_refresh_killed_mid_way_is_marked_failed_and_a_new_one_completes_withi
     // minute of the crash.
     let csrf = TestApp::csrf_token(&app.dashboard("").await);
     let completed = eventually(60, "a refresh completed after the crash", || async {
-        let run = app
-            .store()
-            .latest_run(LeaseScope::Partner)
-            .await
-            .unwrap()
-            .unwrap();
+        let run = app.latest_run().await;
         if run.id > killed_run && run.state == RunState::Succeeded {
             return Some(run);
         }

@@ -1166,6 +1166,15 @@ async fn users_and_their_encrypted_tokens_round_trip(db: &TestDb) {
 }
 on_both_databases!(users_and_their_encrypted_tokens_round_trip);
 
+/// The latest run of the partner-wide refresh (there must be one).
+async fn latest_partner_run(db: &TestDb) -> spendboard::store::RefreshRun {
+    db.store
+        .latest_run(LeaseScope::Partner)
+        .await
+        .unwrap()
+        .expect("a partner-wide refresh has run")
+}
+
 async fn a_lease_has_one_holder_until_it_expires_or_is_released(db: &TestDb) {
     let long = TimeDelta::minutes(5);
     let acquire = |scope: LeaseScope, holder: &'static str, ttl: TimeDelta| async move {
@@ -1248,12 +1257,7 @@ async fn refresh_runs_report_progress_and_their_outcome(db: &TestDb) {
         .start_run(LeaseScope::Partner, "instance-a run 1")
         .await
         .unwrap();
-    let run = db
-        .store
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap();
+    let run = latest_partner_run(db).await;
     assert_eq!(
         (run.id, run.state, run.done, run.total, run.finished_at),
         (first, RunState::Running, 0, 0, None),
@@ -1266,23 +1270,13 @@ async fn refresh_runs_report_progress_and_their_outcome(db: &TestDb) {
         .update_run_progress(first, 2, 3, "Storing 10000 usage records")
         .await
         .unwrap();
-    let run = db
-        .store
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap();
+    let run = latest_partner_run(db).await;
     assert_eq!(
         (run.done, run.total, run.message.as_str()),
         (2, 3, "Storing 10000 usage records")
     );
     db.store.finish_run(first, Ok(())).await.unwrap();
-    let run = db
-        .store
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap();
+    let run = latest_partner_run(db).await;
     assert_eq!(run.state, RunState::Succeeded);
     assert!(run.finished_at.is_some_and(|f| f >= run.started_at));
 
@@ -1301,12 +1295,7 @@ async fn refresh_runs_report_progress_and_their_outcome(db: &TestDb) {
         .update_run_progress(second, 1, 3, "late")
         .await
         .unwrap();
-    let run = db
-        .store
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap();
+    let run = latest_partner_run(db).await;
     assert_eq!(
         (run.id, run.state, run.message.as_str()),
         (second, RunState::Failed, "Partner Center throttled us")
@@ -1377,12 +1366,7 @@ async fn a_run_whose_lease_expired_is_failed_and_a_renewed_one_keeps_running(db:
             .unwrap(),
         0
     );
-    let latest = db
-        .store
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap();
+    let latest = latest_partner_run(db).await;
     assert_eq!((latest.id, latest.state), (run, RunState::Running));
 
     // Its instance dies: no renewal, the lease expires, the run is failed with a reason.
@@ -1407,12 +1391,7 @@ async fn a_run_whose_lease_expired_is_failed_and_a_renewed_one_keeps_running(db:
         status.latest, status.last_finished,
         "the latest has finished"
     );
-    let latest = db
-        .store
-        .latest_run(LeaseScope::Partner)
-        .await
-        .unwrap()
-        .unwrap();
+    let latest = latest_partner_run(db).await;
     assert_eq!(latest.state, RunState::Failed, "{}", db.kind());
     assert!(latest.finished_at.is_some());
     assert!(latest.message.contains("stopped before it finished"));
