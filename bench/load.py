@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Dashboard load benchmark (issue 11): 64 concurrent connections with `wrk`, side by side
+"""Dashboard load benchmark: 64 concurrent connections with `wrk`, side by side
 with Spendboard's own static stylesheet, on SQLite and PostgreSQL, and the scale curve.
 
 For each database and each customer count it starts the release builds of the Partner Center
