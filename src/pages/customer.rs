@@ -28,6 +28,8 @@ pub struct CustomerPage {
     pub details_error: Option<String>,
     pub name: String,
     pub customer_id: String,
+    /// The customer's what-if plans.
+    pub what_if_url: String,
     pub currency: String,
     pub plan: &'static str,
     pub spend: String,
@@ -288,6 +290,7 @@ impl CustomerPage {
             details_error: data.details_error,
             name: snapshot.company_name.clone(),
             customer_id: id.to_string(),
+            what_if_url: paths::what_if(id),
             currency: snapshot.currency.code().to_owned(),
             plan: plan(snapshot.is_azure_plan),
             spend: money(snapshot.total_cost),
