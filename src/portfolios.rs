@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::domain::SignInName;
-use crate::store::{Portfolio, Store, StoreError};
+use crate::store::{Ownership, Portfolio};
 
 /// The `owner` query value that asks for every customer.
 pub const ALL: &str = "all";
@@ -43,39 +43,26 @@ impl Chosen {
     }
 }
 
-/// The set asked for by the `owner` query value `requested`: [`ALL`] for every customer, a
-/// sign-in name for that owner's customers (none is an empty set, not every customer).
-/// Without a value (or with one that is neither), "My customers" when `me` owns any, else
-/// every customer.
-///
-/// # Errors
-/// [`StoreError`] reading the portfolio.
-pub async fn chosen(
-    store: &Store,
-    me: Option<&SignInName>,
-    requested: Option<&str>,
-) -> Result<Chosen, StoreError> {
+/// The set asked for by the `owner` query value `requested`, among the portfolios of
+/// `ownership`: [`ALL`] for every customer, a sign-in name for that owner's customers (none
+/// is an empty set, not every customer). Without a value (or with one that is neither), "My
+/// customers" when `me` owns any, else every customer.
+pub fn chosen(ownership: &Ownership, me: Option<&SignInName>, requested: Option<&str>) -> Chosen {
     let requested = requested.map(str::trim);
     if requested == Some(ALL) {
-        return Ok(Chosen::All);
+        return Chosen::All;
     }
     if let Some(owner) = requested.and_then(|r| SignInName::parse(r).ok()) {
-        let portfolio = store.portfolio(&owner).await?;
-        return Ok(Chosen::Owner {
+        return Chosen::Owner {
             mine: me == Some(&owner),
-            portfolio: Arc::new(portfolio),
-        });
+            portfolio: ownership.portfolio(&owner),
+        };
     }
-    let Some(me) = me else {
-        return Ok(Chosen::All);
-    };
-    let portfolio = store.portfolio(me).await?;
-    Ok(if portfolio.customers.is_empty() {
-        Chosen::All
-    } else {
-        Chosen::Owner {
-            portfolio: Arc::new(portfolio),
+    match me.and_then(|me| ownership.portfolios.get(me)) {
+        Some(portfolio) if !portfolio.customers.is_empty() => Chosen::Owner {
+            portfolio: Arc::clone(portfolio),
             mine: true,
-        }
-    })
+        },
+        _ => Chosen::All,
+    }
 }

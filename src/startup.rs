@@ -25,7 +25,7 @@ use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
 use crate::routes;
 use crate::state::AppState;
-use crate::store::{DashboardCache, DbSessionStore, InstanceMode, Store};
+use crate::store::{DashboardCache, DbSessionStore, InstanceMode, OwnershipCache, Store};
 
 /// The Partner Center and identity endpoints in use: Microsoft's, or the sandbox's.
 struct Endpoints {
@@ -337,6 +337,7 @@ async fn build_state(
         outage: Arc::default(),
         metrics,
         dashboard: DashboardCache::default(),
+        ownership: OwnershipCache::default(),
         bulk_running: std::sync::Mutex::default(),
     })
 }

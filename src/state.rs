@@ -6,7 +6,7 @@ use url::Url;
 use crate::config::Settings;
 use crate::identity::{Keys, OidcClient};
 use crate::partner_center::PartnerCenterClient;
-use crate::store::{DashboardCache, Store};
+use crate::store::{DashboardCache, OwnershipCache, Store};
 
 /// What every request handler can reach.
 pub struct AppState {
@@ -25,6 +25,8 @@ pub struct AppState {
     pub outage: std::sync::Arc<crate::outage::DatabaseOutage>,
     /// The dashboard's data of the latest snapshot version this instance read.
     pub dashboard: DashboardCache,
+    /// The portfolios of the latest ownership version this instance read.
+    pub ownership: OwnershipCache,
     /// The bulk budget changes this instance is applying now (by `budget_batches.id`): one
     /// task per batch here, as the batch's lease is one instance's across instances.
     pub bulk_running: std::sync::Mutex<std::collections::HashSet<i64>>,

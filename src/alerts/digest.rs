@@ -236,17 +236,17 @@ pub async fn send_due_digests(state: &AppState, now: DateTime<Utc>) -> Result<us
     let since = now - chrono::Duration::days(1);
     let mut fired_recently: Option<Vec<FiringRecord>> = None;
     let mut queued = 0;
-    for owner in store.owners().await?.into_iter().map(|o| o.owner) {
+    for owner in store.ownership().await?.portfolios.keys() {
         let preferences = store
-            .digest_preferences(&owner)
+            .digest_preferences(owner)
             .await?
             .unwrap_or_else(|| defaults.clone());
         let hour = u32::from(preferences.hour_utc);
-        if !preferences.enabled || now.hour() < hour || store.digest_built(&owner, day).await? {
+        if !preferences.enabled || now.hour() < hour || store.digest_built(owner, day).await? {
             continue;
         }
         let mut customers = Vec::new();
-        for id in store.customers_of(&owner).await? {
+        for id in store.customers_of(owner).await? {
             customers.extend(store.snapshot(&id).await?);
         }
         let yesterday = spend_the_day_before(state, &customers).await?;
@@ -267,8 +267,8 @@ pub async fn send_due_digests(state: &AppState, now: DateTime<Utc>) -> Result<us
             &preferences.statuses,
             &state.public_url,
         );
-        let delivery = content.map(|content| delivery_to(&owner, &content));
-        if store.record_digest(&owner, day, delivery.as_ref()).await? && delivery.is_some() {
+        let delivery = content.map(|content| delivery_to(owner, &content));
+        if store.record_digest(owner, day, delivery.as_ref()).await? && delivery.is_some() {
             queued += 1;
         }
     }

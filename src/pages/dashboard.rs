@@ -12,7 +12,7 @@ use crate::domain::{Currency, Money, SignInName, UsageStatus, format_percent};
 use crate::paths;
 use crate::portfolios::{self, Chosen};
 use crate::store::{
-    self, CustomerSnapshot, DashboardQuery, DashboardTotals, DashboardView, OwnerCount, RunState,
+    self, CustomerSnapshot, DashboardQuery, DashboardTotals, DashboardView, Ownership, RunState,
     RunStatus, SortKey, StoreError,
 };
 
@@ -30,8 +30,8 @@ pub struct DashboardPage {
     /// Below the near threshold, but projected to reach the budget by the period's end.
     pub on_pace: u64,
     pub no_budget: u64,
-    /// `owner=...`, URL-encoded: the set shown, carried by the summary's links.
-    pub owner_query: String,
+    /// The summary's links to the set shown, filtered by each count's status.
+    pub links: SummaryLinks,
     /// Whose customers are shown, and the other choices.
     pub sets: SetsView,
     /// The `owner` value of the set shown (for the bulk form's selection).
@@ -325,7 +325,7 @@ impl DashboardPage {
             near_budget: shown.near_budget,
             on_pace: shown.on_pace,
             no_budget: shown.no_budget,
-            owner_query: owner_query(link.owner),
+            links: SummaryLinks::of(link.owner),
             sets: data.sets,
             owner_param: link.owner.to_owned(),
             bulk: (user.access.can_edit_budgets())
@@ -423,30 +423,79 @@ fn sentence(text: &str) -> String {
     }
 }
 
-/// `owner=...`, URL-encoded.
-fn owner_query(owner: &str) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("owner", owner)
-        .finish()
+/// The dashboard's summary links over one set of customers (by its `owner` value): each
+/// count opens the customers it counts, in the order that tells most about them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryLinks {
+    /// Every customer, by name.
+    pub all: String,
+    /// Over budget, the highest percentage first.
+    pub over: String,
+    /// Near budget, the highest percentage first.
+    pub near: String,
+    /// On pace to exceed, the soonest crossing first.
+    pub on_pace: String,
+    /// Without budget.
+    pub no_budget: String,
+    /// Neither search nor status filter ("Clear").
+    pub clear: String,
+}
+
+impl SummaryLinks {
+    fn of(owner: &str) -> Self {
+        let link = |status: Option<UsageStatus>, sort: Option<(SortKey, bool)>| {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            if let Some(status) = status {
+                query.append_pair("status", status.key());
+            }
+            if let Some((sort, descending)) = sort {
+                query.append_pair("sort", sort.into());
+                if descending {
+                    query.append_pair("dir", "desc");
+                }
+            }
+            format!(
+                "{}?{}",
+                paths::DASHBOARD,
+                query.append_pair("owner", owner).finish()
+            )
+        };
+        Self {
+            all: link(None, Some((SortKey::Name, false))),
+            over: link(
+                Some(UsageStatus::OverBudget),
+                Some((SortKey::PercentUsed, true)),
+            ),
+            near: link(
+                Some(UsageStatus::NearBudget),
+                Some((SortKey::PercentUsed, true)),
+            ),
+            on_pace: link(
+                Some(UsageStatus::OnPace),
+                Some((SortKey::BudgetCrossing, false)),
+            ),
+            no_budget: link(Some(UsageStatus::NoBudget), None),
+            clear: link(None, None),
+        }
+    }
 }
 
 impl SetsView {
     /// The choice of whose customers to show: the "My customers" and "All customers" links
-    /// and the owner filter, from every owner (with their counts), the person's own name
-    /// `me`, and `all_customers`.
+    /// and the owner filter, from every portfolio (`ownership`), the person's own name `me`,
+    /// and `all_customers`.
     pub fn new(
-        owners: &[OwnerCount],
+        ownership: &Ownership,
         me: Option<&SignInName>,
         chosen: &Chosen,
         all_customers: u64,
     ) -> Self {
-        let url = |owner: &str| format!("{}?{}", paths::DASHBOARD, owner_query(owner));
         Self {
-            mine_url: me.map(|me| url(me.as_str())),
-            all_url: url(portfolios::ALL),
+            mine_url: me.map(|me| SummaryLinks::of(me.as_str()).clear),
+            all_url: SummaryLinks::of(portfolios::ALL).clear,
             showing_mine: matches!(chosen, Chosen::Owner { mine: true, .. }),
             showing_all: *chosen == Chosen::All,
-            choices: owner_choices(owners, me, chosen, all_customers),
+            choices: owner_choices(ownership, me, chosen, all_customers),
         }
     }
 }
@@ -454,16 +503,16 @@ impl SetsView {
 /// The owner filter's options: all customers, mine (when `me` is known), then every other
 /// owner with their number of customers.
 fn owner_choices(
-    owners: &[OwnerCount],
+    ownership: &Ownership,
     me: Option<&SignInName>,
     chosen: &Chosen,
     all_customers: u64,
 ) -> Vec<OwnerChoice> {
     let owned = |name: &SignInName| {
-        owners
-            .iter()
-            .find(|o| &o.owner == name)
-            .map_or(0, |o| o.customers)
+        ownership
+            .portfolios
+            .get(name)
+            .map_or(0, |p| p.customers.len() as u64)
     };
     let selected = |name: &SignInName| chosen.portfolio().is_some_and(|p| &p.owner == name);
     let mut choices = vec![OwnerChoice {
@@ -480,9 +529,10 @@ fn owner_choices(
     }
     // An owner asked for by name who owns nothing (yet) is still shown as chosen.
     let asked = chosen.portfolio().map(|p| p.owner.clone());
-    let others = owners
+    let others = ownership
+        .portfolios
         .iter()
-        .map(|o| (o.owner.clone(), o.customers))
+        .map(|(owner, p)| (owner.clone(), p.customers.len() as u64))
         .chain(asked.filter(|a| owned(a) == 0).map(|a| (a, 0)))
         .filter(|(name, _)| Some(name) != me);
     choices.extend(others.map(|(name, customers)| OwnerChoice {
@@ -496,6 +546,27 @@ fn owner_choices(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_summary_link_asks_for_its_status_in_its_order_over_the_set_shown() {
+        let links = SummaryLinks::of("adele@contoso.com");
+        let owner = "owner=adele%40contoso.com";
+        assert_eq!(links.all, format!("/?sort=name&{owner}"));
+        assert_eq!(
+            links.over,
+            format!("/?status=over&sort=percent&dir=desc&{owner}")
+        );
+        assert_eq!(
+            links.near,
+            format!("/?status=near&sort=percent&dir=desc&{owner}")
+        );
+        assert_eq!(
+            links.on_pace,
+            format!("/?status=onpace&sort=crossing&{owner}")
+        );
+        assert_eq!(links.no_budget, format!("/?status=none&{owner}"));
+        assert_eq!(links.clear, format!("/?{owner}"));
+    }
 
     #[test]
     fn every_column_sorts_by_its_query_string_name() {

@@ -277,8 +277,8 @@ async fn all_matching(
     view: &DashboardView,
 ) -> Result<Selection, AppError> {
     let me = user.sign_in_name();
-    let chosen =
-        portfolios::chosen(&state.store, me.as_ref(), form.filter.owner.as_deref()).await?;
+    let ownership = state.store.current_ownership(&state.ownership).await?;
+    let chosen = portfolios::chosen(&ownership, me.as_ref(), form.filter.owner.as_deref());
     let query = form.filter.query(u32::MAX, &chosen);
     let customers = view.page(&query).rows;
     let mut hidden = vec![("all_matching".to_owned(), "1".to_owned())];

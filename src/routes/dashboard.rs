@@ -33,7 +33,10 @@ pub async fn get(
         .dashboard_view(&state.dashboard, status.snapshot_version)
         .await?;
     let me = user.sign_in_name();
-    let chosen = portfolios::chosen(&state.store, me.as_ref(), params.owner.as_deref()).await?;
+    let ownership = (state.store)
+        .ownership_view(&state.ownership, status.ownership_version)
+        .await?;
+    let chosen = portfolios::chosen(&ownership, me.as_ref(), params.owner.as_deref());
     let token = delegated_token(&state, user.id, paths::DASHBOARD);
     let (started, notice) = started_or_notice(
         refresh::ensure_partner_fresh(&state, &status, &view.totals, token).await,
@@ -41,12 +44,11 @@ pub async fn get(
     if view.totals.customers == 0 {
         return Ok(see_other(paths::REFRESH));
     }
-    let owners = state.store.owners().await?;
     let flash = session.take_flash().or(notice);
     let page = DashboardPage::new(
         DashboardData {
             layout: Layout::for_user(&user, flash, state.settings.is_demo()),
-            sets: SetsView::new(&owners, me.as_ref(), &chosen, view.totals.customers),
+            sets: SetsView::new(&ownership, me.as_ref(), &chosen, view.totals.customers),
             stale: refresh::is_stale(&state, view.totals.oldest_fetched_at),
             stale_after: refresh::stale_after(&state),
             user: &user,

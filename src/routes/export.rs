@@ -38,8 +38,8 @@ pub async fn customers(
     params: web::Query<DashboardParams>,
 ) -> Result<HttpResponse, AppError> {
     let me = user.sign_in_name();
-    let chosen =
-        crate::portfolios::chosen(&state.store, me.as_ref(), params.owner.as_deref()).await?;
+    let ownership = state.store.current_ownership(&state.ownership).await?;
+    let chosen = crate::portfolios::chosen(&ownership, me.as_ref(), params.owner.as_deref());
     let query = crate::store::DashboardQuery {
         page: 1,
         ..params.query(u32::MAX, &chosen)

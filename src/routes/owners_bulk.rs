@@ -4,7 +4,7 @@
 //! assignments (or what is wrong, 422) and save nothing; `POST /bulk/owners/confirm` saves
 //! the previewed assignments.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -140,13 +140,7 @@ async fn preview_page(
     layout: Layout,
     pairs: &[(&CustomerSnapshot, SignInName)],
 ) -> Result<HttpResponse, AppError> {
-    let mut portfolios: HashMap<SignInName, HashSet<CustomerId>> = HashMap::new();
-    for (_, owner) in pairs {
-        if !portfolios.contains_key(owner) {
-            let portfolio = state.store.portfolio(owner).await?;
-            portfolios.insert(owner.clone(), portfolio.customers);
-        }
-    }
+    let ownership = state.store.current_ownership(&state.ownership).await?;
     let rows: Vec<OwnerAssignmentRow> = pairs
         .iter()
         .map(|(customer, owner)| OwnerAssignmentRow {
@@ -154,7 +148,10 @@ async fn preview_page(
             url: paths::customer(&customer.customer_id),
             name: customer.company_name.clone(),
             owner: owner.to_string(),
-            already: portfolios[owner].contains(&customer.customer_id),
+            already: ownership
+                .portfolio(owner)
+                .customers
+                .contains(&customer.customer_id),
         })
         .collect();
     let new = rows.iter().filter(|r| !r.already).count();

@@ -52,7 +52,7 @@ pub use drilldown::{MeterUsage, ResourceUsage, SubscriptionDrilldown, Subscripti
 pub use history::DailyUsage;
 pub use instance::InstanceMode;
 pub use leases::{LeaseScope, unique_holder};
-pub use portfolios::{OwnerCount, Portfolio};
+pub use portfolios::{Ownership, OwnershipCache, Portfolio};
 pub use rate_cards::{
     FoundMeter, MAX_METERS_RETURNED, MeterPage, MeterSearch, NewRateCard, RateCardAttempt,
     RateCardMeter, RateCardVersion, SavedRateCard,

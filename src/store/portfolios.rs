@@ -2,18 +2,20 @@
 //! each customer. A customer may have several owners; an owner may be named before their
 //! first sign-in.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
 use chrono::Utc;
 
-use super::values::{count, stored_time};
+use super::values::stored_time;
 use super::{Store, StoreError, on_pool};
 use crate::domain::{CustomerId, SignInName};
 
 impl Store {
     /// Makes `owner` an owner of each of `customers`, recorded as assigned by `assigned_by`
     /// (a user id) now; an existing assignment is kept as it was. Returns how many
-    /// assignments are new. All or nothing: one transaction.
+    /// assignments are new. All or nothing: one transaction, which raises the ownership
+    /// version when it adds any.
     ///
     /// # Errors
     /// [`StoreError::Database`].
@@ -41,12 +43,16 @@ impl Store {
                 .await?
                 .rows_affected();
             }
+            if added > 0 {
+                sqlx::query(BUMP_OWNERSHIP_VERSION).execute(&mut *tx).await?;
+            }
             tx.commit().await?;
         });
         Ok(added)
     }
 
-    /// Removes `owner` from the customer's owners; `false` if they were not one.
+    /// Removes `owner` from the customer's owners (raising the ownership version in the same
+    /// transaction); `false` if they were not one.
     ///
     /// # Errors
     /// [`StoreError::Database`].
@@ -57,12 +63,19 @@ impl Store {
         owner: &SignInName,
     ) -> Result<bool, StoreError> {
         let removed = on_pool!(self, pool => {
-            sqlx::query("delete from customer_owners where customer_id = $1 and owner = $2")
-                .bind(customer.to_string())
-                .bind(owner.as_str())
-                .execute(pool)
-                .await?
-                .rows_affected()
+            let mut tx = pool.begin().await?;
+            let removed =
+                sqlx::query("delete from customer_owners where customer_id = $1 and owner = $2")
+                    .bind(customer.to_string())
+                    .bind(owner.as_str())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if removed > 0 {
+                sqlx::query(BUMP_OWNERSHIP_VERSION).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            removed
         });
         Ok(removed == 1)
     }
@@ -108,6 +121,11 @@ impl Store {
     }
 }
 
+/// Raises the version of `customer_owners` (see the migration `ownership_version`): the last
+/// statement of every transaction that changes it.
+const BUMP_OWNERSHIP_VERSION: &str =
+    "update ownership_version set version = version + 1 where id = 1";
+
 fn stored_sign_in_name(stored: &str) -> Result<SignInName, StoreError> {
     SignInName::parse(stored).map_err(|e| StoreError::InvalidValue(format!("customer_owners: {e}")))
 }
@@ -122,48 +140,119 @@ pub struct Portfolio {
     pub customers: HashSet<CustomerId>,
 }
 
-/// An owner and how many customers they own.
+/// Every portfolio of one version of `customer_owners` (see [`Store::ownership`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OwnerCount {
-    /// The owner's sign-in name.
-    pub owner: SignInName,
-    /// How many customers they own (at least one).
-    pub customers: u64,
+pub struct Ownership {
+    /// The version of `customer_owners` these are of.
+    pub version: i64,
+    /// The portfolio of every owner of at least one customer, by sign-in name.
+    pub portfolios: BTreeMap<SignInName, Arc<Portfolio>>,
+}
+
+impl Ownership {
+    /// The portfolio of `owner`; empty when they own no customer.
+    pub fn portfolio(&self, owner: &SignInName) -> Arc<Portfolio> {
+        self.portfolios.get(owner).cloned().unwrap_or_else(|| {
+            Arc::new(Portfolio {
+                owner: owner.clone(),
+                customers: HashSet::new(),
+            })
+        })
+    }
+}
+
+/// The portfolios of the latest version of `customer_owners` this instance read, kept between
+/// requests (see [`Store::ownership_view`]).
+#[derive(Debug, Default)]
+pub struct OwnershipCache {
+    latest: tokio::sync::Mutex<Option<Arc<Ownership>>>,
 }
 
 impl Store {
-    /// The portfolio of `owner`: [`Store::customers_of`] as a set.
-    ///
-    /// # Errors
-    /// As [`Store::customers_of`].
-    pub async fn portfolio(&self, owner: &SignInName) -> Result<Portfolio, StoreError> {
-        Ok(Portfolio {
-            customers: self.customers_of(owner).await?.into_iter().collect(),
-            owner: owner.clone(),
-        })
-    }
-
-    /// Every owner of at least one customer, alphabetically, with their number of customers.
+    /// Every portfolio, with the version of `customer_owners` they are of, read in one
+    /// statement (so of one committed state).
     ///
     /// # Errors
     /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row.
     #[tracing::instrument(skip(self))]
-    pub async fn owners(&self) -> Result<Vec<OwnerCount>, StoreError> {
-        let rows: Vec<(String, i64)> = on_pool!(self, pool => {
+    pub async fn ownership(&self) -> Result<Ownership, StoreError> {
+        let rows: Vec<(i64, Option<String>, Option<String>)> = on_pool!(self, pool => {
             sqlx::query_as(
-                "select owner, count(*) from customer_owners group by owner order by owner",
+                "select v.version, o.owner, o.customer_id from ownership_version v \
+                 left join customer_owners o on 1 = 1 where v.id = 1",
             )
             .fetch_all(pool)
             .await?
         });
-        rows.iter()
-            .map(|(owner, customers)| {
-                Ok(OwnerCount {
-                    owner: stored_sign_in_name(owner)?,
-                    customers: count(*customers),
-                })
-            })
-            .collect()
+        let version = rows.first().map_or(0, |(version, _, _)| *version);
+        let mut portfolios: BTreeMap<SignInName, HashSet<CustomerId>> = BTreeMap::new();
+        for (_, owner, customer) in rows {
+            let (Some(owner), Some(customer)) = (owner, customer) else {
+                continue;
+            };
+            let customer = CustomerId::parse(&customer)
+                .map_err(|e| StoreError::InvalidValue(format!("customer_owners: {e}")))?;
+            portfolios
+                .entry(stored_sign_in_name(&owner)?)
+                .or_default()
+                .insert(customer);
+        }
+        Ok(Ownership {
+            version,
+            portfolios: portfolios
+                .into_iter()
+                .map(|(owner, customers)| (owner.clone(), Arc::new(Portfolio { owner, customers })))
+                .collect(),
+        })
+    }
+
+    /// The version of `customer_owners`: raised by every committed change of ownership.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn ownership_version(&self) -> Result<i64, StoreError> {
+        let version = on_pool!(self, pool => {
+            sqlx::query_scalar("select version from ownership_version where id = 1")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(version)
+    }
+
+    /// [`Store::ownership`] of `version`, the stored version the caller has just read
+    /// ([`Store::ownership_version`], or with [`Store::run_status`]): taken from `cache` when
+    /// it holds that version, else read (once, while concurrent callers wait for it) and kept
+    /// there. Each request reads the stored version, so a change by any instance on the same
+    /// database shows on the next request.
+    ///
+    /// # Errors
+    /// As [`Store::ownership`].
+    pub async fn ownership_view(
+        &self,
+        cache: &OwnershipCache,
+        version: i64,
+    ) -> Result<Arc<Ownership>, StoreError> {
+        let mut latest = cache.latest.lock().await;
+        if let Some(ownership) = latest.as_ref()
+            && ownership.version == version
+        {
+            return Ok(Arc::clone(ownership));
+        }
+        let ownership = Arc::new(self.ownership().await?);
+        *latest = Some(Arc::clone(&ownership));
+        Ok(ownership)
+    }
+
+    /// [`Store::ownership_view`] of the version stored now (read first).
+    ///
+    /// # Errors
+    /// As [`Store::ownership`].
+    pub async fn current_ownership(
+        &self,
+        cache: &OwnershipCache,
+    ) -> Result<Arc<Ownership>, StoreError> {
+        let version = self.ownership_version().await?;
+        self.ownership_view(cache, version).await
     }
 
     /// The sign-in names of the people who have signed in to Spendboard (`users.email`, the

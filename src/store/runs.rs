@@ -89,6 +89,9 @@ pub struct RunStatus {
     /// The version of `customer_snapshots` ([`Store::snapshot_version`]), read in the same
     /// statement: with it a dashboard view costs one statement besides the session's.
     pub snapshot_version: i64,
+    /// The version of `customer_owners` ([`Store::ownership_version`]), read in the same
+    /// statement, for the dashboard's portfolios.
+    pub ownership_version: i64,
 }
 
 impl RunStatus {
@@ -107,6 +110,7 @@ struct StatusRow {
     run: RunRow,
     abandoned: bool,
     snapshot_version: i64,
+    ownership_version: i64,
 }
 
 /// The message of a run whose instance stopped working on it.
@@ -253,7 +257,8 @@ impl Store {
                  set_aside, (state = 'running' and not exists ( \
                  select 1 from refresh_leases l where l.scope = r.scope \
                  and l.holder = r.holder and l.expires_at > $2)) as abandoned, \
-                 (select version from snapshot_version where id = 1) as snapshot_version \
+                 (select version from snapshot_version where id = 1) as snapshot_version, \
+                 (select version from ownership_version where id = 1) as ownership_version \
                  from refresh_runs r where r.scope = $1 and (\
                  r.id = (select max(id) from refresh_runs where scope = $1) or \
                  r.id = (select max(id) from refresh_runs where scope = $1 and state <> 'running')) \
@@ -265,10 +270,13 @@ impl Store {
             .await?
         });
         let abandoned = rows.first().is_some_and(|row| row.abandoned);
-        let snapshot_version = match rows.first() {
-            Some(row) => row.snapshot_version,
+        let (snapshot_version, ownership_version) = match rows.first() {
+            Some(row) => (row.snapshot_version, row.ownership_version),
             // No run yet: a new database.
-            None => self.snapshot_version().await?,
+            None => (
+                self.snapshot_version().await?,
+                self.ownership_version().await?,
+            ),
         };
         let mut runs = rows
             .into_iter()
@@ -285,6 +293,7 @@ impl Store {
             last_finished,
             abandoned,
             snapshot_version,
+            ownership_version,
         })
     }
 

@@ -14,8 +14,8 @@ use spendboard::domain::{
 use spendboard::store::{
     BudgetChangeDecision, BudgetChangeIntent, ChangeOutcome, CurrencyTotal, CustomerSnapshot,
     CustomerUsageSummaryRow, DailyUsage, DashboardCache, DashboardQuery, DbSessionStore, DecidedBy,
-    LeaseScope, RunState, SnapshotForecast, SortKey, StoredTokens, SubscriptionUsage, User,
-    search_name,
+    LeaseScope, OwnershipCache, RunState, SnapshotForecast, SortKey, StoredTokens,
+    SubscriptionUsage, User, search_name,
 };
 use uuid::Uuid;
 
@@ -310,7 +310,7 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
     let owner = SignInName::parse("olga@contoso.com").unwrap();
     let owned: Vec<CustomerId> = (1..=60).step_by(3).chain([999]).map(id).collect();
     db.store.assign_owner(&owned, &owner, "test").await.unwrap();
-    let portfolio = Arc::new(db.store.portfolio(&owner).await.unwrap());
+    let portfolio = db.store.ownership().await.unwrap().portfolio(&owner);
     assert_eq!(portfolio.customers.len(), 21);
 
     let same_as_database = async || {
@@ -1684,3 +1684,78 @@ async fn portfolios_keep_several_owners_per_customer_and_ignore_repeats(db: &Tes
     );
 }
 on_both_databases!(portfolios_keep_several_owners_per_customer_and_ignore_repeats);
+
+async fn the_cached_portfolios_follow_every_change_of_ownership(db: &TestDb) {
+    let store = &db.store;
+    let cache = OwnershipCache::default();
+    let adele = SignInName::parse("adele@contoso.com").unwrap();
+    let megan = SignInName::parse("megan@contoso.com").unwrap();
+    let empty = store.current_ownership(&cache).await.unwrap();
+    assert!(empty.portfolios.is_empty(), "{empty:?}");
+    assert!(empty.portfolio(&adele).customers.is_empty());
+
+    // Each change, as any instance makes it, shows in the next view read at the stored version.
+    let changes: Vec<(&str, bool)> = vec![
+        (
+            "assign",
+            store
+                .assign_owner(&[id(1), id(2)], &adele, "u-1")
+                .await
+                .unwrap()
+                == 2,
+        ),
+        (
+            "repeat",
+            store.assign_owner(&[id(1)], &adele, "u-1").await.unwrap() == 0,
+        ),
+        (
+            "another",
+            store.assign_owner(&[id(1)], &megan, "u-2").await.unwrap() == 1,
+        ),
+        ("remove", store.remove_owner(&id(2), &adele).await.unwrap()),
+        (
+            "remove again",
+            !store.remove_owner(&id(2), &adele).await.unwrap(),
+        ),
+    ];
+    assert!(changes.iter().all(|(_, done)| *done), "{changes:?}");
+    let status = store.run_status(LeaseScope::Partner).await.unwrap();
+    assert_eq!(
+        status.ownership_version,
+        store.ownership_version().await.unwrap(),
+        "read with the run status"
+    );
+    assert_eq!(
+        status.ownership_version,
+        empty.version + 3,
+        "raised by the changes that changed something, once each"
+    );
+    let view = store
+        .ownership_view(&cache, status.ownership_version)
+        .await
+        .unwrap();
+    assert_eq!(*view, store.ownership().await.unwrap(), "as stored");
+    let owners: Vec<(&SignInName, Vec<CustomerId>)> = view
+        .portfolios
+        .iter()
+        .map(|(owner, p)| (owner, sorted(&p.customers)))
+        .collect();
+    assert_eq!(owners, vec![(&adele, vec![id(1)]), (&megan, vec![id(1)])]);
+
+    // The same version is served from the cache; a stale version read earlier is not kept.
+    let again = store.current_ownership(&cache).await.unwrap();
+    assert!(Arc::ptr_eq(&view, &again), "served from the cache");
+    store.assign_owner(&[id(3)], &megan, "u-2").await.unwrap();
+    let after = store.current_ownership(&cache).await.unwrap();
+    assert_eq!(
+        sorted(&after.portfolio(&megan).customers),
+        vec![id(1), id(3)]
+    );
+}
+on_both_databases!(the_cached_portfolios_follow_every_change_of_ownership);
+
+fn sorted(customers: &HashSet<CustomerId>) -> Vec<CustomerId> {
+    let mut customers: Vec<CustomerId> = customers.iter().copied().collect();
+    customers.sort_by_key(ToString::to_string);
+    customers
+}
