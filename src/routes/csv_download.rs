@@ -6,7 +6,7 @@
 //! are written as plain decimals and never prefixed.
 
 use actix_web::HttpResponse;
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION};
+use actix_web::http::header::CONTENT_DISPOSITION;
 use csv::ByteRecord;
 use serde::Serialize;
 
@@ -14,10 +14,7 @@ use crate::error::AppError;
 
 /// A `text/csv` attachment named `filename` (ASCII): `header`, then one record per row.
 /// Fields holding commas, quotes or line breaks are quoted by the csv writer.
-///
-/// # Errors
-/// [`AppError::Unexpected`] if a record cannot be written (a bug: rows are in memory).
-pub fn csv_response<Row, Field>(
+fn csv_response<Row, Field>(
     filename: &str,
     header: &[&str],
     rows: impl IntoIterator<Item = Row>,
@@ -45,7 +42,6 @@ where
             CONTENT_DISPOSITION,
             format!("attachment; filename=\"{filename}\""),
         ))
-        .insert_header((CACHE_CONTROL, "no-store"))
         .body(body))
 }
 

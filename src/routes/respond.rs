@@ -12,7 +12,8 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
-/// `page` rendered with `status`, never cached (`Cache-Control: no-store`).
+/// `page` rendered with `status` (never cached: every response but the static files'
+/// carries `Cache-Control: no-store`, see `startup`).
 ///
 /// # Errors
 /// [`AppError::Unexpected`] when the template fails to render (a bug).
@@ -20,6 +21,5 @@ pub fn html(status: StatusCode, page: &impl askama::Template) -> Result<HttpResp
     let body = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
         .body(body))
 }

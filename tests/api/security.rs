@@ -751,6 +751,24 @@ async fn every_page_forbids_base_tags_and_https_deployments_send_hsts() {
 }
 
 #[tokio::test]
+async fn pages_and_exports_are_never_cached_and_static_files_are() {
+    let app = spawn_app().await;
+    app.sign_in_and_load(READER).await;
+    for path in ["/", "/customers.csv", "/sign-in", "/no-such-page"] {
+        let response = app.get(path).await;
+        assert_eq!(
+            response.headers()["cache-control"],
+            "no-store",
+            "{path}: {}",
+            response.status()
+        );
+    }
+    let response = app.get("/static/style.css").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "public, max-age=3600");
+}
+
+#[tokio::test]
 async fn a_too_large_or_non_form_post_gets_the_styled_error_page_and_changes_nothing() {
     let app = spawn_app().await;
     app.sign_in_as(READER).await;
