@@ -51,7 +51,7 @@ describe('portfolios', { timeout: 180_000 }, () => {
   it('then shows "My customers" by default, with their numbers, and "All customers" on request', async () => {
     await page.goto('/');
     assert.equal(await page.locator('.sets [aria-current=page]').textContent(), 'My customers');
-    assert.match(await page.locator('#rules').textContent(), /\b1 matching customers/);
+    assert.match(await page.locator('#rules').textContent(), /\b1 matching customer\b/);
     assert.equal((await column(page, 'Customer')).length, 1);
     const customers = page.locator('.counts > div').filter({ hasText: /^Customers/ }).locator('dd');
     assert.match(await customers.textContent(), /^1\b/);

@@ -50,10 +50,10 @@ fn listed_owners(html: &str) -> Vec<String> {
     select(html, ".owner-list .owner-name")
 }
 
-/// The "N matching customers" of the dashboard.
+/// The "N matching customer(s)" of the dashboard.
 fn matching(html: &str) -> u64 {
     let rules = select(html, "#rules").concat();
-    let (before, _) = rules.split_once(" matching customers").expect("a count");
+    let (before, _) = rules.split_once(" matching customer").expect("a count");
     before.rsplit(' ').next().unwrap().parse().unwrap()
 }
 
