@@ -30,6 +30,8 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 use uuid::Uuid;
 
+use crate::domain::UserId;
+
 /// The Partner Center API's audience; its delegated permission is `user_impersonation`.
 pub const PARTNER_CENTER_AUDIENCE: &str = "https://api.partnercenter.microsoft.com";
 
@@ -92,7 +94,7 @@ pub struct PendingSignIn {
 pub struct SignedIn {
     /// Entra ID's object id (`oid`); for a provider without `oid`, a name-based UUID (v5) of
     /// the issuer and the `sub` claim, stable across sign-ins.
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// Entra ID's tenant id (`tid`, lower-case GUID); for a provider without tenants, its
     /// issuer URL.
     pub tenant_id: String,
@@ -371,10 +373,10 @@ impl OidcClient {
         })?;
         let extra = claims.additional_claims();
         let tenant_id = self.tenant_of(extra.tid)?;
-        let user_id = extra.oid.unwrap_or_else(|| {
+        let user_id = UserId::from(extra.oid.unwrap_or_else(|| {
             let subject = format!("{}#{}", self.issuer.as_str(), claims.subject().as_str());
             Uuid::new_v5(&Uuid::NAMESPACE_URL, subject.as_bytes())
-        });
+        }));
         let (name, email) = name_and_email(claims, user_id);
         Ok(SignedIn {
             user_id,
@@ -462,7 +464,7 @@ fn token_error<RE: std::error::Error + 'static>(
 /// `claims`.
 fn name_and_email(
     claims: &IdTokenClaims<EntraClaims, CoreGenderClaim>,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> (String, Option<String>) {
     let email = claims
         .preferred_username()
