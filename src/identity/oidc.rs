@@ -41,7 +41,7 @@ pub struct EntraClaims {
     /// Tenant id of the signed-in user.
     pub tid: Option<Uuid>,
     /// Object id of the user in that tenant.
-    pub oid: Option<Uuid>,
+    pub oid: Option<UserId>,
     /// App role values assigned to the user.
     #[serde(default)]
     pub roles: Vec<String>,
@@ -373,10 +373,10 @@ impl OidcClient {
         })?;
         let extra = claims.additional_claims();
         let tenant_id = self.tenant_of(extra.tid)?;
-        let user_id = UserId::from(extra.oid.unwrap_or_else(|| {
+        let user_id = extra.oid.unwrap_or_else(|| {
             let subject = format!("{}#{}", self.issuer.as_str(), claims.subject().as_str());
-            Uuid::new_v5(&Uuid::NAMESPACE_URL, subject.as_bytes())
-        }));
+            UserId::from(Uuid::new_v5(&Uuid::NAMESPACE_URL, subject.as_bytes()))
+        });
         let (name, email) = name_and_email(claims, user_id);
         Ok(SignedIn {
             user_id,
