@@ -1,6 +1,6 @@
 //! Editing the threshold rules: what a person typed becomes a rule, or a reason for them.
 
-use crate::domain::{CustomerId, Threshold, ThresholdError};
+use crate::domain::{CustomerId, Threshold, ThresholdError, UserId};
 use crate::store::{Store, StoreError};
 
 /// Why a rule was not added.
@@ -27,7 +27,7 @@ pub async fn add_rule(
     customer: Option<&CustomerId>,
     basis: &str,
     percent: &str,
-    user_id: &str,
+    user_id: UserId,
 ) -> Result<Threshold, RuleError> {
     let threshold = Threshold::parse(basis, percent)?;
     if store.add_alert_rule(customer, threshold, user_id).await? {

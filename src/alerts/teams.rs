@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use url::Url;
 
-use crate::domain::{SignInName, SignInNameError};
+use crate::domain::{SignInName, SignInNameError, UserId};
 use crate::store::{AlertTeam, Store, StoreError};
 
 /// The longest team name, in characters.
@@ -104,7 +104,7 @@ pub async fn create_team(
     store: &Store,
     name: &str,
     url: &str,
-    user_id: &str,
+    user_id: UserId,
 ) -> Result<i64, TeamError> {
     let name = team_name(name)?;
     let url = webhook_url(url)?;

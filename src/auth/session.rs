@@ -11,10 +11,9 @@ use actix_session::{Session, SessionExt as _};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{Access, CsrfToken};
-use crate::domain::SignInName;
+use crate::domain::{SignInName, UserId};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::{SESSION_ROLES, SESSION_USER as USER};
@@ -26,7 +25,7 @@ const FLASH: &str = "flash";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionUser {
     /// Entra object id.
-    pub id: Uuid,
+    pub id: UserId,
     pub name: String,
     pub email: Option<String>,
     pub access: Access,
@@ -156,7 +155,7 @@ impl FromRequest for CurrentUser {
                 Some(roles) => roles,
                 // A session saved before sessions named their user, or a user no longer
                 // known: ask the database directly.
-                None => match state.store.user(&user.id.to_string()).await? {
+                None => match state.store.user(user.id).await? {
                     Some(stored) => stored.roles,
                     None => {
                         session.sign_out();

@@ -151,7 +151,7 @@ async fn remember(
     access: Access,
 ) -> Result<SessionUser, AppError> {
     let user = User {
-        id: signed_in.user_id.to_string(),
+        id: signed_in.user_id,
         tenant_id: signed_in.tenant_id.to_string(),
         name: signed_in.name.clone(),
         email: signed_in.email.clone(),

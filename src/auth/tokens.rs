@@ -3,9 +3,9 @@
 
 use chrono::{Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use uuid::Uuid;
 
 use super::{Access, DelegatedTokens, Renewed, SignInError};
+use crate::domain::UserId;
 use crate::error::AppError;
 use crate::partner_center::AccessToken;
 use crate::state::AppState;
@@ -20,7 +20,7 @@ const RENEW_BEFORE_EXPIRY: Duration = Duration::minutes(5);
 /// Database or encryption failure.
 pub async fn save_tokens(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     tokens: &DelegatedTokens,
 ) -> Result<(), AppError> {
     let cipher = &state.keys.tokens;
@@ -33,10 +33,7 @@ pub async fn save_tokens(
         refresh_token,
         expires_at: tokens.expires_at,
     };
-    state
-        .store
-        .save_tokens(&user_id.to_string(), &stored)
-        .await?;
+    state.store.save_tokens(user_id, &stored).await?;
     Ok(())
 }
 
@@ -47,7 +44,7 @@ pub async fn save_tokens(
 /// it cannot be decrypted, or the identity provider refuses to renew it (expired or revoked).
 pub async fn delegated_token(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     return_to: &str,
 ) -> Result<AccessToken, AppError> {
     let sign_in = || AppError::SignInRequired {
@@ -79,10 +76,10 @@ pub async fn delegated_token(
 /// `sign_in()` when there are no tokens or they cannot be decrypted; the database's.
 async fn valid_token(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     sign_in: &(dyn Fn() -> AppError + Sync),
 ) -> Result<Option<AccessToken>, AppError> {
-    let Some(stored) = state.store.tokens(&user_id.to_string()).await? else {
+    let Some(stored) = state.store.tokens(user_id).await? else {
         return Err(sign_in());
     };
     still_valid(state, &stored, sign_in).transpose()
@@ -108,7 +105,7 @@ fn still_valid(
 /// [`AppError::Unavailable`] after [`RENEWAL_WAIT`]; those of [`valid_token`].
 async fn lock_or_renewed(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     scope: LeaseScope,
     holder: &str,
     sign_in: &(dyn Fn() -> AppError + Sync),
@@ -145,10 +142,10 @@ const RENEWAL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 /// refused renewal deletes the tokens only if they are still those that were refused.
 async fn renew_holding_the_lock(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     sign_in: &(dyn Fn() -> AppError + Sync),
 ) -> Result<AccessToken, AppError> {
-    let Some(stored) = state.store.tokens(&user_id.to_string()).await? else {
+    let Some(stored) = state.store.tokens(user_id).await? else {
         return Err(sign_in());
     };
     if let Some(token) = still_valid(state, &stored, sign_in) {
@@ -186,14 +183,11 @@ async fn renew_holding_the_lock(
 /// # Errors
 /// [`AppError::AccessRevoked`] (the tokens deleted) when no Spendboard role is left; the
 /// database's.
-async fn keep_roles(state: &AppState, user_id: Uuid, roles: &[String]) -> Result<(), AppError> {
-    state
-        .store
-        .set_user_roles(&user_id.to_string(), roles)
-        .await?;
+async fn keep_roles(state: &AppState, user_id: UserId, roles: &[String]) -> Result<(), AppError> {
+    state.store.set_user_roles(user_id, roles).await?;
     if Access::from_roles(roles, &state.settings.roles).is_none() {
         tracing::info!(%user_id, "the user lost every Spendboard role; signed out");
-        state.store.delete_tokens(&user_id.to_string()).await?;
+        state.store.delete_tokens(user_id).await?;
         return Err(AppError::AccessRevoked);
     }
     Ok(())
@@ -206,7 +200,7 @@ async fn keep_roles(state: &AppState, user_id: Uuid, roles: &[String]) -> Result
 /// The database's.
 async fn forget_refused(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     stored: &StoredTokens,
     error: &SignInError,
 ) -> Result<(), AppError> {
@@ -217,7 +211,7 @@ async fn forget_refused(
     );
     if !state
         .store
-        .delete_tokens_if_unchanged(&user_id.to_string(), stored)
+        .delete_tokens_if_unchanged(user_id, stored)
         .await?
     {
         tracing::info!(%user_id, "newer tokens were saved meanwhile; they are kept");

@@ -27,7 +27,7 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::domain::{BudgetChange, CustomerId, UsageStatus, percent_used, same_budget};
+use crate::domain::{BudgetChange, CustomerId, UsageStatus, UserId, percent_used, same_budget};
 use crate::partner_center::{AccessToken, PartnerCenterError, WriteFate};
 use crate::state::AppState;
 use crate::store::{
@@ -53,7 +53,7 @@ pub struct ChangeRequest {
     /// The customer as Spendboard knows it (id, name, currency).
     pub customer: CustomerSnapshot,
     /// The editor's Entra object id.
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// The editor's display name.
     pub user_name: String,
     /// Set an amount (in the customer's currency) or remove the budget.

@@ -1,6 +1,6 @@
-//! Partner Center identifiers: customer tenant ids and subscription ids are GUIDs, which
-//! Partner Center writes in either case; we compare them case-insensitively and display them
-//! lower-case.
+//! Identifiers that are GUIDs: Partner Center's customer tenant ids and subscription ids,
+//! which Partner Center writes in either case, and Spendboard's user ids. We compare them
+//! case-insensitively and display them lower-case.
 
 use std::fmt;
 use std::str::FromStr;
@@ -85,6 +85,12 @@ guid_id!(
     /// A Partner Center subscription id (for an Azure plan, the plan's id).
     SubscriptionId,
     "a subscription id"
+);
+guid_id!(
+    /// A Spendboard user: their Microsoft Entra object id (`oid`), or, with an identity
+    /// provider that has none, a name-based GUID of the provider and its `sub` claim.
+    UserId,
+    "a user id"
 );
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub use budget::{BudgetAmount, BudgetAmountError, BudgetChange, same_budget};
 pub use bulk::{BulkAction, CustomerFigures, PercentError, Planned, parse_percent};
 pub use currency::{Currency, CurrencyError};
 pub use forecast::{BillingPeriod, Forecast, ForecastMethod, SpendPoint, forecast};
-pub use ids::{CustomerId, IdError, SubscriptionId};
+pub use ids::{CustomerId, IdError, SubscriptionId, UserId};
 pub use money::Money;
 pub use people::{SignInName, SignInNameError};
 pub use pricing::{MeterPrice, PriceError};

@@ -30,6 +30,8 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 use uuid::Uuid;
 
+use crate::domain::UserId;
+
 /// The Partner Center API's audience; its delegated permission is `user_impersonation`.
 pub const PARTNER_CENTER_AUDIENCE: &str = "https://api.partnercenter.microsoft.com";
 
@@ -39,7 +41,7 @@ pub struct EntraClaims {
     /// Tenant id of the signed-in user.
     pub tid: Option<Uuid>,
     /// Object id of the user in that tenant.
-    pub oid: Option<Uuid>,
+    pub oid: Option<UserId>,
     /// App role values assigned to the user.
     #[serde(default)]
     pub roles: Vec<String>,
@@ -92,7 +94,7 @@ pub struct PendingSignIn {
 pub struct SignedIn {
     /// Entra ID's object id (`oid`); for a provider without `oid`, a name-based UUID (v5) of
     /// the issuer and the `sub` claim, stable across sign-ins.
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// Entra ID's tenant id (`tid`, lower-case GUID); for a provider without tenants, its
     /// issuer URL.
     pub tenant_id: String,
@@ -373,7 +375,7 @@ impl OidcClient {
         let tenant_id = self.tenant_of(extra.tid)?;
         let user_id = extra.oid.unwrap_or_else(|| {
             let subject = format!("{}#{}", self.issuer.as_str(), claims.subject().as_str());
-            Uuid::new_v5(&Uuid::NAMESPACE_URL, subject.as_bytes())
+            UserId::from(Uuid::new_v5(&Uuid::NAMESPACE_URL, subject.as_bytes()))
         });
         let (name, email) = name_and_email(claims, user_id);
         Ok(SignedIn {
@@ -462,7 +464,7 @@ fn token_error<RE: std::error::Error + 'static>(
 /// `claims`.
 fn name_and_email(
     claims: &IdTokenClaims<EntraClaims, CoreGenderClaim>,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> (String, Option<String>) {
     let email = claims
         .preferred_username()

@@ -9,10 +9,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use chrono::Utc;
 use std::sync::Arc;
-use uuid::Uuid;
 
 use super::{Progress, RefreshOutcome, refresh_partner};
 use crate::auth::delegated_token;
+use crate::domain::UserId;
 use crate::partner_center::AccessToken;
 use crate::state::AppState;
 use crate::store::LeaseScope;
@@ -44,7 +44,7 @@ pub async fn stored_token(state: &AppState) -> anyhow::Result<AccessToken> {
     })
 }
 
-async fn newest_token_owner(state: &AppState) -> anyhow::Result<Uuid> {
+async fn newest_token_owner(state: &AppState) -> anyhow::Result<UserId> {
     let (user_id, tokens) = state
         .store
         .latest_refreshable_tokens()
@@ -53,7 +53,7 @@ async fn newest_token_owner(state: &AppState) -> anyhow::Result<Uuid> {
     if tokens.expires_at < Utc::now() && tokens.refresh_token.is_none() {
         anyhow::bail!("the stored token of user {user_id} has expired and cannot be renewed");
     }
-    Uuid::parse_str(&user_id).context("the stored token's user id")
+    Ok(user_id)
 }
 
 /// Refreshes every `every` in the background, so that the history gets its rows and the

@@ -56,15 +56,7 @@ pub async fn add(
     form: AddForm,
 ) -> Result<HttpResponse, AppError> {
     let AddForm { user, fields, .. } = &form;
-    match add_rule(
-        &state.store,
-        None,
-        &fields.basis,
-        &fields.percent,
-        &user.id.to_string(),
-    )
-    .await
-    {
+    match add_rule(&state.store, None, &fields.basis, &fields.percent, user.id).await {
         Ok(threshold) => {
             session.flash(&format!("Threshold added: {threshold}."));
             Ok(see_other(paths::ALERTS))
@@ -102,13 +94,12 @@ pub async fn add_for_customer(
 ) -> Result<HttpResponse, AppError> {
     let snapshot = known_customer(&state, &id).await?;
     let AddForm { user, fields, .. } = &form;
-    let user_id = user.id.to_string();
     match add_rule(
         &state.store,
         Some(&id),
         &fields.basis,
         &fields.percent,
-        &user_id,
+        user.id,
     )
     .await
     {

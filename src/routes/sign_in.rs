@@ -129,7 +129,7 @@ pub async fn sign_out(
     session: TypedSession,
     form: VerifiedForm<NoFields>,
 ) -> Result<impl Responder, AppError> {
-    state.store.delete_tokens(&form.user.id.to_string()).await?;
+    state.store.delete_tokens(form.user.id).await?;
     session.sign_out();
     Ok(see_other(&format!("{}?signed_out=1", paths::SIGN_IN)))
 }

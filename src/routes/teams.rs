@@ -45,10 +45,15 @@ pub async fn create(
     session: TypedSession,
     form: TeamForm,
 ) -> Result<HttpResponse, AppError> {
-    let (user_id, fields) = (form.user.id.to_string(), &form.fields);
-    let outcome = create_team(&state.store, &fields.name, &fields.webhook_url, &user_id)
-        .await
-        .map(|_| format!("Team {:?} created.", fields.name.trim()));
+    let fields = &form.fields;
+    let outcome = create_team(
+        &state.store,
+        &fields.name,
+        &fields.webhook_url,
+        form.user.id,
+    )
+    .await
+    .map(|_| format!("Team {:?} created.", fields.name.trim()));
     answer(&state, &session, None, &form, outcome).await
 }
 

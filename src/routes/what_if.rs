@@ -88,10 +88,9 @@ pub async fn post(
     let evaluation = prices::evaluate(&state.store, &snapshot, &input, saving, near).await?;
     if saving && evaluation.can_be_saved() {
         let lines = evaluation.saved_lines();
-        let user_id = user.id.to_string();
         let plan = state
             .store
-            .save_plan(&id, &evaluation.name, &user_id, &lines)
+            .save_plan(&id, &evaluation.name, user.id, &lines)
             .await?;
         session.flash(&format!("Plan “{}” saved.", evaluation.name));
         return Ok(see_other(&format!("{}?plan={plan}", paths::what_if(&id))));

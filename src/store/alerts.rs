@@ -11,7 +11,7 @@ use super::values::{
     DbDecimal, db_decimal, parse_currency, parse_customer_id, parse_key, stored_time,
 };
 use super::{Store, StoreError, on_pool};
-use crate::domain::{Currency, CustomerId, Threshold, ThresholdBasis};
+use crate::domain::{Currency, CustomerId, Threshold, ThresholdBasis, UserId};
 
 /// The `scope` of the partner-wide rules.
 const PARTNER_WIDE: &str = "*";
@@ -277,7 +277,7 @@ impl Store {
         &self,
         customer: Option<&CustomerId>,
         threshold: Threshold,
-        user_id: &str,
+        user_id: UserId,
     ) -> Result<bool, StoreError> {
         let added = on_pool!(self, pool => {
             sqlx::query(

@@ -5,23 +5,22 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use uuid::Uuid;
 
 use super::values::{
     DbDecimal, db_decimal, parse_currency, parse_customer_id, parse_key, stored_time,
 };
 use super::{ChangeOutcome, Store, StoreError, on_pool};
-use crate::domain::{Currency, CustomerId, UsageStatus};
+use crate::domain::{Currency, CustomerId, UsageStatus, UserId};
 
 /// A bulk change as planned. Amounts are in the customer's currency; `None` is no budget.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Batch {
     /// `budget_batches.id`.
     pub id: i64,
     /// When it was planned (UTC).
     pub created_at: DateTime<Utc>,
     /// Who planned it (Entra object id); their delegated tokens apply it.
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// Their display name.
     pub user_name: String,
     /// The action in words, as previewed.
@@ -75,17 +74,6 @@ impl BatchItem {
 }
 
 #[derive(sqlx::FromRow)]
-struct BatchRow {
-    id: i64,
-    created_at: DateTime<Utc>,
-    user_id: String,
-    user_name: String,
-    action: String,
-    reason: Option<String>,
-    confirmed_at: Option<DateTime<Utc>>,
-}
-
-#[derive(sqlx::FromRow)]
 struct ItemRow {
     customer_id: String,
     customer_name: String,
@@ -134,7 +122,7 @@ impl Store {
     #[tracing::instrument(skip_all, fields(items = items.len()))]
     pub async fn create_batch(
         &self,
-        user_id: Uuid,
+        user_id: UserId,
         user_name: &str,
         action: &str,
         reason: Option<&str>,
@@ -148,7 +136,7 @@ impl Store {
                  values ($1, $2, $3, $4, $5) returning id",
             )
             .bind(now)
-            .bind(user_id.to_string())
+            .bind(user_id)
             .bind(user_name)
             .bind(action)
             .bind(reason)
@@ -181,9 +169,9 @@ impl Store {
     /// The batch `id`, if there is one.
     ///
     /// # Errors
-    /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row.
+    /// [`StoreError::Database`], also for a corrupt row.
     pub async fn batch(&self, id: i64) -> Result<Option<Batch>, StoreError> {
-        let row: Option<BatchRow> = on_pool!(self, pool => {
+        let batch: Option<Batch> = on_pool!(self, pool => {
             sqlx::query_as(
                 "select id, created_at, user_id, user_name, action, reason, confirmed_at \
                  from budget_batches where id = $1",
@@ -192,19 +180,7 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        row.map(|r| {
-            Ok(Batch {
-                id: r.id,
-                created_at: r.created_at,
-                user_id: Uuid::parse_str(&r.user_id)
-                    .map_err(|_| StoreError::InvalidValue("budget batch user id".into()))?,
-                user_name: r.user_name,
-                action: r.action,
-                reason: r.reason,
-                confirmed_at: r.confirmed_at,
-            })
-        })
-        .transpose()
+        Ok(batch)
     }
 
     /// Confirms a previewed batch; `false` when it was confirmed already (or is unknown).

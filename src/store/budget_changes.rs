@@ -12,7 +12,7 @@ use super::values::{
     DbDecimal, db_decimal, parse_currency, parse_customer_id, parse_key, stored_time,
 };
 use super::{Store, StoreError, on_pool};
-use crate::domain::{Currency, CustomerId};
+use crate::domain::{Currency, CustomerId, UserId};
 
 /// How a budget change attempt ended; stored (and exported) as its snake_case key:
 /// `applied`, `refused`, `conflict`, `not_applied`, `superseded`.
@@ -64,7 +64,7 @@ pub struct BudgetChangeIntent {
     /// When the attempt started (UTC).
     pub requested_at: DateTime<Utc>,
     /// The user's Entra object id (oid).
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// The user's display name at the time.
     pub user_name: String,
     /// The customer whose budget it is.
@@ -161,7 +161,7 @@ impl TryFrom<ChangeRow> for BudgetChangeRecord {
             id: row.id,
             intent: BudgetChangeIntent {
                 requested_at: row.requested_at,
-                user_id: Uuid::parse_str(&row.user_id).unwrap_or(Uuid::nil()),
+                user_id: UserId::parse(&row.user_id).unwrap_or(Uuid::nil().into()),
                 user_name: row.user_name,
                 customer_id: parse_customer_id(&row.customer_id)?,
                 customer_name: row.customer_name,
@@ -212,7 +212,7 @@ impl Store {
                  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id",
             )
             .bind(stored_time(intent.requested_at))
-            .bind(intent.user_id.to_string())
+            .bind(intent.user_id)
             .bind(&intent.user_name)
             .bind(intent.customer_id.to_string())
             .bind(&intent.customer_name)

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::values::stored_time;
 use super::{Store, StoreError, on_pool};
-use crate::domain::{CustomerId, SubscriptionId};
+use crate::domain::{CustomerId, SubscriptionId, UserId};
 
 /// What a lease is for: its `scope` in `refresh_leases` (and, for the partner-wide refresh,
 /// in `refresh_runs`), written by [`fmt::Display`] alone so every writer agrees.
@@ -25,7 +25,7 @@ pub enum LeaseScope {
     /// The writer lock of a customer's budget: `budget:{customer id}`.
     Budget(CustomerId),
     /// The renewal of a user's delegated tokens: `token:{user id}`.
-    Token(Uuid),
+    Token(UserId),
     /// Applying a bulk budget change: `batch:{batch id}`.
     Batch(i64),
     /// Reading the rate cards (one read at a time across every instance): `rate-card`.

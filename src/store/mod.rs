@@ -12,6 +12,7 @@ mod dashboard;
 mod digests;
 mod drilldown;
 mod history;
+mod ids;
 mod instance;
 mod leases;
 mod name_search;

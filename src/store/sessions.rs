@@ -19,6 +19,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::values::stored_time;
 use super::{Store, StoreError, on_pool};
+use crate::domain::UserId;
 
 /// The session state actix-session keeps: string keys to JSON-encoded values.
 type SessionState = HashMap<String, String>;
@@ -33,9 +34,9 @@ pub const SESSION_USER: &str = "user";
 pub const SESSION_ROLES: &str = "spendboard.roles";
 
 /// The id of the state's signed-in user, if any.
-fn user_id_of(state: &SessionState) -> Option<String> {
+fn user_id_of(state: &SessionState) -> Option<UserId> {
     let user: serde_json::Value = serde_json::from_str(state.get(SESSION_USER)?).ok()?;
-    user.get("id")?.as_str().map(str::to_owned)
+    user.get("id")?.as_str()?.parse().ok()
 }
 
 /// The state as saved: `state` without the roles a load added.
@@ -96,7 +97,7 @@ impl Store {
         &self,
         key: &str,
         state: &str,
-        user_id: Option<&str>,
+        user_id: Option<UserId>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let inserted = on_pool!(self, pool => {
@@ -120,7 +121,7 @@ impl Store {
         &self,
         key: &str,
         state: &str,
-        user_id: Option<&str>,
+        user_id: Option<UserId>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let updated = on_pool!(self, pool => {
@@ -219,7 +220,7 @@ impl DbSessionStore {
             let key = generate_session_key();
             let inserted = self
                 .store
-                .insert_session(&hashed(&key), &body, user_id.as_deref(), expires_at)
+                .insert_session(&hashed(&key), &body, user_id, expires_at)
                 .await
                 .map_err(|e| SaveError::Other(e.into()))?;
             if inserted {
@@ -271,12 +272,7 @@ impl SessionStore for DbSessionStore {
         let user_id = user_id_of(&session_state);
         let updated = self
             .store
-            .update_session(
-                &hashed(&session_key),
-                &body,
-                user_id.as_deref(),
-                expiry(ttl),
-            )
+            .update_session(&hashed(&session_key), &body, user_id, expiry(ttl))
             .await
             .map_err(|e| UpdateError::Other(e.into()))?;
         if !updated {

@@ -8,7 +8,7 @@ use chrono::Utc;
 
 use super::values::stored_time;
 use super::{Store, StoreError, on_pool};
-use crate::domain::SignInName;
+use crate::domain::{SignInName, UserId};
 
 /// A team with its members.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +76,7 @@ impl Store {
         &self,
         name: &str,
         webhook_url: Option<&str>,
-        user_id: &str,
+        user_id: UserId,
     ) -> Result<Option<i64>, StoreError> {
         let id = on_pool!(self, pool => {
             sqlx::query_scalar(

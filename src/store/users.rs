@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 
 use super::values::stored_time;
 use super::{Store, StoreError, on_pool};
+use crate::domain::UserId;
 
 /// A user as their last ID token described them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     /// Entra object id (`oid` claim).
-    pub id: String,
+    pub id: UserId,
     /// Entra tenant id (`tid` claim).
     pub tenant_id: String,
     /// Display name (`name` claim).
@@ -34,7 +35,7 @@ pub struct StoredTokens {
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
-    id: String,
+    id: UserId,
     tenant_id: String,
     name: String,
     email: Option<String>,
@@ -58,7 +59,7 @@ impl TryFrom<UserRow> for User {
 
 #[derive(sqlx::FromRow)]
 struct TokensRow {
-    user_id: String,
+    user_id: UserId,
     access_token: Vec<u8>,
     refresh_token: Option<Vec<u8>>,
     expires_at: DateTime<Utc>,
@@ -94,7 +95,7 @@ impl Store {
                  name = excluded.name, email = excluded.email, roles = excluded.roles, \
                  signed_in_at = excluded.signed_in_at",
             )
-            .bind(&user.id)
+            .bind(user.id)
             .bind(&user.tenant_id)
             .bind(&user.name)
             .bind(user.email.as_deref())
@@ -112,7 +113,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`].
     #[tracing::instrument(skip(self, roles))]
-    pub async fn set_user_roles(&self, id: &str, roles: &[String]) -> Result<bool, StoreError> {
+    pub async fn set_user_roles(&self, id: UserId, roles: &[String]) -> Result<bool, StoreError> {
         let roles = serde_json::Value::from(roles.to_vec()).to_string();
         let updated = on_pool!(self, pool => {
             sqlx::query("update users set roles = $2 where id = $1")
@@ -130,7 +131,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`], or [`StoreError::InvalidValue`] for a corrupt row.
     #[tracing::instrument(skip(self))]
-    pub async fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
+    pub async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> = on_pool!(self, pool => {
             sqlx::query_as("select id, tenant_id, name, email, roles from users where id = $1")
                 .bind(id)
@@ -147,7 +148,7 @@ impl Store {
     #[tracing::instrument(skip(self, tokens))]
     pub async fn save_tokens(
         &self,
-        user_id: &str,
+        user_id: UserId,
         tokens: &StoredTokens,
     ) -> Result<(), StoreError> {
         let now = stored_time(Utc::now());
@@ -175,7 +176,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`].
     #[tracing::instrument(skip(self))]
-    pub async fn tokens(&self, user_id: &str) -> Result<Option<StoredTokens>, StoreError> {
+    pub async fn tokens(&self, user_id: UserId) -> Result<Option<StoredTokens>, StoreError> {
         let row: Option<TokensRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "select user_id, access_token, refresh_token, expires_at from user_tokens \
@@ -193,7 +194,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`].
     #[tracing::instrument(skip(self))]
-    pub async fn delete_tokens(&self, user_id: &str) -> Result<bool, StoreError> {
+    pub async fn delete_tokens(&self, user_id: UserId) -> Result<bool, StoreError> {
         let deleted = on_pool!(self, pool => {
             sqlx::query("delete from user_tokens where user_id = $1")
                 .bind(user_id)
@@ -213,7 +214,7 @@ impl Store {
     #[tracing::instrument(skip(self, seen))]
     pub async fn delete_tokens_if_unchanged(
         &self,
-        user_id: &str,
+        user_id: UserId,
         seen: &StoredTokens,
     ) -> Result<bool, StoreError> {
         let deleted = on_pool!(self, pool => {
@@ -236,7 +237,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn latest_refreshable_tokens(
         &self,
-    ) -> Result<Option<(String, StoredTokens)>, StoreError> {
+    ) -> Result<Option<(UserId, StoredTokens)>, StoreError> {
         let row: Option<TokensRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "select t.user_id, t.access_token, t.refresh_token, t.expires_at \
@@ -247,6 +248,6 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        Ok(row.map(|row| (row.user_id.clone(), StoredTokens::from(row))))
+        Ok(row.map(|row| (row.user_id, StoredTokens::from(row))))
     }
 }

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use super::values::{DbDecimal, count, stored_time};
 use super::{Store, StoreError, on_pool};
-use crate::domain::{CustomerId, PlanQuantity};
+use crate::domain::{CustomerId, PlanQuantity, UserId};
 
 /// One line of a saved plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +27,8 @@ pub struct SavedPlan {
     pub id: String,
     /// Its name, unique per customer.
     pub name: String,
-    /// Who saved it last (user id) and when.
-    pub saved_by: String,
+    /// Who saved it last.
+    pub saved_by: UserId,
     /// When it was saved last.
     pub saved_at: DateTime<Utc>,
     /// Its lines, in order.
@@ -50,7 +50,7 @@ pub struct PlanSummary {
 
 type LineRow = (String, String, String, String, Option<String>, NaiveDate);
 /// A plan's name, who saved it and when.
-type PlanRow = (String, String, DateTime<Utc>);
+type PlanRow = (String, UserId, DateTime<Utc>);
 
 fn stored_line(row: LineRow) -> Result<SavedPlanLine, StoreError> {
     let (meter_id, meter_label, kind, quantity, hours, start) = row;
@@ -106,7 +106,7 @@ impl Store {
         &self,
         customer: &CustomerId,
         name: &str,
-        saved_by: &str,
+        saved_by: UserId,
         lines: &[SavedPlanLine],
     ) -> Result<String, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();

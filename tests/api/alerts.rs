@@ -28,7 +28,7 @@ use spendboard::store::{
 use crate::databases::on_both_databases;
 use crate::helpers::{
     EDITOR, READER, TestApp, assert_is_redirect_to, eventually, sandbox_delegated_token,
-    spawn_app_with,
+    spawn_app_with, user_id,
 };
 
 const PARTNER: &str = "alerts@northwindcsp.example";
@@ -334,7 +334,7 @@ async fn a_threshold_fires_once_at_the_refresh_that_crosses_it_to_the_owners_and
     let hundred = Threshold::new(ThresholdBasis::Actual, 100).unwrap();
     assert!(
         app.store()
-            .add_alert_rule(Some(&id), hundred, "test")
+            .add_alert_rule(Some(&id), hundred, user_id(1))
             .await
             .unwrap()
     );
@@ -459,7 +459,7 @@ async fn a_forecast_threshold_fires_when_the_projection_crosses_and_says_how_it_
     let actual = Threshold::new(ThresholdBasis::Actual, 100).unwrap();
     for rule in [forecast, actual] {
         app.store()
-            .add_alert_rule(Some(&id), rule, "test")
+            .add_alert_rule(Some(&id), rule, user_id(1))
             .await
             .unwrap();
     }
@@ -603,7 +603,10 @@ async fn two_instances_record_each_crossing_once_and_send_each_message_once() {
     // ...and a threshold new to every customer with spend is recorded once, whichever
     // instance gets there first.
     let one = Threshold::new(ThresholdBasis::Actual, 1).unwrap();
-    app.store().add_alert_rule(None, one, "test").await.unwrap();
+    app.store()
+        .add_alert_rule(None, one, user_id(1))
+        .await
+        .unwrap();
     let (a, b) = tokio::join!(
         spendboard::alerts::evaluate(&app.state, &snapshots),
         spendboard::alerts::evaluate(&second, &snapshots),
@@ -1136,8 +1139,8 @@ on_both_databases! {
         assert_eq!(set.for_customer(&customer), set.partner_wide.as_slice());
 
         let own = Threshold::new(ThresholdBasis::Forecast, 150).unwrap();
-        assert!(store.add_alert_rule(Some(&customer), own, "u").await.unwrap());
-        assert!(!store.add_alert_rule(Some(&customer), own, "u").await.unwrap());
+        assert!(store.add_alert_rule(Some(&customer), own, user_id(1)).await.unwrap());
+        assert!(!store.add_alert_rule(Some(&customer), own, user_id(1)).await.unwrap());
         let set = store.alert_rule_set().await.unwrap();
         assert_eq!(set.for_customer(&customer), [own]);
         let rules = store.alert_rules(Some(&customer)).await.unwrap();
@@ -1299,11 +1302,11 @@ async fn preferences_are_saved_per_person_and_a_bad_hour_is_refused_next_to_the_
 
 on_both_databases! {
     async fn team_names_are_unique_and_members_and_webhooks_are_kept_per_team(db: &TestDb) {
-        let store = &db.store;
-        let west = store.create_alert_team("West", Some("https://a.example/1"), "test")
+        let (store, by) = (&db.store, user_id(1));
+        let west = store.create_alert_team("West", Some("https://a.example/1"), by)
             .await.unwrap().expect("created");
-        let east = store.create_alert_team("East", None, "test").await.unwrap().expect("created");
-        assert_eq!(store.create_alert_team("West", None, "test").await.unwrap(), None);
+        let east = store.create_alert_team("East", None, by).await.unwrap().expect("created");
+        assert_eq!(store.create_alert_team("West", None, by).await.unwrap(), None);
         // A rename onto another team's name is refused by the unique key.
         assert!(!store.rename_alert_team(east, "West").await.unwrap());
         assert!(store.rename_alert_team(east, "East & North").await.unwrap());

@@ -401,7 +401,6 @@ async fn changes_left_without_an_outcome_by_a_crash_are_established_by_reading_b
         .await
         .unwrap()
         .expect("the editor's stored token");
-    let user = uuid::Uuid::parse_str(&user).unwrap();
     let intent =
         |path: &str, currency: &Currency, seen, new, minutes_ago: i64| BudgetChangeIntent {
             requested_at: chrono::Utc::now() - chrono::Duration::minutes(minutes_ago),

@@ -10,7 +10,7 @@ use reqwest::header::LOCATION;
 use secrecy::SecretString;
 use serde_json::Value;
 use spendboard::config::{IdentitySettings, Settings};
-use spendboard::domain::{CustomerId, SubscriptionId};
+use spendboard::domain::{CustomerId, SubscriptionId, UserId};
 use spendboard::startup::Application;
 use spendboard::state::AppState;
 use spendboard::store::{LeaseScope, Store};
@@ -24,6 +24,13 @@ pub const EDITOR: &str = "adele@northwindcsp.onmicrosoft.com";
 pub const READER: &str = "megan@northwindcsp.onmicrosoft.com";
 pub const NO_ROLE: &str = "lee@northwindcsp.onmicrosoft.com";
 pub const OTHER_TENANT: &str = "pat@fabrikamtraders.onmicrosoft.com";
+
+/// A user id for tests that call the store directly: a GUID made of `n`.
+pub fn user_id(n: u128) -> UserId {
+    UserId::from(uuid::Uuid::from_u128(
+        0x05e7_0000_0000_4000_8000_0000_0000_0000 + n,
+    ))
+}
 
 /// A running Spendboard with its sandbox.
 pub struct TestApp {

@@ -10,7 +10,7 @@ use spendboard::startup::Application;
 use spendboard::state::AppState;
 
 use crate::databases::{TestDb, on_both_databases};
-use crate::helpers::{EDITOR, TestApp, assert_is_redirect_to, plain_client, spawn_app};
+use crate::helpers::{EDITOR, TestApp, assert_is_redirect_to, plain_client, spawn_app, user_id};
 use crate::sign_in::session_cookie;
 use spendboard::store::LeaseScope;
 
@@ -131,7 +131,7 @@ async fn two_instances_on_one_database_share_sessions_budgets_owners_and_a_singl
 async fn a_refused_renewal_deletes_only_the_tokens_it_saw(db: &TestDb) {
     use spendboard::store::{StoredTokens, User};
     let user = User {
-        id: "oid-1".to_owned(),
+        id: user_id(1),
         tenant_id: "tenant".to_owned(),
         name: "User 1".to_owned(),
         email: None,
@@ -146,14 +146,14 @@ async fn a_refused_renewal_deletes_only_the_tokens_it_saw(db: &TestDb) {
         refresh_token: Some(vec![n; 40]),
         expires_at: "2026-11-21T09:00:00Z".parse().unwrap(),
     };
-    db.store.save_tokens("oid-1", &tokens(1)).await.unwrap();
+    db.store.save_tokens(user_id(1), &tokens(1)).await.unwrap();
     // Instance A reads tokens 1; instance B renews them meanwhile and saves tokens 2.
-    let seen = db.store.tokens("oid-1").await.unwrap().unwrap();
-    db.store.save_tokens("oid-1", &tokens(2)).await.unwrap();
+    let seen = db.store.tokens(user_id(1)).await.unwrap().unwrap();
+    db.store.save_tokens(user_id(1), &tokens(2)).await.unwrap();
     // A's renewal with tokens 1 is refused: B's tokens stay.
     assert!(
         !db.store
-            .delete_tokens_if_unchanged("oid-1", &seen)
+            .delete_tokens_if_unchanged(user_id(1), &seen)
             .await
             .unwrap(),
         "{}",
@@ -161,21 +161,21 @@ async fn a_refused_renewal_deletes_only_the_tokens_it_saw(db: &TestDb) {
     );
     assert_eq!(
         db.store
-            .tokens("oid-1")
+            .tokens(user_id(1))
             .await
             .unwrap()
             .map(|t| t.access_token),
         Some(vec![2; 16])
     );
     // Refused with the tokens still stored: they go.
-    let seen = db.store.tokens("oid-1").await.unwrap().unwrap();
+    let seen = db.store.tokens(user_id(1)).await.unwrap().unwrap();
     assert!(
         db.store
-            .delete_tokens_if_unchanged("oid-1", &seen)
+            .delete_tokens_if_unchanged(user_id(1), &seen)
             .await
             .unwrap()
     );
-    assert_eq!(db.store.tokens("oid-1").await.unwrap(), None);
+    assert_eq!(db.store.tokens(user_id(1)).await.unwrap(), None);
 }
 on_both_databases!(a_refused_renewal_deletes_only_the_tokens_it_saw);
 

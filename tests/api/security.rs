@@ -7,6 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use serde_json::json;
+use spendboard::domain::UserId;
 
 use crate::helpers::{
     EDITOR, READER, TestApp, assert_is_redirect_to, captured_logs, plain_client, spawn_app,
@@ -521,13 +522,13 @@ async fn a_budget_editor_demoted_to_reader_loses_the_budget_form_at_the_next_ren
     let page = app.get_html("/refresh").await;
     assert!(!page.contains("Budget editor"), "the role shown is Reader");
     let token = TestApp::csrf_token(&page);
-    let before = app.store().user(&user_id_of(&app).await).await.unwrap();
+    let before = app.store().user(user_id_of(&app).await).await.unwrap();
     assert_eq!(before.unwrap().roles, vec!["Spendboard.Reader".to_owned()]);
     let refused = app.change_budget(&customer, &token, "", "100", None).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
 
-async fn user_id_of(app: &TestApp) -> String {
+async fn user_id_of(app: &TestApp) -> UserId {
     app.store()
         .latest_refreshable_tokens()
         .await

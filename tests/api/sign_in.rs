@@ -224,7 +224,7 @@ async fn an_access_token_about_to_expire_is_renewed_with_the_refresh_token() {
         .expect("stored tokens");
     let customer = first_customer_path(&app).await;
     assert_eq!(app.get(&customer).await.status(), StatusCode::OK);
-    let after = app.store().tokens(&user_id).await.unwrap().unwrap();
+    let after = app.store().tokens(user_id).await.unwrap().unwrap();
     assert_ne!(
         before.access_token, after.access_token,
         "a new access token was stored"

@@ -20,6 +20,7 @@ use spendboard::store::{
 use uuid::Uuid;
 
 use crate::databases::{TestDb, on_both_databases};
+use crate::helpers::user_id;
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -936,7 +937,7 @@ on_both_databases!(subscription_usage_is_replaced_as_a_whole_and_the_summary_sav
 fn budget_intent(n: u32, new_amount: Option<&str>) -> BudgetChangeIntent {
     BudgetChangeIntent {
         requested_at: at(21, 8, n),
-        user_id: uuid::Uuid::from_u128(0xaa),
+        user_id: user_id(0xaa),
         user_name: "Ada Lovelace".to_owned(),
         customer_id: id(1),
         customer_name: "Contoso".to_owned(),
@@ -1073,7 +1074,7 @@ on_both_databases!(budget_changes_are_intents_then_one_outcome_append_only_newes
 
 async fn users_and_their_encrypted_tokens_round_trip(db: &TestDb) {
     let user = |n: u8, roles: &[&str]| User {
-        id: format!("oid-{n}"),
+        id: user_id(u128::from(n)),
         tenant_id: "tenant".to_owned(),
         name: format!("User {n}"),
         email: (n == 1).then(|| "one@example.com".to_owned()),
@@ -1084,7 +1085,7 @@ async fn users_and_their_encrypted_tokens_round_trip(db: &TestDb) {
         refresh_token: refresh.then(|| vec![n; 40]),
         expires_at: "2026-11-21T09:00:00.654321Z".parse().unwrap(),
     };
-    assert_eq!(db.store.user("oid-1").await.unwrap(), None);
+    assert_eq!(db.store.user(user_id(1)).await.unwrap(), None);
     assert_eq!(db.store.latest_refreshable_tokens().await.unwrap(), None);
 
     db.store
@@ -1104,62 +1105,62 @@ async fn users_and_their_encrypted_tokens_round_trip(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(
-        db.store.user("oid-1").await.unwrap(),
+        db.store.user(user_id(1)).await.unwrap(),
         Some(user(1, &["Reader", "BudgetEditor"])),
         "{}",
         db.kind()
     );
-    assert_eq!(db.store.user("oid-2").await.unwrap(), Some(user(2, &[])));
+    assert_eq!(db.store.user(user_id(2)).await.unwrap(), Some(user(2, &[])));
 
     db.store
-        .save_tokens("oid-1", &tokens(1, true))
+        .save_tokens(user_id(1), &tokens(1, true))
         .await
         .unwrap();
     db.store
-        .save_tokens("oid-2", &tokens(2, true))
+        .save_tokens(user_id(2), &tokens(2, true))
         .await
         .unwrap();
     db.store
-        .save_tokens("oid-3", &tokens(3, false))
+        .save_tokens(user_id(3), &tokens(3, false))
         .await
         .unwrap();
     assert_eq!(
-        db.store.tokens("oid-1").await.unwrap(),
+        db.store.tokens(user_id(1)).await.unwrap(),
         Some(tokens(1, true))
     );
     assert_eq!(
-        db.store.tokens("oid-3").await.unwrap(),
+        db.store.tokens(user_id(3)).await.unwrap(),
         Some(tokens(3, false))
     );
-    // oid-3 signed in last but has no refresh token: oid-2 is the latest refreshable.
+    // User 3 signed in last but has no refresh token: user 2 is the latest refreshable.
     assert_eq!(
         db.store.latest_refreshable_tokens().await.unwrap(),
-        Some(("oid-2".to_owned(), tokens(2, true)))
+        Some((user_id(2), tokens(2, true)))
     );
     db.store
-        .save_tokens("oid-2", &tokens(7, true))
+        .save_tokens(user_id(2), &tokens(7, true))
         .await
         .unwrap();
     assert_eq!(
-        db.store.tokens("oid-2").await.unwrap(),
+        db.store.tokens(user_id(2)).await.unwrap(),
         Some(tokens(7, true))
     );
 
-    assert!(db.store.delete_tokens("oid-2").await.unwrap());
-    assert!(!db.store.delete_tokens("oid-2").await.unwrap());
-    assert_eq!(db.store.tokens("oid-2").await.unwrap(), None);
+    assert!(db.store.delete_tokens(user_id(2)).await.unwrap());
+    assert!(!db.store.delete_tokens(user_id(2)).await.unwrap());
+    assert_eq!(db.store.tokens(user_id(2)).await.unwrap(), None);
     assert_eq!(
         db.store
             .latest_refreshable_tokens()
             .await
             .unwrap()
             .map(|(user, _)| user),
-        Some("oid-1".to_owned())
+        Some(user_id(1))
     );
     // Tokens belong to a known user.
     assert!(
         db.store
-            .save_tokens("nobody", &tokens(9, true))
+            .save_tokens(user_id(9), &tokens(9, true))
             .await
             .is_err()
     );
@@ -1497,7 +1498,7 @@ async fn a_loaded_session_carries_its_users_current_roles_which_are_never_saved(
     let sessions = DbSessionStore::new(db.store.clone());
     let hour = actix_web::cookie::time::Duration::hours(1);
     let person = |roles: &[&str]| User {
-        id: "oid-7".to_owned(),
+        id: user_id(7),
         tenant_id: "tenant".to_owned(),
         name: "User 7".to_owned(),
         email: None,
@@ -1509,7 +1510,7 @@ async fn a_loaded_session_carries_its_users_current_roles_which_are_never_saved(
         .unwrap();
     let state: HashMap<String, String> = [(
         SESSION_USER.to_owned(),
-        r#"{"id":"oid-7","name":"User 7"}"#.to_owned(),
+        format!(r#"{{"id":"{}","name":"User 7"}}"#, user_id(7)),
     )]
     .into();
     let key = sessions.save(state.clone(), &hour).await.unwrap();
@@ -1559,8 +1560,11 @@ async fn a_loaded_session_carries_its_users_current_roles_which_are_never_saved(
             .get(SESSION_ROLES),
         None
     );
-    let stranger: HashMap<String, String> =
-        [(SESSION_USER.to_owned(), r#"{"id":"oid-8"}"#.to_owned())].into();
+    let stranger: HashMap<String, String> = [(
+        SESSION_USER.to_owned(),
+        format!(r#"{{"id":"{}"}}"#, user_id(8)),
+    )]
+    .into();
     let key = sessions.save(stranger, &hour).await.unwrap();
     assert_eq!(
         sessions

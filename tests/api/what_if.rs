@@ -12,7 +12,7 @@ use spendboard::store::SavedPlanLine;
 use uuid::Uuid;
 
 use crate::databases::{TestDb, on_both_databases};
-use crate::helpers::{EDITOR, TestApp, spawn_app_with};
+use crate::helpers::{EDITOR, TestApp, spawn_app_with, user_id};
 use crate::prices::{explorer_with_card, text_of};
 
 fn d(s: &str) -> Decimal {
@@ -45,13 +45,13 @@ async fn plans_are_saved_reopened_replaced_by_name_and_deleted(db: &TestDb) {
         line("a4", PlanQuantity::PerDay(d("0.00000001")), 30),
     ];
     let id = store
-        .save_plan(&customer, "Four D4s", "user-1", &lines)
+        .save_plan(&customer, "Four D4s", user_id(1), &lines)
         .await
         .unwrap();
     let plan = store.plan(&customer, &id).await.unwrap().unwrap();
     assert_eq!(
-        (plan.name.as_str(), plan.saved_by.as_str()),
-        ("Four D4s", "user-1")
+        (plan.name.as_str(), plan.saved_by),
+        ("Four D4s", user_id(1))
     );
     assert_eq!(plan.lines, lines, "exact quantities and days survive");
     assert!(
@@ -60,11 +60,11 @@ async fn plans_are_saved_reopened_replaced_by_name_and_deleted(db: &TestDb) {
     );
 
     store
-        .save_plan(&customer, "B plan", "user-2", &lines[..1])
+        .save_plan(&customer, "B plan", user_id(2), &lines[..1])
         .await
         .unwrap();
     let replaced = store
-        .save_plan(&customer, "Four D4s", "user-2", &lines[1..])
+        .save_plan(&customer, "Four D4s", user_id(2), &lines[1..])
         .await
         .unwrap();
     let listed = store.plans_of(&customer).await.unwrap();
