@@ -47,10 +47,7 @@ pub async fn add(
             return render_customer_page(&state, user, &session, &snapshot, forms, status).await;
         }
     };
-    let added = state
-        .store
-        .assign_owner(&[id], &owner, &user.id.to_string())
-        .await?;
+    let added = state.store.assign_owner(&[id], &owner, user.id).await?;
     let name = &snapshot.company_name;
     session.flash(&if added == 1 {
         format!("{owner} now owns {name}.")

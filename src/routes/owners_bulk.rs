@@ -86,10 +86,9 @@ pub async fn confirm(
     OwnerAssigner::check(&user)?;
     let (csrf_token, by_owner) = assignments(&body)?;
     verify_csrf(&user.csrf, csrf_token.as_deref())?;
-    let by = user.id.to_string();
     let mut added = 0;
     for (owner, customers) in &by_owner {
-        added += state.store.assign_owner(customers, owner, &by).await?;
+        added += state.store.assign_owner(customers, owner, user.id).await?;
     }
     session.flash(&format!("{added} owner assignments saved."));
     Ok(see_other(&back_to_dashboard(&by_owner)))

@@ -9,11 +9,11 @@ use chrono::Utc;
 
 use super::values::stored_time;
 use super::{Store, StoreError, on_pool};
-use crate::domain::{CustomerId, SignInName};
+use crate::domain::{CustomerId, SignInName, UserId};
 
 impl Store {
     /// Makes `owner` an owner of each of `customers`, recorded as assigned by `assigned_by`
-    /// (a user id) now; an existing assignment is kept as it was. Returns how many
+    /// now; an existing assignment is kept as it was. Returns how many
     /// assignments are new. All or nothing: one transaction, which raises the ownership
     /// version when it adds any.
     ///
@@ -24,7 +24,7 @@ impl Store {
         &self,
         customers: &[CustomerId],
         owner: &SignInName,
-        assigned_by: &str,
+        assigned_by: UserId,
     ) -> Result<u64, StoreError> {
         let now = stored_time(Utc::now());
         let mut added = 0;

@@ -327,7 +327,7 @@ async fn a_threshold_fires_once_at_the_refresh_that_crosses_it_to_the_owners_and
     // Two owners, and the customer's own rule set: 100 % of actual spend only.
     for owner in [OWNER_1, OWNER_2] {
         app.store()
-            .assign_owner(&[id], &SignInName::parse(owner).unwrap(), "test")
+            .assign_owner(&[id], &SignInName::parse(owner).unwrap(), user_id(1))
             .await
             .unwrap();
     }
@@ -452,7 +452,7 @@ async fn a_forecast_threshold_fires_when_the_projection_crosses_and_says_how_it_
     let id = target.customer_id;
     let name = target.company_name.clone();
     app.store()
-        .assign_owner(&[id], &SignInName::parse(OWNER_1).unwrap(), "test")
+        .assign_owner(&[id], &SignInName::parse(OWNER_1).unwrap(), user_id(1))
         .await
         .unwrap();
     let forecast = Threshold::new(ThresholdBasis::Forecast, 100).unwrap();
@@ -830,7 +830,7 @@ async fn a_firing_goes_once_to_each_team_webhook_of_the_owners_and_else_to_the_p
             .assign_owner(
                 &[customer.customer_id],
                 &SignInName::parse(owner).unwrap(),
-                "test",
+                user_id(1),
             )
             .await
             .unwrap();
@@ -1170,13 +1170,13 @@ async fn the_digest_of_a_known_day_lists_an_owners_customers_movers_and_alerts_o
         .clone();
     let owner = SignInName::parse(OWNER_1).unwrap();
     app.store()
-        .assign_owner(&[over.customer_id, without.customer_id], &owner, "test")
+        .assign_owner(&[over.customer_id, without.customer_id], &owner, user_id(1))
         .await
         .unwrap();
     // The other owner turned the digest off.
     let quiet = SignInName::parse(OWNER_2).unwrap();
     app.store()
-        .assign_owner(&[over.customer_id], &quiet, "test")
+        .assign_owner(&[over.customer_id], &quiet, user_id(1))
         .await
         .unwrap();
     let off = DigestPreferences {

@@ -11,7 +11,7 @@ use serde_json::json;
 use spendboard::domain::{Currency, CustomerId, Money, SignInName};
 
 use crate::helpers::{
-    EDITOR, READER, TestApp, assert_is_redirect_to, dashboard_count, spawn_app, urlencode,
+    EDITOR, READER, TestApp, assert_is_redirect_to, dashboard_count, spawn_app, urlencode, user_id,
 };
 use crate::truth::{self, Record};
 
@@ -115,7 +115,7 @@ async fn assign(app: &TestApp, customers: &[&Record], to: &str) {
         .map(|r| CustomerId::parse(&r.id).unwrap())
         .collect();
     app.store()
-        .assign_owner(&ids, &owner(to), "test")
+        .assign_owner(&ids, &owner(to), user_id(1))
         .await
         .unwrap();
 }
@@ -213,7 +213,7 @@ async fn readers_see_no_owner_forms_and_are_refused_and_portfolio_admins_assign_
     let record = truth::usage_records(&app).await.remove(0);
     let id = CustomerId::parse(&record.id).unwrap();
     app.store()
-        .assign_owner(&[id], &owner(EDITOR), "test")
+        .assign_owner(&[id], &owner(EDITOR), user_id(1))
         .await
         .unwrap();
     let page = format!("/customers/{}", record.id);

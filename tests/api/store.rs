@@ -310,7 +310,10 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
     // A portfolio of every third customer, and of one Spendboard does not list.
     let owner = SignInName::parse("olga@contoso.com").unwrap();
     let owned: Vec<CustomerId> = (1..=60).step_by(3).chain([999]).map(id).collect();
-    db.store.assign_owner(&owned, &owner, "test").await.unwrap();
+    db.store
+        .assign_owner(&owned, &owner, user_id(1))
+        .await
+        .unwrap();
     let portfolio = db.store.ownership().await.unwrap().portfolio(&owner);
     assert_eq!(portfolio.customers.len(), 21);
 
@@ -1654,20 +1657,23 @@ async fn portfolios_keep_several_owners_per_customer_and_ignore_repeats(db: &Tes
     let megan = SignInName::parse("megan@contoso.com").unwrap();
     assert_eq!(
         store
-            .assign_owner(&[id(2), id(1)], &adele, "u-1")
+            .assign_owner(&[id(2), id(1)], &adele, user_id(1))
             .await
             .unwrap(),
         2
     );
     assert_eq!(
         store
-            .assign_owner(&[id(1), id(3)], &adele, "u-1")
+            .assign_owner(&[id(1), id(3)], &adele, user_id(1))
             .await
             .unwrap(),
         1,
         "an existing assignment is not new"
     );
-    store.assign_owner(&[id(1)], &megan, "u-2").await.unwrap();
+    store
+        .assign_owner(&[id(1)], &megan, user_id(2))
+        .await
+        .unwrap();
     assert_eq!(
         store.owners_of(&id(1)).await.unwrap(),
         vec![adele.clone(), megan.clone()]
@@ -1703,18 +1709,26 @@ async fn the_cached_portfolios_follow_every_change_of_ownership(db: &TestDb) {
         (
             "assign",
             store
-                .assign_owner(&[id(1), id(2)], &adele, "u-1")
+                .assign_owner(&[id(1), id(2)], &adele, user_id(1))
                 .await
                 .unwrap()
                 == 2,
         ),
         (
             "repeat",
-            store.assign_owner(&[id(1)], &adele, "u-1").await.unwrap() == 0,
+            store
+                .assign_owner(&[id(1)], &adele, user_id(1))
+                .await
+                .unwrap()
+                == 0,
         ),
         (
             "another",
-            store.assign_owner(&[id(1)], &megan, "u-2").await.unwrap() == 1,
+            store
+                .assign_owner(&[id(1)], &megan, user_id(2))
+                .await
+                .unwrap()
+                == 1,
         ),
         ("remove", store.remove_owner(&id(2), &adele).await.unwrap()),
         (
@@ -1749,7 +1763,10 @@ async fn the_cached_portfolios_follow_every_change_of_ownership(db: &TestDb) {
     // The same version is served from the cache; a stale version read earlier is not kept.
     let again = store.current_ownership(&cache).await.unwrap();
     assert!(Arc::ptr_eq(&view, &again), "served from the cache");
-    store.assign_owner(&[id(3)], &megan, "u-2").await.unwrap();
+    store
+        .assign_owner(&[id(3)], &megan, user_id(2))
+        .await
+        .unwrap();
     let after = store.current_ownership(&cache).await.unwrap();
     assert_eq!(
         sorted(&after.portfolio(&megan).customers),
