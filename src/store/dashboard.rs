@@ -12,6 +12,7 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 use super::name_search::NameIndex;
 use super::snapshots::{SNAPSHOT_COLUMNS, SnapshotRow, search_name};
 use super::values::{DbDecimal, count, parse_currency, parse_key};
+use super::version_cache::{VersionCache, Versioned};
 use super::{Portfolio, Store, StoreError, on_pool};
 use crate::domain::{Currency, CustomerId, UsageStatus};
 use crate::store::CustomerSnapshot;
@@ -198,9 +199,12 @@ where
 
 /// The dashboard's data of one version of `customer_snapshots`, kept by each instance
 /// between requests (see [`Store::dashboard_view`]).
-#[derive(Debug, Default)]
-pub struct DashboardCache {
-    latest: tokio::sync::Mutex<Option<Arc<DashboardView>>>,
+pub type DashboardCache = VersionCache<DashboardView>;
+
+impl Versioned for DashboardView {
+    fn version(&self) -> i64 {
+        self.version
+    }
 }
 
 /// Every snapshot of one version of `customer_snapshots` with its stored sort keys, and the
@@ -615,12 +619,13 @@ impl Store {
         cache: &DashboardCache,
         version: i64,
     ) -> Result<Arc<DashboardView>, StoreError> {
-        let mut latest = cache.latest.lock().await;
-        if let Some(view) = latest.as_ref()
-            && view.version == version
-        {
-            return Ok(Arc::clone(view));
-        }
+        cache
+            .get_or_load(version, async || self.read_dashboard_view(version).await)
+            .await
+    }
+
+    /// The dashboard's data as stored now; of `version` when there are no rows to carry it.
+    async fn read_dashboard_view(&self, version: i64) -> Result<DashboardView, StoreError> {
         let rows: Vec<ViewRowDb> = on_pool!(self, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "select {SNAPSHOT_COLUMNS}, search_name, total_cost_key, budget_key, \
@@ -654,9 +659,7 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let view = Arc::new(DashboardView::new(version, rows)?);
-        *latest = Some(Arc::clone(&view));
-        Ok(view)
+        DashboardView::new(version, rows)
     }
 
     /// The partner totals: exact spend per currency (summed in Rust, since SQLite cannot sum

@@ -26,6 +26,7 @@ mod teams;
 mod users;
 mod utilization;
 mod values;
+mod version_cache;
 mod what_if_plans;
 
 use std::str::FromStr;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::values::stored_time;
+use super::version_cache::{VersionCache, Versioned};
 use super::{Store, StoreError, on_pool};
 use crate::domain::{CustomerId, SignInName, UserId};
 
@@ -163,9 +164,12 @@ impl Ownership {
 
 /// The portfolios of the latest version of `customer_owners` this instance read, kept between
 /// requests (see [`Store::ownership_view`]).
-#[derive(Debug, Default)]
-pub struct OwnershipCache {
-    latest: tokio::sync::Mutex<Option<Arc<Ownership>>>,
+pub type OwnershipCache = VersionCache<Ownership>;
+
+impl Versioned for Ownership {
+    fn version(&self) -> i64 {
+        self.version
+    }
 }
 
 impl Store {
@@ -232,15 +236,9 @@ impl Store {
         cache: &OwnershipCache,
         version: i64,
     ) -> Result<Arc<Ownership>, StoreError> {
-        let mut latest = cache.latest.lock().await;
-        if let Some(ownership) = latest.as_ref()
-            && ownership.version == version
-        {
-            return Ok(Arc::clone(ownership));
-        }
-        let ownership = Arc::new(self.ownership().await?);
-        *latest = Some(Arc::clone(&ownership));
-        Ok(ownership)
+        cache
+            .get_or_load(version, async || self.ownership().await)
+            .await
     }
 
     /// [`Store::ownership_view`] of the version stored now (read first).
