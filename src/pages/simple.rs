@@ -1,6 +1,5 @@
 //! Pages with little data: sign-in, no access, errors.
 
-use actix_web::http::StatusCode;
 use askama::Template;
 use askama_web::WebTemplate;
 
@@ -39,11 +38,11 @@ pub struct ErrorPage {
 }
 
 impl ErrorPage {
-    /// The page for `status`.
-    pub fn new(status: StatusCode, public: PublicError, request_id: String) -> Self {
+    /// The page for the HTTP `status` code.
+    pub fn new(status: u16, public: PublicError, request_id: String) -> Self {
         Self {
             layout: Layout::anonymous(false),
-            status: status.as_u16(),
+            status,
             title: public.title.to_owned(),
             message: public.message,
             request_id,

@@ -96,7 +96,7 @@ fn page_html<B>(res: &ServiceResponse<B>) -> String {
         .request()
         .app_data::<actix_web::web::Data<crate::state::AppState>>()
         .is_some_and(|state| state.settings.is_demo());
-    let mut page = ErrorPage::new(res.status(), public, request_id);
+    let mut page = ErrorPage::new(res.status().as_u16(), public, request_id);
     page.layout.demo = demo;
     page.render().unwrap_or_else(|e| {
         tracing::error!(error = %e, "rendering the error page");
@@ -134,7 +134,7 @@ pub fn session_store_failure(
     }
     let status = StatusCode::SERVICE_UNAVAILABLE;
     let mut page = ErrorPage::new(
-        status,
+        status.as_u16(),
         crate::error::database_unreachable_page(),
         request_id,
     );
