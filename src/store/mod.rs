@@ -212,9 +212,14 @@ impl Store {
                 options = options
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal);
+                // A connection to a local file cannot be ended from outside, so testing it
+                // before each use (a round trip to its worker thread, as many as the
+                // statements themselves) buys nothing. PostgreSQL's connections are tested:
+                // a restarted server ends them.
                 SqlitePoolOptions::new()
                     .max_connections(max_connections)
                     .acquire_timeout(acquire_timeout)
+                    .test_before_acquire(false)
             };
             Ok(Self::Sqlite(pool_options.connect_with(options).await?))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
