@@ -13,6 +13,8 @@ pub const HEALTH_LIVE: &str = "/health/live";
 pub const HEALTH_READY: &str = "/health/ready";
 pub const METRICS: &str = "/metrics";
 pub const STATIC_FILE: &str = "/static/{name}";
+/// What every static file's path starts with.
+pub const STATIC_PREFIX: &str = "/static/";
 pub const CUSTOMER: &str = "/customers/{customer_id}";
 pub const CUSTOMER_BUDGET: &str = "/customers/{customer_id}/budget";
 pub const CUSTOMER_OWNERS: &str = "/customers/{customer_id}/owners";

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::auth::{Keys, OidcClient};
 use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
-use crate::routes;
+use crate::{paths, routes};
 use crate::state::AppState;
 use crate::store::{DashboardCache, DbSessionStore, InstanceMode, OwnershipCache, Store};
 
@@ -376,6 +376,16 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
         App::new()
             .wrap(ErrorHandlers::new().default_handler(routes::errors::render_error_page))
             .wrap(sessions)
+            .wrap_fn(|mut request, service| {
+                use actix_web::dev::Service as _;
+                // Static files are answered without the session: their requests reach the
+                // session middleware without cookies, so a stylesheet never reads the
+                // database (and still loads during an outage, styling its page).
+                if request.path().starts_with(paths::STATIC_PREFIX) {
+                    request.headers_mut().remove(actix_web::http::header::COOKIE);
+                }
+                service.call(request)
+            })
             .wrap_fn(|request, service| {
                 use actix_web::HttpMessage as _;
                 use actix_web::dev::Service as _;
