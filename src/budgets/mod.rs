@@ -165,7 +165,7 @@ impl ChangeRequest {
             user_name: self.user_name,
             customer_id: self.customer.customer_id,
             customer_name: self.customer.company_name,
-            currency: self.customer.currency,
+            currency: self.customer.total_cost.currency().clone(),
             seen_amount: self.based_on,
             new_amount: match self.change {
                 BudgetChange::Set(amount) => Some(amount.amount()),
@@ -381,8 +381,8 @@ async fn store_held_budget(
         .update_snapshot_budget(
             customer,
             held,
-            UsageStatus::classify(snapshot.total_cost, held, threshold),
-            percent_used(snapshot.total_cost, held),
+            UsageStatus::classify(snapshot.total_cost.amount(), held, threshold),
+            percent_used(snapshot.total_cost.amount(), held),
         )
         .await?;
     crate::refresh::reforecast_customer(state, customer).await

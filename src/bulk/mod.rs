@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use crate::auth::{SessionUser, delegated_token};
 use crate::budgets::{self, BudgetError, ChangeRequest};
-use crate::domain::{BudgetAmount, BudgetChange, BulkAction, CustomerFigures, Planned};
+use crate::domain::{BudgetAmount, BudgetChange, BulkAction, CustomerFigures, Money, Planned};
 use crate::state::AppState;
 use crate::store::{
     Batch, BatchItem, ChangeOutcome, CustomerSnapshot, LeaseScope, PlannedItem, StoreError,
@@ -42,22 +42,23 @@ pub fn plan(
     customers
         .iter()
         .map(|s| {
+            let budget = s.budget.as_ref().map(Money::amount);
             let figures = CustomerFigures {
-                currency: s.currency.clone(),
-                spend: s.total_cost,
-                budget: s.budget,
-                projected: s.forecast.as_ref().map(|f| f.projected_total),
+                currency: s.currency().clone(),
+                spend: s.total_cost.amount(),
+                budget,
+                projected: s.forecast.as_ref().map(|f| f.projected_total.amount()),
             };
             let (new_amount, new_status, skip_reason) =
                 match action.plan(&figures, maximum, near_threshold) {
                     Planned::Change { new, status } => (new, status, None),
-                    Planned::Skip(reason) => (s.budget, s.status, Some(reason)),
+                    Planned::Skip(reason) => (budget, s.status, Some(reason)),
                 };
             PlannedItem {
                 customer_id: s.customer_id,
                 customer_name: s.company_name.clone(),
-                currency: s.currency.clone(),
-                seen_amount: s.budget,
+                currency: s.currency().clone(),
+                seen_amount: budget,
                 new_amount,
                 new_status,
                 skip_reason,

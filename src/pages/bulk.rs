@@ -57,13 +57,13 @@ impl BulkFormView {
     pub fn currencies(selected: &[CustomerSnapshot], view: &DashboardView) -> Vec<String> {
         let codes: BTreeSet<String> = selected
             .iter()
-            .map(|c| c.currency.code().to_owned())
+            .map(|c| c.currency().code().to_owned())
             .collect();
         if codes.is_empty() {
             view.totals
                 .per_currency
                 .iter()
-                .map(|t| t.currency.code().to_owned())
+                .map(|t| t.total.currency().code().to_owned())
                 .collect()
         } else {
             codes.into_iter().collect()

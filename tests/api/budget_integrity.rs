@@ -122,7 +122,7 @@ async fn assert_agrees(app: &TestApp, path: &str, currency: &Currency, case: &st
     let changes = decided_changes(app, path).await;
     let held = sandbox_budget(app, path).await;
     let id = customer_id(path);
-    let stored = app.store().snapshot(&id).await.unwrap().unwrap().budget;
+    let stored = (app.store().snapshot(&id).await.unwrap().unwrap().budget).map(|b| b.amount());
     assert_eq!(
         stored, held,
         "{case}: Spendboard's budget = Partner Center's"
