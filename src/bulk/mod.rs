@@ -42,23 +42,26 @@ pub fn plan(
     customers
         .iter()
         .map(|s| {
-            let budget = s.budget.as_ref().map(Money::amount);
+            let currency = s.currency();
             let figures = CustomerFigures {
-                currency: s.currency().clone(),
+                currency: currency.clone(),
                 spend: s.total_cost.amount(),
-                budget,
+                budget: s.budget.as_ref().map(Money::amount),
                 projected: s.forecast.as_ref().map(|f| f.projected_total.amount()),
             };
             let (new_amount, new_status, skip_reason) =
                 match action.plan(&figures, maximum, near_threshold) {
-                    Planned::Change { new, status } => (new, status, None),
-                    Planned::Skip(reason) => (budget, s.status, Some(reason)),
+                    Planned::Change { new, status } => {
+                        let new = new.map(|amount| Money::new(amount, currency.clone()));
+                        (new, status, None)
+                    }
+                    Planned::Skip(reason) => (s.budget.clone(), s.status, Some(reason)),
                 };
             PlannedItem {
                 customer_id: s.customer_id,
                 customer_name: s.company_name.clone(),
-                currency: s.currency().clone(),
-                seen_amount: budget,
+                currency: currency.clone(),
+                seen_amount: s.budget.clone(),
                 new_amount,
                 new_status,
                 skip_reason,
@@ -356,9 +359,9 @@ async fn request(
     let Some(customer) = state.store.snapshot(&item.plan.customer_id).await? else {
         return Ok(None);
     };
-    let change = match item.plan.new_amount {
+    let change = match &item.plan.new_amount {
         Some(amount) => match BudgetAmount::parse(
-            &amount.normalize().to_string(),
+            &amount.amount().normalize().to_string(),
             &item.plan.currency,
             state.settings.budgets.maximum,
         ) {
@@ -375,7 +378,7 @@ async fn request(
         user_id: batch.user_id,
         user_name: batch.user_name.clone(),
         change,
-        based_on: item.plan.seen_amount,
+        based_on: item.plan.seen_amount.as_ref().map(Money::amount),
         reason: item.plan.reason.clone().or_else(|| batch.reason.clone()),
         batch_id: Some(batch.id),
     }))

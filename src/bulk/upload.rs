@@ -164,8 +164,8 @@ fn plan_line(
         customer_id: customer.customer_id,
         customer_name: customer.company_name.clone(),
         currency: currency.clone(),
-        seen_amount: budget,
-        new_amount: Some(amount),
+        seen_amount: customer.budget.clone(),
+        new_amount: Some(Money::new(amount, currency.clone())),
         new_status: UsageStatus::classify_projected(
             customer.total_cost.amount(),
             projected,

@@ -346,13 +346,13 @@ impl BudgetChangeRow {
     /// A budget change attempt as a row of the customer's budget history.
     fn of(record: &BudgetChangeRecord) -> Self {
         let intent = &record.intent;
-        let amount = |a: Option<Decimal>| match a {
-            Some(a) => Money::new(a, intent.currency.clone()).to_string(),
-            None => "no budget".to_owned(),
+        let amount = |a: &Option<Money>| {
+            a.as_ref()
+                .map_or_else(|| "no budget".to_owned(), Money::to_string)
         };
         let decision = record.decision.as_ref().map(|(_, d)| d);
         let (outcome, outcome_class) = outcome_words(decision.map(|d| d.outcome));
-        let found = decision.and_then(|d| found(d, d.held.map(amount)));
+        let found = decision.and_then(|d| found(d, d.held.as_ref().map(amount)));
         let reason = [intent.reason.clone(), found]
             .into_iter()
             .flatten()
@@ -364,8 +364,8 @@ impl BudgetChangeRow {
             batch: intent.batch_id,
             change: format!(
                 "{} → {}",
-                amount(intent.seen_amount),
-                amount(intent.new_amount)
+                amount(&intent.seen_amount),
+                amount(&intent.new_amount)
             ),
             outcome,
             outcome_class,

@@ -149,14 +149,14 @@ impl<'a> BudgetChangeCsvRow<'a> {
             customer_id: i.customer_id.to_string(),
             company_name: &i.customer_name,
             currency: i.currency.code(),
-            seen_amount: i.seen_amount,
-            new_amount: i.new_amount,
+            seen_amount: i.seen_amount.as_ref().map(Money::amount),
+            new_amount: i.new_amount.as_ref().map(Money::amount),
             reason: i.reason.as_deref(),
             outcome: decision.map_or("pending", |d| d.outcome.key()),
             decided_at: decided.map(|(at, _)| time(*at)),
             decided_by: decision.map_or("", |d| d.decided_by.key()),
-            held_amount: match decision.and_then(|d| d.held) {
-                Some(Some(amount)) => amount.to_string(),
+            held_amount: match decision.and_then(|d| d.held.as_ref()) {
+                Some(Some(amount)) => amount.amount().to_string(),
                 Some(None) => "none".to_owned(),
                 None => String::new(),
             },

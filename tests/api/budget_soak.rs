@@ -184,7 +184,9 @@ async fn budget_soak() {
             let answer = told
                 .iter()
                 .find(|(p, a, _)| {
-                    p == path && a.parse::<rust_decimal::Decimal>().ok() == change.intent.new_amount
+                    p == path
+                        && a.parse::<rust_decimal::Decimal>().ok()
+                            == change.intent.new_amount.as_ref().map(|m| m.amount())
                 })
                 .map(|(_, _, t)| *t);
             match answer {
@@ -201,7 +203,7 @@ async fn budget_soak() {
                     lost += 1;
                 }
                 last_position = Some(position);
-                last_applied = Some(change.intent.new_amount);
+                last_applied = Some(change.intent.new_amount.as_ref().map(|m| m.amount()));
             }
         }
         if let Some(expected) = last_applied

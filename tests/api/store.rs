@@ -960,8 +960,8 @@ fn budget_intent(n: u32, new_amount: Option<&str>) -> BudgetChangeIntent {
         customer_id: id(1),
         customer_name: "Contoso".to_owned(),
         currency: Currency::parse("EUR").unwrap(),
-        seen_amount: Some(d("100.00")),
-        new_amount: new_amount.map(d),
+        seen_amount: Some(money("100.00", "EUR")),
+        new_amount: new_amount.map(|a| money(a, "EUR")),
         reason: Some(format!("change {n}")),
         request_id: uuid::Uuid::from_u128(u128::from(n)),
         batch_id: None,
@@ -971,7 +971,7 @@ fn budget_intent(n: u32, new_amount: Option<&str>) -> BudgetChangeIntent {
 fn decision(outcome: ChangeOutcome, held: Option<Option<&str>>) -> BudgetChangeDecision {
     BudgetChangeDecision {
         outcome,
-        held: held.map(|h| h.map(d)),
+        held: held.map(|h| h.map(|a| money(a, "EUR"))),
         decided_by: DecidedBy::Reply,
         error_code: (outcome == ChangeOutcome::Refused).then(|| "3000".to_owned()),
         detail: (outcome != ChangeOutcome::Applied).then(|| "Partner Center said no".to_owned()),
@@ -1038,7 +1038,9 @@ async fn budget_changes_are_intents_then_one_outcome_append_only_newest_first(db
     assert_eq!(log[1].decision.as_ref().unwrap().1, refused);
     assert_eq!(log[2].decision.as_ref().unwrap().1, applied);
     assert_eq!(
-        log[2].intent.new_amount.map(|a| a.to_string()).as_deref(),
+        (log[2].intent.new_amount.as_ref())
+            .map(|a| a.amount().to_string())
+            .as_deref(),
         Some("150.00")
     );
     assert_eq!(
