@@ -42,25 +42,20 @@ pub fn plan(
     customers
         .iter()
         .map(|s| {
-            let currency = s.currency();
             let figures = CustomerFigures {
-                currency: currency.clone(),
-                spend: s.total_cost.amount(),
-                budget: s.budget.as_ref().map(Money::amount),
-                projected: s.forecast.as_ref().map(|f| f.projected_total.amount()),
+                spend: s.total_cost.clone(),
+                budget: s.budget.clone(),
+                projected: s.forecast.as_ref().map(|f| f.projected_total.clone()),
             };
             let (new_amount, new_status, skip_reason) =
                 match action.plan(&figures, maximum, near_threshold) {
-                    Planned::Change { new, status } => {
-                        let new = new.map(|amount| Money::new(amount, currency.clone()));
-                        (new, status, None)
-                    }
+                    Planned::Change { new, status } => (new, status, None),
                     Planned::Skip(reason) => (s.budget.clone(), s.status, Some(reason)),
                 };
             PlannedItem {
                 customer_id: s.customer_id,
                 customer_name: s.company_name.clone(),
-                currency: currency.clone(),
+                currency: s.currency().clone(),
                 seen_amount: s.budget.clone(),
                 new_amount,
                 new_status,
