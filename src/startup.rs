@@ -23,9 +23,9 @@ use uuid::Uuid;
 use crate::auth::{Keys, OidcClient};
 use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
-use crate::{paths, routes};
 use crate::state::AppState;
 use crate::store::{DashboardCache, DbSessionStore, InstanceMode, OwnershipCache, Store};
+use crate::{paths, routes};
 
 /// The Partner Center and identity endpoints in use: Microsoft's, or the sandbox's.
 struct Endpoints {

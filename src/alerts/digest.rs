@@ -75,7 +75,7 @@ struct HtmlBody<'a> {
 pub fn digest_content(
     day: NaiveDate,
     customers: &[CustomerSnapshot],
-    yesterday: &HashMap<CustomerId, Decimal>,
+    yesterday: &HashMap<CustomerId, Money>,
     fired: &[FiringRecord],
     statuses: &[UsageStatus],
     public_url: &Url,
@@ -85,7 +85,6 @@ pub fn digest_content(
             .join(&crate::paths::customer(id))
             .map_or_else(|_| public_url.to_string(), String::from)
     };
-    let money = |s: &CustomerSnapshot, amount| Money::new(amount, s.currency.clone()).to_string();
     let sections: Vec<DigestSection> = DigestPreferences::STATUSES
         .into_iter()
         .filter(|status| statuses.contains(status))
@@ -99,15 +98,15 @@ pub fn digest_content(
                     link: link(&s.customer_id),
                     detail: format!(
                         "{} of {}{}{}",
-                        money(s, s.total_cost),
-                        s.budget
-                            .map_or_else(|| "no budget".to_owned(), |b| money(s, b)),
+                        s.total_cost,
+                        (s.budget.as_ref())
+                            .map_or_else(|| "no budget".to_owned(), Money::to_string),
                         s.percent_used
                             .map(|p| format!(" ({} used)", format_percent(p)))
                             .unwrap_or_default(),
                         s.forecast
                             .as_ref()
-                            .map(|f| format!("; projected {}", money(s, f.projected_total)))
+                            .map(|f| format!("; projected {}", f.projected_total))
                             .unwrap_or_default(),
                     ),
                 })
@@ -119,11 +118,13 @@ pub fn digest_content(
     let mut percent_movers = Vec::new();
     let mut spend_by_currency: BTreeMap<String, Vec<(Decimal, DigestLine)>> = BTreeMap::new();
     for s in customers {
-        let Some(&before) = yesterday.get(&s.customer_id) else {
+        let Some(before) = yesterday.get(&s.customer_id) else {
             continue;
         };
-        let increase = s.total_cost - before;
-        if increase <= Decimal::ZERO {
+        let Some(increase) = s.total_cost.checked_sub(before) else {
+            continue;
+        };
+        if increase.amount() <= Decimal::ZERO {
             continue;
         }
         let line = |detail| DigestLine {
@@ -132,20 +133,16 @@ pub fn digest_content(
             detail,
         };
         spend_by_currency
-            .entry(s.currency.code().to_owned())
+            .entry(s.currency().code().to_owned())
             .or_default()
             .push((
-                increase,
-                line(format!(
-                    "+{} (from {} to {})",
-                    money(s, increase),
-                    money(s, before),
-                    money(s, s.total_cost)
-                )),
+                increase.amount(),
+                line(format!("+{increase} (from {before} to {})", s.total_cost)),
             ));
+        let budget = s.budget.as_ref().map(Money::amount);
         if let (Some(now), Some(then)) = (
-            percent_used(s.total_cost, s.budget),
-            percent_used(before, s.budget),
+            percent_used(s.total_cost.amount(), budget),
+            percent_used(before.amount(), budget),
         ) {
             percent_movers.push((
                 now - then,
@@ -177,7 +174,7 @@ pub fn digest_content(
             detail: format!(
                 "{} (budget {}), fired {}",
                 f.threshold,
-                Money::new(f.budget, f.currency.clone()),
+                f.budget,
                 f.fired_at.format("%Y-%m-%d %H:%M UTC")
             ),
         })
@@ -280,7 +277,7 @@ pub async fn send_due_digests(state: &AppState, now: DateTime<Utc>) -> Result<us
 async fn spend_the_day_before(
     state: &AppState,
     customers: &[CustomerSnapshot],
-) -> Result<HashMap<CustomerId, Decimal>, StoreError> {
+) -> Result<HashMap<CustomerId, Money>, StoreError> {
     let mut before = HashMap::new();
     for s in customers {
         let Some(previous) = s.forecast_day().checked_sub_days(Days::new(1)) else {
@@ -293,7 +290,7 @@ async fn spend_the_day_before(
             .store
             .daily_usage(&s.customer_id, previous, previous)
             .await?;
-        if let Some(row) = rows.first() {
+        if let Some(row) = rows.into_iter().next() {
             before.insert(s.customer_id, row.total_cost);
         }
     }
@@ -334,8 +331,8 @@ mod tests {
     use super::*;
     use crate::domain::Currency;
 
-    fn d(s: &str) -> Decimal {
-        s.parse().unwrap()
+    fn d(s: &str) -> Money {
+        Money::new(s.parse().unwrap(), Currency::parse("EUR").unwrap())
     }
 
     fn customer(n: u8, spend: &str, budget: Option<&str>, status: UsageStatus) -> CustomerSnapshot {
@@ -344,12 +341,11 @@ mod tests {
                 .unwrap(),
             company_name: format!("Customer {n}"),
             domain: None,
-            currency: Currency::parse("EUR").unwrap(),
             is_azure_plan: true,
             total_cost: d(spend),
             usd_total_cost: None,
             budget: budget.map(d),
-            percent_used: percent_used(d(spend), budget.map(d)),
+            percent_used: percent_used(d(spend).amount(), budget.map(|b| d(b).amount())),
             status,
             last_modified: Utc::now(),
             billing_period_start: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),

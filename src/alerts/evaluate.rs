@@ -21,7 +21,7 @@ const WEBHOOK_RECIPIENT: &str = "webhook";
 /// the spend so far, a forecast threshold by the month-end projection (none without one).
 /// A customer without a budget crosses nothing.
 pub fn crossed_thresholds(snapshot: &CustomerSnapshot, thresholds: &[Threshold]) -> Vec<Threshold> {
-    let Some(budget) = snapshot.budget else {
+    let Some(budget) = &snapshot.budget else {
         return Vec::new();
     };
     thresholds
@@ -29,10 +29,10 @@ pub fn crossed_thresholds(snapshot: &CustomerSnapshot, thresholds: &[Threshold])
         .copied()
         .filter(|t| {
             let value = match t.basis() {
-                ThresholdBasis::Actual => Some(snapshot.total_cost),
-                ThresholdBasis::Forecast => snapshot.forecast.as_ref().map(|f| f.projected_total),
+                ThresholdBasis::Actual => Some(&snapshot.total_cost),
+                ThresholdBasis::Forecast => snapshot.forecast.as_ref().map(|f| &f.projected_total),
             };
-            value.is_some_and(|v| t.is_crossed(v, budget))
+            value.is_some_and(|v| t.is_crossed(v.amount(), budget.amount()))
         })
         .collect()
 }
@@ -60,7 +60,7 @@ pub async fn evaluate(
     let teams = state.store.alert_teams().await?;
     let mut firings = Vec::new();
     for snapshot in snapshots {
-        let Some(budget) = snapshot.budget else {
+        let Some(budget) = &snapshot.budget else {
             continue;
         };
         for threshold in crossed_thresholds(snapshot, rules.for_customer(&snapshot.customer_id)) {
@@ -68,7 +68,7 @@ pub async fn evaluate(
                 customer: snapshot.customer_id,
                 threshold,
                 billing_period_start: snapshot.billing_period_start,
-                budget: budget.normalize(),
+                budget: budget.clone(),
             };
             if fired.contains(&key) {
                 continue;
@@ -77,9 +77,11 @@ pub async fn evaluate(
             firings.push(NewFiring {
                 key,
                 customer_name: snapshot.company_name.clone(),
-                currency: snapshot.currency.clone(),
-                spend: snapshot.total_cost,
-                projected: snapshot.forecast.as_ref().map(|f| f.projected_total),
+                spend: snapshot.total_cost.clone(),
+                projected: snapshot
+                    .forecast
+                    .as_ref()
+                    .map(|f| f.projected_total.clone()),
                 forecast_method: snapshot.forecast.as_ref().map(|f| f.method.describe()),
                 deliveries,
             });
@@ -147,11 +149,14 @@ mod tests {
     use rust_decimal::Decimal;
 
     use super::*;
-    use crate::domain::{Currency, CustomerId, ForecastMethod, UsageStatus};
+    use crate::domain::{Currency, CustomerId, ForecastMethod, Money, UsageStatus};
     use crate::store::SnapshotForecast;
 
-    fn d(s: &str) -> Decimal {
-        s.parse().unwrap()
+    fn d(s: &str) -> Money {
+        Money::new(
+            s.parse::<Decimal>().unwrap(),
+            Currency::parse("EUR").unwrap(),
+        )
     }
 
     fn snapshot(spend: &str, budget: Option<&str>, projected: Option<&str>) -> CustomerSnapshot {
@@ -159,7 +164,6 @@ mod tests {
             customer_id: CustomerId::parse("5f0c6a55-1b2e-4c8e-9f53-3d6b6b8c9a01").unwrap(),
             company_name: "Contoso".into(),
             domain: None,
-            currency: Currency::parse("EUR").unwrap(),
             is_azure_plan: true,
             total_cost: d(spend),
             usd_total_cost: None,

@@ -42,8 +42,8 @@ struct HtmlBody<'a> {
 impl AlertMessage {
     /// The message for `snapshot` having crossed `threshold` (the snapshot has a budget).
     pub fn new(snapshot: &CustomerSnapshot, threshold: Threshold, public_url: &Url) -> Self {
-        let money = |amount| Money::new(amount, snapshot.currency.clone()).to_string();
-        let budget = snapshot.budget.unwrap_or_default();
+        let budget =
+            (snapshot.budget.clone()).unwrap_or_else(|| Money::zero(snapshot.currency().clone()));
         let link = public_url
             .join(&crate::paths::customer(&snapshot.customer_id))
             .map_or_else(|_| public_url.to_string(), String::from);
@@ -52,9 +52,9 @@ impl AlertMessage {
             threshold: threshold.to_string(),
             forecast: threshold.basis() == ThresholdBasis::Forecast,
             period: snapshot.billing_period_start.format("%B %Y").to_string(),
-            spend: money(snapshot.total_cost),
-            budget: money(budget),
-            projected: snapshot.forecast.as_ref().map(|f| money(f.projected_total)),
+            spend: snapshot.total_cost.to_string(),
+            budget: budget.to_string(),
+            projected: (snapshot.forecast.as_ref()).map(|f| f.projected_total.to_string()),
             method: snapshot.forecast.as_ref().map(|f| f.method.describe()),
             link,
         }
@@ -87,22 +87,23 @@ mod tests {
 
     #[test]
     fn a_forecast_alert_says_how_the_forecast_was_made_with_amounts_in_the_currency() {
+        let jpy =
+            |amount: &str| Money::new(amount.parse().unwrap(), Currency::parse("JPY").unwrap());
         let snapshot = CustomerSnapshot {
             customer_id: CustomerId::parse("5f0c6a55-1b2e-4c8e-9f53-3d6b6b8c9a01").unwrap(),
             company_name: "Bäckerei <Schön> & Söhne".into(),
             domain: None,
-            currency: Currency::parse("JPY").unwrap(),
             is_azure_plan: true,
-            total_cost: "61234.4".parse().unwrap(),
+            total_cost: jpy("61234.4"),
             usd_total_cost: None,
-            budget: Some("100000".parse().unwrap()),
+            budget: Some(jpy("100000")),
             percent_used: None,
             status: UsageStatus::OnPace,
             last_modified: Utc::now(),
             billing_period_start: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
             fetched_at: Utc::now(),
             forecast: Some(SnapshotForecast {
-                projected_total: "130500".parse().unwrap(),
+                projected_total: jpy("130500"),
                 crosses_budget_on: None,
                 method: ForecastMethod::RecentDailyAverage { days: 7 },
             }),

@@ -27,7 +27,9 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::domain::{BudgetChange, CustomerId, UsageStatus, UserId, percent_used, same_budget};
+use crate::domain::{
+    BudgetChange, Currency, CustomerId, Money, UsageStatus, UserId, percent_used, same_budget,
+};
 use crate::partner_center::{AccessToken, PartnerCenterError, WriteFate};
 use crate::state::AppState;
 use crate::store::{
@@ -159,18 +161,20 @@ pub async fn change_budget(
 impl ChangeRequest {
     /// The change as recorded before anything is sent, under a new request id.
     fn intent(self) -> BudgetChangeIntent {
+        let currency = self.customer.currency().clone();
+        let new_amount = match self.change {
+            BudgetChange::Set(amount) => Some(amount.amount()),
+            BudgetChange::Remove => None,
+        };
         BudgetChangeIntent {
             requested_at: Utc::now(),
             user_id: self.user_id,
             user_name: self.user_name,
             customer_id: self.customer.customer_id,
             customer_name: self.customer.company_name,
-            currency: self.customer.currency,
-            seen_amount: self.based_on,
-            new_amount: match self.change {
-                BudgetChange::Set(amount) => Some(amount.amount()),
-                BudgetChange::Remove => None,
-            },
+            seen_amount: in_currency(self.based_on, &currency),
+            new_amount: in_currency(new_amount, &currency),
+            currency,
             reason: self.reason,
             request_id: Uuid::new_v4(),
             batch_id: self.batch_id,
@@ -199,10 +203,10 @@ impl Attempt {
                 return self.finish(lock, decision, not_sent_result(&e)).await;
             }
         };
-        if !same_budget(current, self.intent.seen_amount) {
+        if !same_budget(current, self.intent.seen_amount.as_ref().map(Money::amount)) {
             let decision = BudgetChangeDecision {
                 outcome: ChangeOutcome::Conflict,
-                held: Some(current),
+                held: Some(in_currency(current, &self.intent.currency)),
                 decided_by: DecidedBy::Reply,
                 error_code: None,
                 detail: Some(
@@ -230,21 +234,22 @@ impl Attempt {
             .patch_usage_budget(
                 &self.token,
                 &intent.customer_id,
-                intent.new_amount,
+                intent.new_amount.as_ref().map(Money::amount),
                 intent.request_id,
             )
             .await;
         let e = match sent {
             Ok(update) => {
                 let held = update.budget.amount;
+                let decision = applied(in_currency(held, &intent.currency));
                 let result = Ok(ChangeResult::Applied { held });
-                return self.finish(lock, applied(held), result).await;
+                return self.finish(lock, decision, result).await;
             }
             Err(e) => e,
         };
         match e.write_fate() {
             WriteFate::NotApplied => {
-                let decision = refused(&e, current);
+                let decision = refused(&e, in_currency(current, &intent.currency));
                 self.finish(lock, decision, refusal_result(&e)).await
             }
             WriteFate::Unknown { may_still_land } => {
@@ -252,7 +257,7 @@ impl Attempt {
                 let settle = Duration::from_secs(self.state.settings.budgets.settle_seconds);
                 let now = tokio::time::Instant::now();
                 let until = if may_still_land { now + settle } else { now };
-                let check = Check::new(self.intent.seen_amount, self.intent.new_amount, until);
+                let check = Check::new(&self.intent, until);
                 self.check(lock, check).await
             }
         }
@@ -352,8 +357,8 @@ async fn record(
     customer: &CustomerId,
     decision: &BudgetChangeDecision,
 ) -> Result<(), StoreError> {
-    if let Some(held) = decision.held {
-        store_held_budget(state, customer, held).await?;
+    if let Some(held) = &decision.held {
+        store_held_budget(state, customer, held.as_ref().map(Money::amount)).await?;
     }
     if state
         .store
@@ -381,8 +386,8 @@ async fn store_held_budget(
         .update_snapshot_budget(
             customer,
             held,
-            UsageStatus::classify(snapshot.total_cost, held, threshold),
-            percent_used(snapshot.total_cost, held),
+            UsageStatus::classify(snapshot.total_cost.amount(), held, threshold),
+            percent_used(snapshot.total_cost.amount(), held),
         )
         .await?;
     crate::refresh::reforecast_customer(state, customer).await
@@ -429,8 +434,14 @@ fn is_refusal(error: &PartnerCenterError) -> bool {
 }
 
 /// The decision for a PATCH Partner Center certainly did not apply.
+/// A budget as Partner Center's `usagebudget` gives it (an amount only; `None`: no budget),
+/// in the change's `currency`.
+fn in_currency(amount: Option<Decimal>, currency: &Currency) -> Option<Money> {
+    amount.map(|amount| Money::new(amount, currency.clone()))
+}
+
 /// The decision of a change Partner Center applied, now holding `held`.
-fn applied(held: Option<Decimal>) -> BudgetChangeDecision {
+fn applied(held: Option<Money>) -> BudgetChangeDecision {
     BudgetChangeDecision {
         outcome: ChangeOutcome::Applied,
         held: Some(held),
@@ -440,7 +451,7 @@ fn applied(held: Option<Decimal>) -> BudgetChangeDecision {
     }
 }
 
-fn refused(error: &PartnerCenterError, current: Option<Decimal>) -> BudgetChangeDecision {
+fn refused(error: &PartnerCenterError, current: Option<Money>) -> BudgetChangeDecision {
     BudgetChangeDecision {
         outcome: if is_refusal(error) {
             ChangeOutcome::Refused
@@ -487,7 +498,9 @@ fn error_code(error: &PartnerCenterError) -> Option<String> {
 
 /// The person's view of a decided change.
 fn result_of(decision: &BudgetChangeDecision) -> ChangeResult {
-    let held = decision.held.flatten();
+    let held = (decision.held.as_ref())
+        .and_then(Option::as_ref)
+        .map(Money::amount);
     match decision.outcome {
         ChangeOutcome::Applied => ChangeResult::Applied { held },
         ChangeOutcome::Conflict => ChangeResult::Conflict { current: held },

@@ -10,12 +10,14 @@ use rust_decimal::Decimal;
 use tokio::time::Instant;
 
 use super::lock::WriterLock;
-use super::{complete, is_refusal};
+use super::{complete, in_currency, is_refusal};
 use crate::auth::delegated_token;
-use crate::domain::{CustomerId, same_budget};
+use crate::domain::{Currency, CustomerId, Money, same_budget};
 use crate::partner_center::AccessToken;
 use crate::state::AppState;
-use crate::store::{BudgetChangeDecision, BudgetChangeRecord, ChangeOutcome, DecidedBy};
+use crate::store::{
+    BudgetChangeDecision, BudgetChangeIntent, BudgetChangeRecord, ChangeOutcome, DecidedBy,
+};
 
 /// How often a change being checked is read back.
 const POLL: Duration = Duration::from_secs(1);
@@ -24,12 +26,13 @@ const POLL: Duration = Duration::from_secs(1);
 /// after the change could no longer land (the reconciler takes over after that).
 const GIVE_UP_AFTER: Duration = Duration::from_secs(600);
 
-/// What a read-back can tell about a change from `before` to `after` (`None`: no budget),
-/// given that its request may land until `settled`.
-#[derive(Debug, Clone, Copy)]
+/// What a read-back can tell about a change from `before` to `after` (`None`: no budget; in
+/// `currency`), given that its request may land until `settled`.
+#[derive(Debug, Clone)]
 pub(super) struct Check {
     before: Option<Decimal>,
     after: Option<Decimal>,
+    currency: Currency,
     settled: Instant,
 }
 
@@ -43,11 +46,12 @@ pub(super) enum Verdict {
 }
 
 impl Check {
-    /// A check of a change from `before` to `after` whose request may land until `settled`.
-    pub(super) fn new(before: Option<Decimal>, after: Option<Decimal>, settled: Instant) -> Self {
+    /// A check of the change of `intent` whose request may land until `settled`.
+    pub(super) fn new(intent: &BudgetChangeIntent, settled: Instant) -> Self {
         Self {
-            before,
-            after,
+            before: intent.seen_amount.as_ref().map(Money::amount),
+            after: intent.new_amount.as_ref().map(Money::amount),
+            currency: intent.currency.clone(),
             settled,
         }
     }
@@ -63,7 +67,7 @@ impl Check {
         let decision = |outcome, detail: &str| {
             Verdict::Decided(BudgetChangeDecision {
                 outcome,
-                held: Some(held),
+                held: Some(in_currency(held, &self.currency)),
                 decided_by: DecidedBy::ReadBack,
                 error_code: None,
                 detail: Some(detail.to_owned()),
@@ -205,7 +209,7 @@ async fn reconcile_one(state: &AppState, change: &BudgetChangeRecord) -> bool {
     let left = (latest_landing(state, intent.requested_at) - Utc::now())
         .to_std()
         .unwrap_or_default();
-    let check = Check::new(intent.seen_amount, intent.new_amount, Instant::now() + left);
+    let check = Check::new(intent, Instant::now() + left);
     let Verdict::Decided(decision) = check.verdict(Some(read)) else {
         return false;
     };

@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use crate::auth::{SessionUser, delegated_token};
 use crate::budgets::{self, BudgetError, ChangeRequest};
-use crate::domain::{BudgetAmount, BudgetChange, BulkAction, CustomerFigures, Planned};
+use crate::domain::{BudgetAmount, BudgetChange, BulkAction, CustomerFigures, Money, Planned};
 use crate::state::AppState;
 use crate::store::{
     Batch, BatchItem, ChangeOutcome, CustomerSnapshot, LeaseScope, PlannedItem, StoreError,
@@ -43,21 +43,20 @@ pub fn plan(
         .iter()
         .map(|s| {
             let figures = CustomerFigures {
-                currency: s.currency.clone(),
-                spend: s.total_cost,
-                budget: s.budget,
-                projected: s.forecast.as_ref().map(|f| f.projected_total),
+                spend: s.total_cost.clone(),
+                budget: s.budget.clone(),
+                projected: s.forecast.as_ref().map(|f| f.projected_total.clone()),
             };
             let (new_amount, new_status, skip_reason) =
                 match action.plan(&figures, maximum, near_threshold) {
                     Planned::Change { new, status } => (new, status, None),
-                    Planned::Skip(reason) => (s.budget, s.status, Some(reason)),
+                    Planned::Skip(reason) => (s.budget.clone(), s.status, Some(reason)),
                 };
             PlannedItem {
                 customer_id: s.customer_id,
                 customer_name: s.company_name.clone(),
-                currency: s.currency.clone(),
-                seen_amount: s.budget,
+                currency: s.currency().clone(),
+                seen_amount: s.budget.clone(),
                 new_amount,
                 new_status,
                 skip_reason,
@@ -355,9 +354,9 @@ async fn request(
     let Some(customer) = state.store.snapshot(&item.plan.customer_id).await? else {
         return Ok(None);
     };
-    let change = match item.plan.new_amount {
+    let change = match &item.plan.new_amount {
         Some(amount) => match BudgetAmount::parse(
-            &amount.normalize().to_string(),
+            &amount.amount().normalize().to_string(),
             &item.plan.currency,
             state.settings.budgets.maximum,
         ) {
@@ -374,7 +373,7 @@ async fn request(
         user_id: batch.user_id,
         user_name: batch.user_name.clone(),
         change,
-        based_on: item.plan.seen_amount,
+        based_on: item.plan.seen_amount.as_ref().map(Money::amount),
         reason: item.plan.reason.clone().or_else(|| batch.reason.clone()),
         batch_id: Some(batch.id),
     }))

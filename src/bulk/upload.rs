@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::domain::{BudgetAmount, CustomerId, SignInName, UsageStatus, same_budget};
+use crate::domain::{BudgetAmount, CustomerId, Money, SignInName, UsageStatus, same_budget};
 use crate::store::{CustomerSnapshot, DashboardView, PlannedItem};
 
 /// The largest file accepted, in bytes.
@@ -146,11 +146,13 @@ fn plan_line(
     maximum: Decimal,
     near_threshold: Decimal,
 ) -> Result<PlannedItem, String> {
-    let amount = BudgetAmount::parse(&line.amount, &customer.currency, maximum)
-        .map_err(|e| format!("{} ({}): {e}", customer.company_name, customer.currency))?
+    let currency = customer.currency();
+    let amount = BudgetAmount::parse(&line.amount, currency, maximum)
+        .map_err(|e| format!("{} ({currency}): {e}", customer.company_name))?
         .amount();
-    let projected = customer.forecast.as_ref().map(|f| f.projected_total);
-    let unchanged = same_budget(Some(amount), customer.budget);
+    let projected = (customer.forecast.as_ref()).map(|f| f.projected_total.amount());
+    let budget = customer.budget.as_ref().map(Money::amount);
+    let unchanged = same_budget(Some(amount), budget);
     let reason: String = line
         .reason
         .as_deref()
@@ -161,11 +163,11 @@ fn plan_line(
     Ok(PlannedItem {
         customer_id: customer.customer_id,
         customer_name: customer.company_name.clone(),
-        currency: customer.currency.clone(),
-        seen_amount: customer.budget,
-        new_amount: Some(amount),
+        currency: currency.clone(),
+        seen_amount: customer.budget.clone(),
+        new_amount: Some(Money::new(amount, currency.clone())),
         new_status: UsageStatus::classify_projected(
-            customer.total_cost,
+            customer.total_cost.amount(),
             projected,
             Some(amount),
             near_threshold,

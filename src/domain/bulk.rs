@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::{BudgetAmount, Currency, UsageStatus, same_budget};
+use super::{BudgetAmount, Currency, Money, UsageStatus, same_budget};
 
 /// What to do with every selected customer's budget.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,17 +62,15 @@ pub fn parse_percent(input: &str, min: Decimal, max: Decimal) -> Result<Decimal,
     Ok(value)
 }
 
-/// One customer's figures, in its currency.
+/// One customer's figures, each in its billing currency (that of the spend).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerFigures {
-    /// Billing currency.
-    pub currency: Currency,
     /// Spend of the billing period.
-    pub spend: Decimal,
+    pub spend: Money,
     /// Current budget; `None` for none.
-    pub budget: Option<Decimal>,
+    pub budget: Option<Money>,
     /// Spend projected at the end of the billing period, when there is a projection.
-    pub projected: Option<Decimal>,
+    pub projected: Option<Money>,
 }
 
 /// What an action gives for one customer.
@@ -80,8 +78,8 @@ pub struct CustomerFigures {
 pub enum Planned {
     /// The new budget (`None`: removed) and the status it gives.
     Change {
-        /// The new budget.
-        new: Option<Decimal>,
+        /// The new budget, in the customer's currency.
+        new: Option<Money>,
         /// The status with it, today's spend and projection.
         status: UsageStatus,
     },
@@ -94,10 +92,7 @@ impl BulkAction {
     pub fn describe(&self) -> String {
         match self {
             Self::Set(amount, currency) => {
-                format!(
-                    "Set to {}",
-                    super::Money::new(amount.amount(), currency.clone())
-                )
+                format!("Set to {}", Money::new(amount.amount(), currency.clone()))
             }
             Self::ChangeByPercent(p) if p.is_sign_negative() => {
                 format!("Lower by {} %", p.abs().normalize())
@@ -120,9 +115,10 @@ impl BulkAction {
         maximum: Decimal,
         near_threshold: Decimal,
     ) -> Planned {
-        let currency = &figures.currency;
-        let scaled = |base: Decimal, percent: Decimal| {
-            (base * (Decimal::ONE_HUNDRED + percent) / Decimal::ONE_HUNDRED).round_dp_with_strategy(
+        let currency = figures.spend.currency();
+        let scaled = |base: &Money, percent: Decimal| {
+            let scaled = base.amount() * (Decimal::ONE_HUNDRED + percent) / Decimal::ONE_HUNDRED;
+            scaled.round_dp_with_strategy(
                 currency.minor_units(),
                 RoundingStrategy::MidpointAwayFromZero,
             )
@@ -136,11 +132,11 @@ impl BulkAction {
                 }
                 Some(amount.amount())
             }
-            Self::ChangeByPercent(percent) => match figures.budget {
+            Self::ChangeByPercent(percent) => match &figures.budget {
                 Some(budget) => Some(scaled(budget, *percent)),
                 None => return Planned::Skip("no budget to raise or lower".into()),
             },
-            Self::ProjectedPlusMargin(margin) => match figures.projected {
+            Self::ProjectedPlusMargin(margin) => match &figures.projected {
                 Some(projected) => Some(scaled(projected, *margin)),
                 None => return Planned::Skip("no projection yet".into()),
             },
@@ -151,18 +147,18 @@ impl BulkAction {
         {
             return Planned::Skip(format!(
                 "{} is not below the maximum budget of {}",
-                super::Money::new(amount, currency.clone()),
-                super::Money::new(maximum, currency.clone())
+                Money::new(amount, currency.clone()),
+                Money::new(maximum, currency.clone())
             ));
         }
-        if same_budget(new, figures.budget) {
+        if same_budget(new, figures.budget.as_ref().map(Money::amount)) {
             return Planned::Skip("unchanged: the budget is already that".into());
         }
         Planned::Change {
-            new,
+            new: new.map(|amount| Money::new(amount, currency.clone())),
             status: UsageStatus::classify_projected(
-                figures.spend,
-                figures.projected,
+                figures.spend.amount(),
+                figures.projected.as_ref().map(Money::amount),
                 new,
                 near_threshold,
             ),
@@ -178,17 +174,21 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn money(amount: &str, currency: &str) -> Money {
+        Money::new(d(amount), Currency::parse(currency).unwrap())
+    }
+
     fn figures(
         currency: &str,
         spend: &str,
         budget: Option<&str>,
         projected: Option<&str>,
     ) -> CustomerFigures {
+        let money = |amount| money(amount, currency);
         CustomerFigures {
-            currency: Currency::parse(currency).unwrap(),
-            spend: d(spend),
-            budget: budget.map(d),
-            projected: projected.map(d),
+            spend: money(spend),
+            budget: budget.map(money),
+            projected: projected.map(money),
         }
     }
 
@@ -202,14 +202,14 @@ mod tests {
         assert_eq!(
             plan(&raise, &figures("EUR", "95", Some("100.05"), Some("120"))),
             Planned::Change {
-                new: Some(d("110.06")),
+                new: Some(money("110.06", "EUR")),
                 status: UsageStatus::NearBudget
             }
         );
         assert_eq!(
             plan(&raise, &figures("JPY", "100", Some("1005"), None)),
             Planned::Change {
-                new: Some(d("1106")),
+                new: Some(money("1106", "JPY")),
                 status: UsageStatus::WithinBudget
             }
         );
@@ -217,7 +217,7 @@ mod tests {
         assert_eq!(
             plan(&lower, &figures("USD", "60", Some("100"), Some("70"))),
             Planned::Change {
-                new: Some(d("50")),
+                new: Some(money("50", "USD")),
                 status: UsageStatus::OverBudget
             }
         );
@@ -233,7 +233,7 @@ mod tests {
         assert_eq!(
             plan(&action, &figures("GBP", "10", Some("20"), Some("200"))),
             Planned::Change {
-                new: Some(d("210")),
+                new: Some(money("210", "GBP")),
                 status: UsageStatus::WithinBudget
             }
         );

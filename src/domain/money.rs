@@ -7,7 +7,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::Currency;
 
 /// An exact amount in a currency. Amounts of different currencies are never added together.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Equal (and hashed alike) when the currencies are and the amounts are of the same value:
+/// `1000.00 EUR` is `1000 EUR`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Money {
     amount: Decimal,
     currency: Currency,
@@ -17,6 +19,27 @@ impl Money {
     /// An amount as Partner Center reports it (full precision kept).
     pub fn new(amount: Decimal, currency: Currency) -> Self {
         Self { amount, currency }
+    }
+
+    /// An amount in US dollars, such as Partner Center's `usdTotalCost`.
+    pub fn usd(amount: Decimal) -> Self {
+        Self::new(amount, Currency::usd())
+    }
+
+    /// Nothing, in `currency`.
+    pub fn zero(currency: Currency) -> Self {
+        Self::new(Decimal::ZERO, currency)
+    }
+
+    /// The exact difference `self - other` of two amounts in the same currency; `None` when
+    /// the currencies differ (amounts of different currencies are never subtracted either)
+    /// or the difference overflows.
+    pub fn checked_sub(&self, other: &Money) -> Option<Money> {
+        if self.currency != other.currency {
+            return None;
+        }
+        let amount = self.amount.checked_sub(other.amount)?;
+        Some(Self::new(amount, self.currency.clone()))
     }
 
     /// The exact amount.
@@ -99,6 +122,32 @@ mod tests {
         assert_eq!(money("98765.5", "JPY").to_string(), "98,766 JPY");
         assert_eq!(money("0", "GBP").to_string(), "0.00 GBP");
         assert_eq!(money("-1234.005", "USD").to_string(), "-1,234.01 USD");
+    }
+
+    #[test]
+    fn differences_are_exact_and_never_across_currencies() {
+        assert_eq!(
+            money("1.25", "JPY").checked_sub(&money("2", "JPY")),
+            Some(money("-0.75", "JPY"))
+        );
+        assert_eq!(
+            money("0.3", "EUR").checked_sub(&money("0.1", "EUR")),
+            Some(money("0.2", "EUR"))
+        );
+        assert_eq!(money("1", "EUR").checked_sub(&money("1", "USD")), None);
+        assert_eq!(
+            money("-79228162514264337593543950335", "EUR").checked_sub(&money("1", "EUR")),
+            None
+        );
+    }
+
+    #[test]
+    fn equal_amounts_of_another_scale_are_one_value() {
+        use std::collections::HashSet;
+        assert_eq!(money("1000.00", "EUR"), money("1000", "EUR"));
+        assert_ne!(money("1000", "EUR"), money("1000", "SEK"));
+        let set: HashSet<Money> = [money("1000.00", "EUR"), money("1000", "EUR")].into();
+        assert_eq!(set.len(), 1);
     }
 
     #[test]

@@ -13,11 +13,12 @@
 //!   budget is crossed on the first day the sum reaches it.
 //! - The budget that keeps the customer within it is the new month-end projection, rounded
 //!   up to the currency's minor unit.
+//! - Every amount is in the customer's currency, that of the baseline.
 
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::{BillingPeriod, MeterPrice, PriceError};
+use super::{BillingPeriod, MeterPrice, Money, PriceError};
 
 /// How much of a meter a plan line uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,24 +70,25 @@ pub struct Baseline {
     pub period: BillingPeriod,
     /// The day of the latest data.
     pub day: NaiveDate,
-    /// Spend so far.
-    pub spend: Decimal,
+    /// Spend so far, in the customer's currency (that of every amount of the plan).
+    pub spend: Money,
     /// Projected spend at the period's end.
-    pub projected: Decimal,
+    pub projected: Money,
     /// The budget, if any.
-    pub budget: Option<Decimal>,
+    pub budget: Option<Money>,
 }
 
 impl Baseline {
     /// The projected spend at the end of `day` (the straight line from `spend` to
     /// `projected`).
     fn spend_on(&self, day: NaiveDate) -> Decimal {
+        let (spend, projected) = (self.spend.amount(), self.projected.amount());
         let total_days = (self.period.last_day() - self.day).num_days();
         if total_days <= 0 {
-            return self.projected;
+            return projected;
         }
         let days = (day - self.day).num_days().clamp(0, total_days);
-        self.spend + (self.projected - self.spend) * Decimal::from(days) / Decimal::from(total_days)
+        spend + (projected - spend) * Decimal::from(days) / Decimal::from(total_days)
     }
 }
 
@@ -94,16 +96,16 @@ impl Baseline {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WhatIf {
     /// Each line's cost to the end of the period, in line order.
-    pub line_costs: Vec<Decimal>,
+    pub line_costs: Vec<Money>,
     /// Each line's quantity to the end of the period, in the meter's unit.
     pub line_quantities: Vec<Decimal>,
     /// The new month-end projection.
-    pub projected: Decimal,
+    pub projected: Money,
     /// The first day the spend with the plan reaches the budget (in the period, after the
     /// latest data); `None` without a budget, when it stays under, or when already over.
     pub crosses_budget_on: Option<NaiveDate>,
     /// The smallest budget the new projection stays within, in minor units of the currency.
-    pub budget_to_stay_within: Decimal,
+    pub budget_to_stay_within: Money,
 }
 
 /// The cost of a line's first `days` days of usage.
@@ -114,15 +116,12 @@ fn line_cost(line: &PlanLine, per_day: Decimal, days: i64) -> Result<Decimal, Pr
     line.price.cost_of(line.already_used, quantity)
 }
 
-/// Prices `lines` against `baseline`; `minor_units` is the currency's decimals.
+/// Prices `lines` against `baseline`, in the baseline's currency.
 ///
 /// # Errors
 /// [`PriceError`] when a quantity is negative or a cost does not fit.
-pub fn what_if(
-    baseline: &Baseline,
-    lines: &[PlanLine],
-    minor_units: u32,
-) -> Result<WhatIf, PriceError> {
+pub fn what_if(baseline: &Baseline, lines: &[PlanLine]) -> Result<WhatIf, PriceError> {
+    let currency = baseline.spend.currency();
     let period_days = baseline.period.days();
     let first_day = baseline.day.succ_opt().unwrap_or(baseline.day);
     let last_day = baseline.period.last_day();
@@ -144,9 +143,9 @@ pub fn what_if(
         line_quantities.push(*per_day * Decimal::from(days));
     }
     let added: Decimal = line_costs.iter().sum();
-    let projected = baseline.projected + added;
-    let crosses_budget_on = match baseline.budget {
-        Some(budget) if baseline.spend < budget => {
+    let projected = baseline.projected.amount() + added;
+    let crosses_budget_on = match baseline.budget.as_ref().map(Money::amount) {
+        Some(budget) if baseline.spend.amount() < budget => {
             let mut crossing = None;
             for day in first_day.iter_days().take_while(|d| *d <= last_day) {
                 let mut total = baseline.spend_on(day);
@@ -162,22 +161,30 @@ pub fn what_if(
         }
         _ => None,
     };
+    let money = |amount| Money::new(amount, currency.clone());
     Ok(WhatIf {
-        line_costs,
+        line_costs: line_costs.into_iter().map(money).collect(),
         line_quantities,
-        projected,
+        projected: money(projected),
         crosses_budget_on,
-        budget_to_stay_within: projected
-            .round_dp_with_strategy(minor_units, RoundingStrategy::AwayFromZero),
+        budget_to_stay_within: money(
+            projected
+                .round_dp_with_strategy(currency.minor_units(), RoundingStrategy::AwayFromZero),
+        ),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Currency;
 
     fn d(text: &str) -> Decimal {
         text.parse().unwrap()
+    }
+
+    fn eur(text: &str) -> Money {
+        Money::new(d(text), Currency::parse("EUR").unwrap())
     }
 
     fn day(n: u32) -> NaiveDate {
@@ -194,9 +201,9 @@ mod tests {
         Baseline {
             period: BillingPeriod::containing(day(10)),
             day: day(10),
-            spend: d("1000"),
-            projected: d("3000"),
-            budget: Some(d("4000")),
+            spend: eur("1000"),
+            projected: eur("3000"),
+            budget: Some(eur("4000")),
         }
     }
 
@@ -212,12 +219,12 @@ mod tests {
             start: day(16),
             already_used: Decimal::ZERO,
         };
-        let plan = what_if(&november(), &[line], 2).unwrap();
+        let plan = what_if(&november(), &[line]).unwrap();
         assert_eq!(plan.line_quantities, [d("1440")]);
-        assert_eq!(plan.line_costs, [d("331.20")]);
-        assert_eq!(plan.projected, d("3331.20"));
+        assert_eq!(plan.line_costs, [eur("331.20")]);
+        assert_eq!(plan.projected, eur("3331.20"));
         assert_eq!(plan.crosses_budget_on, None);
-        assert_eq!(plan.budget_to_stay_within, d("3331.20"));
+        assert_eq!(plan.budget_to_stay_within, eur("3331.20"));
     }
 
     #[test]
@@ -230,10 +237,10 @@ mod tests {
             start: day(1),
             already_used: Decimal::ZERO,
         };
-        let plan = what_if(&november(), &[line("50")], 2).unwrap();
-        assert_eq!(plan.projected, d("4000"));
+        let plan = what_if(&november(), &[line("50")]).unwrap();
+        assert_eq!(plan.projected, eur("4000"));
         assert_eq!(plan.crosses_budget_on, Some(day(30)));
-        let plan = what_if(&november(), &[line("60")], 2).unwrap();
+        let plan = what_if(&november(), &[line("60")]).unwrap();
         assert_eq!(plan.crosses_budget_on, Some(day(29)));
         assert_eq!(
             plan.line_quantities,
@@ -253,10 +260,10 @@ mod tests {
             start: day(21),
             already_used: d("10200"),
         };
-        let plan = what_if(&november(), &[line], 2).unwrap();
+        let plan = what_if(&november(), &[line]).unwrap();
         assert_eq!(plan.line_quantities, [d("100")]);
-        assert_eq!(plan.line_costs, [d("8.46")]);
-        assert_eq!(plan.budget_to_stay_within, d("3008.46"));
+        assert_eq!(plan.line_costs, [eur("8.46")]);
+        assert_eq!(plan.budget_to_stay_within, eur("3008.46"));
     }
 
     #[test]
@@ -267,13 +274,18 @@ mod tests {
             start: day(30),
             already_used: Decimal::ZERO,
         };
-        let plan = what_if(&november(), std::slice::from_ref(&line), 2).unwrap();
-        assert_eq!(plan.budget_to_stay_within, d("3000.01"));
+        let plan = what_if(&november(), std::slice::from_ref(&line)).unwrap();
+        assert_eq!(plan.budget_to_stay_within, eur("3000.01"));
+        let yen = |text: &str| Money::new(d(text), Currency::parse("JPY").unwrap());
+        let in_yen = Baseline {
+            spend: yen("1000"),
+            projected: yen("3000"),
+            budget: Some(yen("4000")),
+            ..november()
+        };
         assert_eq!(
-            what_if(&november(), &[line], 0)
-                .unwrap()
-                .budget_to_stay_within,
-            d("3001")
+            what_if(&in_yen, &[line]).unwrap().budget_to_stay_within,
+            yen("3001")
         );
     }
 }

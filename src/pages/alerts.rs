@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 
 use super::{Layout, format_utc};
 use crate::alerts::{crossed_thresholds, webhook_host};
-use crate::domain::{Money, Threshold};
+use crate::domain::Threshold;
 use crate::paths;
 use crate::store::{AlertRule, Channel, CustomerSnapshot, DeliveryRecord, FiringRecord};
 
@@ -79,13 +79,13 @@ fn threshold_state(
     firings: &[FiringRecord],
     threshold: Threshold,
 ) -> String {
-    let Some(budget) = snapshot.budget else {
+    let Some(budget) = &snapshot.budget else {
         return "no budget, so it does not fire".to_owned();
     };
     let fired = firings.iter().find(|f| {
         f.threshold == threshold
             && f.billing_period_start == snapshot.billing_period_start
-            && f.budget.normalize() == budget.normalize()
+            && f.budget.amount() == budget.amount()
     });
     match fired {
         Some(f) => format!("fired {}", format_utc(f.fired_at)),
@@ -148,18 +148,17 @@ pub struct FiringView {
 impl FiringView {
     /// The firing as listed.
     pub fn of(firing: &FiringRecord) -> Self {
-        let money = |amount| Money::new(amount, firing.currency.clone()).to_string();
         Self {
             fired_at: format_utc(firing.fired_at),
             customer_name: firing.customer_name.clone(),
             customer_link: paths::customer(&firing.customer),
             threshold: firing.threshold.to_string(),
             period: firing.billing_period_start.format("%B %Y").to_string(),
-            spend: money(firing.spend),
-            budget: money(firing.budget),
-            projected: firing.projected.map(|p| match &firing.forecast_method {
-                Some(method) => format!("{} ({method})", money(p)),
-                None => money(p),
+            spend: firing.spend.to_string(),
+            budget: firing.budget.to_string(),
+            projected: (firing.projected.as_ref()).map(|p| match &firing.forecast_method {
+                Some(method) => format!("{p} ({method})"),
+                None => p.to_string(),
             }),
             deliveries: firing.deliveries.iter().map(DeliveryView::of).collect(),
         }

@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use rust_decimal::Decimal;
 
 use super::{Layout, format_utc};
 use crate::bulk::upload::UploadError;
@@ -57,13 +56,13 @@ impl BulkFormView {
     pub fn currencies(selected: &[CustomerSnapshot], view: &DashboardView) -> Vec<String> {
         let codes: BTreeSet<String> = selected
             .iter()
-            .map(|c| c.currency.code().to_owned())
+            .map(|c| c.currency().code().to_owned())
             .collect();
         if codes.is_empty() {
             view.totals
                 .per_currency
                 .iter()
-                .map(|t| t.currency.code().to_owned())
+                .map(|t| t.total.currency().code().to_owned())
                 .collect()
         } else {
             codes.into_iter().collect()
@@ -274,11 +273,9 @@ impl BatchRowView {
     /// An item's line; before confirmation, only items left out carry a note.
     pub fn of(item: &BatchItem, confirmed: bool) -> Self {
         let plan = &item.plan;
-        let money = |a: Option<Decimal>| {
-            a.map_or_else(
-                || "no budget".to_owned(),
-                |a| Money::new(a, plan.currency.clone()).to_string(),
-            )
+        let money = |a: &Option<Money>| {
+            a.as_ref()
+                .map_or_else(|| "no budget".to_owned(), Money::to_string)
         };
         let (key, detail) = result_of(item);
         let state = ItemState::of(item);
@@ -287,11 +284,11 @@ impl BatchRowView {
             url: paths::customer(&plan.customer_id),
             name: plan.customer_name.clone(),
             currency: plan.currency.code().to_owned(),
-            old: money(plan.seen_amount),
+            old: money(&plan.seen_amount),
             new: if state == ItemState::Skipped {
                 "–".to_owned()
             } else {
-                money(plan.new_amount)
+                money(&plan.new_amount)
             },
             new_status_key: plan.new_status.key(),
             new_status_label: plan.new_status.label(),
@@ -342,14 +339,18 @@ pub struct OutcomeCsvRow {
 impl OutcomeCsvRow {
     /// `item` and its result.
     pub fn of(item: &BatchItem) -> Self {
-        let plain = |a: Option<Decimal>| a.map(|a| a.normalize().to_string()).unwrap_or_default();
+        let plain = |a: &Option<Money>| {
+            (a.as_ref())
+                .map(|a| a.amount().normalize().to_string())
+                .unwrap_or_default()
+        };
         let (result, detail) = result_of(item);
         Self {
             customer_id: item.plan.customer_id.to_string(),
             customer_name: item.plan.customer_name.clone(),
             currency: item.plan.currency.code().to_owned(),
-            budget_before: plain(item.plan.seen_amount),
-            new_budget: plain(item.plan.new_amount),
+            budget_before: plain(&item.plan.seen_amount),
+            new_budget: plain(&item.plan.new_amount),
             new_status: item.plan.new_status.key().to_owned(),
             result: result.to_owned(),
             detail,

@@ -342,14 +342,11 @@ const RESOURCE_NAME_CHARS: usize = 30;
 const RESOURCE_BAR_LEFT: i64 = 236;
 const RESOURCE_BAR_RIGHT: i64 = 520;
 
-/// Horizontal bars of `resources` (name and spend, most expensive first), in `currency`.
-pub fn resource_bars_chart(
-    resources: &[(String, Decimal)],
-    currency: &Currency,
-) -> ResourceBarsChart {
+/// Horizontal bars of `resources` (name and spend, most expensive first, in one currency).
+pub fn resource_bars_chart(resources: &[(String, Money)]) -> ResourceBarsChart {
     let largest = resources
         .iter()
-        .map(|(_, cost)| *cost)
+        .map(|(_, cost)| cost.amount())
         .max()
         .unwrap_or_default()
         .max(Decimal::ZERO);
@@ -362,9 +359,9 @@ pub fn resource_bars_chart(
             let width = if largest.is_zero() {
                 Decimal::ZERO
             } else {
-                coordinate(span * (*cost).max(Decimal::ZERO) / largest)
+                coordinate(span * cost.amount().max(Decimal::ZERO) / largest)
             };
-            let amount = Money::new(*cost, currency.clone()).to_string();
+            let amount = cost.to_string();
             ResourceBar {
                 name: shorten(name, RESOURCE_NAME_CHARS),
                 full_name: name.clone(),
@@ -567,16 +564,14 @@ mod tests {
 
     #[test]
     fn resource_bars_are_proportional_to_the_most_expensive() {
-        let chart = resource_bars_chart(
-            &[
-                (
-                    "vm-with-a-very-long-name-that-goes-on-and-on".to_owned(),
-                    d("200"),
-                ),
-                ("storage".to_owned(), d("50")),
-            ],
-            &Currency::parse("USD").unwrap(),
-        );
+        let usd = |amount: &str| Money::usd(d(amount));
+        let chart = resource_bars_chart(&[
+            (
+                "vm-with-a-very-long-name-that-goes-on-and-on".to_owned(),
+                usd("200"),
+            ),
+            ("storage".to_owned(), usd("50")),
+        ]);
         assert_eq!(chart.height, 68);
         assert_eq!(chart.rows[0].bar.width, d("284"));
         assert_eq!(chart.rows[1].bar.width, d("71"));

@@ -193,7 +193,7 @@ impl BudgetReply {
         let describe = |amount: Option<Decimal>| {
             amount.map_or_else(
                 || "no budget".to_owned(),
-                |a| Money::new(a, snapshot.currency.clone()).to_string(),
+                |a| Money::new(a, snapshot.currency().clone()).to_string(),
             )
         };
         let again =
@@ -284,22 +284,21 @@ impl CustomerPage {
     pub fn new(data: CustomerData<'_>) -> Self {
         let snapshot = data.snapshot;
         let id = &snapshot.customer_id;
-        let money = |amount| Money::new(amount, snapshot.currency.clone()).to_string();
         Self {
             layout: data.layout,
             details_error: data.details_error,
             name: snapshot.company_name.clone(),
             customer_id: id.to_string(),
             what_if_url: paths::what_if(id),
-            currency: snapshot.currency.code().to_owned(),
+            currency: snapshot.currency().code().to_owned(),
             plan: plan(snapshot.is_azure_plan),
-            spend: money(snapshot.total_cost),
+            spend: snapshot.total_cost.to_string(),
             usd_spend: usd_spend(
-                snapshot.usd_total_cost,
+                snapshot.usd_total_cost.as_ref(),
                 snapshot.is_azure_plan,
-                &snapshot.currency,
+                snapshot.currency(),
             ),
-            budget: snapshot.budget.map(money),
+            budget: snapshot.budget.as_ref().map(ToString::to_string),
             percent: snapshot.percent_used.map(format_percent),
             bar: usage_bar(snapshot.percent_used),
             status_key: snapshot.status.key(),
@@ -338,7 +337,7 @@ impl SubscriptionRow {
             id: s.subscription_id.clone(),
             offer_id: s.offer_id.clone(),
             status: s.status.clone(),
-            spend: Money::new(s.total_cost, s.currency.clone()).to_string(),
+            spend: s.total_cost.to_string(),
         }
     }
 }
@@ -347,13 +346,13 @@ impl BudgetChangeRow {
     /// A budget change attempt as a row of the customer's budget history.
     fn of(record: &BudgetChangeRecord) -> Self {
         let intent = &record.intent;
-        let amount = |a: Option<Decimal>| match a {
-            Some(a) => Money::new(a, intent.currency.clone()).to_string(),
-            None => "no budget".to_owned(),
+        let amount = |a: &Option<Money>| {
+            a.as_ref()
+                .map_or_else(|| "no budget".to_owned(), Money::to_string)
         };
         let decision = record.decision.as_ref().map(|(_, d)| d);
         let (outcome, outcome_class) = outcome_words(decision.map(|d| d.outcome));
-        let found = decision.and_then(|d| found(d, d.held.map(amount)));
+        let found = decision.and_then(|d| found(d, d.held.as_ref().map(amount)));
         let reason = [intent.reason.clone(), found]
             .into_iter()
             .flatten()
@@ -365,8 +364,8 @@ impl BudgetChangeRow {
             batch: intent.batch_id,
             change: format!(
                 "{} → {}",
-                amount(intent.seen_amount),
-                amount(intent.new_amount)
+                amount(&intent.seen_amount),
+                amount(&intent.new_amount)
             ),
             outcome,
             outcome_class,
@@ -425,20 +424,18 @@ impl CustomerForms {
 impl BudgetFormView {
     /// The form as first shown: based on the budget Spendboard knows.
     pub fn for_budget(snapshot: &CustomerSnapshot, user: &SessionUser) -> Self {
-        let amount = snapshot
-            .budget
-            .map(|b| Money::new(b, snapshot.currency.clone()).plain())
+        let amount = (snapshot.budget.as_ref())
+            .map(Money::plain)
             .unwrap_or_default();
         // Exact, so that the conflict check compares what Partner Center holds.
-        let based_on = snapshot
-            .budget
-            .map(|b| b.normalize().to_string())
+        let based_on = (snapshot.budget.as_ref())
+            .map(|b| b.amount().normalize().to_string())
             .unwrap_or_default();
         Self {
             action: paths::customer_budget(&snapshot.customer_id),
             csrf_token: user.csrf.as_str().to_owned(),
-            currency: snapshot.currency.code().to_owned(),
-            step: step(snapshot.currency.minor_units()),
+            currency: snapshot.currency().code().to_owned(),
+            step: step(snapshot.currency().minor_units()),
             amount,
             remove: false,
             reason: String::new(),

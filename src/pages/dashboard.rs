@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::{BulkFormView, CrossingView, Layout, crossing_view, format_age, format_utc};
 use crate::auth::SessionUser;
 use crate::config::Settings;
-use crate::domain::{Currency, Money, SignInName, UsageStatus, format_percent};
+use crate::domain::{SignInName, UsageStatus, format_percent};
 use crate::paths;
 use crate::portfolios::{self, Chosen};
 use crate::store::{
@@ -143,20 +143,15 @@ impl CustomerRow {
             id: s.customer_id.to_string(),
             url: paths::customer(&s.customer_id),
             name: s.company_name.clone(),
-            spend: Money::new(s.total_cost, s.currency.clone()).to_string(),
-            budget: s
-                .budget
-                .map(|b| Money::new(b, s.currency.clone()).to_string()),
+            spend: s.total_cost.to_string(),
+            budget: s.budget.as_ref().map(ToString::to_string),
             percent: s.percent_used.map(format_percent),
             bar: usage_bar(s.percent_used),
-            projected: s
-                .forecast
-                .as_ref()
-                .map(|f| Money::new(f.projected_total, s.currency.clone()).to_string()),
+            projected: s.forecast.as_ref().map(|f| f.projected_total.to_string()),
             crossing: crossing_view(s),
             status_key: s.status.key(),
             status_label: s.status.label(),
-            currency: s.currency.code().to_owned(),
+            currency: s.currency().code().to_owned(),
             age: format_age(s.fetched_at, now),
             fetched_at: format_utc(s.fetched_at),
         }
@@ -365,7 +360,7 @@ impl BulkFormView {
             currencies: totals
                 .per_currency
                 .iter()
-                .map(|t| t.currency.code().to_owned())
+                .map(|t| t.total.currency().code().to_owned())
                 .collect(),
             ..Self::default()
         }
@@ -375,11 +370,9 @@ impl BulkFormView {
 impl CurrencyTotalView {
     fn of(t: &store::CurrencyTotal) -> Self {
         Self {
-            currency: t.currency.code().to_owned(),
-            total: Money::new(t.total, t.currency.clone()).to_string(),
-            usd: t
-                .usd_total
-                .map(|usd| Money::new(usd, Currency::usd()).to_string()),
+            currency: t.total.currency().code().to_owned(),
+            total: t.total.to_string(),
+            usd: t.usd_total.as_ref().map(ToString::to_string),
             customers: t.customers,
             usd_partial: (t.usd_customers < t.customers && t.usd_customers > 0)
                 .then_some(t.usd_customers),

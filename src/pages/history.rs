@@ -115,7 +115,8 @@ pub enum TopResources {
 pub fn crossing_view(snapshot: &CustomerSnapshot) -> Option<CrossingView> {
     let day = snapshot.forecast.as_ref()?.crosses_budget_on?;
     let days = snapshot.days_until_crossing()?;
-    let reached = snapshot.budget.is_some_and(|b| snapshot.total_cost >= b);
+    let reached =
+        (snapshot.budget.as_ref()).is_some_and(|b| snapshot.total_cost.amount() >= b.amount());
     Some(CrossingView {
         date: day.format("%Y-%m-%d").to_string(),
         label: long_date(day),
@@ -130,7 +131,7 @@ pub fn crossing_view(snapshot: &CustomerSnapshot) -> Option<CrossingView> {
 
 /// The history section of `snapshot` from its recorded days `history` (any periods).
 pub fn history_section(snapshot: &CustomerSnapshot, history: &[DailyUsage]) -> HistorySection {
-    let currency = &snapshot.currency;
+    let currency = snapshot.currency();
     let today = snapshot.forecast_day();
     let period = BillingPeriod::containing(today);
     let mut periods: BTreeMap<NaiveDate, Vec<SpendPoint>> = BTreeMap::new();
@@ -140,12 +141,13 @@ pub fn history_section(snapshot: &CustomerSnapshot, history: &[DailyUsage]) -> H
             .or_default()
             .push(SpendPoint {
                 day: row.day,
-                period_to_date: row.total_cost,
+                period_to_date: row.total_cost.amount(),
             });
     }
     let current_points = periods.remove(&period.start).unwrap_or_default();
     let days = daily_spend(&period, &current_points);
-    let projected = snapshot.forecast.as_ref().map(|f| f.projected_total);
+    let projected = (snapshot.forecast.as_ref()).map(|f| f.projected_total.amount());
+    let budget = snapshot.budget.as_ref().map(Money::amount);
     HistorySection {
         forecast: (snapshot.forecast.as_ref()).map(|f| forecast_view(snapshot, f, &period)),
         current: PeriodView {
@@ -156,7 +158,7 @@ pub fn history_section(snapshot: &CustomerSnapshot, history: &[DailyUsage]) -> H
             ),
             cumulative_summary: cumulative_summary(snapshot, &days, &period),
             daily_summary: daily_summary(&days, currency),
-            cumulative: cumulative_chart(period, &days, projected, snapshot.budget, currency),
+            cumulative: cumulative_chart(period, &days, projected, budget, currency),
             bars: daily_bars_chart(period, &days, currency),
             rows: daily_rows(&days, currency),
         },
@@ -172,25 +174,23 @@ fn cumulative_summary(
     days: &[DailySpend],
     period: &BillingPeriod,
 ) -> String {
-    let money = |amount: Decimal| Money::new(amount, snapshot.currency.clone()).to_string();
     let Some(latest) = days.last() else {
         return "No day of this billing period is recorded yet.".to_owned();
     };
     format!(
         "Spend of the billing period so far: {} on {}, from {} recorded days.{}{}",
-        money(latest.period_to_date),
+        Money::new(latest.period_to_date, snapshot.currency().clone()),
         long_date(latest.day),
         days.len(),
         (snapshot.forecast.as_ref())
             .map(|f| format!(
                 " Projected {} at the end of the period ({}).",
-                money(f.projected_total),
+                f.projected_total,
                 long_date(period.last_day())
             ))
             .unwrap_or_default(),
-        snapshot
-            .budget
-            .map(|b| format!(" Budget {}.", money(b)))
+        (snapshot.budget.as_ref())
+            .map(|b| format!(" Budget {b}."))
             .unwrap_or_else(|| " No budget.".to_owned()),
     )
 }
@@ -218,7 +218,7 @@ fn forecast_view(
     period: &BillingPeriod,
 ) -> ForecastView {
     ForecastView {
-        projected: Money::new(f.projected_total, snapshot.currency.clone()).to_string(),
+        projected: f.projected_total.to_string(),
         method: f.method.describe(),
         days_based_on: match f.method {
             ForecastMethod::RecentDailyAverage { days }
@@ -250,18 +250,17 @@ fn past_period(
 /// The chart of the most expensive of `resources` (name and spend in the customer's
 /// `currency`, from `read` of the customer's `subscriptions` subscriptions).
 pub fn top_resources(
-    mut resources: Vec<(String, Decimal)>,
-    currency: &Currency,
+    mut resources: Vec<(String, Money)>,
     read: usize,
     subscriptions: usize,
 ) -> TopResources {
     if read == 0 || resources.is_empty() {
         return TopResources::NotRead;
     }
-    resources.sort_by_key(|r| std::cmp::Reverse(r.1));
+    resources.sort_by_key(|r| std::cmp::Reverse(r.1.amount()));
     resources.truncate(TOP_RESOURCES);
     TopResources::Chart {
-        chart: resource_bars_chart(&resources, currency),
+        chart: resource_bars_chart(&resources),
         read,
         subscriptions,
     }

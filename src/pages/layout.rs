@@ -2,7 +2,6 @@
 //! sign-out form; times, plans, billing periods and USD equivalents in words.
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 
 use crate::auth::SessionUser;
 use crate::domain::{Currency, Money};
@@ -77,9 +76,9 @@ pub fn billing_period(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
 
 /// The USD equivalent of spend in `currency`, shown for an Azure plan billed in another
 /// currency when Partner Center gives it.
-pub fn usd_spend(usd: Option<Decimal>, azure_plan: bool, currency: &Currency) -> Option<String> {
+pub fn usd_spend(usd: Option<&Money>, azure_plan: bool, currency: &Currency) -> Option<String> {
     usd.filter(|_| azure_plan && *currency != Currency::usd())
-        .map(|usd| Money::new(usd, Currency::usd()).to_string())
+        .map(ToString::to_string)
 }
 
 #[cfg(test)]

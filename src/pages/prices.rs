@@ -439,7 +439,7 @@ impl SubscriptionRegionsPage {
         version: Option<&RateCardVersion>,
         meters: &[MeterRegions],
     ) -> Self {
-        let currency = &snapshot.currency;
+        let currency = snapshot.currency();
         Self {
             layout,
             customer_name: snapshot.company_name.clone(),
@@ -468,7 +468,6 @@ impl SubscriptionRegionsPage {
 impl MeterRegionsView {
     /// A meter of the subscription in every region, amounts in `currency`.
     fn of(m: &MeterRegions, currency: &Currency) -> Self {
-        let money = |amount| Money::new(amount, currency.clone());
         Self {
             name: m.name.clone(),
             subcategory: m.subcategory.clone(),
@@ -476,7 +475,7 @@ impl MeterRegionsView {
                 "{} × {} this period so far, {}",
                 quantity(m.quantity.round_dp(4)),
                 m.unit,
-                money(m.spend)
+                m.spend
             ),
             region_note: match &m.region {
                 Some(region) => format!("Runs in {region}; differences are to it."),

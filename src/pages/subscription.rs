@@ -167,8 +167,7 @@ impl SubscriptionPage {
             summary, resources, ..
         } = data;
         let (customer, subscription) = (&summary.customer_id, &summary.subscription_id);
-        let currency = &summary.currency;
-        let money = |amount: Decimal| Money::new(amount, currency.clone()).to_string();
+        let currency = summary.total_cost.currency();
         Self {
             layout: data.layout,
             customer_name: data.customer.company_name.clone(),
@@ -182,17 +181,21 @@ impl SubscriptionPage {
             plan: plan(!summary.is_legacy),
             currency: currency.code().to_owned(),
             billing_period: billing_period(summary.billing_start, summary.billing_end),
-            spend: money(summary.total_cost),
-            usd_spend: usd_spend(summary.usd_total_cost, !summary.is_legacy, currency),
+            spend: summary.total_cost.to_string(),
+            usd_spend: usd_spend(
+                summary.usd_total_cost.as_ref(),
+                !summary.is_legacy,
+                currency,
+            ),
             data_as_of: format_utc(summary.fetched_at),
             last_modified: format_utc(summary.last_modified),
             stale: data.stale,
-            resources_total: money(sum(resources.iter().map(|r| r.total_cost))),
+            resources_total: sum(resources.iter().map(|r| &r.total_cost), currency).to_string(),
             resources_csv: paths::resources_csv(customer, subscription),
             meters_csv: paths::meters_csv(customer, subscription),
             regions_url: paths::subscription_regions(customer, subscription),
             entitlements: entitlements(resources, currency),
-            top_resources: top_resource_views(resources, summary.total_cost, currency),
+            top_resources: top_resource_views(resources, &summary.total_cost),
             categories: categories(data.meters, currency),
             daily: data.utilization.map(|records| UtilizationView {
                 as_of: summary.utilization_fetched_at.map(format_utc),
@@ -202,9 +205,11 @@ impl SubscriptionPage {
     }
 }
 
-/// An exact sum (saturating at the decimal range, far beyond any spend).
-fn sum(amounts: impl Iterator<Item = Decimal>) -> Decimal {
-    amounts.fold(Decimal::ZERO, Decimal::saturating_add)
+/// The exact sum of `amounts` (of `currency`), saturating at the decimal range (far beyond
+/// any spend).
+fn sum<'a>(amounts: impl Iterator<Item = &'a Money>, currency: &Currency) -> Money {
+    let total = amounts.fold(Decimal::ZERO, |sum, m| sum.saturating_add(m.amount()));
+    Money::new(total, currency.clone())
 }
 
 /// Items grouped by `key` (missing keys as `missing`), the groups with their exact
@@ -242,21 +247,21 @@ fn resource_name(r: &ResourceUsage) -> String {
 
 /// Resources by entitlement (Azure subscription), then resource group, with subtotals.
 fn entitlements(resources: &[ResourceUsage], currency: &Currency) -> Vec<EntitlementView> {
-    let money = |amount| Money::new(amount, currency.clone()).to_string();
+    let subtotal = |sum| Money::new(sum, currency.clone()).to_string();
     group_by(
         resources,
         |r| r.entitlement_id.as_deref(),
-        |r| r.total_cost,
+        |r| r.total_cost.amount(),
         "",
     )
     .into_iter()
-    .map(|(id, subtotal, members)| EntitlementView {
+    .map(|(id, sum, members)| EntitlementView {
         name: members
             .iter()
             .find_map(|r| r.entitlement_name.clone())
             .unwrap_or_else(|| "Azure subscription not given".to_owned()),
         id,
-        subtotal: money(subtotal),
+        subtotal: subtotal(sum),
         resource_count: members.len(),
         groups: resource_groups(&members, currency),
     })
@@ -265,24 +270,24 @@ fn entitlements(resources: &[ResourceUsage], currency: &Currency) -> Vec<Entitle
 
 /// An entitlement's resources by resource group, with subtotals.
 fn resource_groups(resources: &[&ResourceUsage], currency: &Currency) -> Vec<ResourceGroupView> {
-    let money = |amount| Money::new(amount, currency.clone()).to_string();
+    let subtotal = |sum| Money::new(sum, currency.clone()).to_string();
     group_by(
         resources.iter().copied(),
         |r| r.resource_group.as_deref(),
-        |r| r.total_cost,
+        |r| r.total_cost.amount(),
         "(none)",
     )
     .into_iter()
-    .map(|(name, subtotal, members)| ResourceGroupView {
+    .map(|(name, sum, members)| ResourceGroupView {
         name,
-        subtotal: money(subtotal),
+        subtotal: subtotal(sum),
         resources: members
             .iter()
             .map(|r| ResourceView {
                 name: resource_name(r),
                 resource_type: r.resource_type.clone().unwrap_or_default(),
                 uri: r.resource_uri.clone().unwrap_or_default(),
-                spend: money(r.total_cost),
+                spend: r.total_cost.to_string(),
             })
             .collect(),
     })
@@ -291,11 +296,7 @@ fn resource_groups(resources: &[&ResourceUsage], currency: &Currency) -> Vec<Res
 
 /// The most expensive resources (`resources` come most expensive first) and their share of
 /// the subscription's `total`.
-fn top_resource_views(
-    resources: &[ResourceUsage],
-    total: Decimal,
-    currency: &Currency,
-) -> Vec<TopResourceView> {
+fn top_resource_views(resources: &[ResourceUsage], total: &Money) -> Vec<TopResourceView> {
     resources
         .iter()
         .take(TOP_RESOURCES)
@@ -309,8 +310,8 @@ fn top_resource_views(
                 .clone()
                 .or_else(|| r.entitlement_id.clone())
                 .unwrap_or_default(),
-            spend: Money::new(r.total_cost, currency.clone()).to_string(),
-            share: share(r.total_cost, total),
+            spend: r.total_cost.to_string(),
+            share: share(r.total_cost.amount(), total.amount()),
         })
         .collect()
 }
@@ -327,19 +328,19 @@ fn share(part: Decimal, whole: Decimal) -> String {
 
 /// Meters by category with subtotals, most expensive first.
 fn categories(meters: &[MeterUsage], currency: &Currency) -> Vec<CategoryView> {
-    let money = |amount| Money::new(amount, currency.clone()).to_string();
+    let subtotal = |sum| Money::new(sum, currency.clone()).to_string();
     group_by(
         meters,
         |m| m.category.as_deref(),
-        |m| m.total_cost,
+        |m| m.total_cost.amount(),
         "(no category)",
     )
     .into_iter()
-    .map(|(name, subtotal, mut members)| {
-        members.sort_by_key(|m| std::cmp::Reverse(m.total_cost));
+    .map(|(name, sum, mut members)| {
+        members.sort_by_key(|m| std::cmp::Reverse(m.total_cost.amount()));
         CategoryView {
             name,
-            subtotal: money(subtotal),
+            subtotal: subtotal(sum),
             meters: members
                 .iter()
                 .map(|m| MeterView {
@@ -351,7 +352,7 @@ fn categories(meters: &[MeterUsage], currency: &Currency) -> Vec<CategoryView> {
                     subcategory: m.subcategory.clone().unwrap_or_default(),
                     quantity: m.quantity.map(quantity).unwrap_or_default(),
                     unit: m.unit.clone().unwrap_or_default(),
-                    spend: money(m.total_cost),
+                    spend: m.total_cost.to_string(),
                 })
                 .collect(),
         }
@@ -423,9 +424,8 @@ mod tests {
             resource_type: Some("Microsoft.Compute".to_owned()),
             resource_uri: None,
             resource_name: Some(name.to_owned()),
-            total_cost: d(cost),
+            total_cost: Money::new(d(cost), Currency::parse("EUR").unwrap()),
             usd_total_cost: None,
-            currency: Currency::parse("EUR").unwrap(),
             last_modified: Utc::now(),
         }
     }

@@ -39,7 +39,6 @@ pub struct LineView {
 impl LineView {
     fn new(index: usize, line: &CheckedLine, currency: &Currency) -> Self {
         let input = &line.input;
-        let money = |amount| Money::new(amount, currency.clone()).to_string();
         Self {
             index,
             meter: input.meter.clone(),
@@ -54,8 +53,8 @@ impl LineView {
             choices: line.choices.iter().map(|c| choice(&c.meter)).collect(),
             found: line.meter.as_ref().map(|f| found(&f.meter, currency)),
             already_used: (line.already_used > Decimal::ZERO).then(|| quantity(line.already_used)),
-            quantity_to_end: line.priced.map(|(q, _)| quantity(q.round_dp(4))),
-            cost: line.priced.map(|(_, c)| money(c)),
+            quantity_to_end: (line.priced.as_ref()).map(|(q, _)| quantity(q.round_dp(4))),
+            cost: (line.priced.as_ref()).map(|(_, c)| c.to_string()),
         }
     }
 }
@@ -145,9 +144,8 @@ impl WhatIfPage {
         plans: &[PlanSummary],
         budget_editor: bool,
     ) -> Self {
-        let currency = &snapshot.currency;
+        let currency = snapshot.currency();
         let id: CustomerId = snapshot.customer_id;
-        let money = |amount| Money::new(amount, currency.clone()).to_string();
         let b = &evaluation.baseline;
         Self {
             layout,
@@ -157,9 +155,9 @@ impl WhatIfPage {
             currency: currency.code().to_owned(),
             period: format!("{} to {}", day(b.period.start), day(b.period.last_day())),
             data_day: day(b.day),
-            spend: money(b.spend),
-            current_projection: money(b.projected),
-            budget: b.budget.map(money),
+            spend: b.spend.to_string(),
+            current_projection: b.projected.to_string(),
+            budget: b.budget.as_ref().map(ToString::to_string),
             status_key: snapshot.status.key(),
             status_label: snapshot.status.label(),
             card_note: card_note(evaluation, currency),
@@ -210,20 +208,20 @@ impl ResultView {
         evaluation: &PlanEvaluation,
         budget_editor: bool,
     ) -> Option<Self> {
-        let currency = &snapshot.currency;
-        let money = |amount| Money::new(amount, currency.clone()).to_string();
         let b = &evaluation.baseline;
         evaluation.result.as_ref().map(|r| {
             let status = evaluation.new_status.unwrap_or(snapshot.status);
             Self {
-                added: money(r.projected - b.projected),
-                new_projection: money(r.projected),
+                added: (r.projected.checked_sub(&b.projected))
+                    .map(|added| added.to_string())
+                    .unwrap_or_default(),
+                new_projection: r.projected.to_string(),
                 status_key: status.key(),
                 status_label: status.label(),
-                crossing: crossing(b.budget, b.spend, r.crosses_budget_on),
-                budget_to_stay: money(r.budget_to_stay_within),
+                crossing: crossing(b.budget.as_ref(), &b.spend, r.crosses_budget_on),
+                budget_to_stay: r.budget_to_stay_within.to_string(),
                 budget_form_url: budget_editor.then(|| {
-                    let amount = Money::new(r.budget_to_stay_within, currency.clone()).plain();
+                    let amount = r.budget_to_stay_within.plain();
                     format!(
                         "{}?budget={amount}#budget-heading",
                         crate::paths::customer(&snapshot.customer_id)
@@ -235,10 +233,12 @@ impl ResultView {
 }
 
 /// When the budget is crossed with the plan, in words.
-fn crossing(budget: Option<Decimal>, spend: Decimal, crosses_on: Option<NaiveDate>) -> String {
+fn crossing(budget: Option<&Money>, spend: &Money, crosses_on: Option<NaiveDate>) -> String {
     match (budget, crosses_on) {
         (None, _) => "The customer has no budget.".into(),
-        (Some(budget), _) if spend >= budget => "The budget is already exceeded.".into(),
+        (Some(budget), _) if spend.amount() >= budget.amount() => {
+            "The budget is already exceeded.".into()
+        }
         (Some(_), Some(on)) => format!("With the plan, the budget is crossed on {}.", day(on)),
         (Some(_), None) => {
             "With the plan, the spend stays within the budget until the period ends.".into()

@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::domain::{PriceError, parse_quantity};
+use crate::domain::{Money, PriceError, parse_quantity};
 use crate::store::{FoundMeter, MeterUsage, RateCardVersion, Store, StoreError};
 
 /// A meter compared across regions at a typed quantity.
@@ -134,7 +134,7 @@ pub struct MeterRegions {
     /// The unit.
     pub unit: String,
     /// This period's spend on it so far.
-    pub spend: Decimal,
+    pub spend: Money,
     /// The region it runs in, when the usage record's meter id names it (legacy).
     pub region: Option<String>,
     /// Cheapest first, priced at `quantity`.
@@ -156,7 +156,7 @@ pub async fn subscription_regions(
     version: &RateCardVersion,
     mut meters: Vec<MeterUsage>,
 ) -> Result<Vec<MeterRegions>, StoreError> {
-    meters.sort_by_key(|m| std::cmp::Reverse(m.total_cost));
+    meters.sort_by_key(|m| std::cmp::Reverse(m.total_cost.amount()));
     let mut compared = Vec::new();
     for usage in meters {
         if compared.len() == MAX_COMPARED_METERS {

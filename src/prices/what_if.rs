@@ -9,7 +9,8 @@ use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 
 use crate::domain::{
-    Baseline, BillingPeriod, PlanLine, PlanQuantity, UsageStatus, WhatIf, parse_quantity, what_if,
+    Baseline, BillingPeriod, Money, PlanLine, PlanQuantity, UsageStatus, WhatIf, parse_quantity,
+    what_if,
 };
 use crate::store::{
     CustomerSnapshot, FoundMeter, MeterSearch, RateCardVersion, SavedPlan, SavedPlanLine, Store,
@@ -124,7 +125,7 @@ pub struct CheckedLine {
     /// Units of the meter the customer already used this period.
     pub already_used: Decimal,
     /// Its quantity and cost to the end of the period, once the plan is priced.
-    pub priced: Option<(Decimal, Decimal)>,
+    pub priced: Option<(Decimal, Money)>,
     plan_line: Option<PlanLine>,
 }
 
@@ -188,12 +189,11 @@ pub fn baseline(snapshot: &CustomerSnapshot) -> Baseline {
     Baseline {
         period: BillingPeriod::containing(day),
         day,
-        spend: snapshot.total_cost,
-        projected: snapshot
-            .forecast
-            .as_ref()
-            .map_or(snapshot.total_cost, |f| f.projected_total),
-        budget: snapshot.budget,
+        spend: snapshot.total_cost.clone(),
+        projected: (snapshot.forecast.as_ref())
+            .map_or(&snapshot.total_cost, |f| &f.projected_total)
+            .clone(),
+        budget: snapshot.budget.clone(),
     }
 }
 
@@ -214,7 +214,7 @@ pub async fn evaluate(
         .rate_card_versions()
         .await?
         .into_iter()
-        .find(|v| v.currency == snapshot.currency);
+        .find(|v| v.currency == *snapshot.currency());
     let mut lines = Vec::with_capacity(input.lines.len());
     for line in input.lines.iter().take(MAX_LINES) {
         lines.push(check_line(store, snapshot, card.as_ref(), &baseline, line).await?);
@@ -223,7 +223,7 @@ pub async fn evaluate(
     let valid = !lines.is_empty() && card.is_some() && !lines.iter().any(CheckedLine::has_error);
     let plan_lines: Vec<PlanLine> = lines.iter().filter_map(|l| l.plan_line.clone()).collect();
     let result = if valid {
-        what_if(&baseline, &plan_lines, snapshot.currency.minor_units()).ok()
+        what_if(&baseline, &plan_lines).ok()
     } else {
         None
     };
@@ -232,14 +232,14 @@ pub async fn evaluate(
             .iter_mut()
             .zip(result.line_quantities.iter().zip(&result.line_costs))
         {
-            line.priced = Some((*priced.0, *priced.1));
+            line.priced = Some((*priced.0, priced.1.clone()));
         }
     }
     let new_status = result.as_ref().map(|r| {
         UsageStatus::classify_projected(
-            baseline.spend,
-            Some(r.projected),
-            baseline.budget,
+            baseline.spend.amount(),
+            Some(r.projected.amount()),
+            baseline.budget.as_ref().map(Money::amount),
             near_threshold,
         )
     });
@@ -279,7 +279,7 @@ async fn check_line(
         None => {
             line.meter_error = Some(format!(
                 "There is no rate card in {} yet, so no meter can be priced: open Azure prices to read it.",
-                snapshot.currency
+                snapshot.currency()
             ));
         }
         Some(card) => find_meter(store, card, &mut line).await?,

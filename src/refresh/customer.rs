@@ -4,7 +4,7 @@
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{BillingPeriod, Currency, CustomerId};
+use crate::domain::{BillingPeriod, Currency, CustomerId, Money};
 use crate::partner_center::{AccessToken, SubscriptionMonthlyUsageRecord};
 use crate::state::AppState;
 use crate::store::{CustomerUsageSummaryRow, SubscriptionUsage};
@@ -34,10 +34,9 @@ pub async fn refresh_customer(
             customer_id: *customer,
             billing_start: summary.billing_start_date.unwrap_or(period_start),
             billing_end: summary.billing_end_date.unwrap_or(period_end),
-            total_cost: summary.total_cost,
-            currency: currency.clone(),
-            usd_total_cost: summary.usd_total_cost,
-            budget: summary.budget.amount,
+            total_cost: Money::new(summary.total_cost, currency.clone()),
+            usd_total_cost: summary.usd_total_cost.map(Money::usd),
+            budget: (summary.budget.amount).map(|b| Money::new(b, currency.clone())),
             last_modified: summary.last_modified_date.unwrap_or(now),
             fetched_at: now,
         })
@@ -70,9 +69,11 @@ fn subscription_usage(
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default(),
-        total_cost: record.total_cost,
-        usd_total_cost: record.usd_total_cost,
-        currency: record.currency().unwrap_or_else(|_| currency.clone()),
+        total_cost: Money::new(
+            record.total_cost,
+            record.currency().unwrap_or_else(|_| currency.clone()),
+        ),
+        usd_total_cost: record.usd_total_cost.map(Money::usd),
         last_modified: record.last_modified_date.unwrap_or(now),
         fetched_at: now,
     }

@@ -4,7 +4,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::domain::{BillingPeriod, CustomerId, SpendPoint, UsageStatus, forecast};
+use crate::domain::{BillingPeriod, CustomerId, Money, SpendPoint, UsageStatus, forecast};
 use crate::state::AppState;
 use crate::store::{CustomerSnapshot, SnapshotForecast, StoreError};
 
@@ -18,17 +18,19 @@ pub fn forecast_snapshot(
 ) -> (UsageStatus, SnapshotForecast) {
     let today = snapshot.forecast_day();
     let period = BillingPeriod::containing(today);
-    let forecast = forecast(&period, today, series, snapshot.budget);
+    let budget = snapshot.budget.as_ref().map(Money::amount);
+    let forecast = forecast(&period, today, series, budget);
     let status = UsageStatus::classify_projected(
-        snapshot.total_cost,
+        snapshot.total_cost.amount(),
         Some(forecast.projected_total),
-        snapshot.budget,
+        budget,
         near_threshold,
     );
     (
         status,
         SnapshotForecast {
-            projected_total: forecast.projected_total,
+            // The series is the customer's spend: the projection is in its currency.
+            projected_total: Money::new(forecast.projected_total, snapshot.currency().clone()),
             crosses_budget_on: forecast.crosses_budget_on,
             method: forecast.method,
         },
@@ -57,7 +59,7 @@ pub async fn reforecast_customer(
         .iter()
         .map(|row| SpendPoint {
             day: row.day,
-            period_to_date: row.total_cost,
+            period_to_date: row.total_cost.amount(),
         })
         .collect();
     let threshold = state.settings.budgets.near_threshold_percent;

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::forecast::forecast_snapshot;
-use crate::domain::{BillingPeriod, CustomerId, SpendPoint, UsageStatus, percent_used};
+use crate::domain::{BillingPeriod, CustomerId, Money, SpendPoint, UsageStatus, percent_used};
 use crate::partner_center::{AccessToken, Customer, CustomerMonthlyUsageRecord};
 use crate::state::AppState;
 use crate::store::{CustomerSnapshot, DailyUsage, LeaseScope};
@@ -327,12 +327,13 @@ fn read_record(
             name
         },
         domain,
-        currency: currency.clone(),
         is_azure_plan: record.is_upgraded,
-        total_cost: record.total_cost,
+        total_cost: Money::new(record.total_cost, currency.clone()),
         // Legacy records carry usdTotalCost 0, which is no USD equivalent: keep none.
-        usd_total_cost: record.usd_total_cost.filter(|_| record.is_upgraded),
-        budget,
+        usd_total_cost: (record.usd_total_cost)
+            .filter(|_| record.is_upgraded)
+            .map(Money::usd),
+        budget: budget.map(|b| Money::new(b, currency.clone())),
         percent_used: percent_used(record.total_cost, budget),
         // Replaced once the history gives a forecast.
         status: UsageStatus::classify(record.total_cost, budget, threshold),
@@ -345,8 +346,7 @@ fn read_record(
         customer_id,
         day,
         billing_period_start: period_start,
-        currency,
-        total_cost: record.total_cost,
+        total_cost: Money::new(record.total_cost, currency),
         fetched_at: now,
     };
     Some((snapshot, history))

@@ -4,8 +4,9 @@
 
 use anyhow::Context as _;
 use chrono::{Duration, Utc};
+use rust_decimal::Decimal;
 
-use crate::domain::{BillingPeriod, Currency, CurrencyError, CustomerId, SubscriptionId};
+use crate::domain::{BillingPeriod, Currency, CurrencyError, CustomerId, Money, SubscriptionId};
 use crate::partner_center::{
     AccessToken, AzureUtilizationRecord, Granularity, MeterUsageRecord, PartnerCenterError,
     ResourceUsageRecord, SubscriptionUsageSummary,
@@ -106,9 +107,8 @@ fn summary_of(
         is_legacy,
         billing_start: summary.billing_start_date.unwrap_or(period_start),
         billing_end: summary.billing_end_date.unwrap_or(period_end),
-        total_cost: summary.total_cost,
-        currency,
-        usd_total_cost: summary.usd_total_cost,
+        total_cost: Money::new(summary.total_cost, currency),
+        usd_total_cost: summary.usd_total_cost.map(Money::usd),
         last_modified: summary.last_modified_date.unwrap_or(now),
         fetched_at: now,
         utilization_fetched_at: None,
@@ -173,9 +173,15 @@ async fn is_legacy(
         .is_some_and(|s| !s.is_azure_plan))
 }
 
-/// A record's currency, or the summary's when the record names none it knows.
-fn currency_or(record: Result<Currency, CurrencyError>, summary: &SubscriptionSummary) -> Currency {
-    record.unwrap_or_else(|_| summary.currency.clone())
+/// A record's `amount` in its `currency`, or in the summary's when the record names none it
+/// knows.
+fn money_or(
+    amount: Decimal,
+    currency: Result<Currency, CurrencyError>,
+    summary: &SubscriptionSummary,
+) -> Money {
+    let currency = currency.unwrap_or_else(|_| summary.total_cost.currency().clone());
+    Money::new(amount, currency)
 }
 
 fn resource_usage(record: &ResourceUsageRecord, summary: &SubscriptionSummary) -> ResourceUsage {
@@ -186,9 +192,8 @@ fn resource_usage(record: &ResourceUsageRecord, summary: &SubscriptionSummary) -
         resource_type: record.resource_type.clone(),
         resource_uri: record.resource_uri.clone(),
         resource_name: record.resource_name.clone(),
-        total_cost: record.total_cost,
-        usd_total_cost: record.usd_total_cost,
-        currency: currency_or(record.currency(), summary),
+        total_cost: money_or(record.total_cost, record.currency(), summary),
+        usd_total_cost: record.usd_total_cost.map(Money::usd),
         last_modified: record.last_modified_date.unwrap_or(summary.last_modified),
     }
 }
@@ -201,9 +206,8 @@ fn meter_usage(record: &MeterUsageRecord, summary: &SubscriptionSummary) -> Mete
         subcategory: record.subcategory.clone(),
         quantity: record.quantity_used,
         unit: record.unit.clone(),
-        total_cost: record.total_cost,
-        usd_total_cost: record.usd_total_cost,
-        currency: currency_or(record.currency(), summary),
+        total_cost: money_or(record.total_cost, record.currency(), summary),
+        usd_total_cost: record.usd_total_cost.map(Money::usd),
         last_modified: record.last_modified_date.unwrap_or(summary.last_modified),
     }
 }

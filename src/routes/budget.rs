@@ -177,7 +177,7 @@ fn parse_change(
     if form.remove.is_some() {
         return Ok(BudgetChange::Remove);
     }
-    BudgetAmount::parse(&form.amount, &snapshot.currency, maximum)
+    BudgetAmount::parse(&form.amount, snapshot.currency(), maximum)
         .map(BudgetChange::Set)
         .map_err(|e| e.to_string())
 }

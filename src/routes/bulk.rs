@@ -239,7 +239,11 @@ fn parse_set(
     let amount = BudgetAmount::parse(&form.amount, &currency, maximum)
         .map_err(|e| view.amount_error = Some(e.to_string()))
         .ok()?;
-    if !selection.customers.iter().any(|c| c.currency == currency) {
+    if !selection
+        .customers
+        .iter()
+        .any(|c| *c.currency() == currency)
+    {
         view.amount_error = Some(format!(
             "None of the selected customers is billed in {currency}."
         ));

@@ -233,10 +233,5 @@ async fn customer_top_resources(
         .collect();
     let read = usize::try_from(read).unwrap_or(usize::MAX);
     // Subscriptions read earlier may have gone since: never "3 of 2".
-    Ok(top_resources(
-        named,
-        &snapshot.currency,
-        read,
-        subscriptions.max(read),
-    ))
+    Ok(top_resources(named, read, subscriptions.max(read)))
 }

@@ -16,6 +16,7 @@ use super::customer_page::{customer_details, subscription_summary};
 use super::dashboard_query::DashboardParams;
 use super::extract::{CustomerPath, SubscriptionPath, known_customer, known_subscription};
 use crate::auth::{CurrentUser, SessionUser};
+use crate::domain::Money;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::{
@@ -83,13 +84,13 @@ impl<'a> CustomerCsvRow<'a> {
             } else {
                 "legacy"
             },
-            currency: s.currency.code(),
-            spend: s.total_cost,
-            usd_spend: s.usd_total_cost,
-            budget: s.budget,
+            currency: s.currency().code(),
+            spend: s.total_cost.amount(),
+            usd_spend: s.usd_total_cost.as_ref().map(Money::amount),
+            budget: s.budget.as_ref().map(Money::amount),
             percent_used: s.percent_used,
             status: s.status.key(),
-            projected_spend: s.forecast.as_ref().map(|f| f.projected_total),
+            projected_spend: s.forecast.as_ref().map(|f| f.projected_total.amount()),
             budget_crossing_day: s.forecast.as_ref().and_then(|f| f.crosses_budget_on),
             last_modified: time(s.last_modified),
             data_as_of: time(s.fetched_at),
@@ -148,14 +149,14 @@ impl<'a> BudgetChangeCsvRow<'a> {
             customer_id: i.customer_id.to_string(),
             company_name: &i.customer_name,
             currency: i.currency.code(),
-            seen_amount: i.seen_amount,
-            new_amount: i.new_amount,
+            seen_amount: i.seen_amount.as_ref().map(Money::amount),
+            new_amount: i.new_amount.as_ref().map(Money::amount),
             reason: i.reason.as_deref(),
             outcome: decision.map_or("pending", |d| d.outcome.key()),
             decided_at: decided.map(|(at, _)| time(*at)),
             decided_by: decision.map_or("", |d| d.decided_by.key()),
-            held_amount: match decision.and_then(|d| d.held) {
-                Some(Some(amount)) => amount.to_string(),
+            held_amount: match decision.and_then(|d| d.held.as_ref()) {
+                Some(Some(amount)) => amount.amount().to_string(),
                 Some(None) => "none".to_owned(),
                 None => String::new(),
             },
@@ -212,9 +213,9 @@ impl<'a> SubscriptionCsvRow<'a> {
             name: &s.name,
             offer_id: &s.offer_id,
             status: &s.status,
-            currency: s.currency.code(),
-            spend: s.total_cost,
-            usd_spend: s.usd_total_cost,
+            currency: s.total_cost.currency().code(),
+            spend: s.total_cost.amount(),
+            usd_spend: s.usd_total_cost.as_ref().map(Money::amount),
             last_modified: time(s.last_modified),
             data_as_of: time(s.fetched_at),
         }
@@ -304,9 +305,9 @@ impl<'a> ResourceCsvRow<'a> {
             resource_name: r.resource_name.as_deref(),
             resource_type: r.resource_type.as_deref(),
             resource_uri: r.resource_uri.as_deref(),
-            currency: r.currency.code(),
-            spend: r.total_cost,
-            usd_spend: r.usd_total_cost,
+            currency: r.total_cost.currency().code(),
+            spend: r.total_cost.amount(),
+            usd_spend: r.usd_total_cost.as_ref().map(Money::amount),
             last_modified: time(r.last_modified),
             data_as_of: as_of,
         }
@@ -340,9 +341,9 @@ impl<'a> MeterCsvRow<'a> {
             meter_id: m.meter_id.as_deref(),
             quantity: m.quantity,
             unit: m.unit.as_deref(),
-            currency: m.currency.code(),
-            spend: m.total_cost,
-            usd_spend: m.usd_total_cost,
+            currency: m.total_cost.currency().code(),
+            spend: m.total_cost.amount(),
+            usd_spend: m.usd_total_cost.as_ref().map(Money::amount),
             last_modified: time(m.last_modified),
             data_as_of: as_of,
         }

@@ -181,7 +181,7 @@ pub async fn subscription_regions(
 ) -> Result<HttpResponse, AppError> {
     let (snapshot, subscription) = known_subscription(&state, path).await?;
     let versions = state.store.rate_card_versions().await?;
-    let version = versions.iter().find(|v| v.currency == snapshot.currency);
+    let version = versions.iter().find(|v| v.currency == *snapshot.currency());
     let meters = match version {
         Some(version) => {
             let usage = state

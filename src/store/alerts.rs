@@ -5,13 +5,12 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use rust_decimal::Decimal;
 
 use super::values::{
-    DbDecimal, db_decimal, parse_currency, parse_customer_id, parse_key, stored_time,
+    DbDecimal, db_money, money, parse_currency, parse_customer_id, parse_key, stored_time,
 };
 use super::{Store, StoreError, on_pool};
-use crate::domain::{Currency, CustomerId, Threshold, ThresholdBasis, UserId};
+use crate::domain::{CustomerId, Money, Threshold, ThresholdBasis, UserId};
 
 /// The `scope` of the partner-wide rules.
 const PARTNER_WIDE: &str = "*";
@@ -49,15 +48,16 @@ pub struct FiringKey {
     pub customer: CustomerId,
     pub threshold: Threshold,
     pub billing_period_start: NaiveDate,
-    /// The budget, normalized (see [`FiringKey::budget_key`]).
-    pub budget: Decimal,
+    /// The budget, compared by value (`1000.00` and `1000` are one budget, see
+    /// [`FiringKey::budget_key`]); the currency of every amount of the firing.
+    pub budget: Money,
 }
 
 impl FiringKey {
     /// The budget as the key stores it: without trailing zeros, so `1000.00` and `1000` are
     /// one budget.
     fn budget_key(&self) -> String {
-        self.budget.normalize().to_string()
+        self.budget.amount().normalize().to_string()
     }
 }
 
@@ -66,11 +66,10 @@ impl FiringKey {
 pub struct NewFiring {
     pub key: FiringKey,
     pub customer_name: String,
-    pub currency: Currency,
-    /// Spend of the period so far, in `currency`.
-    pub spend: Decimal,
-    /// The month-end projection, in `currency`, when known.
-    pub projected: Option<Decimal>,
+    /// Spend of the period so far.
+    pub spend: Money,
+    /// The month-end projection, when known.
+    pub projected: Option<Money>,
     /// How the projection was made, in words (see `ForecastMethod::describe`).
     pub forecast_method: Option<String>,
     pub deliveries: Vec<NewDelivery>,
@@ -139,10 +138,10 @@ pub struct FiringRecord {
     pub customer_name: String,
     pub threshold: Threshold,
     pub billing_period_start: NaiveDate,
-    pub budget: Decimal,
-    pub currency: Currency,
-    pub spend: Decimal,
-    pub projected: Option<Decimal>,
+    /// The budget crossed; every amount of the firing is in its currency.
+    pub budget: Money,
+    pub spend: Money,
+    pub projected: Option<Money>,
     pub forecast_method: Option<String>,
     pub fired_at: DateTime<Utc>,
     pub deliveries: Vec<DeliveryRecord>,
@@ -326,9 +325,9 @@ impl Store {
         &self,
         since: NaiveDate,
     ) -> Result<HashSet<FiringKey>, StoreError> {
-        let rows: Vec<(String, String, i32, NaiveDate, DbDecimal)> = on_pool!(self, pool => {
+        let rows: Vec<(String, String, i32, NaiveDate, DbDecimal, String)> = on_pool!(self, pool => {
             sqlx::query_as(
-                "select customer_id, basis, percent, billing_period_start, budget \
+                "select customer_id, basis, percent, billing_period_start, budget, currency \
                  from alert_firings where billing_period_start >= $1",
             )
             .bind(since)
@@ -336,12 +335,12 @@ impl Store {
             .await?
         });
         rows.into_iter()
-            .map(|(customer, basis, percent, period, budget)| {
+            .map(|(customer, basis, percent, period, budget, currency)| {
                 Ok(FiringKey {
                     customer: parse_customer_id(&customer)?,
                     threshold: threshold_of(&basis, percent)?,
                     billing_period_start: period,
-                    budget: budget.0.normalize(),
+                    budget: money(budget, &parse_currency(&currency)?),
                 })
             })
             .collect()
@@ -374,10 +373,10 @@ impl Store {
                 .bind(i32::from(firing.key.threshold.percent()))
                 .bind(firing.key.billing_period_start)
                 .bind(firing.key.budget_key())
-                .bind(DbDecimal(firing.key.budget))
-                .bind(firing.currency.code())
-                .bind(DbDecimal(firing.spend))
-                .bind(db_decimal(firing.projected))
+                .bind(DbDecimal(firing.key.budget.amount()))
+                .bind(firing.key.budget.currency().code())
+                .bind(DbDecimal(firing.spend.amount()))
+                .bind(db_money(firing.projected.as_ref()))
                 .bind(firing.forecast_method.as_deref())
                 .bind(now)
                 .fetch_optional(&mut *tx)
@@ -654,16 +653,16 @@ fn firing_record(
     row: FiringRow,
     deliveries: Vec<DeliveryRecord>,
 ) -> Result<FiringRecord, StoreError> {
+    let currency = parse_currency(&row.currency)?;
     Ok(FiringRecord {
         id: row.id,
         customer: parse_customer_id(&row.customer_id)?,
         customer_name: row.customer_name,
         threshold: threshold_of(&row.basis, row.percent)?,
         billing_period_start: row.billing_period_start,
-        budget: row.budget.0,
-        currency: parse_currency(&row.currency)?,
-        spend: row.spend.0,
-        projected: row.projected.map(|p| p.0),
+        budget: money(row.budget, &currency),
+        spend: money(row.spend, &currency),
+        projected: row.projected.map(|p| money(p, &currency)),
         forecast_method: row.forecast_method,
         fired_at: row.fired_at,
         deliveries,

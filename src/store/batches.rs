@@ -4,13 +4,12 @@
 //! the batch can never say something the budget history does not.
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 
 use super::values::{
-    DbDecimal, db_decimal, parse_currency, parse_customer_id, parse_key, stored_time,
+    DbDecimal, db_money, money, parse_currency, parse_customer_id, parse_key, stored_time,
 };
 use super::{ChangeOutcome, Store, StoreError, on_pool};
-use crate::domain::{Currency, CustomerId, UsageStatus, UserId};
+use crate::domain::{Currency, CustomerId, Money, UsageStatus, UserId};
 
 /// A bulk change as planned. Amounts are in the customer's currency; `None` is no budget.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -38,12 +37,12 @@ pub struct PlannedItem {
     pub customer_id: CustomerId,
     /// Its name when planned.
     pub customer_name: String,
-    /// Its billing currency.
+    /// Its billing currency: that of both amounts, kept even when neither is set.
     pub currency: Currency,
     /// The budget the preview showed: the base of the conflict check.
-    pub seen_amount: Option<Decimal>,
+    pub seen_amount: Option<Money>,
     /// The budget asked for; `None` removes it.
-    pub new_amount: Option<Decimal>,
+    pub new_amount: Option<Money>,
     /// The status the new budget gives (with today's spend and projection).
     pub new_status: UsageStatus,
     /// Why it cannot be applied (never sent then).
@@ -91,13 +90,14 @@ struct ItemRow {
 impl TryFrom<ItemRow> for BatchItem {
     type Error = StoreError;
     fn try_from(row: ItemRow) -> Result<Self, StoreError> {
+        let currency = parse_currency(&row.currency)?;
         Ok(Self {
             plan: PlannedItem {
                 customer_id: parse_customer_id(&row.customer_id)?,
                 customer_name: row.customer_name,
-                currency: parse_currency(&row.currency)?,
-                seen_amount: row.seen_amount.map(|d| d.0),
-                new_amount: row.new_amount.map(|d| d.0),
+                seen_amount: row.seen_amount.map(|d| money(d, &currency)),
+                new_amount: row.new_amount.map(|d| money(d, &currency)),
+                currency,
                 new_status: parse_key(&row.new_status, "usage status")?,
                 skip_reason: row.skip_reason,
                 reason: row.reason,
@@ -152,8 +152,8 @@ impl Store {
                 .bind(item.customer_id.to_string())
                 .bind(&item.customer_name)
                 .bind(item.currency.code())
-                .bind(db_decimal(item.seen_amount))
-                .bind(db_decimal(item.new_amount))
+                .bind(db_money(item.seen_amount.as_ref()))
+                .bind(db_money(item.new_amount.as_ref()))
                 .bind(item.new_status.key())
                 .bind(item.skip_reason.as_deref())
                 .bind(item.reason.as_deref())

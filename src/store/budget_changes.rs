@@ -5,14 +5,13 @@
 //! deciders (the request and a later reconciliation) the first one's word stands.
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::values::{
-    DbDecimal, db_decimal, parse_currency, parse_customer_id, parse_key, stored_time,
+    DbDecimal, db_money, money, parse_currency, parse_customer_id, parse_key, stored_time,
 };
 use super::{Store, StoreError, on_pool};
-use crate::domain::{Currency, CustomerId, UserId};
+use crate::domain::{Currency, CustomerId, Money, UserId};
 
 /// How a budget change attempt ended; stored (and exported) as its snake_case key:
 /// `applied`, `refused`, `conflict`, `not_applied`, `superseded`.
@@ -71,12 +70,13 @@ pub struct BudgetChangeIntent {
     pub customer_id: CustomerId,
     /// The customer's name at the time.
     pub customer_name: String,
-    /// The customer's billing currency.
+    /// The customer's billing currency: that of both amounts and of what Partner Center
+    /// held, recorded even when no amount is set.
     pub currency: Currency,
     /// The budget the person's form was based on.
-    pub seen_amount: Option<Decimal>,
+    pub seen_amount: Option<Money>,
     /// The budget asked for; `None` = remove the budget.
-    pub new_amount: Option<Decimal>,
+    pub new_amount: Option<Money>,
     /// The reason the user gave.
     pub reason: Option<String>,
     /// The `MS-RequestId` the PATCH is (or would be) sent with.
@@ -93,7 +93,7 @@ pub struct BudgetChangeDecision {
     pub outcome: ChangeOutcome,
     /// The budget Partner Center held when this was decided (`Some(None)`: no budget);
     /// `None` when it could not be read.
-    pub held: Option<Option<Decimal>>,
+    pub held: Option<Option<Money>>,
     /// Whether Partner Center's answer or a read-back established it.
     pub decided_by: DecidedBy,
     /// Partner Center's error code (ApiFault code, else the HTTP status) of a refusal.
@@ -141,6 +141,7 @@ impl TryFrom<ChangeRow> for BudgetChangeRecord {
     type Error = StoreError;
     fn try_from(row: ChangeRow) -> Result<Self, StoreError> {
         let invalid = |what: &str| StoreError::InvalidValue(format!("budget change {what}"));
+        let currency = parse_currency(&row.currency)?;
         let decision = match (row.decided_at, row.outcome, row.decided_by) {
             (Some(at), Some(outcome), Some(decided_by)) => Some((
                 at,
@@ -149,7 +150,7 @@ impl TryFrom<ChangeRow> for BudgetChangeRecord {
                     held: row
                         .held_known
                         .unwrap_or(false)
-                        .then(|| row.held_amount.map(|d| d.0)),
+                        .then(|| row.held_amount.map(|d| money(d, &currency))),
                     decided_by: parse_key(&decided_by, "budget decision source")?,
                     error_code: row.error_code,
                     detail: row.detail,
@@ -165,9 +166,9 @@ impl TryFrom<ChangeRow> for BudgetChangeRecord {
                 user_name: row.user_name,
                 customer_id: parse_customer_id(&row.customer_id)?,
                 customer_name: row.customer_name,
-                currency: parse_currency(&row.currency)?,
-                seen_amount: row.seen_amount.map(|d| d.0),
-                new_amount: row.new_amount.map(|d| d.0),
+                seen_amount: row.seen_amount.map(|d| money(d, &currency)),
+                new_amount: row.new_amount.map(|d| money(d, &currency)),
+                currency,
                 reason: row.reason,
                 request_id: match row.request_id {
                     Some(text) => Uuid::parse_str(&text).map_err(|_| invalid("request id"))?,
@@ -217,8 +218,8 @@ impl Store {
             .bind(intent.customer_id.to_string())
             .bind(&intent.customer_name)
             .bind(intent.currency.code())
-            .bind(db_decimal(intent.seen_amount))
-            .bind(db_decimal(intent.new_amount))
+            .bind(db_money(intent.seen_amount.as_ref()))
+            .bind(db_money(intent.new_amount.as_ref()))
             .bind(intent.reason.as_deref())
             .bind(intent.request_id.to_string())
             .bind(intent.batch_id)
@@ -249,7 +250,7 @@ impl Store {
             .bind(stored_time(Utc::now()))
             .bind(decision.outcome.key())
             .bind(decision.held.is_some())
-            .bind(db_decimal(decision.held.flatten()))
+            .bind(db_money(decision.held.as_ref().and_then(Option::as_ref)))
             .bind(decision.decided_by.key())
             .bind(decision.error_code.as_deref())
             .bind(decision.detail.as_deref())

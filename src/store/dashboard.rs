@@ -14,7 +14,7 @@ use super::snapshots::{SNAPSHOT_COLUMNS, SnapshotRow, search_name};
 use super::values::{DbDecimal, count, parse_currency, parse_key};
 use super::version_cache::{VersionCache, Versioned};
 use super::{Portfolio, Store, StoreError, on_pool};
-use crate::domain::{Currency, CustomerId, UsageStatus};
+use crate::domain::{Currency, CustomerId, Money, UsageStatus};
 use crate::store::CustomerSnapshot;
 
 /// A column of the customer table the dashboard can sort by; its name in the dashboard's
@@ -96,13 +96,11 @@ pub struct CustomerTablePage {
 /// The partner's spend in one currency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurrencyTotal {
-    /// The currency of `total`.
-    pub currency: Currency,
-    /// Exact sum of the customers' spend in this currency.
-    pub total: Decimal,
+    /// Exact sum of the customers' spend in this currency (whose currency it is).
+    pub total: Money,
     /// Exact sum of the USD equivalents Partner Center gives (Azure plan customers);
     /// `None` when none of these customers has one.
-    pub usd_total: Option<Decimal>,
+    pub usd_total: Option<Money>,
     /// How many customers are billed in this currency.
     pub customers: u64,
     /// How many of them `usd_total` covers (shown, so a partial sum is never taken for all).
@@ -460,7 +458,29 @@ impl DashboardView {
 #[derive(Default)]
 struct Totals {
     totals: DashboardTotals,
-    per_currency: BTreeMap<String, CurrencyTotal>,
+    per_currency: BTreeMap<String, CurrencySum>,
+}
+
+/// The sums of one currency while rows are added: amounts of rows of that currency, so
+/// that adding needs no currency of its own per row.
+struct CurrencySum {
+    currency: Currency,
+    total: Decimal,
+    usd_total: Option<Decimal>,
+    customers: u64,
+    usd_customers: u64,
+}
+
+impl CurrencySum {
+    /// The sums as a [`CurrencyTotal`].
+    fn total(self) -> CurrencyTotal {
+        CurrencyTotal {
+            total: Money::new(self.total, self.currency),
+            usd_total: self.usd_total.map(Money::usd),
+            customers: self.customers,
+            usd_customers: self.usd_customers,
+        }
+    }
 }
 
 impl Totals {
@@ -469,9 +489,9 @@ impl Totals {
         let s = &row.snapshot;
         self.add(
             &row.currency,
-            || Ok(s.currency.clone()),
-            s.total_cost,
-            s.usd_total_cost,
+            || Ok(s.currency().clone()),
+            s.total_cost.amount(),
+            s.usd_total_cost.as_ref().map(Money::amount),
             s.status,
             s.fetched_at,
         )
@@ -492,7 +512,7 @@ impl Totals {
             None => self
                 .per_currency
                 .entry(currency.to_owned())
-                .or_insert(CurrencyTotal {
+                .or_insert(CurrencySum {
                     currency: parsed()?,
                     total: Decimal::ZERO,
                     usd_total: None,
@@ -524,7 +544,9 @@ impl Totals {
     }
 
     fn finish(mut self) -> DashboardTotals {
-        self.totals.per_currency = self.per_currency.into_values().collect();
+        self.totals.per_currency = (self.per_currency.into_values())
+            .map(CurrencySum::total)
+            .collect();
         self.totals
     }
 }
@@ -652,7 +674,7 @@ impl Store {
                 let snapshot = CustomerSnapshot::try_from(r.snapshot)?;
                 Ok(ViewRow {
                     id: snapshot.customer_id.to_string(),
-                    currency: snapshot.currency.code().to_owned(),
+                    currency: snapshot.currency().code().to_owned(),
                     search_name: r.search_name,
                     snapshot,
                     keys,

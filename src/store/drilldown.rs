@@ -7,10 +7,11 @@ use rust_decimal::Decimal;
 use sqlx::QueryBuilder;
 
 use super::values::{
-    DbDecimal, amount_sort_key, count, db_decimal, parse_currency, parse_customer_id, stored_time,
+    DbDecimal, amount_sort_key, count, db_decimal, db_money, money, parse_currency,
+    parse_customer_id, stored_time, usd,
 };
 use super::{Store, StoreError, on_pool};
-use crate::domain::{Currency, CustomerId, SubscriptionId};
+use crate::domain::{CustomerId, Money, SubscriptionId};
 
 /// One subscription's (for an Azure plan: the plan's) usage summary for the billing period,
 /// from Partner Center's SubscriptionUsageSummary
@@ -30,12 +31,11 @@ pub struct SubscriptionSummary {
     pub billing_start: DateTime<Utc>,
     /// End of the billing period (UTC, exclusive).
     pub billing_end: DateTime<Utc>,
-    /// Spend of the billing period so far, exact, in `currency`.
-    pub total_cost: Decimal,
-    /// The currency of every amount of the subscription.
-    pub currency: Currency,
+    /// Spend of the billing period so far, exact, in the currency of every amount of the
+    /// subscription.
+    pub total_cost: Money,
     /// The same spend in USD, when Partner Center gives it.
-    pub usd_total_cost: Option<Decimal>,
+    pub usd_total_cost: Option<Money>,
     /// Partner Center's `lastModifiedDate` (UTC).
     pub last_modified: DateTime<Utc>,
     /// When Spendboard read the summary, resources and meters (UTC).
@@ -62,12 +62,10 @@ pub struct ResourceUsage {
     pub resource_uri: Option<String>,
     /// The resource's name.
     pub resource_name: Option<String>,
-    /// Spend of the billing period so far, exact, in `currency`.
-    pub total_cost: Decimal,
+    /// Spend of the billing period so far, exact.
+    pub total_cost: Money,
     /// The same in USD, when Partner Center gives it.
-    pub usd_total_cost: Option<Decimal>,
-    /// The currency of `total_cost`.
-    pub currency: Currency,
+    pub usd_total_cost: Option<Money>,
     /// Partner Center's `lastModifiedDate` (UTC).
     pub last_modified: DateTime<Utc>,
 }
@@ -89,12 +87,10 @@ pub struct MeterUsage {
     pub quantity: Option<Decimal>,
     /// Unit of `quantity`, e.g. `1 GB`.
     pub unit: Option<String>,
-    /// Spend of the billing period so far, exact, in `currency`.
-    pub total_cost: Decimal,
+    /// Spend of the billing period so far, exact.
+    pub total_cost: Money,
     /// The same in USD, when Partner Center gives it.
-    pub usd_total_cost: Option<Decimal>,
-    /// The currency of `total_cost`.
-    pub currency: Currency,
+    pub usd_total_cost: Option<Money>,
     /// Partner Center's `lastModifiedDate` (UTC).
     pub last_modified: DateTime<Utc>,
 }
@@ -142,9 +138,8 @@ impl TryFrom<SubscriptionSummaryRecord> for SubscriptionSummary {
             is_legacy: row.is_legacy,
             billing_start: row.billing_start,
             billing_end: row.billing_end,
-            total_cost: row.total_cost.0,
-            currency: parse_currency(&row.currency)?,
-            usd_total_cost: row.usd_total_cost.map(|d| d.0),
+            total_cost: money(row.total_cost, &parse_currency(&row.currency)?),
+            usd_total_cost: usd(row.usd_total_cost),
             last_modified: row.last_modified,
             fetched_at: row.fetched_at,
             utilization_fetched_at: row.utilization_fetched_at,
@@ -176,9 +171,8 @@ impl TryFrom<ResourceRow> for ResourceUsage {
             resource_type: row.resource_type,
             resource_uri: row.resource_uri,
             resource_name: row.resource_name,
-            total_cost: row.total_cost.0,
-            usd_total_cost: row.usd_total_cost.map(|d| d.0),
-            currency: parse_currency(&row.currency)?,
+            total_cost: money(row.total_cost, &parse_currency(&row.currency)?),
+            usd_total_cost: usd(row.usd_total_cost),
             last_modified: row.last_modified,
         })
     }
@@ -208,9 +202,8 @@ impl TryFrom<MeterRow> for MeterUsage {
             subcategory: row.subcategory,
             quantity: row.quantity.map(|d| d.0),
             unit: row.unit,
-            total_cost: row.total_cost.0,
-            usd_total_cost: row.usd_total_cost.map(|d| d.0),
-            currency: parse_currency(&row.currency)?,
+            total_cost: money(row.total_cost, &parse_currency(&row.currency)?),
+            usd_total_cost: usd(row.usd_total_cost),
             last_modified: row.last_modified,
         })
     }
@@ -262,9 +255,9 @@ impl Store {
             .bind(summary.is_legacy)
             .bind(stored_time(summary.billing_start))
             .bind(stored_time(summary.billing_end))
-            .bind(DbDecimal(summary.total_cost))
-            .bind(summary.currency.code())
-            .bind(db_decimal(summary.usd_total_cost))
+            .bind(DbDecimal(summary.total_cost.amount()))
+            .bind(summary.total_cost.currency().code())
+            .bind(db_money(summary.usd_total_cost.as_ref()))
             .bind(stored_time(summary.last_modified))
             .bind(stored_time(summary.fetched_at))
             .execute(&mut *tx)
@@ -296,11 +289,11 @@ impl Store {
                         .push_bind(r.resource_type.clone())
                         .push_bind(r.resource_uri.clone())
                         .push_bind(r.resource_name.clone())
-                        .push_bind(DbDecimal(r.total_cost))
-                        .push_bind(db_decimal(r.usd_total_cost))
-                        .push_bind(r.currency.code().to_owned())
+                        .push_bind(DbDecimal(r.total_cost.amount()))
+                        .push_bind(db_money(r.usd_total_cost.as_ref()))
+                        .push_bind(r.total_cost.currency().code().to_owned())
                         .push_bind(stored_time(r.last_modified))
-                        .push_bind(amount_sort_key(r.total_cost));
+                        .push_bind(amount_sort_key(r.total_cost.amount()));
                 });
                 insert.build().execute(&mut *tx).await?;
             }
@@ -321,11 +314,11 @@ impl Store {
                         .push_bind(m.subcategory.clone())
                         .push_bind(db_decimal(m.quantity))
                         .push_bind(m.unit.clone())
-                        .push_bind(DbDecimal(m.total_cost))
-                        .push_bind(db_decimal(m.usd_total_cost))
-                        .push_bind(m.currency.code().to_owned())
+                        .push_bind(DbDecimal(m.total_cost.amount()))
+                        .push_bind(db_money(m.usd_total_cost.as_ref()))
+                        .push_bind(m.total_cost.currency().code().to_owned())
                         .push_bind(stored_time(m.last_modified))
-                        .push_bind(amount_sort_key(m.total_cost));
+                        .push_bind(amount_sort_key(m.total_cost.amount()));
                 });
                 insert.build().execute(&mut *tx).await?;
             }

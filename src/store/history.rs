@@ -1,12 +1,11 @@
 //! `daily_usage`: a customer's period-to-date spend, one row per UTC day, kept for ever.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
 use sqlx::QueryBuilder;
 
-use super::values::{DbDecimal, parse_currency, parse_customer_id, stored_time};
+use super::values::{DbDecimal, money, parse_currency, parse_customer_id, stored_time};
 use super::{Store, StoreError, on_pool};
-use crate::domain::{Currency, CustomerId, SpendPoint};
+use crate::domain::{CustomerId, Money, SpendPoint};
 
 /// A customer's spend of the billing period so far, as last read on one UTC day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,10 +16,8 @@ pub struct DailyUsage {
     pub day: NaiveDate,
     /// The first day of the billing period the value belongs to.
     pub billing_period_start: NaiveDate,
-    /// The currency of `total_cost`.
-    pub currency: Currency,
     /// Period-to-date spend at that day, exact.
-    pub total_cost: Decimal,
+    pub total_cost: Money,
     /// When it was read from Partner Center (UTC).
     pub fetched_at: DateTime<Utc>,
 }
@@ -42,8 +39,7 @@ impl TryFrom<DailyUsageRow> for DailyUsage {
             customer_id: parse_customer_id(&row.customer_id)?,
             day: row.day,
             billing_period_start: row.billing_period_start,
-            currency: parse_currency(&row.currency)?,
-            total_cost: row.total_cost.0,
+            total_cost: money(row.total_cost, &parse_currency(&row.currency)?),
             fetched_at: row.fetched_at,
         })
     }
@@ -71,8 +67,8 @@ impl Store {
                     row.push_bind(u.customer_id.to_string())
                         .push_bind(u.day)
                         .push_bind(u.billing_period_start)
-                        .push_bind(u.currency.code().to_owned())
-                        .push_bind(DbDecimal(u.total_cost))
+                        .push_bind(u.total_cost.currency().code().to_owned())
+                        .push_bind(DbDecimal(u.total_cost.amount()))
                         .push_bind(stored_time(u.fetched_at));
                 });
                 insert.push(

@@ -2,8 +2,9 @@
 //! behind it. Each query is written once with `$1`-style placeholders and runs on both; SQL
 //! differs per database only where the dialects do, and then sits side by side.
 //!
-//! Money is stored exactly (TEXT on SQLite, NUMERIC on PostgreSQL, see [`values`]); times
-//! are UTC, kept to the microsecond on both databases.
+//! Money is stored exactly (TEXT on SQLite, NUMERIC on PostgreSQL, see [`values`]), each
+//! amount beside its row's currency column, and handed out as [`crate::domain::Money`], made
+//! once where a row is decoded; times are UTC, kept to the microsecond on both databases.
 
 mod alerts;
 mod batches;

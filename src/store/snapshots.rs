@@ -5,11 +5,11 @@ use rust_decimal::Decimal;
 use sqlx::QueryBuilder;
 
 use super::values::{
-    DbDecimal, amount_sort_key, db_decimal, parse_currency, parse_customer_id, parse_key,
-    percent_sort_key, status_rank, stored_time,
+    DbDecimal, amount_sort_key, db_decimal, db_money, money, parse_currency, parse_customer_id,
+    parse_key, percent_sort_key, status_rank, stored_time, usd,
 };
 use super::{Store, StoreError, on_pool};
-use crate::domain::{Currency, CustomerId, ForecastMethod, UsageStatus};
+use crate::domain::{Currency, CustomerId, ForecastMethod, Money, UsageStatus};
 
 /// The statement that raises the version of `customer_snapshots`: the last statement of
 /// every transaction that writes the table (see the migration `snapshot_version`); the
@@ -33,7 +33,8 @@ macro_rules! execute_bumping_version {
 }
 
 /// A customer's usage of the current billing period against its budget, as last read from
-/// `GET /v1/customers/usagerecords` and the customer list. Amounts are exact, in `currency`.
+/// `GET /v1/customers/usagerecords` and the customer list. Amounts are exact; every one but
+/// the USD equivalent is in the customer's billing currency, [`CustomerSnapshot::currency`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerSnapshot {
     /// The customer's tenant id.
@@ -42,16 +43,14 @@ pub struct CustomerSnapshot {
     pub company_name: String,
     /// The customer's primary domain, when known.
     pub domain: Option<String>,
-    /// The billing currency of every amount in this row.
-    pub currency: Currency,
     /// Azure plan customer (true) or legacy MS-AZR-0145P (false).
     pub is_azure_plan: bool,
-    /// Spend of the billing period so far.
-    pub total_cost: Decimal,
+    /// Spend of the billing period so far, in the billing currency.
+    pub total_cost: Money,
     /// The same spend in USD, when Partner Center gives it.
-    pub usd_total_cost: Option<Decimal>,
-    /// The monthly spending budget; `None` when none is set.
-    pub budget: Option<Decimal>,
+    pub usd_total_cost: Option<Money>,
+    /// The monthly spending budget, in the billing currency; `None` when none is set.
+    pub budget: Option<Money>,
     /// Spend as a percentage of the budget (2 decimal places); `None` without a budget.
     pub percent_used: Option<Decimal>,
     /// Where the spend stands against the budget.
@@ -72,7 +71,7 @@ pub struct CustomerSnapshot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotForecast {
     /// Spend projected at the end of the billing period.
-    pub projected_total: Decimal,
+    pub projected_total: Money,
     /// The day spend reached the budget (when already over) or is projected to reach it
     /// inside the billing period; `None` without a budget or when it is not projected to.
     pub crosses_budget_on: Option<NaiveDate>,
@@ -81,6 +80,12 @@ pub struct SnapshotForecast {
 }
 
 impl CustomerSnapshot {
+    /// The customer's billing currency: that of [`CustomerSnapshot::total_cost`], the
+    /// budget and the forecast.
+    pub fn currency(&self) -> &Currency {
+        self.total_cost.currency()
+    }
+
     /// The UTC day the snapshot's data is of: the day of Partner Center's `lastModifiedDate`,
     /// or the first day of the billing period when that is earlier (a record not modified
     /// since a previous period). History rows, billing periods and forecasts are keyed by
@@ -153,11 +158,11 @@ fn forecast_columns(forecast: Option<&SnapshotForecast>, day: NaiveDate) -> Fore
         Some(f) => {
             let (method, days) = method_columns(f.method);
             (
-                Some(DbDecimal(f.projected_total)),
+                Some(DbDecimal(f.projected_total.amount())),
                 f.crosses_budget_on,
                 Some(method),
                 Some(days),
-                Some(amount_sort_key(f.projected_total)),
+                Some(amount_sort_key(f.projected_total.amount())),
                 f.crosses_budget_on.map(|c| (c - day).num_days()),
             )
         }
@@ -189,15 +194,15 @@ pub(super) struct SnapshotRow {
 impl TryFrom<SnapshotRow> for CustomerSnapshot {
     type Error = StoreError;
     fn try_from(row: SnapshotRow) -> Result<Self, StoreError> {
+        let currency = parse_currency(&row.currency)?;
         Ok(Self {
             customer_id: parse_customer_id(&row.customer_id)?,
             company_name: row.company_name,
             domain: row.domain,
-            currency: parse_currency(&row.currency)?,
             is_azure_plan: row.is_azure_plan,
-            total_cost: row.total_cost.0,
-            usd_total_cost: row.usd_total_cost.map(|d| d.0),
-            budget: row.budget.map(|d| d.0),
+            total_cost: money(row.total_cost, &currency),
+            usd_total_cost: usd(row.usd_total_cost),
+            budget: row.budget.map(|b| money(b, &currency)),
             percent_used: row.percent_used.map(|d| d.0),
             status: parse_key(&row.status, "usage status")?,
             last_modified: row.last_modified,
@@ -205,7 +210,7 @@ impl TryFrom<SnapshotRow> for CustomerSnapshot {
             fetched_at: row.fetched_at,
             forecast: match (row.projected_total, row.forecast_method, row.forecast_days) {
                 (Some(projected), Some(method), Some(days)) => Some(SnapshotForecast {
-                    projected_total: projected.0,
+                    projected_total: money(projected, &currency),
                     crosses_budget_on: row.crosses_budget_on,
                     method: parse_method(&method, days, row.billing_period_start)?,
                 }),
@@ -260,18 +265,18 @@ impl Store {
                         .push_bind(s.company_name.clone())
                         .push_bind(search_name(&s.company_name))
                         .push_bind(s.domain.clone())
-                        .push_bind(s.currency.code().to_owned())
+                        .push_bind(s.currency().code().to_owned())
                         .push_bind(s.is_azure_plan)
-                        .push_bind(DbDecimal(s.total_cost))
-                        .push_bind(db_decimal(s.usd_total_cost))
-                        .push_bind(db_decimal(s.budget))
+                        .push_bind(DbDecimal(s.total_cost.amount()))
+                        .push_bind(db_money(s.usd_total_cost.as_ref()))
+                        .push_bind(db_money(s.budget.as_ref()))
                         .push_bind(db_decimal(s.percent_used))
                         .push_bind(s.status.key())
                         .push_bind(stored_time(s.last_modified))
                         .push_bind(s.billing_period_start)
                         .push_bind(fetched_at)
-                        .push_bind(amount_sort_key(s.total_cost))
-                        .push_bind(s.budget.map(amount_sort_key))
+                        .push_bind(amount_sort_key(s.total_cost.amount()))
+                        .push_bind(s.budget.as_ref().map(|b| amount_sort_key(b.amount())))
                         .push_bind(s.percent_used.map(percent_sort_key))
                         .push_bind(status_rank(s.status))
                         .push_bind(fetched_at.timestamp_micros())
@@ -364,8 +369,8 @@ impl Store {
         row.map(CustomerSnapshot::try_from).transpose()
     }
 
-    /// Records a budget change on the customer's snapshot: the new budget (`None` =
-    /// removed), the status and percentage recomputed by the caller. Returns `false` when the
+    /// Records a budget change on the customer's snapshot: the new budget, in the snapshot's
+    /// currency (`None` = removed), the status and percentage recomputed by the caller. Returns `false` when the
     /// customer has no snapshot.
     ///
     /// # Errors

@@ -2,12 +2,13 @@
 //! usage record) and `customer_usage_summary` (the billing period's summary).
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use sqlx::QueryBuilder;
 
-use super::values::{DbDecimal, db_decimal, parse_currency, parse_customer_id, stored_time};
+use super::values::{
+    DbDecimal, db_money, money, parse_currency, parse_customer_id, stored_time, usd,
+};
 use super::{Store, StoreError, on_pool};
-use crate::domain::{Currency, CustomerId};
+use crate::domain::{CustomerId, Money};
 
 /// One subscription's usage of the billing period, from Partner Center's
 /// SubscriptionMonthlyUsageRecord (`GET /v1/customers/{id}/subscriptions/usagerecords`).
@@ -23,12 +24,10 @@ pub struct SubscriptionUsage {
     pub offer_id: String,
     /// Partner Center's subscription status, e.g. `active` (kept as given).
     pub status: String,
-    /// Spend of the billing period so far, exact, in `currency`.
-    pub total_cost: Decimal,
+    /// Spend of the billing period so far, exact.
+    pub total_cost: Money,
     /// The same in USD, when Partner Center gives it.
-    pub usd_total_cost: Option<Decimal>,
-    /// The currency of `total_cost`.
-    pub currency: Currency,
+    pub usd_total_cost: Option<Money>,
     /// Partner Center's `lastModifiedDate` (UTC).
     pub last_modified: DateTime<Utc>,
     /// When Spendboard read it (UTC).
@@ -45,14 +44,12 @@ pub struct CustomerUsageSummaryRow {
     pub billing_start: DateTime<Utc>,
     /// End of the billing period (UTC).
     pub billing_end: DateTime<Utc>,
-    /// Spend of the billing period so far, exact, in `currency`.
-    pub total_cost: Decimal,
-    /// The customer's billing currency.
-    pub currency: Currency,
+    /// Spend of the billing period so far, exact, in the customer's billing currency.
+    pub total_cost: Money,
     /// The same spend in USD, when Partner Center gives it.
-    pub usd_total_cost: Option<Decimal>,
-    /// The spending budget; `None` when none is set.
-    pub budget: Option<Decimal>,
+    pub usd_total_cost: Option<Money>,
+    /// The spending budget, in the billing currency; `None` when none is set.
+    pub budget: Option<Money>,
     /// Partner Center's `lastModifiedDate` (UTC).
     pub last_modified: DateTime<Utc>,
     /// When Spendboard read it (UTC).
@@ -82,9 +79,8 @@ impl TryFrom<SubscriptionUsageRow> for SubscriptionUsage {
             name: row.name,
             offer_id: row.offer_id,
             status: row.status,
-            total_cost: row.total_cost.0,
-            usd_total_cost: row.usd_total_cost.map(|d| d.0),
-            currency: parse_currency(&row.currency)?,
+            total_cost: money(row.total_cost, &parse_currency(&row.currency)?),
+            usd_total_cost: usd(row.usd_total_cost),
             last_modified: row.last_modified,
             fetched_at: row.fetched_at,
         })
@@ -107,14 +103,14 @@ struct CustomerSummaryRecord {
 impl TryFrom<CustomerSummaryRecord> for CustomerUsageSummaryRow {
     type Error = StoreError;
     fn try_from(row: CustomerSummaryRecord) -> Result<Self, StoreError> {
+        let currency = parse_currency(&row.currency)?;
         Ok(Self {
             customer_id: parse_customer_id(&row.customer_id)?,
             billing_start: row.billing_start,
             billing_end: row.billing_end,
-            total_cost: row.total_cost.0,
-            currency: parse_currency(&row.currency)?,
-            usd_total_cost: row.usd_total_cost.map(|d| d.0),
-            budget: row.budget.map(|d| d.0),
+            total_cost: money(row.total_cost, &currency),
+            usd_total_cost: usd(row.usd_total_cost),
+            budget: row.budget.map(|b| money(b, &currency)),
             last_modified: row.last_modified,
             fetched_at: row.fetched_at,
         })
@@ -160,9 +156,9 @@ impl Store {
                         .push_bind(u.name.clone())
                         .push_bind(u.offer_id.clone())
                         .push_bind(u.status.clone())
-                        .push_bind(DbDecimal(u.total_cost))
-                        .push_bind(db_decimal(u.usd_total_cost))
-                        .push_bind(u.currency.code().to_owned())
+                        .push_bind(DbDecimal(u.total_cost.amount()))
+                        .push_bind(db_money(u.usd_total_cost.as_ref()))
+                        .push_bind(u.total_cost.currency().code().to_owned())
                         .push_bind(stored_time(u.last_modified))
                         .push_bind(stored_time(u.fetched_at));
                 });
@@ -218,10 +214,10 @@ impl Store {
             .bind(summary.customer_id.to_string())
             .bind(stored_time(summary.billing_start))
             .bind(stored_time(summary.billing_end))
-            .bind(DbDecimal(summary.total_cost))
-            .bind(summary.currency.code())
-            .bind(db_decimal(summary.usd_total_cost))
-            .bind(db_decimal(summary.budget))
+            .bind(DbDecimal(summary.total_cost.amount()))
+            .bind(summary.total_cost.currency().code())
+            .bind(db_money(summary.usd_total_cost.as_ref()))
+            .bind(db_money(summary.budget.as_ref()))
             .bind(stored_time(summary.last_modified))
             .bind(stored_time(summary.fetched_at))
             .execute(pool)

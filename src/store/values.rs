@@ -10,7 +10,7 @@ use sqlx::sqlite::{SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Decode, Encode, Postgres, Sqlite, Type};
 
 use super::StoreError;
-use crate::domain::{Currency, CustomerId, UsageStatus};
+use crate::domain::{Currency, CustomerId, Money, UsageStatus};
 
 /// An exact decimal amount in a column: TEXT on SQLite (its NUMERIC affinity would round to
 /// f64), NUMERIC on PostgreSQL. Every digit and the scale survive the round trip.
@@ -63,6 +63,22 @@ impl<'r> Decode<'r, Postgres> for DbDecimal {
 /// `Option<Decimal>` as a bindable column value.
 pub(super) fn db_decimal(amount: Option<Decimal>) -> Option<DbDecimal> {
     amount.map(DbDecimal)
+}
+
+/// The exact amount of an `Option<Money>` as a bindable column value (its currency is
+/// stored in a column of its own).
+pub(super) fn db_money(money: Option<&Money>) -> Option<DbDecimal> {
+    money.map(|m| DbDecimal(m.amount()))
+}
+
+/// An amount read back from a column, in the `currency` read back with it.
+pub(super) fn money(amount: DbDecimal, currency: &Currency) -> Money {
+    Money::new(amount.0, currency.clone())
+}
+
+/// A USD equivalent read back from a column (Partner Center's `usdTotalCost`).
+pub(super) fn usd(amount: Option<DbDecimal>) -> Option<Money> {
+    amount.map(|d| Money::usd(d.0))
 }
 
 /// A timestamp as it is stored: truncated to whole microseconds, PostgreSQL's resolution, so

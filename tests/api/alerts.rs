@@ -293,7 +293,7 @@ async fn all_sent(app: &TestApp) -> Vec<FiringRecord> {
 fn spending_customer(snapshots: &[CustomerSnapshot]) -> CustomerSnapshot {
     snapshots
         .iter()
-        .filter(|s| s.total_cost > Decimal::from(10))
+        .filter(|s| s.total_cost.amount() > Decimal::from(10))
         .min_by_key(|s| s.customer_id)
         .cloned()
         .expect("a customer with spend")
@@ -338,7 +338,10 @@ async fn a_threshold_fires_once_at_the_refresh_that_crosses_it_to_the_owners_and
             .await
             .unwrap()
     );
-    let mut budget = ceil_to_currency(target.total_cost * Decimal::new(125, 2), &target.currency);
+    let mut budget = ceil_to_currency(
+        target.total_cost.amount() * Decimal::new(125, 2),
+        target.currency(),
+    );
     set_budget(&app, &id, Some(budget)).await;
     refresh(&app).await;
     // What the first refresh sent about it, with its original budget and no owners yet.
@@ -352,13 +355,13 @@ async fn a_threshold_fires_once_at_the_refresh_that_crosses_it_to_the_owners_and
         let mut crossed_on = None;
         for _ in 0..12 {
             let now = snapshot(&app, &id).await;
-            assert_eq!(now.budget, Some(budget));
-            let crossed = now.total_cost >= budget;
+            assert_eq!(now.budget.as_ref().map(Money::amount), Some(budget));
+            let crossed = now.total_cost.amount() >= budget;
             all_sent(&app).await;
             let fired: Vec<FiringRecord> = firings(&app)
                 .await
                 .into_iter()
-                .filter(|f| f.customer == id && f.budget == budget)
+                .filter(|f| f.customer == id && f.budget.amount() == budget)
                 .collect();
             if crossed {
                 crossed_on.get_or_insert(now.forecast_day());
@@ -403,8 +406,8 @@ async fn a_threshold_fires_once_at_the_refresh_that_crosses_it_to_the_owners_and
         );
 
         // The budget is raised above the spend: the threshold may fire again once crossed.
-        let spend = snapshot(&app, &id).await.total_cost;
-        budget = ceil_to_currency(spend * Decimal::new(125, 2), &target.currency);
+        let spend = snapshot(&app, &id).await.total_cost.amount();
+        budget = ceil_to_currency(spend * Decimal::new(125, 2), target.currency());
         set_budget(&app, &id, Some(budget)).await;
         refresh(&app).await;
     }
@@ -422,7 +425,7 @@ async fn a_threshold_fires_once_at_the_refresh_that_crosses_it_to_the_owners_and
     for part in ["text", "html"] {
         let body = first[part].as_str().expect("plain text and HTML");
         assert!(body.contains(&link), "{part}: {body}");
-        assert!(body.contains(target.currency.code()), "{part}: {body}");
+        assert!(body.contains(target.currency().code()), "{part}: {body}");
     }
 
     // Customers without a budget never fired, whatever their spend.
@@ -463,9 +466,9 @@ async fn a_forecast_threshold_fires_when_the_projection_crosses_and_says_how_it_
             .await
             .unwrap();
     }
-    let projected = target.forecast.as_ref().unwrap().projected_total;
+    let projected = target.forecast.as_ref().unwrap().projected_total.amount();
     assert!(
-        projected > target.total_cost,
+        projected > target.total_cost.amount(),
         "spend grows, so does the projection"
     );
 
@@ -473,7 +476,10 @@ async fn a_forecast_threshold_fires_when_the_projection_crosses_and_says_how_it_
     set_budget(
         &app,
         &id,
-        Some(ceil_to_currency(projected * Decimal::TWO, &target.currency)),
+        Some(ceil_to_currency(
+            projected * Decimal::TWO,
+            target.currency(),
+        )),
     )
     .await;
     refresh(&app).await;
@@ -482,13 +488,16 @@ async fn a_forecast_threshold_fires_when_the_projection_crosses_and_says_how_it_
 
     // Between the spend and the projection: the forecast threshold fires, the actual not.
     let budget = ceil_to_currency(
-        (target.total_cost + projected) / Decimal::TWO,
-        &target.currency,
+        (target.total_cost.amount() + projected) / Decimal::TWO,
+        target.currency(),
     );
     set_budget(&app, &id, Some(budget)).await;
     refresh(&app).await;
     let now = snapshot(&app, &id).await;
-    assert!(now.total_cost < budget && now.forecast.as_ref().unwrap().projected_total >= budget);
+    assert!(
+        now.total_cost.amount() < budget
+            && now.forecast.as_ref().unwrap().projected_total.amount() >= budget
+    );
     all_sent(&app).await;
     let mail = smtp.to(OWNER_1, &name);
     assert_eq!(mail.len(), 1);
@@ -505,15 +514,12 @@ async fn a_forecast_threshold_fires_when_the_projection_crosses_and_says_how_it_
         text.contains(&format!("(forecast from the {})", method.describe())),
         "{text}"
     );
-    let projected_money = Money::new(
-        now.forecast.as_ref().unwrap().projected_total,
-        now.currency.clone(),
-    );
+    let projected_money = &now.forecast.as_ref().unwrap().projected_total;
     assert!(text.contains(&projected_money.to_string()), "{text}");
     let fired = firings(&app).await;
     let ours: Vec<_> = fired
         .iter()
-        .filter(|f| f.customer == id && f.budget == budget)
+        .filter(|f| f.customer == id && f.budget.amount() == budget)
         .collect();
     assert_eq!(ours.len(), 1);
     assert_eq!(ours[0].threshold, forecast);
@@ -613,7 +619,9 @@ async fn two_instances_record_each_crossing_once_and_send_each_message_once() {
     );
     let expected = snapshots
         .iter()
-        .filter(|s| s.budget.is_some_and(|b| one.is_crossed(s.total_cost, b)))
+        .filter(|s| {
+            (s.budget.as_ref()).is_some_and(|b| one.is_crossed(s.total_cost.amount(), b.amount()))
+        })
         .count();
     assert!(expected > 0);
     assert_eq!(a.unwrap() + b.unwrap(), expected);
@@ -821,7 +829,7 @@ async fn a_firing_goes_once_to_each_team_webhook_of_the_owners_and_else_to_the_p
     let mut spending: Vec<CustomerSnapshot> = snapshots(&app)
         .await
         .into_iter()
-        .filter(|s| s.total_cost > Decimal::from(10))
+        .filter(|s| s.total_cost.amount() > Decimal::from(10))
         .collect();
     spending.sort_by_key(|s| s.customer_id);
     let (shared, lone) = (spending[0].clone(), spending[1].clone());
@@ -849,7 +857,10 @@ async fn a_firing_goes_once_to_each_team_webhook_of_the_owners_and_else_to_the_p
 
     // Budgets below the spend: the actual-spend thresholds fire at the next refresh.
     let budget_of = |customer: &CustomerSnapshot| {
-        ceil_to_currency(customer.total_cost * Decimal::new(9, 1), &customer.currency)
+        ceil_to_currency(
+            customer.total_cost.amount() * Decimal::new(9, 1),
+            customer.currency(),
+        )
     };
     for customer in [&shared, &lone] {
         set_budget(&app, &customer.customer_id, Some(budget_of(customer))).await;
@@ -859,7 +870,9 @@ async fn a_firing_goes_once_to_each_team_webhook_of_the_owners_and_else_to_the_p
     let new_firings = |customer: &CustomerSnapshot| -> Vec<FiringRecord> {
         fired
             .iter()
-            .filter(|f| f.customer == customer.customer_id && f.budget == budget_of(customer))
+            .filter(|f| {
+                f.customer == customer.customer_id && f.budget.amount() == budget_of(customer)
+            })
             .cloned()
             .collect()
     };
@@ -1062,17 +1075,20 @@ fn nov(day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, day).unwrap()
 }
 
+fn eur(amount: &str) -> Money {
+    Money::new(amount.parse().unwrap(), Currency::parse("EUR").unwrap())
+}
+
 fn new_firing(customer: CustomerId, budget: &str) -> NewFiring {
     NewFiring {
         key: FiringKey {
             customer,
             threshold: Threshold::new(ThresholdBasis::Actual, 80).unwrap(),
             billing_period_start: nov(1),
-            budget: budget.parse().unwrap(),
+            budget: eur(budget),
         },
         customer_name: "Contoso".into(),
-        currency: Currency::parse("EUR").unwrap(),
-        spend: "900".parse().unwrap(),
+        spend: eur("900"),
         projected: None,
         forecast_method: None,
         deliveries: vec![NewDelivery {
@@ -1160,12 +1176,12 @@ async fn the_digest_of_a_known_day_lists_an_owners_customers_movers_and_alerts_o
     let all = snapshots(&app).await;
     let over = all
         .iter()
-        .find(|s| s.status == UsageStatus::OverBudget && s.total_cost > Decimal::ZERO)
+        .find(|s| s.status == UsageStatus::OverBudget && s.total_cost.amount() > Decimal::ZERO)
         .expect("a customer over budget")
         .clone();
     let without = all
         .iter()
-        .find(|s| s.budget.is_none() && s.total_cost > Decimal::ZERO)
+        .find(|s| s.budget.is_none() && s.total_cost.amount() > Decimal::ZERO)
         .expect("a spending customer without a budget")
         .clone();
     let owner = SignInName::parse(OWNER_1).unwrap();
@@ -1209,20 +1225,18 @@ async fn the_digest_of_a_known_day_lists_an_owners_customers_movers_and_alerts_o
         "Spendboard daily digest, 5 November 2026: 1 over budget"
     );
     let text = digest["text"].as_str().unwrap().replace("\r\n", "\n");
-    let money = |s: &CustomerSnapshot, a| Money::new(a, s.currency.clone()).to_string();
     assert!(
         text.contains(&format!(
             "Over budget:\n- {}: {} of {}",
             over.company_name,
-            money(&over, over.total_cost),
-            money(&over, over.budget.unwrap())
+            over.total_cost,
+            over.budget.as_ref().unwrap()
         )),
         "{text}"
     );
     assert!(!text.contains(&format!(
         "- {}: {} of no budget",
-        without.company_name,
-        money(&without, without.total_cost)
+        without.company_name, without.total_cost
     )));
     // The movers, from the history of 4 and 5 November.
     for s in [&over, &without] {
@@ -1231,13 +1245,13 @@ async fn the_digest_of_a_known_day_lists_an_owners_customers_movers_and_alerts_o
             .daily_usage(&s.customer_id, nov(4), nov(4))
             .await
             .unwrap()[0]
-            .total_cost;
+            .total_cost
+            .clone();
         let line = format!(
-            "- {}: +{} (from {} to {})",
+            "- {}: +{} (from {before} to {})",
             s.company_name,
-            money(s, s.total_cost - before),
-            money(s, before),
-            money(s, s.total_cost)
+            s.total_cost.checked_sub(&before).unwrap(),
+            s.total_cost
         );
         assert!(text.contains(&line), "{line} in {text}");
     }

@@ -112,6 +112,11 @@ async fn finished(app: &TestApp, batch: &str, seconds: u64) -> String {
 
 /// The status a budget gives, as Spendboard's rules say (no projection known here: the
 /// test compares only customers whose projection cannot change the status).
+/// The amount of a planned budget, as Partner Center holds it.
+fn amount(budget: &Option<Money>) -> Option<Decimal> {
+    budget.as_ref().map(Money::amount)
+}
+
 fn expected_new(old: Decimal, percent: Decimal, currency: &str) -> Decimal {
     let places = Currency::parse(currency).unwrap().minor_units();
     (old * (Decimal::ONE_HUNDRED + percent) / Decimal::ONE_HUNDRED)
@@ -512,13 +517,13 @@ async fn a_thousand_budgets_are_applied_under_throttling_and_faults_and_every_ou
         match (&item.plan.skip_reason, item.outcome) {
             (Some(_), _) => {
                 assert!(item.change_id.is_none(), "{name}: left out, never sent");
-                assert_eq!(held, item.plan.seen_amount, "{name}");
+                assert_eq!(held, amount(&item.plan.seen_amount), "{name}");
             }
             (None, Some(ChangeOutcome::Applied)) => {
-                assert_eq!(held, item.plan.new_amount, "{name}: applied");
+                assert_eq!(held, amount(&item.plan.new_amount), "{name}: applied");
             }
             (None, Some(outcome)) => {
-                assert_eq!(held, item.plan.seen_amount, "{name}: {outcome:?}");
+                assert_eq!(held, amount(&item.plan.seen_amount), "{name}: {outcome:?}");
             }
             (None, None) => panic!("{name}: no outcome"),
         }

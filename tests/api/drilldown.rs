@@ -233,7 +233,7 @@ async fn an_azure_plan_subscription_page_matches_the_sandboxs_resources_meters_a
         .await
         .unwrap()
         .expect("the summary is stored");
-    assert_eq!(stored.total_cost, total);
+    assert_eq!(stored.total_cost, Money::new(total, currency.clone()));
     assert!(!stored.is_legacy);
     let stored_resources: BTreeMap<String, Decimal> = app
         .store()
@@ -241,7 +241,7 @@ async fn an_azure_plan_subscription_page_matches_the_sandboxs_resources_meters_a
         .await
         .unwrap()
         .into_iter()
-        .map(|r| (r.resource_uri.unwrap(), r.total_cost))
+        .map(|r| (r.resource_uri.unwrap(), r.total_cost.amount()))
         .collect();
     let sandbox_resources: BTreeMap<String, Decimal> = resources
         .iter()
@@ -254,7 +254,7 @@ async fn an_azure_plan_subscription_page_matches_the_sandboxs_resources_meters_a
         .await
         .unwrap()
         .into_iter()
-        .map(|m| (m.meter_id.unwrap(), (m.quantity, m.total_cost)))
+        .map(|m| (m.meter_id.unwrap(), (m.quantity, m.total_cost.amount())))
         .collect();
     let sandbox_meters: BTreeMap<String, (Option<Decimal>, Decimal)> = meters
         .iter()
@@ -609,13 +609,14 @@ async fn a_stale_subscription_is_shown_from_the_store_and_refreshed_in_the_backg
         meters: store.meter_usage(&id, &subscription).await.unwrap(),
     };
     old.summary.fetched_at -= chrono::Duration::hours(1);
-    old.summary.total_cost += Decimal::ONE;
+    let currency = old.summary.total_cost.currency().clone();
+    old.summary.total_cost = Money::new(old.summary.total_cost.amount() + Decimal::ONE, currency);
     store.replace_subscription_drilldown(&old).await.unwrap();
 
     let html = app.subscription_page(&id, &subscription).await;
     assert!(html.contains("(stale: being refreshed)"));
     assert!(
-        html.contains(&money(old.summary.total_cost, &old.summary.currency)),
+        html.contains(&old.summary.total_cost.to_string()),
         "the stored numbers are shown at once"
     );
     let refreshed = eventually(10, "a background refresh stored a newer read", || async {
@@ -627,7 +628,10 @@ async fn a_stale_subscription_is_shown_from_the_store_and_refreshed_in_the_backg
         (now.fetched_at > old.summary.fetched_at).then_some(now)
     })
     .await;
-    assert_eq!(refreshed.total_cost, old.summary.total_cost - Decimal::ONE);
+    assert_eq!(
+        refreshed.total_cost.amount(),
+        old.summary.total_cost.amount() - Decimal::ONE
+    );
 }
 
 #[tokio::test]
@@ -706,9 +710,8 @@ fn sample_drilldown(legacy: bool) -> SubscriptionDrilldown {
             "/subscriptions/e-1/resourceGroups/rg/providers/x/{name}"
         )),
         resource_name: Some(name.to_owned()),
-        total_cost: d(cost),
-        usd_total_cost: Some(d("0.0000000000000000000000000001")),
-        currency: sek.clone(),
+        total_cost: Money::new(d(cost), sek.clone()),
+        usd_total_cost: Some(Money::usd(d("0.0000000000000000000000000001"))),
         last_modified: "2019-09-17T21:08:44.256666+00:00".parse().unwrap(),
     };
     let meter = |category: Option<&str>, name: &str, cost: &str| MeterUsage {
@@ -718,9 +721,8 @@ fn sample_drilldown(legacy: bool) -> SubscriptionDrilldown {
         subcategory: None,
         quantity: Some(d("0.01129")),
         unit: Some("1 GB".to_owned()),
-        total_cost: d(cost),
+        total_cost: Money::new(d(cost), sek.clone()),
         usd_total_cost: None,
-        currency: sek.clone(),
         last_modified: at(20, 7),
     };
     SubscriptionDrilldown {
@@ -731,8 +733,7 @@ fn sample_drilldown(legacy: bool) -> SubscriptionDrilldown {
             is_legacy: legacy,
             billing_start: at(1, 0),
             billing_end: Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
-            total_cost: d("120.5682999999995904716"),
-            currency: sek.clone(),
+            total_cost: Money::new(d("120.5682999999995904716"), sek.clone()),
             usd_total_cost: None,
             last_modified: at(20, 7),
             fetched_at: "2026-11-21T06:00:00.123456Z".parse().unwrap(),
@@ -775,7 +776,7 @@ on_both_databases! {
         assert_eq!(meters[0], first.meters[2]);
 
         let mut second = sample_drilldown(false);
-        second.summary.total_cost = d("7");
+        second.summary.total_cost = Money::new(d("7"), second.summary.total_cost.currency().clone());
         second.summary.fetched_at = at(21, 7);
         second.resources.truncate(1);
         second.meters.clear();
@@ -798,7 +799,7 @@ on_both_databases! {
         );
         let (read, all) = db.store.customer_resource_usage(&customer).await.unwrap();
         assert_eq!(read, 2, "two subscriptions were read");
-        let costs: Vec<Decimal> = all.iter().map(|r| r.total_cost).collect();
+        let costs: Vec<Decimal> = all.iter().map(|r| r.total_cost.amount()).collect();
         assert_eq!(costs, [d("101"), d("10.0682999999995904716"), d("9.5"), d("9.5")]);
         let stranger = CustomerId::from(Uuid::new_v4());
         assert_eq!(db.store.customer_resource_usage(&stranger).await.unwrap(), (0, vec![]));

@@ -103,10 +103,15 @@ async fn expected_forecast(app: &TestApp, s: &CustomerSnapshot) -> spendboard::d
         .iter()
         .map(|row| SpendPoint {
             day: row.day,
-            period_to_date: row.total_cost,
+            period_to_date: row.total_cost.amount(),
         })
         .collect();
-    forecast(&period, today, &series, s.budget)
+    forecast(
+        &period,
+        today,
+        &series,
+        s.budget.as_ref().map(Money::amount),
+    )
 }
 
 /// The text of each cell of the dashboard's customer table, with each row's customer link.
@@ -181,7 +186,7 @@ async fn the_history_gains_one_row_per_simulated_day_equal_to_the_sandboxs_total
         for row in &rows {
             assert_eq!(row.billing_period_start, nov(1));
             assert_eq!(
-                row.total_cost,
+                row.total_cost.amount(),
                 truth_by_day[&row.day][&id.to_string()],
                 "{id} on {}",
                 row.day
@@ -204,7 +209,8 @@ async fn the_projection_and_crossing_date_equal_the_forecast_of_the_stored_serie
         let expected = expected_forecast(&app, s).await;
         let stored = s.forecast.as_ref().expect("a forecast after a refresh");
         assert_eq!(
-            stored.projected_total, expected.projected_total,
+            stored.projected_total.amount(),
+            expected.projected_total,
             "{}",
             s.company_name
         );
@@ -214,7 +220,7 @@ async fn the_projection_and_crossing_date_equal_the_forecast_of_the_stored_serie
             s.company_name
         );
         assert_eq!(stored.method, expected.method);
-        if s.total_cost > Decimal::ZERO {
+        if s.total_cost.amount() > Decimal::ZERO {
             // 9 recorded days: the recent average of the last 7.
             assert_eq!(
                 stored.method,
@@ -224,9 +230,9 @@ async fn the_projection_and_crossing_date_equal_the_forecast_of_the_stored_serie
         assert_eq!(
             s.status,
             UsageStatus::classify_projected(
-                s.total_cost,
+                s.total_cost.amount(),
                 Some(expected.projected_total),
-                s.budget,
+                s.budget.as_ref().map(Money::amount),
                 d("80")
             )
         );
@@ -246,10 +252,7 @@ async fn the_projection_and_crossing_date_equal_the_forecast_of_the_stored_serie
             .find(|s| customer_path(&s.customer_id) == *href)
             .unwrap();
         let f = s.forecast.as_ref().unwrap();
-        assert_eq!(
-            cells[4],
-            Money::new(f.projected_total, s.currency.clone()).to_string()
-        );
+        assert_eq!(cells[4], f.projected_total.to_string());
         match f.crosses_budget_on {
             Some(day) => assert!(
                 cells[5].starts_with(&day.format("%-d %b %Y").to_string()),
@@ -269,12 +272,12 @@ async fn the_projection_and_crossing_date_equal_the_forecast_of_the_stored_serie
                 .as_ref()
                 .is_some_and(|f| f.crosses_budget_on.is_some())
         })
-        .find(|s| s.budget.is_some_and(|b| s.total_cost < b))
+        .find(|s| (s.budget.as_ref()).is_some_and(|b| s.total_cost.amount() < b.amount()))
         .or_else(|| snapshots.values().find(|s| s.budget.is_some()))
         .unwrap();
     let f = s.forecast.as_ref().unwrap();
     let page = text(&app.customer_page(&s.customer_id).await);
-    let projected = Money::new(f.projected_total, s.currency.clone()).to_string();
+    let projected = f.projected_total.to_string();
     assert!(
         page.contains(&format!(
             "Projected {projected} at month end (30 Nov 2026), from the average of the last 7 days' spend, based on 7 days."
@@ -298,17 +301,20 @@ async fn the_projection_and_crossing_date_equal_the_forecast_of_the_stored_serie
     .await;
     let month_end = sandbox_totals(&app).await;
     let (mut recent_error, mut straight_error) = (Decimal::ZERO, Decimal::ZERO);
-    for s in snapshots.values().filter(|s| s.total_cost > Decimal::ZERO) {
+    for s in snapshots
+        .values()
+        .filter(|s| s.total_cost.amount() > Decimal::ZERO)
+    {
         let actual = month_end[&s.customer_id.to_string()];
-        let projected = s.forecast.as_ref().unwrap().projected_total;
-        assert!(projected >= s.total_cost);
+        let projected = s.forecast.as_ref().unwrap().projected_total.amount();
+        assert!(projected >= s.total_cost.amount());
         let ratio = projected / actual;
         assert!(
             ratio > d("0.7") && ratio < d("1.1"),
             "{}: projected {projected}, actual {actual}",
             s.company_name
         );
-        let straight = s.total_cost / Decimal::from(11) * Decimal::from(30);
+        let straight = s.total_cost.amount() / Decimal::from(11) * Decimal::from(30);
         recent_error += ((projected - actual) / actual).abs();
         straight_error += ((straight - actual) / actual).abs();
     }
@@ -329,10 +335,10 @@ async fn a_budget_below_the_projection_makes_a_customer_on_pace_counted_filtered
     // of it, below the near threshold, while four more weeks at this pace exceed it.
     let target = before
         .values()
-        .filter(|s| s.total_cost > d("10") && s.status != UsageStatus::OverBudget)
+        .filter(|s| s.total_cost.amount() > d("10") && s.status != UsageStatus::OverBudget)
         .min_by_key(|s| s.customer_id)
         .unwrap();
-    let budget = (target.total_cost * Decimal::TWO).ceil();
+    let budget = (target.total_cost.amount() * Decimal::TWO).ceil();
     let path = customer_path(&target.customer_id);
     let html = app.get_html(&path).await;
     let (csrf, based_on) = crate::budget::form_fields(&html);
@@ -350,9 +356,12 @@ async fn a_budget_below_the_projection_makes_a_customer_on_pace_counted_filtered
     // The budget change recomputed the crossing date and the status at once.
     let after = snapshots(&app).await;
     let changed = &after[&target.customer_id];
-    assert_eq!(changed.budget, Some(budget));
+    assert_eq!(changed.budget.as_ref().map(Money::amount), Some(budget));
     let expected = expected_forecast(&app, changed).await;
-    assert!(expected.projected_total >= budget && changed.total_cost * d("100") < budget * d("80"));
+    assert!(
+        expected.projected_total >= budget
+            && changed.total_cost.amount() * d("100") < budget * d("80")
+    );
     assert_eq!(changed.status, UsageStatus::OnPace);
     let f = changed.forecast.as_ref().unwrap();
     assert_eq!(f.crosses_budget_on, expected.crosses_budget_on);
@@ -367,9 +376,9 @@ async fn a_budget_below_the_projection_makes_a_customer_on_pace_counted_filtered
     for s in after.values() {
         let expected = expected_forecast(&app, s).await;
         let status = UsageStatus::classify_projected(
-            s.total_cost,
+            s.total_cost.amount(),
             Some(expected.projected_total),
-            s.budget,
+            s.budget.as_ref().map(Money::amount),
             d("80"),
         );
         assert_eq!(s.status, status, "{}", s.company_name);
@@ -438,7 +447,7 @@ async fn a_new_month_starts_a_new_billing_period_and_the_old_one_is_kept() {
     for s in snapshots.values() {
         let id = s.customer_id.to_string();
         assert_eq!(s.billing_period_start, dec1);
-        assert_eq!(s.total_cost, december_first[&id]);
+        assert_eq!(s.total_cost.amount(), december_first[&id]);
         let rows = app
             .store()
             .daily_usage(&s.customer_id, nov(1), dec1)
@@ -452,11 +461,11 @@ async fn a_new_month_starts_a_new_billing_period_and_the_old_one_is_kept() {
             periods,
             [(nov(29), nov(1)), (nov(30), nov(1)), (dec1, dec1)]
         );
-        assert_eq!(rows[1].total_cost, november_end[&id]);
-        assert_eq!(rows[2].total_cost, december_first[&id]);
+        assert_eq!(rows[1].total_cost.amount(), november_end[&id]);
+        assert_eq!(rows[2].total_cost.amount(), december_first[&id]);
         // November's days do not count: one day of December, the period average.
         let f = s.forecast.as_ref().unwrap();
-        if s.total_cost > Decimal::ZERO {
+        if s.total_cost.amount() > Decimal::ZERO {
             assert_eq!(
                 f.method,
                 ForecastMethod::PeriodAverage {
@@ -464,20 +473,26 @@ async fn a_new_month_starts_a_new_billing_period_and_the_old_one_is_kept() {
                     days: 1
                 }
             );
-            assert_eq!(f.projected_total, s.total_cost * Decimal::from(31));
+            assert_eq!(
+                f.projected_total.amount(),
+                s.total_cost.amount() * Decimal::from(31)
+            );
         }
     }
 
     let s = snapshots
         .values()
-        .find(|s| s.total_cost > Decimal::ZERO)
+        .find(|s| s.total_cost.amount() > Decimal::ZERO)
         .unwrap();
     let page = text(&app.customer_page(&s.customer_id).await);
     assert!(page.contains("1 Dec 2026 to 31 Dec 2026"), "{page}");
     assert!(
         page.contains(&format!(
             "November 2026: {} as of 30 Nov 2026",
-            Money::new(november_end[&s.customer_id.to_string()], s.currency.clone())
+            Money::new(
+                november_end[&s.customer_id.to_string()],
+                s.currency().clone()
+            )
         )),
         "{page}"
     );
@@ -496,7 +511,7 @@ async fn the_customer_page_draws_its_charts_with_text_alternatives() {
     let snapshots = snapshots(&app).await;
     let s = snapshots
         .values()
-        .filter(|s| s.total_cost > Decimal::ZERO && s.budget.is_some())
+        .filter(|s| s.total_cost.amount() > Decimal::ZERO && s.budget.is_some())
         .min_by_key(|s| s.customer_id)
         .unwrap();
     let html = app.customer_page(&s.customer_id).await;
@@ -520,7 +535,7 @@ async fn the_customer_page_draws_its_charts_with_text_alternatives() {
         }
     }
     let desc: String = select("svg.chart-cumulative desc")[0].text().collect();
-    let spend = Money::new(s.total_cost, s.currency.clone()).to_string();
+    let spend = s.total_cost.to_string();
     assert!(
         desc.contains(&spend) && desc.contains("4 recorded days"),
         "{desc}"
@@ -556,10 +571,7 @@ async fn the_customer_page_draws_its_charts_with_text_alternatives() {
             .select(&cell)
             .map(|c| c.text().collect::<String>())
             .collect();
-        assert_eq!(
-            cells[1],
-            Money::new(day.total_cost, s.currency.clone()).grouped()
-        );
+        assert_eq!(cells[1], day.total_cost.grouped());
     }
     let first: String = rows[0].text().collect();
     assert!(first.contains("day before not recorded"), "{first}");
@@ -603,7 +615,7 @@ async fn the_customer_page_draws_its_charts_with_text_alternatives() {
         .map(|r| {
             (
                 r.resource_name.clone().unwrap_or_default(),
-                Money::new(r.total_cost, s.currency.clone()).to_string(),
+                r.total_cost.to_string(),
             )
         })
         .collect();
@@ -639,7 +651,7 @@ async fn a_reader_sees_the_forecast_but_no_budget_form() {
     let snapshots = snapshots(&app).await;
     let s = snapshots
         .values()
-        .find(|s| s.total_cost > Decimal::ZERO)
+        .find(|s| s.total_cost.amount() > Decimal::ZERO)
         .unwrap();
     let f = s.forecast.as_ref().unwrap();
     // A single recorded day: the period average since the 1st, 10 days.
@@ -668,6 +680,10 @@ fn id(n: u128) -> CustomerId {
     ))
 }
 
+fn eur(amount: Decimal) -> Money {
+    Money::new(amount, Currency::parse("EUR").unwrap())
+}
+
 /// A snapshot of 21 Nov with a forecast (or none).
 fn snapshot(
     n: u128,
@@ -675,21 +691,19 @@ fn snapshot(
     budget: Option<&str>,
     forecast: Option<SnapshotForecast>,
 ) -> CustomerSnapshot {
-    let total_cost = d(spend);
-    let budget = budget.map(d);
+    let (spend, budget) = (d(spend), budget.map(d));
     CustomerSnapshot {
         customer_id: id(n),
         company_name: format!("Customer {n:02}"),
         domain: None,
-        currency: Currency::parse("EUR").unwrap(),
         is_azure_plan: true,
-        total_cost,
+        total_cost: eur(spend),
         usd_total_cost: None,
-        budget,
-        percent_used: percent_used(total_cost, budget),
+        budget: budget.map(eur),
+        percent_used: percent_used(spend, budget),
         status: UsageStatus::classify_projected(
-            total_cost,
-            forecast.as_ref().map(|f| f.projected_total),
+            spend,
+            forecast.as_ref().map(|f| f.projected_total.amount()),
             budget,
             d("80"),
         ),
@@ -706,7 +720,7 @@ fn projection(
     method: ForecastMethod,
 ) -> Option<SnapshotForecast> {
     Some(SnapshotForecast {
-        projected_total: d(total),
+        projected_total: eur(d(total)),
         crosses_budget_on: crossing.map(nov),
         method,
     })
@@ -817,8 +831,7 @@ on_both_databases! {
             customer_id: id(n),
             day,
             billing_period_start: BillingPeriod::containing(day).start,
-            currency: Currency::parse("JPY").unwrap(),
-            total_cost: d(total),
+            total_cost: Money::new(d(total), Currency::parse("JPY").unwrap()),
             fetched_at: fetched,
         };
         let oct31 = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();

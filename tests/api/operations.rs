@@ -175,7 +175,11 @@ async fn during_a_database_outage_pages_fail_fast_with_a_styled_503_and_it_is_lo
     }
     // The stylesheet of that page is served without the session, so without the database.
     let css = app.get("/static/style.css").await;
-    assert_eq!(css.status(), StatusCode::OK, "the outage page keeps its style");
+    assert_eq!(
+        css.status(),
+        StatusCode::OK,
+        "the outage page keeps its style"
+    );
     // Liveness does not depend on the database (probes send no session cookie).
     let probe = reqwest::Client::new();
     let live = probe.get(app.url("/health/live")).send().await.unwrap();

@@ -624,7 +624,7 @@ async fn a_subscriptions_meters_are_compared_across_regions_at_this_periods_quan
         .await
         .unwrap()
         .unwrap();
-    let currency = snapshot.currency.clone();
+    let currency = snapshot.currency().clone();
     explorer_with_card(&app, &format!("currency={currency}")).await;
     let subscriptions = app
         .sandbox_get(&format!("/v1/customers/{id}/subscriptions"))

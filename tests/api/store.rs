@@ -9,7 +9,7 @@ use actix_session::storage::{SessionKey, SessionStore};
 use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, TimeZone, Utc};
 use rust_decimal::Decimal;
 use spendboard::domain::{
-    Currency, CustomerId, ForecastMethod, SignInName, UsageStatus, percent_used,
+    Currency, CustomerId, ForecastMethod, Money, SignInName, UsageStatus, percent_used,
 };
 use spendboard::store::{
     BudgetChangeDecision, BudgetChangeIntent, ChangeOutcome, CurrencyTotal, CustomerSnapshot,
@@ -24,6 +24,10 @@ use crate::helpers::user_id;
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
+}
+
+fn money(amount: &str, currency: &str) -> Money {
+    Money::new(d(amount), Currency::parse(currency).unwrap())
 }
 
 fn id(n: u128) -> CustomerId {
@@ -49,19 +53,18 @@ fn snapshot(
     spend: &str,
     budget: Option<&str>,
 ) -> CustomerSnapshot {
-    let total_cost = d(spend);
-    let budget = budget.map(d);
+    let (spend, budget) = (d(spend), budget.map(d));
+    let money = |amount| Money::new(amount, Currency::parse(currency).unwrap());
     CustomerSnapshot {
         customer_id: id(n),
         company_name: name.to_owned(),
         domain: Some(format!("customer{n}.onmicrosoft.com")),
-        currency: Currency::parse(currency).unwrap(),
         is_azure_plan: n.is_multiple_of(2),
-        total_cost,
+        total_cost: money(spend),
         usd_total_cost: None,
-        budget,
-        percent_used: percent_used(total_cost, budget),
-        status: UsageStatus::classify(total_cost, budget, d("80")),
+        budget: budget.map(money),
+        percent_used: percent_used(spend, budget),
+        status: UsageStatus::classify(spend, budget, d("80")),
         last_modified: at(20, 7, 0),
         billing_period_start: day(1),
         fetched_at: at(21, 6, 0),
@@ -85,13 +88,13 @@ fn query(sort: SortKey, descending: bool) -> DashboardQuery {
 
 async fn amounts_and_times_round_trip_exactly(db: &TestDb) {
     let mut precise = snapshot(1, "Contoso", "SEK", "120.5682999999995904716", Some("20"));
-    precise.usd_total_cost = Some(d("33.280000000000001044"));
+    precise.usd_total_cost = Some(Money::usd(d("33.280000000000001044")));
     // 7-digit fractions as Partner Center sends them are kept to the microsecond.
     precise.last_modified = "2019-09-17T17:08:11.1433333+00:00".parse().unwrap();
     precise.fetched_at = "2026-11-21T06:00:00.123456Z".parse().unwrap();
     let mut extremes = snapshot(2, "Fabrikam", "EUR", "79228162514264337593543950335", None);
-    extremes.budget = Some(d("100.50"));
-    extremes.usd_total_cost = Some(d("0.0000000000000000000000000001"));
+    extremes.budget = Some(money("100.50", "EUR"));
+    extremes.usd_total_cost = Some(Money::usd(d("0.0000000000000000000000000001")));
     db.store
         .upsert_snapshots(&[precise.clone(), extremes.clone()])
         .await
@@ -99,13 +102,13 @@ async fn amounts_and_times_round_trip_exactly(db: &TestDb) {
 
     let read = db.store.snapshot(&id(1)).await.unwrap().unwrap();
     assert_eq!(
-        read.total_cost.to_string(),
+        read.total_cost.amount().to_string(),
         "120.5682999999995904716",
         "{}",
         db.kind()
     );
     assert_eq!(
-        read.usd_total_cost.unwrap().to_string(),
+        read.usd_total_cost.as_ref().unwrap().amount().to_string(),
         "33.280000000000001044"
     );
     assert_eq!(read.percent_used, Some(d("602.84")));
@@ -121,13 +124,13 @@ async fn amounts_and_times_round_trip_exactly(db: &TestDb) {
     );
 
     let read = db.store.snapshot(&id(2)).await.unwrap().unwrap();
-    assert_eq!(read.total_cost, Decimal::MAX);
+    assert_eq!(read.total_cost.amount(), Decimal::MAX);
     assert_eq!(
-        read.usd_total_cost.unwrap().to_string(),
+        read.usd_total_cost.as_ref().unwrap().amount().to_string(),
         "0.0000000000000000000000000001"
     );
     // The scale survives too: 100.50 stays 100.50, not 100.5.
-    assert_eq!(read.budget.unwrap().to_string(), "100.50");
+    assert_eq!(read.budget.as_ref().unwrap().amount().to_string(), "100.50");
     assert_eq!(read, extremes);
 
     assert_eq!(db.store.snapshot(&id(3)).await.unwrap(), None);
@@ -158,21 +161,31 @@ fn expected_order(rows: &[CustomerSnapshot], sort: SortKey, descending: bool) ->
                 let order = tie();
                 return if descending { order.reverse() } else { order };
             }
-            SortKey::Spend => nulls_last(Some(a.total_cost), Some(b.total_cost), descending),
-            SortKey::Budget => nulls_last(a.budget, b.budget, descending),
+            SortKey::Spend => nulls_last(
+                Some(a.total_cost.amount()),
+                Some(b.total_cost.amount()),
+                descending,
+            ),
+            SortKey::Budget => nulls_last(
+                a.budget.as_ref().map(Money::amount),
+                b.budget.as_ref().map(Money::amount),
+                descending,
+            ),
             SortKey::PercentUsed => nulls_last(a.percent_used, b.percent_used, descending),
             SortKey::Status => nulls_last(Some(a.status), Some(b.status), descending),
             SortKey::Projected => nulls_last(
-                a.forecast.as_ref().map(|f| f.projected_total),
-                b.forecast.as_ref().map(|f| f.projected_total),
+                a.forecast.as_ref().map(|f| f.projected_total.amount()),
+                b.forecast.as_ref().map(|f| f.projected_total.amount()),
                 descending,
             ),
             SortKey::BudgetCrossing => {
                 nulls_last(a.days_until_crossing(), b.days_until_crossing(), descending)
             }
-            SortKey::Currency => {
-                nulls_last(Some(a.currency.code()), Some(b.currency.code()), descending)
-            }
+            SortKey::Currency => nulls_last(
+                Some(a.currency().code()),
+                Some(b.currency().code()),
+                descending,
+            ),
             // Freshest data first when ascending.
             SortKey::DataAge => nulls_last(Some(a.fetched_at), Some(b.fetched_at), !descending),
         };
@@ -199,7 +212,10 @@ async fn the_dashboard_sorts_by_every_column_with_numbers_in_numeric_order(db: &
         // days before, on and after the data's day.
         if i % 4 != 3 {
             row.forecast = Some(SnapshotForecast {
-                projected_total: row.total_cost * d("1.5") + Decimal::from(i as u32 % 3),
+                projected_total: Money::new(
+                    row.total_cost.amount() * d("1.5") + Decimal::from(i as u32 % 3),
+                    row.currency().clone(),
+                ),
                 crosses_budget_on: (i % 3 != 0).then(|| day(10 + (i as u32 * 5) % 20)),
                 method: ForecastMethod::RecentDailyAverage { days: 7 },
             });
@@ -242,7 +258,7 @@ async fn the_dashboard_sorts_by_every_column_with_numbers_in_numeric_order(db: &
     let spends: Vec<String> = by_spend
         .rows
         .iter()
-        .map(|r| r.total_cost.to_string())
+        .map(|r| r.total_cost.amount().to_string())
         .collect();
     assert_eq!(
         spends,
@@ -297,7 +313,10 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
             row.fetched_at = at(21, 6, 0) + TimeDelta::minutes(i64::from(i % 4));
             if i % 4 != 3 {
                 row.forecast = Some(SnapshotForecast {
-                    projected_total: row.total_cost * d("1.5"),
+                    projected_total: Money::new(
+                        row.total_cost.amount() * d("1.5"),
+                        row.currency().clone(),
+                    ),
                     crosses_budget_on: (i % 3 != 0).then(|| day(10 + (i * 5) % 20)),
                     method: ForecastMethod::RecentDailyAverage { days: 7 },
                 });
@@ -447,10 +466,12 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
         let spend: Decimal = all
             .iter()
             .filter(|r| portfolio.customers.contains(&r.customer_id))
-            .map(|r| r.total_cost)
+            .map(|r| r.total_cost.amount())
             .sum();
         assert_eq!(
-            totals.per_currency.iter().map(|t| t.total).sum::<Decimal>(),
+            (totals.per_currency.iter())
+                .map(|t| t.total.amount())
+                .sum::<Decimal>(),
             spend
         );
         view.version
@@ -458,7 +479,7 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
     let mut version = same_as_database().await;
 
     // A refresh's upsert, a budget change, a forecast change, customers who left.
-    rows[0].total_cost = d("999");
+    rows[0].total_cost = Money::new(d("999"), rows[0].currency().clone());
     db.store.upsert_snapshots(&rows[..1]).await.unwrap();
     let next = same_as_database().await;
     assert!(next > version);
@@ -627,11 +648,11 @@ async fn totals_are_exact_per_currency_and_never_mixed(db: &TestDb) {
         snapshot(4, "D", "JPY", "98765", Some("1000000")),
         snapshot(5, "E", "USD", "33.280000000000001044", None),
     ];
-    rows[0].usd_total_cost = Some(d("0.11"));
-    rows[1].usd_total_cost = Some(d("0.22"));
-    rows[2].usd_total_cost = Some(d("130.0000000000000000001"));
+    rows[0].usd_total_cost = Some(Money::usd(d("0.11")));
+    rows[1].usd_total_cost = Some(Money::usd(d("0.22")));
+    rows[2].usd_total_cost = Some(Money::usd(d("130.0000000000000000001")));
     rows[3].usd_total_cost = None;
-    rows[4].usd_total_cost = Some(d("33.280000000000001044"));
+    rows[4].usd_total_cost = Some(Money::usd(d("33.280000000000001044")));
     rows[0].fetched_at = at(21, 5, 59);
     db.store.upsert_snapshots(&rows).await.unwrap();
 
@@ -640,23 +661,20 @@ async fn totals_are_exact_per_currency_and_never_mixed(db: &TestDb) {
         totals.per_currency,
         vec![
             CurrencyTotal {
-                currency: Currency::parse("EUR").unwrap(),
-                total: d("120.8682999999995904716"),
-                usd_total: Some(d("130.3300000000000000001")),
+                total: money("120.8682999999995904716", "EUR"),
+                usd_total: Some(Money::usd(d("130.3300000000000000001"))),
                 customers: 3,
                 usd_customers: 3,
             },
             CurrencyTotal {
-                currency: Currency::parse("JPY").unwrap(),
-                total: d("98765"),
+                total: money("98765", "JPY"),
                 usd_total: None,
                 customers: 1,
                 usd_customers: 0,
             },
             CurrencyTotal {
-                currency: Currency::parse("USD").unwrap(),
-                total: d("33.280000000000001044"),
-                usd_total: Some(d("33.280000000000001044")),
+                total: money("33.280000000000001044", "USD"),
+                usd_total: Some(Money::usd(d("33.280000000000001044"))),
                 customers: 1,
                 usd_customers: 1,
             },
@@ -704,7 +722,12 @@ async fn a_budget_change_updates_status_percentage_and_the_status_filter(db: &Te
         .unwrap();
     assert!(updated);
     let read = db.store.snapshot(&id(1)).await.unwrap().unwrap();
-    assert_eq!(read.budget.unwrap().to_string(), "50.00", "{}", db.kind());
+    assert_eq!(
+        read.budget.as_ref().unwrap().amount().to_string(),
+        "50.00",
+        "{}",
+        db.kind()
+    );
     assert_eq!(read.status, UsageStatus::OverBudget);
     assert_eq!(read.percent_used, Some(d("180")));
     assert_eq!(over(db).await, 1);
@@ -747,8 +770,7 @@ async fn customers_who_left_lose_their_snapshot_but_keep_their_history(db: &Test
         customer_id: id(4),
         day: day(20),
         billing_period_start: day(1),
-        currency: Currency::parse("EUR").unwrap(),
-        total_cost: d("1"),
+        total_cost: money("1", "EUR"),
         fetched_at: at(20, 6, 0),
     };
     db.store
@@ -791,8 +813,7 @@ async fn daily_history_keeps_one_row_per_day_with_the_latest_value(db: &TestDb) 
         customer_id: id(1),
         day: day(d_),
         billing_period_start: day(1),
-        currency: eur.clone(),
-        total_cost: d(cost),
+        total_cost: Money::new(d(cost), eur.clone()),
         fetched_at: fetched,
     };
     db.store
@@ -856,9 +877,8 @@ async fn subscription_usage_is_replaced_as_a_whole_and_the_summary_saved(db: &Te
         name: name.to_owned(),
         offer_id: "MS-AZR-0145P".to_owned(),
         status: "active".to_owned(),
-        total_cost: d(cost),
+        total_cost: Money::new(d(cost), sek.clone()),
         usd_total_cost: None,
-        currency: sek.clone(),
         last_modified: at(20, 7, 0),
         fetched_at: at(21, 6, 0),
     };
@@ -913,10 +933,9 @@ async fn subscription_usage_is_replaced_as_a_whole_and_the_summary_saved(db: &Te
         customer_id: id(1),
         billing_start: at(1, 0, 0),
         billing_end: Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
-        total_cost: d("128.0682999999995904716"),
-        currency: sek,
-        usd_total_cost: Some(d("12.34")),
-        budget: Some(d("200")),
+        total_cost: Money::new(d("128.0682999999995904716"), sek.clone()),
+        usd_total_cost: Some(Money::usd(d("12.34"))),
+        budget: Some(Money::new(d("200"), sek)),
         last_modified: at(20, 7, 0),
         fetched_at: at(21, 6, 0),
     };
@@ -945,8 +964,8 @@ fn budget_intent(n: u32, new_amount: Option<&str>) -> BudgetChangeIntent {
         customer_id: id(1),
         customer_name: "Contoso".to_owned(),
         currency: Currency::parse("EUR").unwrap(),
-        seen_amount: Some(d("100.00")),
-        new_amount: new_amount.map(d),
+        seen_amount: Some(money("100.00", "EUR")),
+        new_amount: new_amount.map(|a| money(a, "EUR")),
         reason: Some(format!("change {n}")),
         request_id: uuid::Uuid::from_u128(u128::from(n)),
         batch_id: None,
@@ -956,7 +975,7 @@ fn budget_intent(n: u32, new_amount: Option<&str>) -> BudgetChangeIntent {
 fn decision(outcome: ChangeOutcome, held: Option<Option<&str>>) -> BudgetChangeDecision {
     BudgetChangeDecision {
         outcome,
-        held: held.map(|h| h.map(d)),
+        held: held.map(|h| h.map(|a| money(a, "EUR"))),
         decided_by: DecidedBy::Reply,
         error_code: (outcome == ChangeOutcome::Refused).then(|| "3000".to_owned()),
         detail: (outcome != ChangeOutcome::Applied).then(|| "Partner Center said no".to_owned()),
@@ -1023,7 +1042,9 @@ async fn budget_changes_are_intents_then_one_outcome_append_only_newest_first(db
     assert_eq!(log[1].decision.as_ref().unwrap().1, refused);
     assert_eq!(log[2].decision.as_ref().unwrap().1, applied);
     assert_eq!(
-        log[2].intent.new_amount.map(|a| a.to_string()).as_deref(),
+        (log[2].intent.new_amount.as_ref())
+            .map(|a| a.amount().to_string())
+            .as_deref(),
         Some("150.00")
     );
     assert_eq!(
@@ -1644,10 +1665,10 @@ async fn ten_thousand_customers_are_written_paged_and_totalled_correctly(db: &Te
     assert_eq!(totals.customers, 10_000);
     let eur: Decimal = rows
         .iter()
-        .filter(|r| r.currency.code() == "EUR")
-        .map(|r| r.total_cost)
+        .filter(|r| r.currency().code() == "EUR")
+        .map(|r| r.total_cost.amount())
         .sum();
-    assert_eq!(totals.per_currency[0].total, eur);
+    assert_eq!(totals.per_currency[0].total.amount(), eur);
 }
 on_both_databases!(ten_thousand_customers_are_written_paged_and_totalled_correctly);
 

@@ -122,7 +122,7 @@ async fn a_plan_is_priced_against_the_projection_saved_reopened_and_bad_input_is
         let id = CustomerId::parse(item["id"].as_str().unwrap()).unwrap();
         let snapshot = app.store().snapshot(&id).await.unwrap().unwrap();
         if snapshot.budget.is_some()
-            && snapshot.currency.code() == "EUR"
+            && snapshot.currency().code() == "EUR"
             && snapshot.forecast.is_some()
         {
             customer = Some(snapshot);
@@ -141,7 +141,7 @@ async fn a_plan_is_priced_against_the_projection_saved_reopened_and_bad_input_is
         .unwrap()
         .clone();
     let price: Decimal = d4s["rates"]["0"].to_string().parse().unwrap();
-    let eur = |amount: Decimal| Money::new(amount, snapshot.currency.clone()).to_string();
+    let eur = |amount: Decimal| Money::new(amount, snapshot.currency().clone()).to_string();
 
     let path = format!("/customers/{id}/what-if");
     let html = app.get_html(&path).await;
@@ -165,7 +165,7 @@ async fn a_plan_is_priced_against_the_projection_saved_reopened_and_bad_input_is
         legend.contains(&format!("Line 1: {} to the end of the period", eur(cost))),
         "{legend}"
     );
-    let projected = snapshot.forecast.as_ref().unwrap().projected_total;
+    let projected = snapshot.forecast.as_ref().unwrap().projected_total.amount();
     assert_eq!(
         text_of(&html, "current-projection").unwrap(),
         eur(projected)
@@ -199,7 +199,7 @@ async fn a_plan_is_priced_against_the_projection_saved_reopened_and_bad_input_is
         href,
         format!(
             "/customers/{id}?budget={}#budget-heading",
-            Money::new(to_stay, snapshot.currency.clone()).plain()
+            Money::new(to_stay, snapshot.currency().clone()).plain()
         )
     );
     let customer_page = app.get_html(href.split('#').next().unwrap()).await;
@@ -211,7 +211,7 @@ async fn a_plan_is_priced_against_the_projection_saved_reopened_and_bad_input_is
     assert_eq!(
         amount.value().attr("value"),
         Some(
-            Money::new(to_stay, snapshot.currency.clone())
+            Money::new(to_stay, snapshot.currency().clone())
                 .plain()
                 .as_str()
         )
