@@ -8,8 +8,10 @@ mode's in-process sandbox) on free loopback ports, times start-up to the first a
 in as the demo reader, times the first partner-wide refresh and counts the Partner Center
 requests it made, opens one customer and one subscription page once (so their data is
 cached), then runs `wrk -t2 -c64 -d<seconds>s --latency` with the session cookie against each
-URL in turn, the stylesheet first. It prints requests/s, p50, p99, errors and the ratio to
-the stylesheet's throughput next to each target, Spendboard's peak resident memory and the
+URL in turn, the stylesheet first, then `/health/live` with the cookie (the session read
+alone: the floor of every signed-in request, since static files are served without the
+session). It prints requests/s, p50, p99, errors and the ratio to the stylesheet's throughput
+(the goal's measure) and to the session read's next to each target, Spendboard's peak resident memory and the
 database size, and the machine's load (`uptime`) before and after, since the machine is
 shared.
 
@@ -277,10 +279,18 @@ def measure(app, sandbox_url, pid, customers, startup_s, db_size, args):
     settle(pid)
     under_load = RssSampler(pid)
     static = wrk(f"{app}/static/style.css", cookie, args.seconds, args.connections)
+    # The floor of a signed-in request: `/health/live` answers a constant, but with the
+    # cookie the session (and the user's roles) is read from the database first, as every
+    # page's is. Static files are served without the session, so from memory alone.
+    settle(pid)
+    floor = wrk(f"{app}/health/live", cookie, args.seconds, args.connections)
     print(f"{'target':30} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
-          f"{'ratio':>6} {'goal':>6}  met")
+          f"{'ratio':>6} {'goal':>6}  met  {'vs session read':>15}")
     print(f"{'/static/style.css':30} {static['rps']:8.0f} {fmt_ms(static['p50']):>7} "
           f"{fmt_ms(static['p99']):>7} {static['errors']:6d} {'1':>6}")
+    print(f"{'/health/live (session read)':30} {floor['rps']:8.0f} {fmt_ms(floor['p50']):>7} "
+          f"{fmt_ms(floor['p99']):>7} {floor['errors']:6d} {floor['rps'] / static['rps']:6.3f}"
+          f"{'':>6}  {'':3}  {1:15.3f}")
     results = []
     for name, path, share, p99_limit in targets:
         settle(pid)
@@ -297,7 +307,8 @@ def measure(app, sandbox_url, pid, customers, startup_s, db_size, args):
                and (p99_limit is None or (r["p99"] is not None and r["p99"] < p99_limit)))
         goal = f"1/{round(1 / share)}" + (f", p99<{p99_limit}" if p99_limit else "")
         print(f"{name:30} {r['rps']:8.0f} {fmt_ms(r['p50']):>7} {fmt_ms(r['p99']):>7} "
-              f"{r['errors']:6d} {ratio:6.3f} {goal:>6}  {'yes' if met else 'NO'}", flush=True)
+              f"{r['errors']:6d} {ratio:6.3f} {goal:>6}  {'yes' if met else 'NO ':3}  "
+              f"{r['rps'] / floor['rps']:15.3f}", flush=True)
         results.append((name, r, ratio, met))
     loaded = under_load.stop()
     peak = proc_kib(pid, "VmHWM") / 1024
