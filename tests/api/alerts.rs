@@ -96,10 +96,15 @@ impl SmtpServer {
         .await;
     }
 
-    /// The messages accepted so far.
+    /// The messages accepted so far. A last line without its newline is a message the
+    /// server is still writing: it is read next time.
     fn messages(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.out)
-            .unwrap_or_default()
+        let captured = std::fs::read(&self.out).unwrap_or_default();
+        let complete = captured
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(&captured[..0], |end| &captured[..end]);
+        String::from_utf8_lossy(complete)
             .lines()
             .map(|line| serde_json::from_str(line).expect("a JSON line"))
             .collect()
