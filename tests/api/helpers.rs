@@ -3,6 +3,7 @@
 //! and a cookie-keeping HTTP client with redirects off, with one method per page or form.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use partner_center_sandbox::{RunningSandbox, SandboxOptions};
 use reqwest::StatusCode;
@@ -41,11 +42,17 @@ pub struct TestApp {
     pub state: actix_web::web::Data<AppState>,
 }
 
+/// How long the test clients keep an idle connection: less than the server's keep-alive (5
+/// s, actix-web's default), so a request never goes out on a connection the server is closing
+/// at that moment (hyper's `IncompleteMessage`, seen once in CI after a test waited for mail).
+const IDLE_CONNECTION: Duration = Duration::from_secs(2);
+
 /// An HTTP client that keeps cookies, as a browser does, and does not follow redirects.
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(IDLE_CONNECTION)
         .build()
         .expect("a client")
 }
@@ -54,6 +61,7 @@ pub fn browser() -> reqwest::Client {
 pub fn plain_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(IDLE_CONNECTION)
         .build()
         .expect("a client")
 }
