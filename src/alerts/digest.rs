@@ -233,7 +233,7 @@ pub async fn send_due_digests(state: &AppState, now: DateTime<Utc>) -> Result<us
     let since = now - chrono::Duration::days(1);
     let mut fired_recently: Option<Vec<FiringRecord>> = None;
     let mut queued = 0;
-    for owner in store.ownership().await?.portfolios.keys() {
+    for (owner, portfolio) in &store.ownership().await?.portfolios {
         let preferences = store
             .digest_preferences(owner)
             .await?
@@ -243,8 +243,10 @@ pub async fn send_due_digests(state: &AppState, now: DateTime<Utc>) -> Result<us
             continue;
         }
         let mut customers = Vec::new();
-        for id in store.customers_of(owner).await? {
-            customers.extend(store.snapshot(&id).await?);
+        let mut ids: Vec<&CustomerId> = portfolio.customers.iter().collect();
+        ids.sort_by_key(|id| id.to_string());
+        for id in ids {
+            customers.extend(store.snapshot(id).await?);
         }
         let yesterday = spend_the_day_before(state, &customers).await?;
         if fired_recently.is_none() {

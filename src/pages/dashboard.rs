@@ -436,23 +436,7 @@ pub struct SummaryLinks {
 
 impl SummaryLinks {
     fn of(owner: &str) -> Self {
-        let link = |status: Option<UsageStatus>, sort: Option<(SortKey, bool)>| {
-            let mut query = url::form_urlencoded::Serializer::new(String::new());
-            if let Some(status) = status {
-                query.append_pair("status", status.key());
-            }
-            if let Some((sort, descending)) = sort {
-                query.append_pair("sort", sort.into());
-                if descending {
-                    query.append_pair("dir", "desc");
-                }
-            }
-            format!(
-                "{}?{}",
-                paths::DASHBOARD,
-                query.append_pair("owner", owner).finish()
-            )
-        };
+        let link = |status, sort| Self::link(owner, status, sort);
         Self {
             all: link(None, Some((SortKey::Name, false))),
             over: link(
@@ -471,6 +455,26 @@ impl SummaryLinks {
             clear: link(None, None),
         }
     }
+
+    /// The dashboard over the customers of `owner` (an `owner` query value), filtered by
+    /// `status` and sorted by `sort` (descending when its flag is set).
+    fn link(owner: &str, status: Option<UsageStatus>, sort: Option<(SortKey, bool)>) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(status) = status {
+            query.append_pair("status", status.key());
+        }
+        if let Some((sort, descending)) = sort {
+            query.append_pair("sort", sort.into());
+            if descending {
+                query.append_pair("dir", "desc");
+            }
+        }
+        format!(
+            "{}?{}",
+            paths::DASHBOARD,
+            query.append_pair("owner", owner).finish()
+        )
+    }
 }
 
 impl SetsView {
@@ -484,8 +488,8 @@ impl SetsView {
         all_customers: u64,
     ) -> Self {
         Self {
-            mine_url: me.map(|me| SummaryLinks::of(me.as_str()).clear),
-            all_url: SummaryLinks::of(portfolios::ALL).clear,
+            mine_url: me.map(|me| SummaryLinks::link(me.as_str(), None, None)),
+            all_url: SummaryLinks::link(portfolios::ALL, None, None),
             showing_mine: matches!(chosen, Chosen::Owner { mine: true, .. }),
             showing_all: *chosen == Chosen::All,
             choices: owner_choices(ownership, me, chosen, all_customers),
