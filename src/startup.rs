@@ -20,7 +20,7 @@ use tracing_actix_web::TracingLogger;
 use url::Url;
 use uuid::Uuid;
 
-use crate::auth::{Keys, OidcClient};
+use crate::auth::{Auth, Keys, OidcClient};
 use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
 use crate::state::AppState;
@@ -326,14 +326,23 @@ async fn build_state(
         ..ClientSettings::new(partner_center_base)
     })
     .context("building the Partner Center client")?;
+    let instance_id = Uuid::new_v4().to_string();
+    let auth = Auth::new(
+        store.clone(),
+        oidc.clone(),
+        keys.tokens.clone(),
+        settings.roles.clone(),
+        instance_id.clone(),
+    );
     Ok(AppState {
         settings,
         store,
         partner_center,
         oidc,
         keys,
+        auth,
         public_url,
-        instance_id: Uuid::new_v4().to_string(),
+        instance_id,
         outage: Arc::default(),
         metrics,
         dashboard: DashboardCache::default(),

@@ -3,6 +3,7 @@
 
 use url::Url;
 
+use crate::auth::Auth;
 use crate::config::Settings;
 use crate::identity::{Keys, OidcClient};
 use crate::partner_center::PartnerCenterClient;
@@ -15,6 +16,8 @@ pub struct AppState {
     pub partner_center: PartnerCenterClient,
     pub oidc: OidcClient,
     pub keys: Keys,
+    /// Sign-in and each user's delegated Partner Center tokens.
+    pub auth: Auth,
     /// Where people reach Spendboard, e.g. `http://localhost:8080`.
     pub public_url: Url,
     /// Identifies this instance as the holder of refresh leases.

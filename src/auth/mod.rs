@@ -18,5 +18,41 @@ pub use pending::{
 };
 pub use roles::Access;
 pub use session::{CurrentUser, SessionUser, TypedSession};
-pub use sign_in::{Completed, ProviderReply, SignInFailure, complete_sign_in};
-pub use tokens::{delegated_token, save_tokens};
+pub use sign_in::{Completed, ProviderReply, SignInFailure};
+pub use tokens::TokenError;
+
+use crate::config::RoleSettings;
+use crate::store::Store;
+
+/// Sign-in and each user's delegated tokens, with what they need of the instance and
+/// nothing else: completing a sign-in ([`Auth::complete_sign_in`]), keeping tokens
+/// encrypted ([`Auth::save_tokens`]) and giving a valid one ([`Auth::delegated_token`]).
+#[derive(Clone)]
+pub struct Auth {
+    store: Store,
+    oidc: OidcClient,
+    cipher: TokenCipher,
+    roles: RoleSettings,
+    /// This instance, as the holder of token renewal locks.
+    instance_id: String,
+}
+
+impl Auth {
+    /// The service over `store`, signing in and renewing through `oidc`, encrypting tokens
+    /// with `cipher`; `roles` maps app roles to Spendboard's rights.
+    pub fn new(
+        store: Store,
+        oidc: OidcClient,
+        cipher: TokenCipher,
+        roles: RoleSettings,
+        instance_id: String,
+    ) -> Self {
+        Self {
+            store,
+            oidc,
+            cipher,
+            roles,
+            instance_id,
+        }
+    }
+}

@@ -6,9 +6,10 @@
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 
-use super::{Access, CsrfToken, PendingSignIn, SessionUser, SignInError, SignedIn, save_tokens};
+use super::{
+    Access, Auth, CsrfToken, PendingSignIn, SessionUser, SignInError, SignedIn, TokenError,
+};
 use crate::error::AppError;
-use crate::state::AppState;
 use crate::store::User;
 use crate::telemetry::untrusted;
 
@@ -55,39 +56,81 @@ impl From<AppError> for SignInFailure {
     }
 }
 
-/// Completes the sign-in of `reply`, if it matches `pending` (the pending sign-in's state is
-/// compared in constant time); the pending sign-in is used up whatever happens.
-///
-/// # Errors
-/// [`SignInFailure`].
-pub async fn complete_sign_in(
-    state: &AppState,
-    pending: Option<PendingSignIn>,
-    reply: &ProviderReply,
-) -> Result<Completed, SignInFailure> {
-    let Some(pending) = pending.filter(|p| reply.matches(p)) else {
-        tracing::info!(
-            has_state = reply.state.is_some(),
-            error = reply.error.as_deref().map(untrusted),
-            "sign-in callback without a matching pending sign-in ignored"
-        );
-        return Err(SignInFailure::Unmatched);
-    };
-    let return_to = pending.return_to.clone();
-    let retry = |message| SignInFailure::Retry {
-        return_to: return_to.clone(),
-        message,
-    };
-    let code = reply.code().map_err(retry)?;
-    let signed_in = state
-        .oidc
-        .finish(code, pending)
-        .await
-        .map_err(|e| refused(e, retry))?;
-    let access = Access::from_roles(&signed_in.roles, &state.settings.roles)
-        .ok_or_else(|| without_role(&signed_in))?;
-    let user = remember(state, signed_in, access).await?;
-    Ok(Completed { user, return_to })
+impl From<TokenError> for SignInFailure {
+    fn from(e: TokenError) -> Self {
+        Self::Unexpected(match e {
+            TokenError::Store(e) => e.into(),
+            e => AppError::Unexpected(e.into()),
+        })
+    }
+}
+
+impl Auth {
+    /// Completes the sign-in of `reply`, if it matches `pending` (the pending sign-in's
+    /// state is compared in constant time); the pending sign-in is used up whatever happens.
+    ///
+    /// # Errors
+    /// [`SignInFailure`].
+    pub async fn complete_sign_in(
+        &self,
+        pending: Option<PendingSignIn>,
+        reply: &ProviderReply,
+    ) -> Result<Completed, SignInFailure> {
+        let Some(pending) = pending.filter(|p| reply.matches(p)) else {
+            tracing::info!(
+                has_state = reply.state.is_some(),
+                error = reply.error.as_deref().map(untrusted),
+                "sign-in callback without a matching pending sign-in ignored"
+            );
+            return Err(SignInFailure::Unmatched);
+        };
+        let return_to = pending.return_to.clone();
+        let retry = |message| SignInFailure::Retry {
+            return_to: return_to.clone(),
+            message,
+        };
+        let code = reply.code().map_err(retry)?;
+        let signed_in = self
+            .oidc
+            .finish(code, pending)
+            .await
+            .map_err(|e| refused(e, retry))?;
+        let access = Access::from_roles(&signed_in.roles, &self.roles)
+            .ok_or_else(|| without_role(&signed_in))?;
+        let user = self.remember(signed_in, access).await?;
+        Ok(Completed { user, return_to })
+    }
+
+    /// Stores the user and their encrypted tokens; the session's user.
+    async fn remember(
+        &self,
+        signed_in: SignedIn,
+        access: Access,
+    ) -> Result<SessionUser, SignInFailure> {
+        let user = User {
+            id: signed_in.user_id,
+            tenant_id: signed_in.tenant_id.to_string(),
+            name: signed_in.name.clone(),
+            email: signed_in.email.clone(),
+            roles: signed_in.roles.clone(),
+        };
+        self.store
+            .upsert_user(&user, chrono::Utc::now())
+            .await
+            .map_err(AppError::from)?;
+        self.save_tokens(signed_in.user_id, &signed_in.tokens)
+            .await?;
+        let now = chrono::Utc::now().timestamp();
+        Ok(SessionUser {
+            id: signed_in.user_id,
+            name: signed_in.name,
+            email: signed_in.email,
+            access,
+            csrf: CsrfToken::generate(),
+            signed_in_at: now,
+            last_seen: now,
+        })
+    }
 }
 
 impl ProviderReply {
@@ -142,31 +185,4 @@ fn without_role(signed_in: &SignedIn) -> SignInFailure {
         "{}, your account has no Spendboard role. Ask your administrator to assign you the Reader or Budget editor app role of Spendboard in Microsoft Entra ID.",
         signed_in.name
     ))
-}
-
-/// Stores the user and their encrypted tokens; the session's user.
-async fn remember(
-    state: &AppState,
-    signed_in: SignedIn,
-    access: Access,
-) -> Result<SessionUser, AppError> {
-    let user = User {
-        id: signed_in.user_id,
-        tenant_id: signed_in.tenant_id.to_string(),
-        name: signed_in.name.clone(),
-        email: signed_in.email.clone(),
-        roles: signed_in.roles.clone(),
-    };
-    state.store.upsert_user(&user, chrono::Utc::now()).await?;
-    save_tokens(state, signed_in.user_id, &signed_in.tokens).await?;
-    let now = chrono::Utc::now().timestamp();
-    Ok(SessionUser {
-        id: signed_in.user_id,
-        name: signed_in.name,
-        email: signed_in.email,
-        access,
-        csrf: CsrfToken::generate(),
-        signed_in_at: now,
-        last_seen: now,
-    })
 }

@@ -390,7 +390,7 @@ async fn store_held_budget(
             percent_used(snapshot.total_cost.amount(), held),
         )
         .await?;
-    crate::refresh::reforecast_customer(state, customer).await
+    crate::refresh::reforecast_customer(&state.store, customer, threshold).await
 }
 
 /// The decision when the budget could not be read before sending: nothing was sent.

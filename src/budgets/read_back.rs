@@ -11,7 +11,6 @@ use tokio::time::Instant;
 
 use super::lock::WriterLock;
 use super::{complete, in_currency, is_refusal};
-use crate::auth::delegated_token;
 use crate::domain::{Currency, CustomerId, Money, same_budget};
 use crate::partner_center::AccessToken;
 use crate::state::AppState;
@@ -191,9 +190,12 @@ async fn reconcile(state: &AppState) -> Result<usize, crate::store::StoreError> 
 
 async fn reconcile_one(state: &AppState, change: &BudgetChangeRecord) -> bool {
     let intent = &change.intent;
-    let Ok(token) = delegated_token(state, intent.user_id, "/").await else {
-        tracing::warn!(change_id = change.id, user = %intent.user_id, "no usable token to check a budget change; its editor must sign in");
-        return false;
+    let token = match state.auth.delegated_token(intent.user_id).await {
+        Ok(token) => token,
+        Err(e) => {
+            tracing::warn!(change_id = change.id, user = %intent.user_id, error = %e, "no usable token to check a budget change (its editor may have to sign in again)");
+            return false;
+        }
     };
     let read = match state
         .partner_center

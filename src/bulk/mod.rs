@@ -18,7 +18,7 @@ use chrono::TimeDelta;
 use rust_decimal::Decimal;
 use tokio::task::JoinSet;
 
-use crate::auth::{SessionUser, delegated_token};
+use crate::auth::SessionUser;
 use crate::budgets::{self, BudgetError, ChangeRequest};
 use crate::domain::{BudgetAmount, BudgetChange, BulkAction, CustomerFigures, Money, Planned};
 use crate::state::AppState;
@@ -297,7 +297,7 @@ async fn send_pending(
     scope: LeaseScope,
     holder: &str,
 ) -> anyhow::Result<Pass> {
-    let token = delegated_token(state, batch.user_id, "/")
+    let token = (state.auth.delegated_token(batch.user_id))
         .await
         .map_err(|e| anyhow::anyhow!("no Partner Center token of the batch's author: {e}"))?;
     let mut running = JoinSet::new();

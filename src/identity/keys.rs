@@ -63,8 +63,9 @@ impl Keys {
 }
 
 /// AES-256-GCM with a random 96-bit nonce stored in front of the ciphertext.
+#[derive(Clone)]
 pub struct TokenCipher {
-    key: LessSafeKey,
+    key: std::sync::Arc<LessSafeKey>,
     rng: SystemRandom,
 }
 
@@ -73,7 +74,7 @@ impl TokenCipher {
         let key = UnboundKey::new(&AES_256_GCM, key)
             .map_err(|_| anyhow::anyhow!("invalid token encryption key"))?;
         Ok(Self {
-            key: LessSafeKey::new(key),
+            key: std::sync::Arc::new(LessSafeKey::new(key)),
             rng: SystemRandom::new(),
         })
     }

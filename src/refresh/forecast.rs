@@ -5,8 +5,7 @@
 use rust_decimal::Decimal;
 
 use crate::domain::{BillingPeriod, CustomerId, Money, SpendPoint, UsageStatus, forecast};
-use crate::state::AppState;
-use crate::store::{CustomerSnapshot, SnapshotForecast, StoreError};
+use crate::store::{CustomerSnapshot, SnapshotForecast, Store, StoreError};
 
 /// The customer's forecast for the billing period of `snapshot`'s day (its
 /// [`CustomerSnapshot::forecast_day`]) from its recorded days `series` (days of other
@@ -37,23 +36,24 @@ pub fn forecast_snapshot(
     )
 }
 
-/// Recomputes the stored forecast and status of one customer from its snapshot (with the
-/// budget as now stored) and its history of the billing period. For after a budget change.
+/// Recomputes the stored forecast and status (`near_threshold` in percent) of one customer
+/// from its snapshot (with the budget as now stored) and its history of the billing period.
+/// For after a budget change.
 ///
 /// # Errors
 /// [`StoreError::Database`] or [`StoreError::InvalidValue`]; a customer without a snapshot
 /// is left alone.
 pub async fn reforecast_customer(
-    state: &AppState,
+    store: &Store,
     customer: &CustomerId,
+    near_threshold: Decimal,
 ) -> Result<(), StoreError> {
-    let Some(snapshot) = state.store.snapshot(customer).await? else {
+    let Some(snapshot) = store.snapshot(customer).await? else {
         return Ok(());
     };
     let day = snapshot.forecast_day();
     let period = BillingPeriod::containing(day);
-    let series: Vec<SpendPoint> = state
-        .store
+    let series: Vec<SpendPoint> = store
         .daily_usage(customer, period.start, day)
         .await?
         .iter()
@@ -62,10 +62,8 @@ pub async fn reforecast_customer(
             period_to_date: row.total_cost.amount(),
         })
         .collect();
-    let threshold = state.settings.budgets.near_threshold_percent;
-    let (status, forecast) = forecast_snapshot(&snapshot, &series, threshold);
-    state
-        .store
+    let (status, forecast) = forecast_snapshot(&snapshot, &series, near_threshold);
+    store
         .update_snapshot_forecast(customer, day, status, Some(&forecast))
         .await?;
     Ok(())

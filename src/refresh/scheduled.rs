@@ -11,7 +11,7 @@ use chrono::Utc;
 use std::sync::Arc;
 
 use super::{Progress, RefreshOutcome, refresh_partner};
-use crate::auth::delegated_token;
+use crate::auth::TokenError;
 use crate::domain::UserId;
 use crate::partner_center::AccessToken;
 use crate::state::AppState;
@@ -37,10 +37,11 @@ pub async fn refresh_with_stored_token(
 /// No stored token, or one that can no longer be renewed.
 pub async fn stored_token(state: &AppState) -> anyhow::Result<AccessToken> {
     let user_id = newest_token_owner(state).await?;
-    delegated_token(state, user_id, "/").await.map_err(|_| {
-        anyhow::anyhow!(
+    state.auth.delegated_token(user_id).await.map_err(|e| match e {
+        TokenError::SignInRequired | TokenError::AccessRevoked => anyhow::anyhow!(
             "the stored Partner Center token of user {user_id} can no longer be renewed: that user (or the service account) must sign in to Spendboard again"
-        )
+        ),
+        e => anyhow::Error::new(e).context(format!("the Partner Center token of user {user_id}")),
     })
 }
 

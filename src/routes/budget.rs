@@ -14,9 +14,10 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::customer_page::render_customer_page;
+use super::delegated::delegated_token;
 use super::extract::{BudgetEditor, CustomerPath, VerifiedForm, known_customer};
 use super::respond::see_other;
-use crate::auth::{SessionUser, TypedSession, delegated_token};
+use crate::auth::{SessionUser, TypedSession};
 use crate::budgets::{self, BudgetError, ChangeRequest};
 use crate::domain::{BudgetAmount, BudgetChange};
 use crate::error::AppError;

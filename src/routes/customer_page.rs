@@ -7,7 +7,8 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::Months;
 
-use crate::auth::{SessionUser, TypedSession, delegated_token};
+use super::delegated::delegated_token;
+use crate::auth::{SessionUser, TypedSession};
 use crate::domain::{BillingPeriod, CustomerId, SubscriptionId};
 use crate::error::AppError;
 use crate::pages::{

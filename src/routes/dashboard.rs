@@ -6,8 +6,9 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 
 use super::dashboard_query::DashboardParams;
+use super::delegated::delegated_token;
 use super::respond::{html, see_other};
-use crate::auth::{CurrentUser, TypedSession, delegated_token};
+use crate::auth::{CurrentUser, TypedSession};
 use crate::error::AppError;
 use crate::pages::{DashboardData, DashboardPage, Layout, SetsView};
 use crate::paths;

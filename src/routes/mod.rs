@@ -10,6 +10,7 @@ mod customer;
 mod customer_page;
 mod dashboard;
 mod dashboard_query;
+mod delegated;
 mod error_response;
 pub mod errors;
 mod export;

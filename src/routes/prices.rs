@@ -9,9 +9,10 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::csv_download::csv_rows;
+use super::delegated::delegated_token;
 use super::extract::{NoFields, SubscriptionPath, VerifiedForm, known_subscription};
 use super::respond::{html, see_other};
-use crate::auth::{CurrentUser, SessionUser, TypedSession, delegated_token};
+use crate::auth::{CurrentUser, SessionUser, TypedSession};
 use crate::error::AppError;
 use crate::pages::{
     ExplorerParams, Layout, MeterRegionsPage, PriceCsvRow, PricesPage, SubscriptionRegionsPage,

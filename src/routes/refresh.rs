@@ -5,7 +5,8 @@ use serde::Deserialize;
 
 use super::respond::see_other;
 
-use crate::auth::{CurrentUser, TypedSession, delegated_token, verify_csrf};
+use super::delegated::delegated_token;
+use crate::auth::{CurrentUser, TypedSession, verify_csrf};
 use crate::error::AppError;
 use crate::pages::{Layout, RefreshPage, format_utc};
 use crate::paths;

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use super::extract::{NoFields, VerifiedForm};
 use super::respond::{html, see_other};
 use crate::auth::{
-    Completed, ProviderReply, SignInFailure, TypedSession, complete_sign_in, pending_cookie,
-    read_pending, removal_cookie,
+    Completed, ProviderReply, SignInFailure, TypedSession, pending_cookie, read_pending,
+    removal_cookie,
 };
 use crate::error::AppError;
 use crate::pages::{Layout, NoAccessPage, SignInPage};
@@ -85,7 +85,7 @@ pub async fn callback(
     query: web::Query<ProviderReply>,
 ) -> Result<HttpResponse, AppError> {
     let pending = read_pending(&req, &state.keys.session_cookie);
-    let mut response = match complete_sign_in(&state, pending, &query).await {
+    let mut response = match state.auth.complete_sign_in(pending, &query).await {
         Ok(Completed { user, return_to }) => {
             session.sign_in(&user)?;
             tracing::info!(access = ?user.access, "signed in");
