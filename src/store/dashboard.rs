@@ -254,7 +254,7 @@ struct ViewRowDb {
 
 impl SortKey {
     /// Every key, in the order of [`DashboardView`]'s sorted orders.
-    const ALL: [Self; SORT_KEYS] = [
+    pub const ALL: [Self; SORT_KEYS] = [
         Self::Name,
         Self::Spend,
         Self::Budget,

@@ -24,15 +24,11 @@ async fn the_refresh_button_starts_a_new_refresh_and_keeps_one_history_row_per_d
     let progress = app.get_html("/refresh").await;
     assert!(progress.contains("Reading Partner Center") || progress.contains("Data refreshed"));
     // Wait for the run the button started (not the first one) to end.
-    for _ in 0..300 {
+    eventually(30, "the refresh the button started ends", || async {
         let run = app.latest_run().await;
-        if run.id > before && run.state != spendboard::store::RunState::Running {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let latest = app.latest_run().await;
-    assert!(latest.id > before, "the button started a new refresh");
+        (run.id > before && run.state != spendboard::store::RunState::Running).then_some(())
+    })
+    .await;
     assert!(
         app.get_html("/refresh")
             .await
@@ -139,23 +135,15 @@ async fn serve_refreshes_on_its_own_schedule_with_the_stored_token() {
     )
     .await;
     let later = day + chrono::Days::new(2);
-    let mut history = Vec::new();
-    for _ in 0..100 {
-        history = app
+    eventually(10, "the schedule records the new day", || async {
+        let history = app
             .store()
             .daily_usage(&customer, day, later)
             .await
             .unwrap();
-        if history.len() == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(
-        history.len(),
-        2,
-        "the schedule recorded the new day: {history:?}"
-    );
+        (history.len() == 2).then_some(())
+    })
+    .await;
     let latest = app.latest_run().await;
     assert!(latest.id > before, "a refresh ran without any request");
 }

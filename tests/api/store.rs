@@ -223,17 +223,7 @@ async fn the_dashboard_sorts_by_every_column_with_numbers_in_numeric_order(db: &
     }
     db.store.upsert_snapshots(&rows).await.unwrap();
 
-    for sort in [
-        SortKey::Name,
-        SortKey::Spend,
-        SortKey::Budget,
-        SortKey::PercentUsed,
-        SortKey::Status,
-        SortKey::Projected,
-        SortKey::BudgetCrossing,
-        SortKey::Currency,
-        SortKey::DataAge,
-    ] {
+    for sort in SortKey::ALL {
         for descending in [false, true] {
             let page = db
                 .store
@@ -344,17 +334,7 @@ async fn the_cached_dashboard_view_matches_the_database_and_follows_every_write(
             "{}",
             db.kind()
         );
-        for sort in [
-            SortKey::Name,
-            SortKey::Spend,
-            SortKey::Budget,
-            SortKey::PercentUsed,
-            SortKey::Status,
-            SortKey::Projected,
-            SortKey::BudgetCrossing,
-            SortKey::Currency,
-            SortKey::DataAge,
-        ] {
+        for sort in SortKey::ALL {
             for descending in [false, true] {
                 for status in [
                     None,
