@@ -76,12 +76,20 @@ impl Application {
             state.clone().into_inner(),
             Duration::from_secs(state.settings.budgets.reconcile_every_seconds),
         );
-        crate::alerts::spawn_delivery(
-            state.clone().into_inner(),
+        crate::alerts::Delivery::new(
+            state.store.clone(),
             crate::alerts::Sender::from_settings(&state.settings.alerts)?,
-            Duration::from_secs(state.settings.alerts.deliver_every_seconds),
-        );
-        crate::alerts::spawn_digests(state.clone().into_inner(), DIGEST_CHECK_EVERY);
+            &state.instance_id,
+        )
+        .spawn(Duration::from_secs(
+            state.settings.alerts.deliver_every_seconds,
+        ));
+        crate::alerts::Digests::new(
+            state.store.clone(),
+            &state.settings.alerts,
+            state.public_url.clone(),
+        )
+        .spawn(DIGEST_CHECK_EVERY);
         crate::bulk::spawn_resumer(
             state.clone().into_inner(),
             Duration::from_secs(state.settings.budgets.bulk_resume_every_seconds),

@@ -5,7 +5,6 @@
 //! doubles with each failure. Nothing is dropped: a delivery stays in the outbox until it is
 //! sent.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -16,7 +15,6 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{AlertSettings, SmtpSecurity};
-use crate::state::AppState;
 use crate::store::{Channel, ClaimedDelivery, Store, StoreError};
 
 /// Deliveries claimed at once.
@@ -181,64 +179,85 @@ impl Sender {
     }
 }
 
-/// What one round of [`deliver_due`] did.
+/// What one round of [`Delivery::deliver_due`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeliveryRound {
     pub sent: usize,
     pub failed: usize,
 }
 
-/// Sends every delivery due now, as `holder` (unique per instance): claims them in batches,
-/// sends each and records the attempt. A delivery whose lease this sender lost meanwhile is
-/// not recorded by it (its new holder decides).
-///
-/// # Errors
-/// [`StoreError`] when the database fails; what was sent before is recorded.
-pub async fn deliver_due(
-    store: &Store,
-    sender: &Sender,
-    holder: &str,
-) -> Result<DeliveryRound, StoreError> {
-    let mut round = DeliveryRound::default();
-    loop {
-        let batch = store.claim_deliveries(holder, sender.lease, BATCH).await?;
-        if batch.is_empty() {
-            return Ok(round);
+/// The alert sender of this instance, with what it needs of the instance: the store (the
+/// outbox), the [`Sender`] and its holder name in the outbox's claims (unique per instance).
+pub struct Delivery {
+    store: Store,
+    sender: Sender,
+    /// `{instance id} alerts`.
+    holder: String,
+}
+
+impl Delivery {
+    /// The alert sender of the instance `instance_id` (unique per instance), sending the
+    /// outbox of `store` through `sender`.
+    pub fn new(store: Store, sender: Sender, instance_id: &str) -> Self {
+        Self {
+            store,
+            sender,
+            holder: format!("{instance_id} alerts"),
         }
-        for delivery in &batch {
-            match sender.send(delivery).await {
-                Ok((transport, answer)) => {
-                    store
-                        .delivery_sent(delivery.id, holder, transport, &answer)
-                        .await?;
-                    round.sent += 1;
-                }
-                Err(error) => {
-                    tracing::warn!(delivery = delivery.id, %error, "alert delivery failed; retried later");
-                    let retry_at = Utc::now() + sender.retry_after(delivery.attempts + 1);
-                    store
-                        .delivery_failed(delivery.id, holder, retry_at, &error)
-                        .await?;
-                    round.failed += 1;
+    }
+
+    /// Sends every delivery due now: claims them in batches, sends each and records the
+    /// attempt. A delivery whose lease this sender lost meanwhile is not recorded by it (its
+    /// new holder decides).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails; what was sent before is recorded.
+    pub async fn deliver_due(&self) -> Result<DeliveryRound, StoreError> {
+        let holder = self.holder.as_str();
+        let mut round = DeliveryRound::default();
+        loop {
+            let batch = self
+                .store
+                .claim_deliveries(holder, self.sender.lease, BATCH)
+                .await?;
+            if batch.is_empty() {
+                return Ok(round);
+            }
+            for delivery in &batch {
+                match self.sender.send(delivery).await {
+                    Ok((transport, answer)) => {
+                        self.store
+                            .delivery_sent(delivery.id, holder, transport, &answer)
+                            .await?;
+                        round.sent += 1;
+                    }
+                    Err(error) => {
+                        tracing::warn!(delivery = delivery.id, %error, "alert delivery failed; retried later");
+                        let retry_at = Utc::now() + self.sender.retry_after(delivery.attempts + 1);
+                        self.store
+                            .delivery_failed(delivery.id, holder, retry_at, &error)
+                            .await?;
+                        round.failed += 1;
+                    }
                 }
             }
         }
     }
-}
 
-/// Every `every`, sends what is due in the outbox (see [`deliver_due`]).
-pub fn spawn_delivery(state: Arc<AppState>, sender: Sender, every: Duration) {
-    let holder = format!("{} alerts", state.instance_id);
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            if let Err(e) = deliver_due(&state.store, &sender, &holder).await {
-                tracing::warn!(error = %e, "delivering alerts: will try again");
+    /// Every `every`, sends what is due in the outbox (see [`Delivery::deliver_due`]), in a
+    /// task of its own; a failed round is logged and the next one tries again.
+    pub fn spawn(self, every: Duration) {
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if let Err(e) = self.deliver_due().await {
+                    tracing::warn!(error = %e, "delivering alerts: will try again");
+                }
             }
-        }
-    });
+        });
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 //! nothing is sent when there is nothing to say.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::time::Duration;
 
 use askama::Template;
@@ -13,12 +12,12 @@ use chrono::{DateTime, Days, NaiveDate, Timelike, Utc};
 use rust_decimal::Decimal;
 use url::Url;
 
+use crate::config::AlertSettings;
 use crate::domain::{
     BillingPeriod, CustomerId, Money, SignInName, UsageStatus, format_percent, percent_used,
 };
-use crate::state::AppState;
 use crate::store::{
-    Channel, CustomerSnapshot, DigestPreferences, FiringRecord, NewDelivery, StoreError,
+    Channel, CustomerSnapshot, DigestPreferences, FiringRecord, NewDelivery, Store, StoreError,
 };
 
 /// Movers listed per list (and per currency for spend).
@@ -220,64 +219,102 @@ impl DigestContent {
     }
 }
 
-/// Builds the digest of `now`'s UTC day for every owner whose preferred hour has come and
-/// whose digest of the day was not built yet (by this instance or another), and puts it in
-/// the outbox; an owner with nothing to say gets none. Returns how many were queued.
-///
-/// # Errors
-/// [`StoreError`]; the digests built before are kept, the others are built next time.
-pub async fn send_due_digests(state: &AppState, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let store = &state.store;
-    let day = now.date_naive();
-    let defaults = DigestPreferences::defaults(state.settings.alerts.digest_hour_utc);
-    let since = now - chrono::Duration::days(1);
-    let mut fired_recently: Option<Vec<FiringRecord>> = None;
-    let mut queued = 0;
-    for (owner, portfolio) in &store.ownership().await?.portfolios {
-        let preferences = store
-            .digest_preferences(owner)
-            .await?
-            .unwrap_or_else(|| defaults.clone());
-        let hour = u32::from(preferences.hour_utc);
-        if !preferences.enabled || now.hour() < hour || store.digest_built(owner, day).await? {
-            continue;
-        }
-        let mut customers = Vec::new();
-        let mut ids: Vec<&CustomerId> = portfolio.customers.iter().collect();
-        ids.sort_by_key(|id| id.to_string());
-        for id in ids {
-            customers.extend(store.snapshot(id).await?);
-        }
-        let yesterday = spend_the_day_before(state, &customers).await?;
-        if fired_recently.is_none() {
-            fired_recently = Some(store.firings_since(since).await?);
-        }
-        let fired: Vec<FiringRecord> = fired_recently
-            .iter()
-            .flatten()
-            .filter(|f| customers.iter().any(|c| c.customer_id == f.customer))
-            .cloned()
-            .collect();
-        let content = digest_content(
-            day,
-            &customers,
-            &yesterday,
-            &fired,
-            &preferences.statuses,
-            &state.public_url,
-        );
-        let delivery = content.map(|content| delivery_to(owner, &content));
-        if store.record_digest(owner, day, delivery.as_ref()).await? && delivery.is_some() {
-            queued += 1;
+/// The daily digests of this instance, with what they need of it: the store (owners,
+/// preferences, snapshots, history, firings, the outbox), the hour from which a digest is
+/// sent to an owner who chose none (`alerts.digest_hour_utc`, 0 to 23), and where people
+/// reach Spendboard (the customer links).
+pub struct Digests {
+    store: Store,
+    default_hour_utc: u8,
+    public_url: Url,
+}
+
+impl Digests {
+    /// The digests of `store`, at the hour `settings.digest_hour_utc` unless an owner chose
+    /// another, linking to customer pages under `public_url` (e.g. `http://localhost:8080`).
+    pub fn new(store: Store, settings: &AlertSettings, public_url: Url) -> Self {
+        Self {
+            store,
+            default_hour_utc: settings.digest_hour_utc,
+            public_url,
         }
     }
-    Ok(queued)
+
+    /// Builds the digest of `now`'s UTC day for every owner whose preferred hour has come and
+    /// whose digest of the day was not built yet (by this instance or another), and puts it
+    /// in the outbox; an owner with nothing to say gets none. Returns how many were queued.
+    ///
+    /// # Errors
+    /// [`StoreError`]; the digests built before are kept, the others are built next time.
+    pub async fn send_due(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let store = &self.store;
+        let day = now.date_naive();
+        let defaults = DigestPreferences::defaults(self.default_hour_utc);
+        let since = now - chrono::Duration::days(1);
+        let mut fired_recently: Option<Vec<FiringRecord>> = None;
+        let mut queued = 0;
+        for (owner, portfolio) in &store.ownership().await?.portfolios {
+            let preferences = store
+                .digest_preferences(owner)
+                .await?
+                .unwrap_or_else(|| defaults.clone());
+            let hour = u32::from(preferences.hour_utc);
+            if !preferences.enabled || now.hour() < hour || store.digest_built(owner, day).await? {
+                continue;
+            }
+            let mut customers = Vec::new();
+            let mut ids: Vec<&CustomerId> = portfolio.customers.iter().collect();
+            ids.sort_by_key(|id| id.to_string());
+            for id in ids {
+                customers.extend(store.snapshot(id).await?);
+            }
+            let yesterday = spend_the_day_before(store, &customers).await?;
+            if fired_recently.is_none() {
+                fired_recently = Some(store.firings_since(since).await?);
+            }
+            let fired: Vec<FiringRecord> = fired_recently
+                .iter()
+                .flatten()
+                .filter(|f| customers.iter().any(|c| c.customer_id == f.customer))
+                .cloned()
+                .collect();
+            let content = digest_content(
+                day,
+                &customers,
+                &yesterday,
+                &fired,
+                &preferences.statuses,
+                &self.public_url,
+            );
+            let delivery = content.map(|content| delivery_to(owner, &content));
+            if store.record_digest(owner, day, delivery.as_ref()).await? && delivery.is_some() {
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
+    /// Every `every`, builds the digests that are due (see [`Digests::send_due`]), in a task
+    /// of its own; the alert sender delivers them. A failed round is logged and the next one
+    /// tries again.
+    pub fn spawn(self, every: Duration) {
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if let Err(e) = self.send_due(Utc::now()).await {
+                    tracing::warn!(error = %e, "building daily digests: will try again");
+                }
+            }
+        });
+    }
 }
 
 /// Each customer's spend recorded on the day before its data's day, in the same billing
 /// period.
 async fn spend_the_day_before(
-    state: &AppState,
+    store: &Store,
     customers: &[CustomerSnapshot],
 ) -> Result<HashMap<CustomerId, Money>, StoreError> {
     let mut before = HashMap::new();
@@ -288,8 +325,7 @@ async fn spend_the_day_before(
         if !BillingPeriod::containing(s.forecast_day()).contains(previous) {
             continue;
         }
-        let rows = state
-            .store
+        let rows = store
             .daily_usage(&s.customer_id, previous, previous)
             .await?;
         if let Some(row) = rows.into_iter().next() {
@@ -309,21 +345,6 @@ fn delivery_to(owner: &SignInName, content: &DigestContent) -> NewDelivery {
         body_text,
         body_html,
     }
-}
-
-/// Every `every`, builds the digests that are due (see [`send_due_digests`]); the alert
-/// sender delivers them.
-pub fn spawn_digests(state: Arc<AppState>, every: Duration) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            if let Err(e) = send_due_digests(&state, Utc::now()).await {
-                tracing::warn!(error = %e, "building daily digests: will try again");
-            }
-        }
-    });
 }
 
 #[cfg(test)]

@@ -10,10 +10,8 @@ mod message;
 mod rules;
 mod teams;
 
-pub use deliver::{DeliveryRound, Sender, deliver_due, spawn_delivery};
-pub use digest::{
-    DigestContent, DigestLine, DigestSection, digest_content, send_due_digests, spawn_digests,
-};
+pub use deliver::{Delivery, DeliveryRound, Sender};
+pub use digest::{DigestContent, DigestLine, DigestSection, Digests, digest_content};
 pub use evaluate::{crossed_thresholds, evaluate};
 pub use rules::{RuleError, add_rule};
 pub use teams::{

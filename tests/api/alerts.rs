@@ -14,7 +14,7 @@ use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use spendboard::alerts::send_due_digests;
+use spendboard::alerts::Digests;
 use spendboard::config::{SmtpSecurity, SmtpSettings};
 use spendboard::domain::{
     Currency, CustomerId, ForecastMethod, Money, SignInName, Threshold, ThresholdBasis, UsageStatus,
@@ -1209,13 +1209,14 @@ async fn the_digest_of_a_known_day_lists_an_owners_customers_movers_and_alerts_o
         .await
         .unwrap();
 
-    let at = Utc.with_ymd_and_hms(2026, 11, 5, 8, 0, 0).unwrap();
-    assert_eq!(send_due_digests(&app.state, at).await.unwrap(), 1);
-    assert_eq!(
-        send_due_digests(&app.state, at).await.unwrap(),
-        0,
-        "once a day"
+    let digests = Digests::new(
+        app.store().clone(),
+        &app.state.settings.alerts,
+        app.state.public_url.clone(),
     );
+    let at = Utc.with_ymd_and_hms(2026, 11, 5, 8, 0, 0).unwrap();
+    assert_eq!(digests.send_due(at).await.unwrap(), 1);
+    assert_eq!(digests.send_due(at).await.unwrap(), 0, "once a day");
     let digest = eventually(30, "the digest arrives", || async {
         smtp.messages().into_iter().find(|m| {
             m["subject"]
@@ -1271,7 +1272,7 @@ async fn the_digest_of_a_known_day_lists_an_owners_customers_movers_and_alerts_o
     assert!(digest["html"].as_str().unwrap().contains(&link));
     // The next day's digest is due at the hour, not before.
     let early = Utc.with_ymd_and_hms(2026, 11, 6, 6, 59, 0).unwrap();
-    assert_eq!(send_due_digests(&app.state, early).await.unwrap(), 0);
+    assert_eq!(digests.send_due(early).await.unwrap(), 0);
 }
 
 #[tokio::test]
