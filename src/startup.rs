@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
-use actix_web::cookie::SameSite;
+use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
 use actix_web::{App, HttpServer, web};
@@ -23,8 +23,10 @@ use uuid::Uuid;
 use crate::auth::{Auth, Keys, OidcClient};
 use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
+use crate::routes::request_log::RedactingRootSpan;
+use crate::routes::session_store::DbSessionStore;
 use crate::state::AppState;
-use crate::store::{DashboardCache, DbSessionStore, InstanceMode, OwnershipCache, Store};
+use crate::store::{DashboardCache, InstanceMode, OwnershipCache, Store};
 use crate::{paths, routes};
 
 /// The Partner Center and identity endpoints in use: Microsoft's, or the sandbox's.
@@ -361,7 +363,7 @@ async fn build_state(
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
     let secure_cookies = state.secure_cookies();
-    let cookie_key = state.keys.session_cookie.clone();
+    let cookie_key = Key::from(state.keys.session_cookie.as_bytes());
     let idle = actix_web::cookie::time::Duration::minutes(i64::from(
         state.settings.security.session_idle_minutes,
     ));
@@ -491,7 +493,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
                     result
                 }
             })
-            .wrap(TracingLogger::<crate::telemetry::RedactingRootSpan>::new())
+            .wrap(TracingLogger::<RedactingRootSpan>::new())
             .app_data(state.clone())
             .configure(routes::configure)
     })

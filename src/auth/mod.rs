@@ -9,15 +9,13 @@ mod sign_in;
 mod tokens;
 
 pub use crate::identity::{
-    DecryptError, DelegatedTokens, Keys, OidcClient, PARTNER_CENTER_AUDIENCE, PendingSignIn,
-    Renewed, SignInError, SignedIn, TokenCipher,
+    CookieKey, DecryptError, DelegatedTokens, Keys, OidcClient, PARTNER_CENTER_AUDIENCE,
+    PendingSignIn, Renewed, SignInError, SignedIn, TokenCipher,
 };
 pub use csrf::{CsrfToken, verify_csrf};
-pub use pending::{
-    PENDING_COOKIE, PENDING_TTL_SECONDS, pending_cookie, read_pending, removal_cookie,
-};
+pub use pending::{PENDING_TTL_SECONDS, unexpired_pending};
 pub use roles::Access;
-pub use session::{CurrentUser, SessionUser, TypedSession};
+pub use session::SessionUser;
 pub use sign_in::{Completed, ProviderReply, SignInFailure};
 pub use tokens::TokenError;
 

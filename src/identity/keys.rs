@@ -1,5 +1,5 @@
-//! Keys derived from the configured secret: the session cookie key and the key that encrypts
-//! stored Partner Center tokens (AES-256-GCM, aws-lc-rs).
+//! Keys derived from the configured secret: the key of Spendboard's cookies and the key that
+//! encrypts stored Partner Center tokens (AES-256-GCM, aws-lc-rs).
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::hkdf::{HKDF_SHA256, KeyType, Salt};
@@ -18,21 +18,32 @@ impl KeyType for Len {
     }
 }
 
-fn derive(secret: &[u8], purpose: &'static [u8], len: usize) -> Vec<u8> {
+fn derive<const N: usize>(secret: &[u8], purpose: &'static [u8]) -> [u8; N] {
     let prk = Salt::new(HKDF_SHA256, b"spendboard").extract(secret);
-    let mut out = vec![0u8; len];
+    let mut out = [0u8; N];
     let info = [purpose];
     // Only fails for lengths above 255 * 32 bytes; ours are 32 and 64.
-    if let Ok(okm) = prk.expand(&info, Len(len)) {
+    if let Ok(okm) = prk.expand(&info, Len(N)) {
         let _ = okm.fill(&mut out);
     }
     out
 }
 
+/// The 64-byte key that signs and encrypts Spendboard's cookies (the session cookie and the
+/// sign-in in progress); the web edge makes the cookie library's key of it.
+pub struct CookieKey([u8; 64]);
+
+impl CookieKey {
+    /// The key's 64 bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// The keys of one running instance.
 pub struct Keys {
-    /// Signs and encrypts the session cookie (64 bytes).
-    pub session_cookie: actix_web::cookie::Key,
+    /// Signs and encrypts the session cookie and the sign-in cookie.
+    pub session_cookie: CookieKey,
     /// Encrypts tokens at rest.
     pub tokens: TokenCipher,
 }
@@ -44,10 +55,10 @@ impl Keys {
             secret.len() >= 32,
             "the secret key must have at least 32 bytes"
         );
-        let cookie = derive(secret, b"session cookie", 64);
-        let token = derive(secret, b"token encryption", 32);
+        let cookie = derive(secret, b"session cookie");
+        let token: [u8; 32] = derive(secret, b"token encryption");
         Ok(Self {
-            session_cookie: actix_web::cookie::Key::from(&cookie),
+            session_cookie: CookieKey(cookie),
             tokens: TokenCipher::new(&token)?,
         })
     }

@@ -6,7 +6,7 @@
 mod keys;
 mod oidc;
 
-pub use keys::{DecryptError, Keys, TokenCipher};
+pub use keys::{CookieKey, DecryptError, Keys, TokenCipher};
 pub use oidc::{
     DelegatedTokens, OidcClient, PARTNER_CENTER_AUDIENCE, PendingSignIn, Renewed, SignInError,
     SignedIn,

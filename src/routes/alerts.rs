@@ -8,8 +8,9 @@ use serde::Deserialize;
 use super::customer_page::render_customer_page;
 use super::extract::{AlertEditor, CustomerPath, NoFields, RulePath, VerifiedForm, known_customer};
 use super::respond::{html, see_other};
+use super::session::{CurrentUser, TypedSession};
 use crate::alerts::{RuleError, add_rule};
-use crate::auth::{CurrentUser, SessionUser, TypedSession};
+use crate::auth::SessionUser;
 use crate::domain::CustomerId;
 use crate::error::AppError;
 use crate::pages::{

@@ -12,7 +12,8 @@ use futures_util::future::LocalBoxFuture;
 
 use super::dashboard_query::DashboardParams;
 use super::extract::{Permission, permitted};
-use crate::auth::{CurrentUser, SessionUser, verify_csrf};
+use super::session::CurrentUser;
+use crate::auth::{SessionUser, verify_csrf};
 use crate::bulk::upload::{self, UploadError};
 use crate::domain::CustomerId;
 use crate::error::AppError;

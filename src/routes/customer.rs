@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 
 use super::customer_page::render_customer_page;
 use super::extract::{CustomerPath, known_customer};
-use crate::auth::{CurrentUser, TypedSession};
+use super::session::{CurrentUser, TypedSession};
 use crate::error::AppError;
 use crate::pages::CustomerForms;
 use crate::state::AppState;

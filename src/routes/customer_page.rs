@@ -8,7 +8,8 @@ use askama::Template;
 use chrono::Months;
 
 use super::delegated::delegated_token;
-use crate::auth::{SessionUser, TypedSession};
+use super::session::TypedSession;
+use crate::auth::SessionUser;
 use crate::domain::{BillingPeriod, CustomerId, SubscriptionId};
 use crate::error::AppError;
 use crate::pages::{

@@ -8,7 +8,7 @@ use chrono::Utc;
 use super::dashboard_query::DashboardParams;
 use super::delegated::delegated_token;
 use super::respond::{html, see_other};
-use crate::auth::{CurrentUser, TypedSession};
+use super::session::{CurrentUser, TypedSession};
 use crate::error::AppError;
 use crate::pages::{DashboardData, DashboardPage, Layout, SetsView};
 use crate::paths;

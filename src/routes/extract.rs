@@ -9,7 +9,8 @@ use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::auth::{CurrentUser, SessionUser, verify_csrf};
+use super::session::CurrentUser;
+use crate::auth::{SessionUser, verify_csrf};
 use crate::domain::{CustomerId, SubscriptionId};
 use crate::error::AppError;
 use crate::state::AppState;

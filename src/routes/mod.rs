@@ -1,4 +1,5 @@
-//! HTTP handlers, one module per page or form; they stay thin.
+//! The web edge: HTTP handlers, one module per page or form (they stay thin), and the parts of
+//! the session, the sign-in cookie and the request log that speak actix-web.
 
 mod alerts;
 mod budget;
@@ -21,8 +22,12 @@ mod owners_bulk;
 mod preferences;
 mod prices;
 mod refresh;
+pub mod request_log;
 mod respond;
+mod session;
+pub mod session_store;
 mod sign_in;
+mod sign_in_cookie;
 mod static_files;
 mod subscription;
 mod teams;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::customer_page::render_customer_page;
 use super::extract::{CustomerPath, OwnerEditor, VerifiedForm, known_customer};
 use super::respond::see_other;
-use crate::auth::TypedSession;
+use super::session::TypedSession;
 use crate::domain::SignInName;
 use crate::error::AppError;
 use crate::pages::CustomerForms;

@@ -7,7 +7,8 @@ use serde::Deserialize;
 
 use super::extract::VerifiedForm;
 use super::respond::{html, see_other};
-use crate::auth::{CurrentUser, SessionUser, TypedSession};
+use super::session::{CurrentUser, TypedSession};
+use crate::auth::SessionUser;
 use crate::domain::SignInName;
 use crate::error::AppError;
 use crate::pages::{Layout, PreferencesForm, PreferencesPage};

@@ -12,7 +12,8 @@ use super::csv_download::csv_rows;
 use super::delegated::delegated_token;
 use super::extract::{NoFields, SubscriptionPath, VerifiedForm, known_subscription};
 use super::respond::{html, see_other};
-use crate::auth::{CurrentUser, SessionUser, TypedSession};
+use super::session::{CurrentUser, TypedSession};
+use crate::auth::SessionUser;
 use crate::error::AppError;
 use crate::pages::{
     ExplorerParams, Layout, MeterRegionsPage, PriceCsvRow, PricesPage, SubscriptionRegionsPage,

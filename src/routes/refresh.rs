@@ -6,7 +6,8 @@ use serde::Deserialize;
 use super::respond::see_other;
 
 use super::delegated::delegated_token;
-use crate::auth::{CurrentUser, TypedSession, verify_csrf};
+use super::session::{CurrentUser, TypedSession};
+use crate::auth::verify_csrf;
 use crate::error::AppError;
 use crate::pages::{Layout, RefreshPage, format_utc};
 use crate::paths;

@@ -7,10 +7,9 @@ use serde::Deserialize;
 
 use super::extract::{NoFields, VerifiedForm};
 use super::respond::{html, see_other};
-use crate::auth::{
-    Completed, ProviderReply, SignInFailure, TypedSession, pending_cookie, read_pending,
-    removal_cookie,
-};
+use super::session::TypedSession;
+use super::sign_in_cookie::{pending_cookie, read_pending, removal_cookie};
+use crate::auth::{Completed, ProviderReply, SignInFailure};
 use crate::error::AppError;
 use crate::pages::{Layout, NoAccessPage, SignInPage};
 use crate::paths;

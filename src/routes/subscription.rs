@@ -6,7 +6,7 @@ use actix_web::web;
 
 use super::customer_page::subscription_summary;
 use super::extract::{SubscriptionPath, known_subscription};
-use crate::auth::{CurrentUser, TypedSession};
+use super::session::{CurrentUser, TypedSession};
 use crate::error::AppError;
 use crate::pages::{Layout, SubscriptionData, SubscriptionPage};
 use crate::refresh;

@@ -7,8 +7,9 @@ use serde::Deserialize;
 
 use super::extract::{AlertEditor, VerifiedForm};
 use super::respond::{html, see_other};
+use super::session::{CurrentUser, TypedSession};
 use crate::alerts::{TeamError, change_member, create_team, rename_team, set_webhook};
-use crate::auth::{CurrentUser, SessionUser, TypedSession};
+use crate::auth::SessionUser;
 use crate::error::AppError;
 use crate::pages::{KeptTeamInput, Layout, TeamsPage};
 use crate::paths;

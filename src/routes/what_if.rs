@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use super::extract::{CustomerPath, NoFields, PlanPath, VerifiedForm, known_customer};
 use super::respond::{html, see_other};
-use crate::auth::{CurrentUser, SessionUser, TypedSession};
+use super::session::{CurrentUser, TypedSession};
+use crate::auth::SessionUser;
 use crate::error::AppError;
 use crate::pages::{Layout, WhatIfPage};
 use crate::paths;

@@ -61,7 +61,7 @@ pub use rate_cards::{
     RateCardMeter, RateCardVersion, SavedRateCard,
 };
 pub use runs::{RefreshRun, RunState, RunStatus};
-pub use sessions::{DbSessionStore, SESSION_ROLES, SESSION_USER};
+pub use sessions::StoredSession;
 pub use snapshots::{CustomerSnapshot, SnapshotForecast, search_name};
 pub use subscriptions::{CustomerUsageSummaryRow, SubscriptionUsage};
 pub use teams::AlertTeam;

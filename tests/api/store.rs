@@ -11,11 +11,12 @@ use rust_decimal::Decimal;
 use spendboard::domain::{
     Currency, CustomerId, ForecastMethod, Money, SignInName, UsageStatus, percent_used,
 };
+use spendboard::routes::session_store::DbSessionStore;
 use spendboard::store::{
     BudgetChangeDecision, BudgetChangeIntent, ChangeOutcome, CurrencyTotal, CustomerSnapshot,
-    CustomerUsageSummaryRow, DailyUsage, DashboardCache, DashboardQuery, DbSessionStore, DecidedBy,
-    LeaseScope, OwnershipCache, RunState, SnapshotForecast, SortKey, StoredTokens,
-    SubscriptionUsage, User, search_name,
+    CustomerUsageSummaryRow, DailyUsage, DashboardCache, DashboardQuery, DecidedBy, LeaseScope,
+    OwnershipCache, RunState, SnapshotForecast, SortKey, StoredTokens, SubscriptionUsage, User,
+    search_name,
 };
 use uuid::Uuid;
 
@@ -1498,7 +1499,7 @@ async fn sessions_load_update_expire_and_end_everywhere_on_delete(db: &TestDb) {
 on_both_databases!(sessions_load_update_expire_and_end_everywhere_on_delete);
 
 async fn a_loaded_session_carries_its_users_current_roles_which_are_never_saved(db: &TestDb) {
-    use spendboard::store::{SESSION_ROLES, SESSION_USER};
+    use spendboard::routes::session_store::{SESSION_ROLES, SESSION_USER};
     let sessions = DbSessionStore::new(db.store.clone());
     let hour = actix_web::cookie::time::Duration::hours(1);
     let person = |roles: &[&str]| User {
