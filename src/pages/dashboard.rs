@@ -201,15 +201,17 @@ impl Column {
 
 /// What the dashboard shows, as read for one request.
 pub struct DashboardData<'a> {
-    pub layout: Layout,
+    /// The message shown once on this page, if any.
+    pub flash: Option<String>,
     pub user: &'a SessionUser,
     pub settings: &'a Settings,
     /// The customers, and every customer's totals (the data's age, the bulk form's
     /// currencies).
     pub view: &'a DashboardView,
-    /// The filter, sort and page asked for.
+    /// The filter, sort and page asked for, and the rows per page.
     pub query: &'a DashboardQuery,
-    pub sets: SetsView,
+    /// Every portfolio, with the owners' counts (the choice of whose customers to show).
+    pub ownership: &'a Ownership,
     /// The set shown.
     pub chosen: &'a Chosen,
     /// The partner-wide refresh runs.
@@ -219,7 +221,6 @@ pub struct DashboardData<'a> {
     /// Whether the data is stale, and after how long data is.
     pub stale: bool,
     pub stale_after: Duration,
-    pub page_size: u32,
 }
 
 /// The query of a dashboard link: the filter, the set, the sort and the page.
@@ -302,7 +303,7 @@ impl DashboardPage {
         };
         let found = data.view.page(query);
         let link = LinkQuery::of(query, data.chosen);
-        let pages = u32::try_from(found.total_rows.div_ceil(u64::from(data.page_size)))
+        let pages = u32::try_from(found.total_rows.div_ceil(u64::from(query.page_size)))
             .unwrap_or(u32::MAX)
             .max(1);
         let requested = query.page;
@@ -321,7 +322,12 @@ impl DashboardPage {
             on_pace: shown.on_pace,
             no_budget: shown.no_budget,
             links: SummaryLinks::of(link.owner),
-            sets: data.sets,
+            sets: SetsView::new(
+                data.ownership,
+                user.sign_in_name().as_ref(),
+                data.chosen,
+                totals.customers,
+            ),
             owner_param: link.owner.to_owned(),
             bulk: (user.access.can_edit_budgets())
                 .then(|| BulkFormView::for_dashboard(user, totals)),
@@ -347,7 +353,7 @@ impl DashboardPage {
             can_edit: user.access.can_edit_budgets(),
             can_assign_owners: user.access.can_assign_owners(),
             csv_url: link.url(paths::CUSTOMERS_CSV, link.sort, link.dir, 1),
-            layout: data.layout,
+            layout: Layout::for_user(user, data.flash, data.settings.is_demo()),
         })
     }
 }

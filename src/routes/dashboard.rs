@@ -1,6 +1,8 @@
 //! `GET /`: partner totals and the customer table (sorted, searched and paged in the
 //! instance's view of the latest snapshot version, see [`crate::store::DashboardView`]).
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
@@ -10,11 +12,12 @@ use super::delegated::delegated_token;
 use super::respond::{html, see_other};
 use super::session::{CurrentUser, TypedSession};
 use crate::error::AppError;
-use crate::pages::{DashboardData, DashboardPage, Layout, SetsView};
+use crate::pages::{DashboardData, DashboardPage};
 use crate::paths;
 use crate::portfolios;
 use crate::refresh::{self, FreshError, PartnerFreshness};
 use crate::state::AppState;
+use crate::store::{DashboardView, Ownership, RunStatus};
 
 /// Rows per page.
 pub const PAGE_SIZE: u32 = 50;
@@ -29,14 +32,8 @@ pub async fn get(
     session: TypedSession,
     params: web::Query<DashboardParams>,
 ) -> Result<HttpResponse, AppError> {
-    let status = refresh::partner_status(&state).await?;
-    let view = (state.store)
-        .dashboard_view(&state.dashboard, status.snapshot_version)
-        .await?;
+    let (status, view, ownership) = read_views(&state).await?;
     let me = user.sign_in_name();
-    let ownership = (state.store)
-        .ownership_view(&state.ownership, status.ownership_version)
-        .await?;
     let chosen = portfolios::chosen(&ownership, me.as_ref(), params.owner.as_deref());
     let token = delegated_token(&state, user.id, paths::DASHBOARD);
     let (started, notice) = started_or_notice(
@@ -45,25 +42,39 @@ pub async fn get(
     if view.totals.customers == 0 {
         return Ok(see_other(paths::REFRESH));
     }
-    let flash = session.take_flash().or(notice);
     let page = DashboardPage::new(
         DashboardData {
-            layout: Layout::for_user(&user, flash, state.settings.is_demo()),
-            sets: SetsView::new(&ownership, me.as_ref(), &chosen, view.totals.customers),
+            flash: session.take_flash().or(notice),
             stale: refresh::is_stale(&state, view.totals.oldest_fetched_at),
             stale_after: refresh::stale_after(&state),
             user: &user,
             settings: &state.settings,
             view: &view,
             query: &params.query(PAGE_SIZE, &chosen),
+            ownership: &ownership,
             chosen: &chosen,
             status: &status,
             started,
-            page_size: PAGE_SIZE,
         },
         Utc::now(),
     )?;
     html(StatusCode::OK, &page)
+}
+
+/// The partner-wide refresh state, and this instance's views at the versions it names: the
+/// customers with their totals, and every portfolio (each read again only when its version
+/// moved on).
+async fn read_views(
+    state: &AppState,
+) -> Result<(RunStatus, Arc<DashboardView>, Arc<Ownership>), AppError> {
+    let status = refresh::partner_status(state).await?;
+    let view = (state.store)
+        .dashboard_view(&state.dashboard, status.snapshot_version)
+        .await?;
+    let ownership = (state.store)
+        .ownership_view(&state.ownership, status.ownership_version)
+        .await?;
+    Ok((status, view, ownership))
 }
 
 /// Whether a background refresh started, and the notice to show when the data could not be
