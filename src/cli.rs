@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
-use crate::refresh::{Progress, RefreshOutcome, refresh_with_stored_token};
+use crate::refresh::{Progress, RefreshOutcome};
 use crate::startup::{Application, state_for};
 use crate::store::Store;
 
@@ -136,12 +136,13 @@ pub async fn refresh_once(settings: Settings) -> anyhow::Result<RefreshOutcome> 
         ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let outcome = refresh_with_stored_token(&state, &|p: &Progress| {
-        bar.set_length(p.total);
-        bar.set_position(p.done);
-        bar.set_message(p.message.clone());
-    })
-    .await;
+    let outcome = (state.refresher)
+        .refresh_with_stored_token(&|p: &Progress| {
+            bar.set_length(p.total);
+            bar.set_position(p.done);
+            bar.set_message(p.message.clone());
+        })
+        .await;
     bar.finish();
     outcome
 }

@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::auth::{Auth, Keys, OidcClient};
 use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
+use crate::refresh::Refresher;
 use crate::routes::request_log::RedactingRootSpan;
 use crate::routes::session_store::DbSessionStore;
 use crate::state::AppState;
@@ -71,7 +72,7 @@ impl Application {
         let state = web::Data::new(state);
         let every = state.settings.refresh.background_every_seconds;
         if every > 0 {
-            crate::refresh::spawn_schedule(state.clone().into_inner(), Duration::from_secs(every));
+            (state.refresher).spawn_schedule(Duration::from_secs(every));
             crate::prices::spawn_schedule(state.clone().into_inner(), RATE_CARD_CHECK_EVERY);
         }
         crate::budgets::read_back::spawn_reconciler(
@@ -344,6 +345,15 @@ async fn build_state(
         settings.roles.clone(),
         instance_id.clone(),
     );
+    let refresher = Refresher::new(
+        store.clone(),
+        partner_center.clone(),
+        auth.clone(),
+        crate::alerts::Evaluator::new(store.clone(), &settings.alerts, public_url.clone()),
+        metrics.clone(),
+        instance_id.clone(),
+        &settings,
+    );
     Ok(AppState {
         settings,
         store,
@@ -351,6 +361,7 @@ async fn build_state(
         oidc,
         keys,
         auth,
+        refresher,
         public_url,
         instance_id,
         outage: Arc::default(),

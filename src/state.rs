@@ -1,5 +1,6 @@
 //! What request handlers and background work share: settings, the store, the Partner Center
-//! client and sign-in. It sits below `routes/` and `refresh/` and imports neither.
+//! client, sign-in and the refresh service. It sits below `routes/` and imports none of it;
+//! the services it holds (`auth`, `refresh`) do not import it.
 
 use url::Url;
 
@@ -7,6 +8,7 @@ use crate::auth::Auth;
 use crate::config::Settings;
 use crate::identity::{Keys, OidcClient};
 use crate::partner_center::PartnerCenterClient;
+use crate::refresh::Refresher;
 use crate::store::{DashboardCache, OwnershipCache, Store};
 
 /// What every request handler can reach.
@@ -18,6 +20,8 @@ pub struct AppState {
     pub keys: Keys,
     /// Sign-in and each user's delegated Partner Center tokens.
     pub auth: Auth,
+    /// Fetching Partner Center into the store (single-flight, "ensure fresh", the schedule).
+    pub refresher: Refresher,
     /// Where people reach Spendboard, e.g. `http://localhost:8080`.
     pub public_url: Url,
     /// Identifies this instance as the holder of refresh leases.

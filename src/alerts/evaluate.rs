@@ -3,10 +3,12 @@
 
 use std::collections::HashSet;
 
+use url::Url;
+
+use crate::config::AlertSettings;
 use crate::domain::{Threshold, ThresholdBasis};
-use crate::state::AppState;
 use crate::store::{
-    AlertRuleSet, AlertTeam, Channel, CustomerSnapshot, FiringKey, NewDelivery, NewFiring,
+    AlertRuleSet, AlertTeam, Channel, CustomerSnapshot, FiringKey, NewDelivery, NewFiring, Store,
     StoreError,
 };
 
@@ -37,110 +39,136 @@ pub fn crossed_thresholds(snapshot: &CustomerSnapshot, thresholds: &[Threshold])
         .collect()
 }
 
-/// Records every threshold the `snapshots` (just stored by a refresh) crossed and that has
-/// not fired yet for the customer's billing period and budget, each with its deliveries: an
-/// e-mail to each of the customer's owners (to `alerts.partner_address` when it has none),
-/// one to each webhook of a team an owner is a member of, and, when no such team webhook
-/// exists, the partner-wide webhook if one is configured. The database's unique key decides what is new,
-/// so two instances or a restart evaluating the same crossing record it once. Returns how
-/// many firings were new.
-///
-/// # Errors
-/// [`StoreError`]; nothing is recorded then (the next refresh tries again).
-#[tracing::instrument(skip_all, fields(customers = snapshots.len()))]
-pub async fn evaluate(
-    state: &AppState,
-    snapshots: &[CustomerSnapshot],
-) -> Result<usize, StoreError> {
-    let Some(since) = snapshots.iter().map(|s| s.billing_period_start).min() else {
-        return Ok(0);
-    };
-    let rules: AlertRuleSet = state.store.alert_rule_set().await?;
-    let fired: HashSet<FiringKey> = state.store.firing_keys_since(since).await?;
-    let teams = state.store.alert_teams().await?;
-    let mut firings = Vec::new();
-    for snapshot in snapshots {
-        let Some(budget) = &snapshot.budget else {
-            continue;
-        };
-        for threshold in crossed_thresholds(snapshot, rules.for_customer(&snapshot.customer_id)) {
-            let key = FiringKey {
-                customer: snapshot.customer_id,
-                threshold,
-                billing_period_start: snapshot.billing_period_start,
-                budget: budget.clone(),
-            };
-            if fired.contains(&key) {
-                continue;
-            }
-            let deliveries = deliveries(state, &teams, snapshot, threshold).await?;
-            firings.push(NewFiring {
-                key,
-                customer_name: snapshot.company_name.clone(),
-                spend: snapshot.total_cost.clone(),
-                projected: snapshot
-                    .forecast
-                    .as_ref()
-                    .map(|f| f.projected_total.clone()),
-                forecast_method: snapshot.forecast.as_ref().map(|f| f.method.describe()),
-                deliveries,
-            });
-        }
-    }
-    if firings.is_empty() {
-        return Ok(0);
-    }
-    let new = state.store.record_firings(&firings).await?;
-    tracing::info!(new, "budget alert thresholds fired");
-    Ok(new)
+/// Evaluating the alert thresholds after a refresh, with what it needs of the instance and
+/// nothing else: the store, where alerts without an owner go, whether a partner-wide webhook
+/// exists, and the public URL the messages link to. Cheap to clone.
+#[derive(Clone)]
+pub struct Evaluator {
+    store: Store,
+    /// Where alerts of a customer without owners go (`alerts.partner_address`).
+    partner_address: Option<String>,
+    /// Whether a partner-wide webhook is configured (`alerts.webhook_url`); its URL is
+    /// configuration, never stored, and read by the sender.
+    partner_webhook: bool,
+    /// Where people reach Spendboard, for the links in the messages.
+    public_url: Url,
 }
 
-/// The messages of one firing: one e-mail per recipient, one per team webhook of the
-/// owners' `teams` (else the partner-wide webhook's).
-async fn deliveries(
-    state: &AppState,
-    teams: &[AlertTeam],
-    snapshot: &CustomerSnapshot,
-    threshold: Threshold,
-) -> Result<Vec<NewDelivery>, StoreError> {
-    let message = AlertMessage::new(snapshot, threshold, &state.public_url);
-    let (subject, body_text, body_html) = message.render();
-    let owners = state.store.owners_of(&snapshot.customer_id).await?;
-    let mut webhooks: Vec<(Option<String>, String)> = team_webhooks(teams, &owners)
-        .into_iter()
-        .map(|(url, names)| (Some(url), names))
-        .collect();
-    if webhooks.is_empty() && state.settings.alerts.webhook_url.is_some() {
-        webhooks.push((None, WEBHOOK_RECIPIENT.to_owned()));
+impl Evaluator {
+    /// The evaluator over `store`, with `alerts.partner_address` and whether
+    /// `alerts.webhook_url` is set, of `settings`; messages link to pages under `public_url`.
+    pub fn new(store: Store, settings: &AlertSettings, public_url: Url) -> Self {
+        Self {
+            store,
+            partner_address: settings.partner_address.clone(),
+            partner_webhook: settings.webhook_url.is_some(),
+            public_url,
+        }
     }
-    let mut recipients: Vec<String> = owners.into_iter().map(String::from).collect();
-    if recipients.is_empty() {
-        recipients.extend(state.settings.alerts.partner_address.clone());
+
+    /// Records every threshold the `snapshots` (just stored by a refresh) crossed and that has
+    /// not fired yet for the customer's billing period and budget, each with its deliveries: an
+    /// e-mail to each of the customer's owners (to `alerts.partner_address` when it has none),
+    /// one to each webhook of a team an owner is a member of, and, when no such team webhook
+    /// exists, the partner-wide webhook if one is configured. The database's unique key decides
+    /// what is new, so two instances or a restart evaluating the same crossing record it once.
+    /// Returns how many firings were new.
+    ///
+    /// # Errors
+    /// [`StoreError`]; nothing is recorded then (the next refresh tries again).
+    #[tracing::instrument(skip_all, fields(customers = snapshots.len()))]
+    pub async fn evaluate(&self, snapshots: &[CustomerSnapshot]) -> Result<usize, StoreError> {
+        let Some(since) = snapshots.iter().map(|s| s.billing_period_start).min() else {
+            return Ok(0);
+        };
+        let rules: AlertRuleSet = self.store.alert_rule_set().await?;
+        let fired: HashSet<FiringKey> = self.store.firing_keys_since(since).await?;
+        let teams = self.store.alert_teams().await?;
+        let mut firings = Vec::new();
+        for snapshot in snapshots {
+            let Some(budget) = &snapshot.budget else {
+                continue;
+            };
+            for threshold in crossed_thresholds(snapshot, rules.for_customer(&snapshot.customer_id))
+            {
+                let key = FiringKey {
+                    customer: snapshot.customer_id,
+                    threshold,
+                    billing_period_start: snapshot.billing_period_start,
+                    budget: budget.clone(),
+                };
+                if fired.contains(&key) {
+                    continue;
+                }
+                let deliveries = self.deliveries(&teams, snapshot, threshold).await?;
+                firings.push(NewFiring {
+                    key,
+                    customer_name: snapshot.company_name.clone(),
+                    spend: snapshot.total_cost.clone(),
+                    projected: snapshot
+                        .forecast
+                        .as_ref()
+                        .map(|f| f.projected_total.clone()),
+                    forecast_method: snapshot.forecast.as_ref().map(|f| f.method.describe()),
+                    deliveries,
+                });
+            }
+        }
+        if firings.is_empty() {
+            return Ok(0);
+        }
+        let new = self.store.record_firings(&firings).await?;
+        tracing::info!(new, "budget alert thresholds fired");
+        Ok(new)
     }
-    let mut deliveries: Vec<NewDelivery> = recipients
-        .into_iter()
-        .map(|recipient| NewDelivery {
-            channel: Channel::Email,
-            recipient,
-            webhook_url: None,
-            subject: subject.clone(),
-            body_text: body_text.clone(),
-            body_html: body_html.clone(),
-        })
-        .collect();
-    deliveries.extend(
-        webhooks
+
+    /// The messages of one firing: one e-mail per recipient, one per team webhook of the
+    /// owners' `teams` (else the partner-wide webhook's).
+    async fn deliveries(
+        &self,
+        teams: &[AlertTeam],
+        snapshot: &CustomerSnapshot,
+        threshold: Threshold,
+    ) -> Result<Vec<NewDelivery>, StoreError> {
+        let message = AlertMessage::new(snapshot, threshold, &self.public_url);
+        let (subject, body_text, body_html) = message.render();
+        let owners = self.store.owners_of(&snapshot.customer_id).await?;
+        let mut webhooks: Vec<(Option<String>, String)> = team_webhooks(teams, &owners)
             .into_iter()
-            .map(|(webhook_url, recipient)| NewDelivery {
-                channel: Channel::Webhook,
+            .map(|(url, names)| (Some(url), names))
+            .collect();
+        if webhooks.is_empty() && self.partner_webhook {
+            webhooks.push((None, WEBHOOK_RECIPIENT.to_owned()));
+        }
+        let mut recipients: Vec<String> = owners.into_iter().map(String::from).collect();
+        if recipients.is_empty() {
+            recipients.extend(self.partner_address.clone());
+        }
+        let mut deliveries: Vec<NewDelivery> = recipients
+            .into_iter()
+            .map(|recipient| NewDelivery {
+                channel: Channel::Email,
                 recipient,
-                webhook_url,
+                webhook_url: None,
                 subject: subject.clone(),
                 body_text: body_text.clone(),
                 body_html: body_html.clone(),
-            }),
-    );
-    Ok(deliveries)
+            })
+            .collect();
+        deliveries.extend(
+            webhooks
+                .into_iter()
+                .map(|(webhook_url, recipient)| NewDelivery {
+                    channel: Channel::Webhook,
+                    recipient,
+                    webhook_url,
+                    subject: subject.clone(),
+                    body_text: body_text.clone(),
+                    body_html: body_html.clone(),
+                }),
+        );
+        Ok(deliveries)
+    }
 }
 
 #[cfg(test)]

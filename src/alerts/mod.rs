@@ -12,7 +12,7 @@ mod teams;
 
 pub use deliver::{Delivery, DeliveryRound, Sender};
 pub use digest::{DigestContent, DigestLine, DigestSection, Digests, digest_content};
-pub use evaluate::{crossed_thresholds, evaluate};
+pub use evaluate::{Evaluator, crossed_thresholds};
 pub use rules::{RuleError, add_rule};
 pub use teams::{
     TeamError, TeamField, change_member, create_team, rename_team, set_webhook, webhook_host,

@@ -19,14 +19,14 @@ pub use regions::{
 pub use what_if::{CheckedLine, LineInput, PlanEvaluation, PlanInput, evaluate};
 
 use crate::partner_center::AccessToken;
-use crate::refresh::{spawn_single_flight, stored_token};
 use crate::state::AppState;
 use crate::store::LeaseScope;
 
 /// Reads the rate cards in the background with `token`, unless a read holds the lease (in
 /// this instance or another).
 pub fn spawn_rate_card_load(state: Arc<AppState>, token: AccessToken) {
-    spawn_single_flight(state, LeaseScope::RateCards, move |state| async move {
+    let refresher = state.refresher.clone();
+    refresher.spawn_single_flight(LeaseScope::RateCards, move |_| async move {
         let outcomes = load_rate_cards(&state.store, &state.partner_center, &token).await?;
         tracing::info!(?outcomes, "rate cards read");
         Ok(())
@@ -44,7 +44,7 @@ pub fn spawn_schedule(state: Arc<AppState>, every: std::time::Duration) {
         loop {
             ticks.tick().await;
             match rate_cards_due(&state.store, chrono::Utc::now()).await {
-                Ok(true) => match stored_token(&state).await {
+                Ok(true) => match state.refresher.stored_token().await {
                     Ok(token) => spawn_rate_card_load(state.clone(), token),
                     Err(e) => tracing::warn!(error = format!("{e:#}"), "rate cards not read"),
                 },

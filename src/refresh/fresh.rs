@@ -8,26 +8,14 @@
 use std::future::Future;
 
 use chrono::{DateTime, Duration, Utc};
-use std::sync::Arc;
 
-use super::{customer::refresh_customer, spawn_single_flight, subscription::refresh_subscription};
+use super::Refresher;
 use crate::domain::{CustomerId, SubscriptionId};
 use crate::partner_center::AccessToken;
-use crate::state::AppState;
 use crate::store::{
     CustomerUsageSummaryRow, DashboardTotals, LeaseScope, RunStatus, StoreError,
     SubscriptionSummary,
 };
-
-/// How old stored data may be before it is stale (the `refresh.stale_after_minutes` setting).
-pub fn stale_after(state: &AppState) -> Duration {
-    Duration::minutes(state.settings.refresh.stale_after_minutes)
-}
-
-/// Whether data read at `fetched_at` is stale now; data never read (`None`) is.
-pub fn is_stale(state: &AppState, fetched_at: Option<DateTime<Utc>>) -> bool {
-    fetched_at.is_none_or(|at| Utc::now() - at > stale_after(state))
-}
 
 /// Why a page has no fresh data to show.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +32,7 @@ pub enum FreshError<E> {
     Fetch(anyhow::Error),
 }
 
-/// What [`ensure_partner_fresh`] did.
+/// What [`Refresher::ensure_partner_fresh`] did.
 #[derive(Debug)]
 pub enum PartnerFreshness<E> {
     /// The data is fresh, or a refresh runs already.
@@ -54,34 +42,6 @@ pub enum PartnerFreshness<E> {
     /// The data is stale, but the token could not be had (`E`): there is stored data to show
     /// as it is.
     NotRefreshed(E),
-}
-
-/// Starts a background partner-wide refresh when the dashboard's data (`totals`) is stale and
-/// no refresh runs (`status`).
-///
-/// # Errors
-/// [`FreshError::Token`] when the token cannot be had and there is no stored data to show;
-/// [`FreshError::Fetch`] when the refresh cannot be started.
-pub async fn ensure_partner_fresh<E>(
-    state: &Arc<AppState>,
-    status: &RunStatus,
-    totals: &DashboardTotals,
-    token: impl Future<Output = Result<AccessToken, E>>,
-) -> Result<PartnerFreshness<E>, FreshError<E>> {
-    if !is_stale(state, totals.oldest_fetched_at) || status.is_running() {
-        return Ok(PartnerFreshness::Unchanged);
-    }
-    match token.await {
-        Ok(token) => {
-            let stale_after = Some(stale_after(state));
-            super::spawn_partner_refresh_unless_fresh(state.clone(), token, stale_after)
-                .await
-                .map_err(FreshError::Fetch)?;
-            Ok(PartnerFreshness::Started)
-        }
-        Err(e) if totals.customers > 0 => Ok(PartnerFreshness::NotRefreshed(e)),
-        Err(e) => Err(FreshError::Token(e)),
-    }
 }
 
 /// The details of one customer or one subscription, as their own refresh fetches them.
@@ -102,91 +62,129 @@ impl Details {
         }
     }
 
-    async fn fetch(self, state: &AppState, token: &AccessToken) -> anyhow::Result<()> {
+    async fn fetch(self, refresher: &Refresher, token: &AccessToken) -> anyhow::Result<()> {
         match self {
-            Self::Customer(customer) => refresh_customer(state, token, &customer).await,
+            Self::Customer(customer) => refresher.refresh_customer(token, &customer).await,
             Self::Subscription(customer, subscription) => {
-                refresh_subscription(state, token, &customer, &subscription).await
+                (refresher.refresh_subscription(token, &customer, &subscription)).await
             }
         }
     }
 }
 
-/// The stored details (`read`): refreshed in the background (single-flight) when
-/// `needs_refresh` says so; fetched first when none are stored, then read again (`None`
-/// only if they were not stored).
-async fn ensure_fresh<T, E>(
-    state: &Arc<AppState>,
-    details: Details,
-    read: impl AsyncFn() -> Result<Option<T>, StoreError>,
-    needs_refresh: impl FnOnce(&T) -> bool,
-    token: impl Future<Output = Result<AccessToken, E>>,
-) -> Result<Option<T>, FreshError<E>> {
-    if let Some(stored) = read().await? {
-        if needs_refresh(&stored) {
-            let token = token.await.map_err(FreshError::Token)?;
-            spawn_single_flight(state.clone(), details.scope(), move |state| async move {
-                details.fetch(&state, &token).await
-            });
-        }
-        return Ok(Some(stored));
+impl Refresher {
+    /// How old stored data may be before it is stale (the `refresh.stale_after_minutes`
+    /// setting).
+    pub fn stale_after(&self) -> Duration {
+        Duration::minutes(self.stale_after_minutes)
     }
-    let token = token.await.map_err(FreshError::Token)?;
-    details
-        .fetch(state, &token)
+
+    /// Whether data read at `fetched_at` is stale now; data never read (`None`) is.
+    pub fn is_stale(&self, fetched_at: Option<DateTime<Utc>>) -> bool {
+        fetched_at.is_none_or(|at| Utc::now() - at > self.stale_after())
+    }
+
+    /// Starts a background partner-wide refresh when the dashboard's data (`totals`) is stale
+    /// and no refresh runs (`status`).
+    ///
+    /// # Errors
+    /// [`FreshError::Token`] when the token cannot be had and there is no stored data to
+    /// show; [`FreshError::Fetch`] when the refresh cannot be started.
+    pub async fn ensure_partner_fresh<E>(
+        &self,
+        status: &RunStatus,
+        totals: &DashboardTotals,
+        token: impl Future<Output = Result<AccessToken, E>>,
+    ) -> Result<PartnerFreshness<E>, FreshError<E>> {
+        if !self.is_stale(totals.oldest_fetched_at) || status.is_running() {
+            return Ok(PartnerFreshness::Unchanged);
+        }
+        match token.await {
+            Ok(token) => {
+                let stale_after = Some(self.stale_after());
+                self.spawn_partner_refresh_unless_fresh(token, stale_after)
+                    .await
+                    .map_err(FreshError::Fetch)?;
+                Ok(PartnerFreshness::Started)
+            }
+            Err(e) if totals.customers > 0 => Ok(PartnerFreshness::NotRefreshed(e)),
+            Err(e) => Err(FreshError::Token(e)),
+        }
+    }
+
+    /// The stored details (`read`): refreshed in the background (single-flight) when
+    /// `needs_refresh` says so; fetched first when none are stored, then read again (`None`
+    /// only if they were not stored).
+    async fn ensure_fresh<T, E>(
+        &self,
+        details: Details,
+        read: impl AsyncFn() -> Result<Option<T>, StoreError>,
+        needs_refresh: impl FnOnce(&T) -> bool,
+        token: impl Future<Output = Result<AccessToken, E>>,
+    ) -> Result<Option<T>, FreshError<E>> {
+        if let Some(stored) = read().await? {
+            if needs_refresh(&stored) {
+                let token = token.await.map_err(FreshError::Token)?;
+                self.spawn_single_flight(details.scope(), move |refresher| async move {
+                    details.fetch(&refresher, &token).await
+                });
+            }
+            return Ok(Some(stored));
+        }
+        let token = token.await.map_err(FreshError::Token)?;
+        details
+            .fetch(self, &token)
+            .await
+            .map_err(FreshError::Fetch)?;
+        Ok(read().await?)
+    }
+
+    /// The customer's usage summary for the billing period (its subscriptions' usage is
+    /// stored with it): fetched first when Spendboard has none; refreshed in the background
+    /// when stale if `when_stale`.
+    ///
+    /// # Errors
+    /// See [`FreshError`].
+    pub async fn customer_summary<E>(
+        &self,
+        customer: CustomerId,
+        when_stale: bool,
+        token: impl Future<Output = Result<AccessToken, E>>,
+    ) -> Result<Option<CustomerUsageSummaryRow>, FreshError<E>> {
+        self.ensure_fresh(
+            Details::Customer(customer),
+            async || self.store.customer_usage_summary(&customer).await,
+            |summary| when_stale && self.is_stale(Some(summary.fetched_at)),
+            token,
+        )
         .await
-        .map_err(FreshError::Fetch)?;
-    Ok(read().await?)
-}
+    }
 
-/// The customer's usage summary for the billing period (its subscriptions' usage is stored
-/// with it): fetched first when Spendboard has none; refreshed in the background when stale
-/// if `when_stale`.
-///
-/// # Errors
-/// See [`FreshError`].
-pub async fn customer_summary<E>(
-    state: &Arc<AppState>,
-    customer: CustomerId,
-    when_stale: bool,
-    token: impl Future<Output = Result<AccessToken, E>>,
-) -> Result<Option<CustomerUsageSummaryRow>, FreshError<E>> {
-    ensure_fresh(
-        state,
-        Details::Customer(customer),
-        async || state.store.customer_usage_summary(&customer).await,
-        |summary| when_stale && is_stale(state, Some(summary.fetched_at)),
-        token,
-    )
-    .await
-}
-
-/// The subscription's summary (its resources, meters and daily utilization are stored with
-/// it): fetched first when Spendboard has none; refreshed in the background when stale, or
-/// when a legacy subscription's daily quantities were not available yet.
-///
-/// # Errors
-/// See [`FreshError`].
-pub async fn subscription_summary<E>(
-    state: &Arc<AppState>,
-    customer: CustomerId,
-    subscription: SubscriptionId,
-    token: impl Future<Output = Result<AccessToken, E>>,
-) -> Result<Option<SubscriptionSummary>, FreshError<E>> {
-    ensure_fresh(
-        state,
-        Details::Subscription(customer, subscription),
-        async || {
-            state
-                .store
-                .subscription_summary(&customer, &subscription)
-                .await
-        },
-        |summary| {
-            let incomplete = summary.is_legacy && summary.utilization_fetched_at.is_none();
-            incomplete || is_stale(state, Some(summary.fetched_at))
-        },
-        token,
-    )
-    .await
+    /// The subscription's summary (its resources, meters and daily utilization are stored
+    /// with it): fetched first when Spendboard has none; refreshed in the background when
+    /// stale, or when a legacy subscription's daily quantities were not available yet.
+    ///
+    /// # Errors
+    /// See [`FreshError`].
+    pub async fn subscription_summary<E>(
+        &self,
+        customer: CustomerId,
+        subscription: SubscriptionId,
+        token: impl Future<Output = Result<AccessToken, E>>,
+    ) -> Result<Option<SubscriptionSummary>, FreshError<E>> {
+        self.ensure_fresh(
+            Details::Subscription(customer, subscription),
+            async || {
+                self.store
+                    .subscription_summary(&customer, &subscription)
+                    .await
+            },
+            |summary| {
+                let incomplete = summary.is_legacy && summary.utilization_fetched_at.is_none();
+                incomplete || self.is_stale(Some(summary.fetched_at))
+            },
+            token,
+        )
+        .await
+    }
 }

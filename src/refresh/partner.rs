@@ -19,10 +19,10 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use super::Refresher;
 use super::forecast::forecast_snapshot;
 use crate::domain::{BillingPeriod, CustomerId, Money, SpendPoint, UsageStatus, percent_used};
 use crate::partner_center::{AccessToken, Customer, CustomerMonthlyUsageRecord};
-use crate::state::AppState;
 use crate::store::{CustomerSnapshot, DailyUsage, LeaseScope};
 
 /// How long a run's lease lasts without renewal: a crashed instance's run is taken as
@@ -60,58 +60,146 @@ pub struct StartedRefresh {
     holder: String,
 }
 
-/// Takes the partner-wide lease and records a new run; `None` when another refresh holds the
-/// lease. A running run whose lease expired (its instance died) is marked failed first, so
-/// a new one starts at once.
-///
-/// # Errors
-/// Database failures.
-pub async fn begin_partner_refresh(state: &AppState) -> anyhow::Result<Option<StartedRefresh>> {
-    begin_partner_refresh_unless_fresh(state, None).await
-}
-
-/// As [`begin_partner_refresh`]; with `stale_after`, only when the data is still older than
-/// that once the lease is taken (checked under the lease: a visit that found the data stale
-/// while another refresh was finishing starts no second one).
-///
-/// # Errors
-/// Database failures.
-pub async fn begin_partner_refresh_unless_fresh(
-    state: &AppState,
-    stale_after: Option<chrono::Duration>,
-) -> anyhow::Result<Option<StartedRefresh>> {
-    let store = &state.store;
-    let lease = chrono::Duration::seconds(LEASE_SECONDS);
-    let holder = crate::store::unique_holder(&state.instance_id, "run");
-    if !store
-        .try_acquire_lease(LeaseScope::Partner, &holder, lease)
-        .await?
-    {
-        return Ok(None);
+impl Refresher {
+    /// Takes the partner-wide lease and records a new run; `None` when another refresh holds
+    /// the lease. A running run whose lease expired (its instance died) is marked failed
+    /// first, so a new one starts at once.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn begin_partner_refresh(&self) -> anyhow::Result<Option<StartedRefresh>> {
+        self.begin_partner_refresh_unless_fresh(None).await
     }
-    if let Some(stale_after) = stale_after {
-        let fresh = match store.dashboard_totals().await {
-            Ok(totals) => totals
-                .oldest_fetched_at
-                .is_some_and(|at| Utc::now() - at <= stale_after),
-            Err(e) => {
-                store.release_lease(LeaseScope::Partner, &holder).await?;
-                return Err(e.into());
-            }
-        };
-        if fresh {
-            store.release_lease(LeaseScope::Partner, &holder).await?;
+
+    /// As [`Refresher::begin_partner_refresh`]; with `stale_after`, only when the data is
+    /// still older than that once the lease is taken (checked under the lease: a visit that
+    /// found the data stale while another refresh was finishing starts no second one).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn begin_partner_refresh_unless_fresh(
+        &self,
+        stale_after: Option<chrono::Duration>,
+    ) -> anyhow::Result<Option<StartedRefresh>> {
+        let store = &self.store;
+        let lease = chrono::Duration::seconds(LEASE_SECONDS);
+        let holder = crate::store::unique_holder(&self.instance_id, "run");
+        if !store
+            .try_acquire_lease(LeaseScope::Partner, &holder, lease)
+            .await?
+        {
             return Ok(None);
         }
-    }
-    // Runs of an earlier holder whose lease expired (this one just took it).
-    super::fail_abandoned_runs(state).await?;
-    match store.start_run(LeaseScope::Partner, &holder).await {
-        Ok(run) => Ok(Some(StartedRefresh { run, holder })),
-        Err(e) => {
-            store.release_lease(LeaseScope::Partner, &holder).await?;
-            Err(e.into())
+        if let Some(stale_after) = stale_after {
+            let fresh = match store.dashboard_totals().await {
+                Ok(totals) => totals
+                    .oldest_fetched_at
+                    .is_some_and(|at| Utc::now() - at <= stale_after),
+                Err(e) => {
+                    store.release_lease(LeaseScope::Partner, &holder).await?;
+                    return Err(e.into());
+                }
+            };
+            if fresh {
+                store.release_lease(LeaseScope::Partner, &holder).await?;
+                return Ok(None);
+            }
         }
+        // Runs of an earlier holder whose lease expired (this one just took it).
+        self.fail_abandoned_runs().await?;
+        match store.start_run(LeaseScope::Partner, &holder).await {
+            Ok(run) => Ok(Some(StartedRefresh { run, holder })),
+            Err(e) => {
+                store.release_lease(LeaseScope::Partner, &holder).await?;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// A whole partner-wide refresh, unless another one holds the lease.
+    ///
+    /// # Errors
+    /// As [`StartedRefresh::run`].
+    pub async fn refresh_partner(
+        &self,
+        token: &AccessToken,
+        on_progress: &(dyn Fn(&Progress) + Sync),
+    ) -> anyhow::Result<RefreshOutcome> {
+        match self.begin_partner_refresh().await? {
+            Some(started) => started.run(self, token, on_progress).await,
+            None => Ok(RefreshOutcome::AlreadyRunning),
+        }
+    }
+
+    async fn run_refresh(
+        &self,
+        token: &AccessToken,
+        run: i64,
+        on_progress: &(dyn Fn(&Progress) + Sync),
+    ) -> anyhow::Result<(RefreshOutcome, u64)> {
+        let store = &self.store;
+        let report = async |done: u64, message: String| {
+            let progress = Progress {
+                done,
+                total: 3,
+                message,
+            };
+            on_progress(&progress);
+            (store.update_run_progress(run, progress.done, progress.total, &progress.message)).await
+        };
+        report(0, "Reading the customer list from Partner Center".into()).await?;
+        let client = &self.partner_center;
+        let customers = (client.customers(token).await).context("reading the customer list")?;
+        report(
+            1,
+            format!("Reading the usage of {} customers", customers.len()),
+        )
+        .await?;
+        let collected = (client.customer_usage_records_lenient(token).await)
+            .context("reading the customers' usage records")?;
+        report(
+            2,
+            format!("Storing {} usage records", collected.items.len()),
+        )
+        .await?;
+        let read = read_records(
+            &collected.items,
+            &company_names(&customers),
+            self.near_threshold,
+        );
+        let set_aside = collected.unreadable.len() + read.set_aside;
+        let set_aside = u64::try_from(set_aside).unwrap_or(u64::MAX);
+        let customers = self.store_snapshots(read, set_aside).await?;
+        store.record_set_aside(run, set_aside).await?;
+        report(3, finished_message(customers, set_aside)).await?;
+        Ok((RefreshOutcome::Refreshed { customers }, set_aside))
+    }
+
+    /// Stores the history days, then the snapshots with their forecasts, evaluates the alert
+    /// thresholds, and drops the snapshots of customers gone (only when no record was set
+    /// aside). Returns how many customers were stored.
+    async fn store_snapshots(&self, read: ReadRecords, set_aside: u64) -> anyhow::Result<usize> {
+        let store = &self.store;
+        let ReadRecords {
+            mut snapshots,
+            history,
+            ..
+        } = read;
+        store.record_daily_usage(&history).await?;
+        add_forecasts(store, &mut snapshots, self.near_threshold).await?;
+        store.upsert_snapshots(&snapshots).await?;
+        // A crossing stays crossed for the rest of the period: what fails here fires at the
+        // next refresh, so the refresh itself does not fail for it.
+        if let Err(e) = self.alerts.evaluate(&snapshots).await {
+            tracing::warn!(error = %e, "budget alert thresholds not evaluated; the next refresh will");
+        }
+        // A customer whose record was set aside may be among those missing: keep every
+        // stored snapshot then, rather than drop a customer for an unreadable record.
+        if set_aside == 0 {
+            let ids: Vec<CustomerId> = snapshots.iter().map(|s| s.customer_id).collect();
+            store.delete_snapshots_not_in(&ids).await?;
+        }
+        Ok(snapshots.len())
     }
 }
 
@@ -125,14 +213,14 @@ impl StartedRefresh {
     /// message for people, and the data already stored stays as it was.
     pub async fn run(
         self,
-        state: &AppState,
+        refresher: &Refresher,
         token: &AccessToken,
         on_progress: &(dyn Fn(&Progress) + Sync),
     ) -> anyhow::Result<RefreshOutcome> {
-        let store = &state.store;
+        let store = &refresher.store;
         let started = std::time::Instant::now();
         let result = tokio::select! {
-            result = run_refresh(state, token, self.run, on_progress) => result,
+            result = refresher.run_refresh(token, self.run, on_progress) => result,
             lost = keep_lease(store, &self.holder) => Err(lost),
         };
         let finish = match &result {
@@ -143,7 +231,7 @@ impl StartedRefresh {
             Ok((_, set_aside)) => ("succeeded", *set_aside),
             Err(_) => ("failed", 0),
         };
-        state
+        refresher
             .metrics
             .refresh_run(outcome, Some(started.elapsed()), set_aside);
         let result = result.map(|(outcome, _)| outcome);
@@ -182,62 +270,6 @@ async fn keep_lease(store: &crate::store::Store, holder: &str) -> anyhow::Error 
             }
         }
     }
-}
-
-/// A whole partner-wide refresh, unless another one holds the lease.
-///
-/// # Errors
-/// As [`StartedRefresh::run`].
-pub async fn refresh_partner(
-    state: &AppState,
-    token: &AccessToken,
-    on_progress: &(dyn Fn(&Progress) + Sync),
-) -> anyhow::Result<RefreshOutcome> {
-    match begin_partner_refresh(state).await? {
-        Some(started) => started.run(state, token, on_progress).await,
-        None => Ok(RefreshOutcome::AlreadyRunning),
-    }
-}
-
-async fn run_refresh(
-    state: &AppState,
-    token: &AccessToken,
-    run: i64,
-    on_progress: &(dyn Fn(&Progress) + Sync),
-) -> anyhow::Result<(RefreshOutcome, u64)> {
-    let store = &state.store;
-    let report = async |done: u64, message: String| {
-        let progress = Progress {
-            done,
-            total: 3,
-            message,
-        };
-        on_progress(&progress);
-        (store.update_run_progress(run, progress.done, progress.total, &progress.message)).await
-    };
-    report(0, "Reading the customer list from Partner Center".into()).await?;
-    let client = &state.partner_center;
-    let customers = (client.customers(token).await).context("reading the customer list")?;
-    report(
-        1,
-        format!("Reading the usage of {} customers", customers.len()),
-    )
-    .await?;
-    let collected = (client.customer_usage_records_lenient(token).await)
-        .context("reading the customers' usage records")?;
-    report(
-        2,
-        format!("Storing {} usage records", collected.items.len()),
-    )
-    .await?;
-    let threshold = state.settings.budgets.near_threshold_percent;
-    let read = read_records(&collected.items, &company_names(&customers), threshold);
-    let set_aside = collected.unreadable.len() + read.set_aside;
-    let set_aside = u64::try_from(set_aside).unwrap_or(u64::MAX);
-    let customers = store_snapshots(state, read, set_aside).await?;
-    store.record_set_aside(run, set_aside).await?;
-    report(3, finished_message(customers, set_aside)).await?;
-    Ok((RefreshOutcome::Refreshed { customers }, set_aside))
 }
 
 /// Each customer's company name (empty if Partner Center gives none) and domain, by id.
@@ -350,38 +382,6 @@ fn read_record(
         fetched_at: now,
     };
     Some((snapshot, history))
-}
-
-/// Stores the history days, then the snapshots with their forecasts, evaluates the alert
-/// thresholds, and drops the snapshots of customers gone (only when no record was set
-/// aside). Returns how many customers were stored.
-async fn store_snapshots(
-    state: &AppState,
-    read: ReadRecords,
-    set_aside: u64,
-) -> anyhow::Result<usize> {
-    let store = &state.store;
-    let threshold = state.settings.budgets.near_threshold_percent;
-    let ReadRecords {
-        mut snapshots,
-        history,
-        ..
-    } = read;
-    store.record_daily_usage(&history).await?;
-    add_forecasts(store, &mut snapshots, threshold).await?;
-    store.upsert_snapshots(&snapshots).await?;
-    // A crossing stays crossed for the rest of the period: what fails here fires at the
-    // next refresh, so the refresh itself does not fail for it.
-    if let Err(e) = crate::alerts::evaluate(state, &snapshots).await {
-        tracing::warn!(error = %e, "budget alert thresholds not evaluated; the next refresh will");
-    }
-    // A customer whose record was set aside may be among those missing: keep every stored
-    // snapshot then, rather than drop a customer for an unreadable record.
-    if set_aside == 0 {
-        let ids: Vec<CustomerId> = snapshots.iter().map(|s| s.customer_id).collect();
-        store.delete_snapshots_not_in(&ids).await?;
-    }
-    Ok(snapshots.len())
 }
 
 /// The last step's message: how many customers were refreshed, and how many records set

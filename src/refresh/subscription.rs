@@ -6,12 +6,12 @@ use anyhow::Context as _;
 use chrono::{Duration, Utc};
 use rust_decimal::Decimal;
 
+use super::Refresher;
 use crate::domain::{BillingPeriod, Currency, CurrencyError, CustomerId, Money, SubscriptionId};
 use crate::partner_center::{
     AccessToken, AzureUtilizationRecord, Granularity, MeterUsageRecord, PartnerCenterError,
     ResourceUsageRecord, SubscriptionUsageSummary,
 };
-use crate::state::AppState;
 use crate::store::{
     MeterUsage, ResourceUsage, SubscriptionDrilldown, SubscriptionSummary, UtilizationRecord,
 };
@@ -19,69 +19,128 @@ use crate::store::{
 /// The offer id of legacy (pay-as-you-go) Azure subscriptions.
 const LEGACY_OFFER_ID: &str = "MS-AZR-0145P";
 
-/// Fetches and stores the subscription's usage summary
-/// (`GET /v1/customers/{id}/subscriptions/{id}/usagesummary`), resource usage records
-/// (`.../resourceusagerecords`) and meter usage records (`.../meterusagerecords`), and for a
-/// legacy subscription its daily utilization over the billing period, every page
-/// (`.../utilizations/azure?granularity=daily`). The subscription is legacy when the
-/// customer's stored subscription usage gives it the offer `MS-AZR-0145P`, or, if that is not
-/// stored, when the customer is not on an Azure plan.
-///
-/// A failed utilization read (e.g. still "not ready" after the client's retries) is logged
-/// and leaves the previously stored days; the rest is saved anyway. So does a 400 to a
-/// legacy subscription's resource usage records, which are then stored as none.
-///
-/// # Errors
-/// Partner Center failures of the summary, resources or meters (a `PartnerCenterError` can
-/// be downcast), and database failures.
-#[tracing::instrument(skip(state, token))]
-pub async fn refresh_subscription(
-    state: &AppState,
-    token: &AccessToken,
-    customer: &CustomerId,
-    subscription: &SubscriptionId,
-) -> anyhow::Result<()> {
-    let client = &state.partner_center;
-    let is_legacy = is_legacy(state, customer, subscription).await?;
-    let (summary, resources, meters) = tokio::try_join!(
-        client.subscription_usage_summary(token, customer, subscription),
-        resource_records(state, token, customer, subscription, is_legacy),
-        client.meter_usage_records(token, customer, subscription),
-    )?;
-    let summary = summary_of(&summary, *customer, *subscription, is_legacy)?;
-    let drilldown = SubscriptionDrilldown {
-        resources: (resources.iter())
-            .map(|r| resource_usage(r, &summary))
-            .collect(),
-        meters: meters.iter().map(|m| meter_usage(m, &summary)).collect(),
-        summary,
-    };
-    (state.store.replace_subscription_drilldown(&drilldown)).await?;
-    if drilldown.summary.is_legacy {
-        refresh_utilization(state, token, &drilldown.summary).await?;
-    }
-    Ok(())
-}
-
-/// The subscription's resource usage records; none for a legacy subscription when Partner
-/// Center refuses the request.
-async fn resource_records(
-    state: &AppState,
-    token: &AccessToken,
-    customer: &CustomerId,
-    subscription: &SubscriptionId,
-    is_legacy: bool,
-) -> Result<Vec<ResourceUsageRecord>, PartnerCenterError> {
-    let client = &state.partner_center;
-    match (client.resource_usage_records(token, customer, subscription)).await {
-        // The documentation disagrees with itself on whether this route serves
-        // MS-AZR-0145P (docs/partner-center.md §7b): a refusal leaves a legacy subscription
-        // without per-resource spend, not without a page.
-        Err(PartnerCenterError::BadRequest { fault, .. }) if is_legacy => {
-            tracing::warn!(%customer, %subscription, %fault, "no resource usage records for a legacy subscription");
-            Ok(Vec::new())
+impl Refresher {
+    /// Fetches and stores the subscription's usage summary (`GET
+    /// /v1/customers/{id}/subscriptions/{id}/usagesummary`), resource usage records
+    /// (`.../resourceusagerecords`) and meter usage records (`.../meterusagerecords`), and for
+    /// a legacy subscription its daily utilization over the billing period, every page
+    /// (`.../utilizations/azure?granularity=daily`). The subscription is legacy when the
+    /// customer's stored subscription usage gives it the offer `MS-AZR-0145P`, or, if that is
+    /// not stored, when the customer is not on an Azure plan.
+    ///
+    /// A failed utilization read (e.g. still "not ready" after the client's retries) is logged
+    /// and leaves the previously stored days; the rest is saved anyway. So does a 400 to a
+    /// legacy subscription's resource usage records, which are then stored as none.
+    ///
+    /// # Errors
+    /// Partner Center failures of the summary, resources or meters (a `PartnerCenterError` can
+    /// be downcast), and database failures.
+    #[tracing::instrument(skip(self, token))]
+    pub async fn refresh_subscription(
+        &self,
+        token: &AccessToken,
+        customer: &CustomerId,
+        subscription: &SubscriptionId,
+    ) -> anyhow::Result<()> {
+        let client = &self.partner_center;
+        let is_legacy = self.is_legacy(customer, subscription).await?;
+        let (summary, resources, meters) = tokio::try_join!(
+            client.subscription_usage_summary(token, customer, subscription),
+            self.resource_records(token, customer, subscription, is_legacy),
+            client.meter_usage_records(token, customer, subscription),
+        )?;
+        let summary = summary_of(&summary, *customer, *subscription, is_legacy)?;
+        let drilldown = SubscriptionDrilldown {
+            resources: (resources.iter())
+                .map(|r| resource_usage(r, &summary))
+                .collect(),
+            meters: meters.iter().map(|m| meter_usage(m, &summary)).collect(),
+            summary,
+        };
+        (self.store.replace_subscription_drilldown(&drilldown)).await?;
+        if drilldown.summary.is_legacy {
+            self.refresh_utilization(token, &drilldown.summary).await?;
         }
-        other => other,
+        Ok(())
+    }
+
+    /// The subscription's resource usage records; none for a legacy subscription when Partner
+    /// Center refuses the request.
+    async fn resource_records(
+        &self,
+        token: &AccessToken,
+        customer: &CustomerId,
+        subscription: &SubscriptionId,
+        is_legacy: bool,
+    ) -> Result<Vec<ResourceUsageRecord>, PartnerCenterError> {
+        let client = &self.partner_center;
+        match (client.resource_usage_records(token, customer, subscription)).await {
+            // The documentation disagrees with itself on whether this route serves
+            // MS-AZR-0145P (docs/partner-center.md §7b): a refusal leaves a legacy subscription
+            // without per-resource spend, not without a page.
+            Err(PartnerCenterError::BadRequest { fault, .. }) if is_legacy => {
+                tracing::warn!(%customer, %subscription, %fault, "no resource usage records for a legacy subscription");
+                Ok(Vec::new())
+            }
+            other => other,
+        }
+    }
+
+    /// Reads and stores a legacy subscription's daily utilization over its billing period; a
+    /// failed read is logged and leaves the days stored before.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn refresh_utilization(
+        &self,
+        token: &AccessToken,
+        summary: &SubscriptionSummary,
+    ) -> anyhow::Result<()> {
+        let (customer, subscription) = (&summary.customer_id, &summary.subscription_id);
+        let records = self
+            .partner_center
+            .azure_utilization_records(
+                token,
+                customer,
+                subscription,
+                summary.billing_start,
+                summary.billing_end,
+                Granularity::Daily,
+            )
+            .await;
+        match records {
+            Ok(records) => {
+                let rows: Vec<UtilizationRecord> =
+                    records.iter().filter_map(utilization_record).collect();
+                self.store
+                    .replace_utilization(customer, subscription, &rows, Utc::now())
+                    .await?;
+            }
+            Err(e) => {
+                tracing::warn!(%customer, %subscription, error = %e, "daily utilization not read");
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the subscription is legacy (see [`Refresher::refresh_subscription`]).
+    async fn is_legacy(
+        &self,
+        customer: &CustomerId,
+        subscription: &SubscriptionId,
+    ) -> anyhow::Result<bool> {
+        let known = self.store.subscription_usage(customer).await?;
+        if let Some(row) = known
+            .iter()
+            .find(|s| SubscriptionId::parse(&s.subscription_id).is_ok_and(|id| id == *subscription))
+        {
+            return Ok(row.offer_id.eq_ignore_ascii_case(LEGACY_OFFER_ID));
+        }
+        Ok(self
+            .store
+            .snapshot(customer)
+            .await?
+            .is_some_and(|s| !s.is_azure_plan))
     }
 }
 
@@ -113,64 +172,6 @@ fn summary_of(
         fetched_at: now,
         utilization_fetched_at: None,
     })
-}
-
-/// Reads and stores a legacy subscription's daily utilization over its billing period; a
-/// failed read is logged and leaves the days stored before.
-///
-/// # Errors
-/// Database failures.
-async fn refresh_utilization(
-    state: &AppState,
-    token: &AccessToken,
-    summary: &SubscriptionSummary,
-) -> anyhow::Result<()> {
-    let (customer, subscription) = (&summary.customer_id, &summary.subscription_id);
-    let records = state
-        .partner_center
-        .azure_utilization_records(
-            token,
-            customer,
-            subscription,
-            summary.billing_start,
-            summary.billing_end,
-            Granularity::Daily,
-        )
-        .await;
-    match records {
-        Ok(records) => {
-            let rows: Vec<UtilizationRecord> =
-                records.iter().filter_map(utilization_record).collect();
-            state
-                .store
-                .replace_utilization(customer, subscription, &rows, Utc::now())
-                .await?;
-        }
-        Err(e) => {
-            tracing::warn!(%customer, %subscription, error = %e, "daily utilization not read");
-        }
-    }
-    Ok(())
-}
-
-/// Whether the subscription is legacy (see [`refresh_subscription`]).
-async fn is_legacy(
-    state: &AppState,
-    customer: &CustomerId,
-    subscription: &SubscriptionId,
-) -> anyhow::Result<bool> {
-    let known = state.store.subscription_usage(customer).await?;
-    if let Some(row) = known
-        .iter()
-        .find(|s| SubscriptionId::parse(&s.subscription_id).is_ok_and(|id| id == *subscription))
-    {
-        return Ok(row.offer_id.eq_ignore_ascii_case(LEGACY_OFFER_ID));
-    }
-    Ok(state
-        .store
-        .snapshot(customer)
-        .await?
-        .is_some_and(|s| !s.is_azure_plan))
 }
 
 /// A record's `amount` in its `currency`, or in the summary's when the record names none it

@@ -18,7 +18,7 @@ use crate::pages::{
 };
 use crate::partner_center::PartnerCenterError;
 use crate::paths;
-use crate::refresh::{self, FreshError};
+use crate::refresh::FreshError;
 use crate::state::AppState;
 use crate::store::{CustomerSnapshot, CustomerUsageSummaryRow, SubscriptionSummary};
 
@@ -58,8 +58,10 @@ pub async fn render_customer_page(
         .body(html))
 }
 
-/// The customer's usage summary (see [`refresh::customer_summary`]); when its first fetch
-/// fails at Partner Center (other than refusing the sign-in), none, and why in words.
+/// The customer's usage summary (see
+/// [`Refresher::customer_summary`](crate::refresh::Refresher::customer_summary)); when its
+/// first fetch fails at Partner Center (other than refusing the sign-in), none, and why in
+/// words.
 async fn customer_summary(
     state: &web::Data<AppState>,
     user: &SessionUser,
@@ -67,7 +69,7 @@ async fn customer_summary(
 ) -> Result<(Option<CustomerUsageSummaryRow>, Option<String>), AppError> {
     let return_to = paths::customer(&id);
     let token = delegated_token(state, user.id, &return_to);
-    match refresh::customer_summary(state, id, true, token).await {
+    match state.refresher.customer_summary(id, true, token).await {
         Ok(summary) => Ok((summary, None)),
         Err(FreshError::Fetch(e)) => match e.downcast_ref::<PartnerCenterError>() {
             Some(pc) if !pc.is_unauthorized() => {
@@ -98,14 +100,15 @@ pub async fn customer_details(
 ) -> Result<(), AppError> {
     let return_to = paths::customer(&id);
     let token = delegated_token(state, user.id, &return_to);
-    refresh::customer_summary(state, id, false, token)
+    (state.refresher)
+        .customer_summary(id, false, token)
         .await
         .map_err(|e| fetch_error(e, &return_to))?;
     Ok(())
 }
 
 /// The subscription's stored summary (its resources and meters are stored with it), see
-/// [`refresh::subscription_summary`].
+/// [`Refresher::subscription_summary`](crate::refresh::Refresher::subscription_summary).
 ///
 /// # Errors
 /// As [`fetch_error`] says.
@@ -117,7 +120,8 @@ pub async fn subscription_summary(
 ) -> Result<SubscriptionSummary, AppError> {
     let return_to = paths::subscription(&customer, &subscription);
     let token = delegated_token(state, user.id, &return_to);
-    refresh::subscription_summary(state, customer, subscription, token)
+    (state.refresher)
+        .subscription_summary(customer, subscription, token)
         .await
         .map_err(|e| fetch_error(e, &return_to))?
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("the fetched summary was not stored")))

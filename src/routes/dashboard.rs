@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::pages::{DashboardData, DashboardPage};
 use crate::paths;
 use crate::portfolios;
-use crate::refresh::{self, FreshError, PartnerFreshness};
+use crate::refresh::{FreshError, PartnerFreshness};
 use crate::state::AppState;
 use crate::store::{DashboardView, Ownership, RunStatus};
 
@@ -37,7 +37,9 @@ pub async fn get(
     let chosen = portfolios::chosen(&ownership, me.as_ref(), params.owner.as_deref());
     let token = delegated_token(&state, user.id, paths::DASHBOARD);
     let (started, notice) = started_or_notice(
-        refresh::ensure_partner_fresh(&state, &status, &view.totals, token).await,
+        (state.refresher)
+            .ensure_partner_fresh(&status, &view.totals, token)
+            .await,
     )?;
     if view.totals.customers == 0 {
         return Ok(see_other(paths::REFRESH));
@@ -45,8 +47,8 @@ pub async fn get(
     let page = DashboardPage::new(
         DashboardData {
             flash: session.take_flash().or(notice),
-            stale: refresh::is_stale(&state, view.totals.oldest_fetched_at),
-            stale_after: refresh::stale_after(&state),
+            stale: state.refresher.is_stale(view.totals.oldest_fetched_at),
+            stale_after: state.refresher.stale_after(),
             user: &user,
             settings: &state.settings,
             view: &view,
@@ -67,7 +69,7 @@ pub async fn get(
 async fn read_views(
     state: &AppState,
 ) -> Result<(RunStatus, Arc<DashboardView>, Arc<Ownership>), AppError> {
-    let status = refresh::partner_status(state).await?;
+    let status = state.refresher.partner_status().await?;
     let view = (state.store)
         .dashboard_view(&state.dashboard, status.snapshot_version)
         .await?;

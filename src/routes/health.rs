@@ -28,14 +28,13 @@ pub async fn get(state: web::Data<AppState>) -> HttpResponse {
         .await
         .ok()
         .flatten();
-    let stale_after = chrono::Duration::minutes(state.settings.refresh.stale_after_minutes);
     HttpResponse::Ok().json(serde_json::json!({
         "status": "ok",
         "database": "ok",
         "customers": totals.as_ref().map(|t| t.customers),
         "data_as_of": oldest,
         "data_age_seconds": oldest.map(|at| (Utc::now() - at).num_seconds()),
-        "data_stale": oldest.is_none_or(|at| Utc::now() - at > stale_after),
+        "data_stale": state.refresher.is_stale(oldest),
         "refresh_running": run.as_ref().is_some_and(|r| r.state == RunState::Running),
         "last_refresh_failed": run.as_ref().is_some_and(|r| r.state == RunState::Failed),
     }))

@@ -11,7 +11,6 @@ use crate::auth::verify_csrf;
 use crate::error::AppError;
 use crate::pages::{Layout, RefreshPage, format_utc};
 use crate::paths;
-use crate::refresh;
 use crate::state::AppState;
 use crate::store::RunState;
 
@@ -29,9 +28,9 @@ pub async fn start(
     form: web::Form<RefreshForm>,
 ) -> Result<HttpResponse, AppError> {
     verify_csrf(&user.csrf, form.csrf_token.as_deref())?;
-    if !refresh::is_running(&state).await? {
+    if !state.refresher.is_running().await? {
         let token = delegated_token(&state, user.id, paths::DASHBOARD).await?;
-        refresh::spawn_partner_refresh(state.clone().into_inner(), token).await?;
+        state.refresher.spawn_partner_refresh(token).await?;
     }
     Ok(see_other(paths::REFRESH))
 }
@@ -42,7 +41,7 @@ pub async fn progress(
     CurrentUser(user): CurrentUser,
     session: TypedSession,
 ) -> Result<RefreshPage, AppError> {
-    let run = refresh::partner_status(&state).await?.latest;
+    let run = state.refresher.partner_status().await?.latest;
     let layout = Layout::for_user(&user, session.take_flash(), state.settings.is_demo());
     Ok(match run {
         Some(run) => RefreshPage {

@@ -9,7 +9,6 @@ use super::extract::{SubscriptionPath, known_subscription};
 use super::session::{CurrentUser, TypedSession};
 use crate::error::AppError;
 use crate::pages::{Layout, SubscriptionData, SubscriptionPage};
-use crate::refresh;
 use crate::state::AppState;
 
 /// The subscription page.
@@ -38,6 +37,6 @@ pub async fn get(
         resources: &resources,
         meters: &meters,
         utilization: utilization.as_deref(),
-        stale: refresh::is_stale(&state, Some(summary.fetched_at)),
+        stale: state.refresher.is_stale(Some(summary.fetched_at)),
     }))
 }

@@ -14,12 +14,13 @@ use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use spendboard::alerts::Digests;
+use spendboard::alerts::{Digests, Evaluator};
 use spendboard::config::{SmtpSecurity, SmtpSettings};
 use spendboard::domain::{
     Currency, CustomerId, ForecastMethod, Money, SignInName, Threshold, ThresholdBasis, UsageStatus,
 };
 use spendboard::refresh::RefreshOutcome;
+use spendboard::state::AppState;
 use spendboard::store::{
     Channel, CustomerSnapshot, DashboardQuery, DigestPreferences, FiringKey, FiringRecord,
     NewDelivery, NewFiring,
@@ -245,6 +246,15 @@ async fn snapshots(app: &TestApp) -> Vec<CustomerSnapshot> {
         .await
         .unwrap()
         .rows
+}
+
+/// The alert evaluator of the instance of `state`, as its refreshes evaluate with.
+fn evaluator(state: &AppState) -> Evaluator {
+    Evaluator::new(
+        state.store.clone(),
+        &state.settings.alerts,
+        state.public_url.clone(),
+    )
 }
 
 async fn snapshot(app: &TestApp, id: &CustomerId) -> CustomerSnapshot {
@@ -602,9 +612,10 @@ async fn two_instances_record_each_crossing_once_and_send_each_message_once() {
     // Both instances evaluate the same refresh (as a refresh on each would): what the first
     // refresh recorded is not recorded again...
     let snapshots = snapshots(&app).await;
+    let (first_evaluator, second_evaluator) = (evaluator(&app.state), evaluator(&second));
     let (a, b) = tokio::join!(
-        spendboard::alerts::evaluate(&app.state, &snapshots),
-        spendboard::alerts::evaluate(&second, &snapshots),
+        first_evaluator.evaluate(&snapshots),
+        second_evaluator.evaluate(&snapshots),
     );
     assert_eq!(
         (a.unwrap(), b.unwrap()),
@@ -619,8 +630,8 @@ async fn two_instances_record_each_crossing_once_and_send_each_message_once() {
         .await
         .unwrap();
     let (a, b) = tokio::join!(
-        spendboard::alerts::evaluate(&app.state, &snapshots),
-        spendboard::alerts::evaluate(&second, &snapshots),
+        first_evaluator.evaluate(&snapshots),
+        second_evaluator.evaluate(&snapshots),
     );
     let expected = snapshots
         .iter()
