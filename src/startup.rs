@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::auth::{Auth, Keys, OidcClient};
 use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
+use crate::prices::RateCards;
 use crate::refresh::Refresher;
 use crate::routes::request_log::RedactingRootSpan;
 use crate::routes::session_store::DbSessionStore;
@@ -73,7 +74,10 @@ impl Application {
         let every = state.settings.refresh.background_every_seconds;
         if every > 0 {
             (state.refresher).spawn_schedule(Duration::from_secs(every));
-            crate::prices::spawn_schedule(state.clone().into_inner(), RATE_CARD_CHECK_EVERY);
+            state
+                .rate_cards
+                .clone()
+                .spawn_schedule(RATE_CARD_CHECK_EVERY);
         }
         crate::budgets::read_back::spawn_reconciler(
             state.clone().into_inner(),
@@ -354,6 +358,7 @@ async fn build_state(
         instance_id.clone(),
         &settings,
     );
+    let rate_cards = RateCards::new(store.clone(), partner_center.clone(), refresher.clone());
     Ok(AppState {
         settings,
         store,
@@ -362,6 +367,7 @@ async fn build_state(
         keys,
         auth,
         refresher,
+        rate_cards,
         public_url,
         instance_id,
         outage: Arc::default(),

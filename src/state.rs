@@ -8,6 +8,7 @@ use crate::auth::Auth;
 use crate::config::Settings;
 use crate::identity::{Keys, OidcClient};
 use crate::partner_center::PartnerCenterClient;
+use crate::prices::RateCards;
 use crate::refresh::Refresher;
 use crate::store::{DashboardCache, OwnershipCache, Store};
 
@@ -22,6 +23,8 @@ pub struct AppState {
     pub auth: Auth,
     /// Fetching Partner Center into the store (single-flight, "ensure fresh", the schedule).
     pub refresher: Refresher,
+    /// Reading the Azure rate cards in the background.
+    pub rate_cards: RateCards,
     /// Where people reach Spendboard, e.g. `http://localhost:8080`.
     pub public_url: Url,
     /// Identifies this instance as the holder of refresh leases.

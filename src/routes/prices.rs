@@ -68,7 +68,7 @@ async fn load_if_due(state: &web::Data<AppState>, user: &SessionUser) -> Result<
         return Ok(false);
     }
     let token = delegated_token(state, user.id, paths::PRICES).await?;
-    prices::spawn_rate_card_load(state.clone().into_inner(), token);
+    state.rate_cards.spawn_load(token);
     Ok(true)
 }
 
@@ -133,7 +133,7 @@ pub async fn refresh(
     form: VerifiedForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let token = delegated_token(&state, form.user.id, paths::PRICES).await?;
-    prices::spawn_rate_card_load(state.clone().into_inner(), token);
+    state.rate_cards.spawn_load(token);
     session.flash("The rate card is being read again from Partner Center; reload the page in a moment to see it.");
     Ok(see_other(paths::PRICES))
 }
