@@ -21,6 +21,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::auth::{Auth, Keys, OidcClient};
+use crate::budgets::Budgets;
 use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
 use crate::state::AppState;
@@ -72,10 +73,9 @@ impl Application {
             crate::refresh::spawn_schedule(state.clone().into_inner(), Duration::from_secs(every));
             crate::prices::spawn_schedule(state.clone().into_inner(), RATE_CARD_CHECK_EVERY);
         }
-        crate::budgets::read_back::spawn_reconciler(
-            state.clone().into_inner(),
-            Duration::from_secs(state.settings.budgets.reconcile_every_seconds),
-        );
+        state.budgets.spawn_reconciler(Duration::from_secs(
+            state.settings.budgets.reconcile_every_seconds,
+        ));
         crate::alerts::spawn_delivery(
             state.clone().into_inner(),
             crate::alerts::Sender::from_settings(&state.settings.alerts)?,
@@ -334,6 +334,15 @@ async fn build_state(
         settings.roles.clone(),
         instance_id.clone(),
     );
+    let budgets = Budgets::new(
+        store.clone(),
+        partner_center.clone(),
+        auth.clone(),
+        settings.budgets.clone(),
+        &settings.partner_center,
+        instance_id.clone(),
+        metrics.clone(),
+    );
     Ok(AppState {
         settings,
         store,
@@ -348,6 +357,7 @@ async fn build_state(
         dashboard: DashboardCache::default(),
         ownership: OwnershipCache::default(),
         bulk_running: std::sync::Mutex::default(),
+        budgets,
     })
 }
 

@@ -33,6 +33,8 @@ pub struct AppState {
     /// The bulk budget changes this instance is applying now (by `budget_batches.id`): one
     /// task per batch here, as the batch's lease is one instance's across instances.
     pub bulk_running: std::sync::Mutex<std::collections::HashSet<i64>>,
+    /// The budget change service.
+    pub budgets: crate::budgets::Budgets,
 }
 
 impl AppState {

@@ -1,7 +1,7 @@
 //! Bulk budget changes: a plan (the preview) stored as a batch, applied after confirmation
-//! in the background, each item through the single-edit protocol ([`budgets::change_budget`]:
-//! writer lock, intent first, conflict check against the previewed amount, read-back when
-//! the answer does not tell).
+//! in the background, each item through the single-edit protocol
+//! ([`budgets::Budgets::change_budget`]: writer lock, intent first, conflict check against
+//! the previewed amount, read-back when the answer does not tell).
 //!
 //! A batch is applied by whichever instance holds its lease (`batch:{id}`), at most
 //! [`CONCURRENCY`] items at a time (Partner Center's `Retry-After` is honoured by the client).
@@ -318,7 +318,7 @@ async fn send_pending(
         pass.sent += 1;
         let state = Arc::clone(state);
         let token = token.clone();
-        running.spawn(async move { budgets::change_budget(&state, &token, request).await });
+        running.spawn(async move { state.budgets.change_budget(&token, request).await });
     }
     while let Some(done) = running.join_next().await {
         pass.busy |= joined(Some(done));
