@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::auth::{Auth, Keys, OidcClient};
 use crate::budgets::Budgets;
+use crate::bulk::BulkChanges;
 use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
 use crate::state::AppState;
@@ -82,10 +83,9 @@ impl Application {
             Duration::from_secs(state.settings.alerts.deliver_every_seconds),
         );
         crate::alerts::spawn_digests(state.clone().into_inner(), DIGEST_CHECK_EVERY);
-        crate::bulk::spawn_resumer(
-            state.clone().into_inner(),
-            Duration::from_secs(state.settings.budgets.bulk_resume_every_seconds),
-        );
+        state.bulk.spawn_resumer(Duration::from_secs(
+            state.settings.budgets.bulk_resume_every_seconds,
+        ));
         spawn_session_purge(state.clone(), SESSION_PURGE_EVERY);
         let server = serve(listener, state.clone())?;
         Ok(Self {
@@ -343,6 +343,13 @@ async fn build_state(
         instance_id.clone(),
         metrics.clone(),
     );
+    let bulk = BulkChanges::new(
+        store.clone(),
+        budgets.clone(),
+        auth.clone(),
+        settings.budgets.clone(),
+        instance_id.clone(),
+    );
     Ok(AppState {
         settings,
         store,
@@ -356,8 +363,8 @@ async fn build_state(
         metrics,
         dashboard: DashboardCache::default(),
         ownership: OwnershipCache::default(),
-        bulk_running: std::sync::Mutex::default(),
         budgets,
+        bulk,
     })
 }
 

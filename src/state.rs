@@ -30,11 +30,10 @@ pub struct AppState {
     pub dashboard: DashboardCache,
     /// The portfolios of the latest ownership version this instance read.
     pub ownership: OwnershipCache,
-    /// The bulk budget changes this instance is applying now (by `budget_batches.id`): one
-    /// task per batch here, as the batch's lease is one instance's across instances.
-    pub bulk_running: std::sync::Mutex<std::collections::HashSet<i64>>,
     /// The budget change service.
     pub budgets: crate::budgets::Budgets,
+    /// Bulk budget changes, with the batches this instance is applying now.
+    pub bulk: crate::bulk::BulkChanges,
 }
 
 impl AppState {
