@@ -21,6 +21,8 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::auth::{Auth, Keys, OidcClient};
+use crate::budgets::Budgets;
+use crate::bulk::BulkChanges;
 use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
 use crate::prices::RateCards;
@@ -79,10 +81,9 @@ impl Application {
                 .clone()
                 .spawn_schedule(RATE_CARD_CHECK_EVERY);
         }
-        crate::budgets::read_back::spawn_reconciler(
-            state.clone().into_inner(),
-            Duration::from_secs(state.settings.budgets.reconcile_every_seconds),
-        );
+        state.budgets.spawn_reconciler(Duration::from_secs(
+            state.settings.budgets.reconcile_every_seconds,
+        ));
         crate::alerts::Delivery::new(
             state.store.clone(),
             crate::alerts::Sender::from_settings(&state.settings.alerts)?,
@@ -97,10 +98,9 @@ impl Application {
             state.public_url.clone(),
         )
         .spawn(DIGEST_CHECK_EVERY);
-        crate::bulk::spawn_resumer(
-            state.clone().into_inner(),
-            Duration::from_secs(state.settings.budgets.bulk_resume_every_seconds),
-        );
+        state.bulk.spawn_resumer(Duration::from_secs(
+            state.settings.budgets.bulk_resume_every_seconds,
+        ));
         spawn_session_purge(state.clone(), SESSION_PURGE_EVERY);
         let server = serve(listener, state.clone())?;
         Ok(Self {
@@ -359,6 +359,22 @@ async fn build_state(
         &settings,
     );
     let rate_cards = RateCards::new(store.clone(), partner_center.clone(), refresher.clone());
+    let budgets = Budgets::new(
+        store.clone(),
+        partner_center.clone(),
+        auth.clone(),
+        settings.budgets.clone(),
+        &settings.partner_center,
+        instance_id.clone(),
+        metrics.clone(),
+    );
+    let bulk = BulkChanges::new(
+        store.clone(),
+        budgets.clone(),
+        auth.clone(),
+        settings.budgets.clone(),
+        instance_id.clone(),
+    );
     Ok(AppState {
         settings,
         store,
@@ -368,13 +384,14 @@ async fn build_state(
         auth,
         refresher,
         rate_cards,
+        budgets,
+        bulk,
         public_url,
         instance_id,
         outage: Arc::default(),
         metrics,
         dashboard: DashboardCache::default(),
         ownership: OwnershipCache::default(),
-        bulk_running: std::sync::Mutex::default(),
     })
 }
 

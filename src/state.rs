@@ -1,10 +1,13 @@
-//! What request handlers and background work share: settings, the store, the Partner Center
-//! client, sign-in and the refresh service. It sits below `routes/` and imports none of it;
-//! the services it holds (`auth`, `refresh`) do not import it.
+//! What request handlers share: settings, the store, the Partner Center client, and the
+//! services (sign-in and tokens, refresh, rate cards, budget changes, bulk changes). It sits
+//! below `routes/` and imports none of it; the services it holds do not import it: each
+//! holds only what it needs.
 
 use url::Url;
 
 use crate::auth::Auth;
+use crate::budgets::Budgets;
+use crate::bulk::BulkChanges;
 use crate::config::Settings;
 use crate::identity::{Keys, OidcClient};
 use crate::partner_center::PartnerCenterClient;
@@ -25,6 +28,10 @@ pub struct AppState {
     pub refresher: Refresher,
     /// Reading the Azure rate cards in the background.
     pub rate_cards: RateCards,
+    /// The budget change service.
+    pub budgets: Budgets,
+    /// Bulk budget changes, with the batches this instance is applying now.
+    pub bulk: BulkChanges,
     /// Where people reach Spendboard, e.g. `http://localhost:8080`.
     pub public_url: Url,
     /// Identifies this instance as the holder of refresh leases.
@@ -37,9 +44,6 @@ pub struct AppState {
     pub dashboard: DashboardCache,
     /// The portfolios of the latest ownership version this instance read.
     pub ownership: OwnershipCache,
-    /// The bulk budget changes this instance is applying now (by `budget_batches.id`): one
-    /// task per batch here, as the batch's lease is one instance's across instances.
-    pub bulk_running: std::sync::Mutex<std::collections::HashSet<i64>>,
 }
 
 impl AppState {

@@ -15,25 +15,27 @@
 //! 6. Release the lock.
 //!
 //! Changes left without an outcome (a crash, a database outage) are completed by
-//! [`read_back::spawn_reconciler`].
+//! [`Budgets::spawn_reconciler`].
 
 mod lock;
-pub mod read_back;
+mod read_back;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::auth::Auth;
+use crate::config::{BudgetSettings, PartnerCenterSettings};
 use crate::domain::{
     BudgetChange, Currency, CustomerId, Money, UsageStatus, UserId, percent_used, same_budget,
 };
-use crate::partner_center::{AccessToken, PartnerCenterError, WriteFate};
-use crate::state::AppState;
+use crate::metrics::Metrics;
+use crate::partner_center::{AccessToken, PartnerCenterClient, PartnerCenterError, WriteFate};
 use crate::store::{
-    BudgetChangeDecision, BudgetChangeIntent, ChangeOutcome, CustomerSnapshot, DecidedBy,
+    BudgetChangeDecision, BudgetChangeIntent, ChangeOutcome, CustomerSnapshot, DecidedBy, Store,
     StoreError,
 };
 use lock::WriterLock;
@@ -124,38 +126,83 @@ pub enum BudgetError {
     Store(#[from] StoreError),
 }
 
-/// Makes the change with the person's delegated `token`, following the protocol above.
-///
-/// # Errors
-/// [`BudgetError::SignInRequired`] for a 401 (the change is recorded as not applied), and
-/// [`BudgetError::Store`] when the intent could not be recorded (nothing was sent).
-#[tracing::instrument(skip_all, fields(customer_id = %request.customer.customer_id, user = %request.user_id))]
-pub async fn change_budget(
-    state: &Arc<AppState>,
-    token: &AccessToken,
-    request: ChangeRequest,
-) -> Result<ChangeResult, BudgetError> {
-    let customer = request.customer.customer_id;
-    let wait = Duration::from_secs(state.settings.budgets.lock_wait_seconds);
-    let Some(lock) = WriterLock::acquire(&state.store, &customer, &state.instance_id, wait).await?
-    else {
-        return Ok(ChangeResult::Busy);
-    };
-    let intent = request.intent();
-    let change_id = match state.store.record_budget_change(&intent).await {
-        Ok(id) => id,
-        Err(e) => {
-            lock.release().await;
-            return Err(e.into());
+/// The budget change service, with what it needs of the instance and nothing else: making a
+/// change ([`Budgets::change_budget`]) and completing the changes left without an outcome
+/// ([`Budgets::spawn_reconciler`]).
+#[derive(Clone)]
+pub struct Budgets {
+    store: Store,
+    partner_center: PartnerCenterClient,
+    /// The editors' delegated tokens, for the reconciler's read-backs.
+    auth: Auth,
+    settings: BudgetSettings,
+    /// How long after it was requested a change may still land at Partner Center (see
+    /// [`read_back::landing_window`]).
+    landing_window: TimeDelta,
+    /// This instance, as the holder of writer locks.
+    instance_id: String,
+    metrics: Arc<Metrics>,
+}
+
+impl Budgets {
+    /// The service over `store`, writing through `partner_center`, by `settings`; the
+    /// reconciler reads back with the editors' tokens from `auth`, and waits for a change's
+    /// request to land as long as `partner_center_settings`' time-out and retries allow.
+    /// Outcomes are counted in `metrics`.
+    pub fn new(
+        store: Store,
+        partner_center: PartnerCenterClient,
+        auth: Auth,
+        settings: BudgetSettings,
+        partner_center_settings: &PartnerCenterSettings,
+        instance_id: String,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            landing_window: read_back::landing_window(partner_center_settings, &settings),
+            store,
+            partner_center,
+            auth,
+            settings,
+            instance_id,
+            metrics,
         }
-    };
-    let attempt = Attempt {
-        state: Arc::clone(state),
-        change_id,
-        intent,
-        token: token.clone(),
-    };
-    attempt.run(lock).await
+    }
+
+    /// Makes the change with the person's delegated `token`, following the protocol above.
+    ///
+    /// # Errors
+    /// [`BudgetError::SignInRequired`] for a 401 (the change is recorded as not applied), and
+    /// [`BudgetError::Store`] when the intent could not be recorded (nothing was sent).
+    #[tracing::instrument(skip_all, fields(customer_id = %request.customer.customer_id, user = %request.user_id))]
+    pub async fn change_budget(
+        &self,
+        token: &AccessToken,
+        request: ChangeRequest,
+    ) -> Result<ChangeResult, BudgetError> {
+        let customer = request.customer.customer_id;
+        let wait = Duration::from_secs(self.settings.lock_wait_seconds);
+        let Some(lock) =
+            WriterLock::acquire(&self.store, &customer, &self.instance_id, wait).await?
+        else {
+            return Ok(ChangeResult::Busy);
+        };
+        let intent = request.intent();
+        let change_id = match self.store.record_budget_change(&intent).await {
+            Ok(id) => id,
+            Err(e) => {
+                lock.release().await;
+                return Err(e.into());
+            }
+        };
+        let attempt = Attempt {
+            budgets: self.clone(),
+            change_id,
+            intent,
+            token: token.clone(),
+        };
+        attempt.run(lock).await
+    }
 }
 
 impl ChangeRequest {
@@ -184,7 +231,7 @@ impl ChangeRequest {
 
 /// One recorded change in progress.
 struct Attempt {
-    state: Arc<AppState>,
+    budgets: Budgets,
     change_id: i64,
     intent: BudgetChangeIntent,
     token: AccessToken,
@@ -194,7 +241,7 @@ impl Attempt {
     /// Reads the current budget, then sends the change if it is still the one the form was
     /// based on.
     async fn run(self, lock: WriterLock) -> Result<ChangeResult, BudgetError> {
-        let pc = &self.state.partner_center;
+        let pc = &self.budgets.partner_center;
         let customer = self.intent.customer_id;
         let current = match pc.usage_budget(&self.token, &customer).await {
             Ok(budget) => budget.amount,
@@ -229,7 +276,7 @@ impl Attempt {
     ) -> Result<ChangeResult, BudgetError> {
         let intent = &self.intent;
         let sent = self
-            .state
+            .budgets
             .partner_center
             .patch_usage_budget(
                 &self.token,
@@ -254,7 +301,7 @@ impl Attempt {
             }
             WriteFate::Unknown { may_still_land } => {
                 tracing::warn!(error = %e, may_still_land, "a budget PATCH's outcome is unknown; reading it back");
-                let settle = Duration::from_secs(self.state.settings.budgets.settle_seconds);
+                let settle = Duration::from_secs(self.budgets.settings.settle_seconds);
                 let now = tokio::time::Instant::now();
                 let until = if may_still_land { now + settle } else { now };
                 let check = Check::new(&self.intent, until);
@@ -266,7 +313,7 @@ impl Attempt {
     /// Reads the budget back once; decides if that tells, else goes on in the background.
     async fn check(self, lock: WriterLock, check: Check) -> Result<ChangeResult, BudgetError> {
         let read = self
-            .state
+            .budgets
             .partner_center
             .usage_budget(&self.token, &self.intent.customer_id)
             .await
@@ -277,8 +324,7 @@ impl Attempt {
                 self.finish(lock, decision, Ok(result)).await
             }
             Verdict::NotYet => {
-                read_back::spawn_check(
-                    self.state,
+                self.budgets.spawn_check(
                     self.token,
                     self.change_id,
                     self.intent.customer_id,
@@ -300,7 +346,11 @@ impl Attempt {
         result: Result<ChangeResult, BudgetError>,
     ) -> Result<ChangeResult, BudgetError> {
         let customer = self.intent.customer_id;
-        match record(&self.state, self.change_id, &customer, &decision).await {
+        match self
+            .budgets
+            .record(self.change_id, &customer, &decision)
+            .await
+        {
             Ok(()) => {
                 lock.release().await;
                 result
@@ -308,10 +358,10 @@ impl Attempt {
             Err(e) => {
                 tracing::error!(error = %e, change_id = self.change_id, "could not record a budget change's outcome; retrying in the background");
                 let known = describe_known(&decision);
-                let state = self.state;
+                let budgets = self.budgets;
                 let change_id = self.change_id;
                 tokio::spawn(async move {
-                    complete(&state, change_id, &customer, &decision).await;
+                    budgets.complete(change_id, &customer, &decision).await;
                     lock.release().await;
                 });
                 Ok(ChangeResult::Unrecorded { known })
@@ -324,73 +374,72 @@ impl Attempt {
 /// (after that, the reconciler takes over).
 const RECORD_RETRY_FOR: Duration = Duration::from_secs(600);
 
-/// Records `decision` of change `change_id`, retrying every second while the database fails.
-async fn complete(
-    state: &AppState,
-    change_id: i64,
-    customer: &CustomerId,
-    decision: &BudgetChangeDecision,
-) {
-    let deadline = tokio::time::Instant::now() + RECORD_RETRY_FOR;
-    loop {
-        match record(state, change_id, customer, decision).await {
-            Ok(()) => return,
-            Err(e) if tokio::time::Instant::now() < deadline => {
-                tracing::debug!(error = %e, change_id, "recording a budget change outcome: retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, change_id, "gave up recording a budget change outcome; the reconciler will establish it");
-                return;
+impl Budgets {
+    /// Records `decision` of change `change_id`, retrying every second while the database
+    /// fails.
+    async fn complete(
+        &self,
+        change_id: i64,
+        customer: &CustomerId,
+        decision: &BudgetChangeDecision,
+    ) {
+        let deadline = tokio::time::Instant::now() + RECORD_RETRY_FOR;
+        loop {
+            match self.record(change_id, customer, decision).await {
+                Ok(()) => return,
+                Err(e) if tokio::time::Instant::now() < deadline => {
+                    tracing::debug!(error = %e, change_id, "recording a budget change outcome: retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, change_id, "gave up recording a budget change outcome; the reconciler will establish it");
+                    return;
+                }
             }
         }
     }
-}
 
-/// Stores the budget Partner Center holds (with the status, percentage and forecast that
-/// depend on it) when it is known, then records the decision. In this order, a decided change
-/// is always shown with the budget it found (a failure in between leaves the change
-/// undecided, to be recorded again).
-async fn record(
-    state: &AppState,
-    change_id: i64,
-    customer: &CustomerId,
-    decision: &BudgetChangeDecision,
-) -> Result<(), StoreError> {
-    if let Some(held) = &decision.held {
-        store_held_budget(state, customer, held.as_ref().map(Money::amount)).await?;
+    /// Stores the budget Partner Center holds (with the status, percentage and forecast that
+    /// depend on it) when it is known, then records the decision. In this order, a decided
+    /// change is always shown with the budget it found (a failure in between leaves the
+    /// change undecided, to be recorded again).
+    async fn record(
+        &self,
+        change_id: i64,
+        customer: &CustomerId,
+        decision: &BudgetChangeDecision,
+    ) -> Result<(), StoreError> {
+        if let Some(held) = &decision.held {
+            self.store_held_budget(customer, held.as_ref().map(Money::amount))
+                .await?;
+        }
+        if self.store.decide_budget_change(change_id, decision).await? {
+            self.metrics.budget_edit(decision.outcome.key());
+        }
+        Ok(())
     }
-    if state
-        .store
-        .decide_budget_change(change_id, decision)
-        .await?
-    {
-        state.metrics.budget_edit(decision.outcome.key());
-    }
-    Ok(())
-}
 
-/// Stores `held` as the customer's budget, with the status, percentage used and forecast
-/// that depend on it.
-async fn store_held_budget(
-    state: &AppState,
-    customer: &CustomerId,
-    held: Option<Decimal>,
-) -> Result<(), StoreError> {
-    let Some(snapshot) = state.store.snapshot(customer).await? else {
-        return Ok(());
-    };
-    let threshold = state.settings.budgets.near_threshold_percent;
-    state
-        .store
-        .update_snapshot_budget(
-            customer,
-            held,
-            UsageStatus::classify(snapshot.total_cost.amount(), held, threshold),
-            percent_used(snapshot.total_cost.amount(), held),
-        )
-        .await?;
-    crate::refresh::reforecast_customer(&state.store, customer, threshold).await
+    /// Stores `held` as the customer's budget, with the status, percentage used and forecast
+    /// that depend on it.
+    async fn store_held_budget(
+        &self,
+        customer: &CustomerId,
+        held: Option<Decimal>,
+    ) -> Result<(), StoreError> {
+        let Some(snapshot) = self.store.snapshot(customer).await? else {
+            return Ok(());
+        };
+        let threshold = self.settings.near_threshold_percent;
+        self.store
+            .update_snapshot_budget(
+                customer,
+                held,
+                UsageStatus::classify(snapshot.total_cost.amount(), held, threshold),
+                percent_used(snapshot.total_cost.amount(), held),
+            )
+            .await?;
+        crate::refresh::reforecast_customer(&self.store, customer, threshold).await
+    }
 }
 
 /// The decision when the budget could not be read before sending: nothing was sent.

@@ -2,18 +2,17 @@
 //! /v1/customers/{customer-tenant-id}/usagebudget`), in the request, in the background, and
 //! for changes left without an outcome by a crash or a database outage.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{TimeDelta, Utc};
 use rust_decimal::Decimal;
 use tokio::time::Instant;
 
 use super::lock::WriterLock;
-use super::{complete, in_currency, is_refusal};
+use super::{Budgets, in_currency, is_refusal};
+use crate::config::{BudgetSettings, PartnerCenterSettings};
 use crate::domain::{Currency, CustomerId, Money, same_budget};
 use crate::partner_center::AccessToken;
-use crate::state::AppState;
 use crate::store::{
     BudgetChangeDecision, BudgetChangeIntent, BudgetChangeRecord, ChangeOutcome, DecidedBy,
 };
@@ -93,54 +92,10 @@ impl Check {
     }
 }
 
-/// Reads the budget back every [`POLL`] until the verdict is in. When Partner Center cannot
-/// be read for [`GIVE_UP_AFTER`] past `check`'s settling time, returns `None` and leaves the
-/// change to the reconciler.
-async fn until_decided(
-    state: &AppState,
-    token: &AccessToken,
-    customer: &CustomerId,
-    check: Check,
-) -> Option<BudgetChangeDecision> {
-    let give_up = check.settled.max(Instant::now()) + GIVE_UP_AFTER;
-    loop {
-        tokio::time::sleep(POLL).await;
-        let read = state.partner_center.usage_budget(token, customer).await;
-        if let Err(e) = &read {
-            tracing::warn!(error = %e, %customer, "reading back a budget being checked");
-            if e.is_unauthorized() || is_refusal(e) || Instant::now() > give_up {
-                return None;
-            }
-        }
-        if let Verdict::Decided(decision) = check.verdict(read.ok().map(|b| b.amount)) {
-            return Some(decision);
-        }
-    }
-}
-
-/// Checks a change in the background (its lock held) and records the verdict.
-pub(super) fn spawn_check(
-    state: Arc<AppState>,
-    token: AccessToken,
-    change_id: i64,
-    customer: CustomerId,
-    check: Check,
-    lock: WriterLock,
-) {
-    tokio::spawn(async move {
-        if let Some(decision) = until_decided(&state, &token, &customer, check).await {
-            complete(&state, change_id, &customer, &decision).await;
-        }
-        lock.release().await;
-    });
-}
-
-/// The latest moment a change requested at `requested_at` may still land at Partner Center:
-/// the lock wait, the read before the PATCH and the PATCH with their retries at the
-/// configured time-out each, and the settling time.
-fn latest_landing(state: &AppState, requested_at: DateTime<Utc>) -> DateTime<Utc> {
-    let pc = &state.settings.partner_center;
-    let budgets = &state.settings.budgets;
+/// How long after it was requested a change may still land at Partner Center: the lock
+/// wait, the read before the PATCH and the PATCH with their retries at the configured
+/// time-out each (`pc`), and the settling time (`budgets`).
+pub(super) fn landing_window(pc: &PartnerCenterSettings, budgets: &BudgetSettings) -> TimeDelta {
     let calls = u64::try_from(pc.max_retries)
         .unwrap_or(u64::MAX)
         .saturating_add(2);
@@ -148,74 +103,119 @@ fn latest_landing(state: &AppState, requested_at: DateTime<Utc>) -> DateTime<Utc
         .lock_wait_seconds
         .saturating_add(pc.timeout_seconds.saturating_mul(calls))
         .saturating_add(budgets.settle_seconds);
-    requested_at + chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 2))
+    TimeDelta::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 2))
 }
 
-/// Every `every`, completes the changes left without an outcome whose customer lock is free
-/// (their process died, or could not record the outcome): reads the budget back with the
-/// editor's stored token and records what Partner Center holds.
-pub fn spawn_reconciler(state: Arc<AppState>, every: Duration) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+impl Budgets {
+    /// Reads the budget back every [`POLL`] until the verdict is in. When Partner Center
+    /// cannot be read for [`GIVE_UP_AFTER`] past `check`'s settling time, returns `None` and
+    /// leaves the change to the reconciler.
+    async fn until_decided(
+        &self,
+        token: &AccessToken,
+        customer: &CustomerId,
+        check: Check,
+    ) -> Option<BudgetChangeDecision> {
+        let give_up = check.settled.max(Instant::now()) + GIVE_UP_AFTER;
         loop {
-            ticks.tick().await;
-            if let Err(e) = reconcile(&state).await {
-                tracing::warn!(error = %e, "reconciling budget changes: will try again");
+            tokio::time::sleep(POLL).await;
+            let read = self.partner_center.usage_budget(token, customer).await;
+            if let Err(e) = &read {
+                tracing::warn!(error = %e, %customer, "reading back a budget being checked");
+                if e.is_unauthorized() || is_refusal(e) || Instant::now() > give_up {
+                    return None;
+                }
+            }
+            if let Verdict::Decided(decision) = check.verdict(read.ok().map(|b| b.amount)) {
+                return Some(decision);
             }
         }
-    });
-}
-
-/// One round of [`spawn_reconciler`]; returns how many changes it decided.
-///
-/// # Errors
-/// The database failed.
-async fn reconcile(state: &AppState) -> Result<usize, crate::store::StoreError> {
-    let mut decided = 0;
-    for change in state.store.undecided_budget_changes(Utc::now()).await? {
-        let customer = change.intent.customer_id;
-        let Some(lock) =
-            WriterLock::try_acquire(&state.store, &customer, &state.instance_id).await?
-        else {
-            continue;
-        };
-        if reconcile_one(state, &change).await {
-            decided += 1;
-        }
-        lock.release().await;
     }
-    Ok(decided)
-}
 
-async fn reconcile_one(state: &AppState, change: &BudgetChangeRecord) -> bool {
-    let intent = &change.intent;
-    let token = match state.auth.delegated_token(intent.user_id).await {
-        Ok(token) => token,
-        Err(e) => {
-            tracing::warn!(change_id = change.id, user = %intent.user_id, error = %e, "no usable token to check a budget change (its editor may have to sign in again)");
-            return false;
+    /// Checks a change in the background (its lock held) and records the verdict.
+    pub(super) fn spawn_check(
+        self,
+        token: AccessToken,
+        change_id: i64,
+        customer: CustomerId,
+        check: Check,
+        lock: WriterLock,
+    ) {
+        tokio::spawn(async move {
+            if let Some(decision) = self.until_decided(&token, &customer, check).await {
+                self.complete(change_id, &customer, &decision).await;
+            }
+            lock.release().await;
+        });
+    }
+
+    /// Every `every`, completes the changes left without an outcome whose customer lock is
+    /// free (their process died, or could not record the outcome): reads the budget back with
+    /// the editor's stored token and records what Partner Center holds.
+    pub fn spawn_reconciler(&self, every: Duration) {
+        let budgets = self.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if let Err(e) = budgets.reconcile().await {
+                    tracing::warn!(error = %e, "reconciling budget changes: will try again");
+                }
+            }
+        });
+    }
+
+    /// One round of [`Budgets::spawn_reconciler`]; returns how many changes it decided.
+    ///
+    /// # Errors
+    /// The database failed.
+    async fn reconcile(&self) -> Result<usize, crate::store::StoreError> {
+        let mut decided = 0;
+        for change in self.store.undecided_budget_changes(Utc::now()).await? {
+            let customer = change.intent.customer_id;
+            let Some(lock) =
+                WriterLock::try_acquire(&self.store, &customer, &self.instance_id).await?
+            else {
+                continue;
+            };
+            if self.reconcile_one(&change).await {
+                decided += 1;
+            }
+            lock.release().await;
         }
-    };
-    let read = match state
-        .partner_center
-        .usage_budget(&token, &intent.customer_id)
-        .await
-    {
-        Ok(budget) => budget.amount,
-        Err(e) => {
-            tracing::warn!(change_id = change.id, error = %e, "reading back a budget change left without an outcome");
+        Ok(decided)
+    }
+
+    async fn reconcile_one(&self, change: &BudgetChangeRecord) -> bool {
+        let intent = &change.intent;
+        let token = match self.auth.delegated_token(intent.user_id).await {
+            Ok(token) => token,
+            Err(e) => {
+                tracing::warn!(change_id = change.id, user = %intent.user_id, error = %e, "no usable token to check a budget change (its editor may have to sign in again)");
+                return false;
+            }
+        };
+        let read = match self
+            .partner_center
+            .usage_budget(&token, &intent.customer_id)
+            .await
+        {
+            Ok(budget) => budget.amount,
+            Err(e) => {
+                tracing::warn!(change_id = change.id, error = %e, "reading back a budget change left without an outcome");
+                return false;
+            }
+        };
+        let latest_landing = intent.requested_at + self.landing_window;
+        let left = (latest_landing - Utc::now()).to_std().unwrap_or_default();
+        let check = Check::new(intent, Instant::now() + left);
+        let Verdict::Decided(decision) = check.verdict(Some(read)) else {
             return false;
-        }
-    };
-    let left = (latest_landing(state, intent.requested_at) - Utc::now())
-        .to_std()
-        .unwrap_or_default();
-    let check = Check::new(intent, Instant::now() + left);
-    let Verdict::Decided(decision) = check.verdict(Some(read)) else {
-        return false;
-    };
-    tracing::info!(change_id = change.id, outcome = ?decision.outcome, "a budget change left without an outcome was established by reading back");
-    complete(state, change.id, &intent.customer_id, &decision).await;
-    true
+        };
+        tracing::info!(change_id = change.id, outcome = ?decision.outcome, "a budget change left without an outcome was established by reading back");
+        self.complete(change.id, &intent.customer_id, &decision)
+            .await;
+        true
+    }
 }

@@ -1,29 +1,31 @@
 //! Bulk budget changes: a plan (the preview) stored as a batch, applied after confirmation
-//! in the background, each item through the single-edit protocol ([`budgets::change_budget`]:
+//! in the background, each item through the single-edit protocol ([`Budgets::change_budget`]:
 //! writer lock, intent first, conflict check against the previewed amount, read-back when
 //! the answer does not tell).
 //!
 //! A batch is applied by whichever instance holds its lease (`batch:{id}`), at most
 //! [`CONCURRENCY`] items at a time (Partner Center's `Retry-After` is honoured by the client).
 //! An item is done once it has a budget change (`budget_changes.batch_id`), so a batch left
-//! by a crash or a restart resumes with the items that have none ([`spawn_resumer`]); an item
-//! whose change was under way is completed by the reconciler, never sent twice.
+//! by a crash or a restart resumes with the items that have none
+//! ([`BulkChanges::spawn_resumer`]); an item whose change was under way is completed by the
+//! reconciler, never sent twice.
 
 pub mod upload;
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
 use tokio::task::JoinSet;
 
-use crate::auth::SessionUser;
-use crate::budgets::{self, BudgetError, ChangeRequest};
+use crate::auth::{Auth, SessionUser};
+use crate::budgets::{self, BudgetError, Budgets, ChangeRequest};
+use crate::config::BudgetSettings;
 use crate::domain::{BudgetAmount, BudgetChange, BulkAction, CustomerFigures, Money, Planned};
-use crate::state::AppState;
 use crate::store::{
-    Batch, BatchItem, ChangeOutcome, CustomerSnapshot, LeaseScope, PlannedItem, StoreError,
+    Batch, BatchItem, ChangeOutcome, CustomerSnapshot, LeaseScope, PlannedItem, Store, StoreError,
 };
 
 /// How many items of a batch are applied at the same time.
@@ -66,31 +68,120 @@ pub fn plan(
         .collect()
 }
 
-/// Plans `action` for `customers` and saves the plan as a batch to preview and confirm, by
-/// `planner` with the reason as typed; the batch's id.
-///
-/// # Errors
-/// The database's.
-pub async fn plan_batch(
-    state: &AppState,
-    planner: &SessionUser,
-    customers: &[CustomerSnapshot],
-    action: &BulkAction,
-    reason: &str,
-) -> Result<i64, StoreError> {
-    let settings = &state.settings.budgets;
-    let items = plan(
-        customers,
-        action,
-        settings.maximum,
-        settings.near_threshold_percent,
-    );
-    let reason = budgets::kept_reason(reason);
-    let (id, name, action) = (planner.id, &planner.name, action.describe());
-    state
-        .store
-        .create_batch(id, name, &action, reason.as_deref(), &items)
-        .await
+/// Bulk budget changes, with what they need of the instance and nothing else: planning a
+/// batch ([`BulkChanges::plan_batch`]), applying it ([`BulkChanges::spawn`],
+/// [`BulkChanges::retry_failed`]) and resuming the unfinished ones
+/// ([`BulkChanges::spawn_resumer`]).
+#[derive(Clone)]
+pub struct BulkChanges {
+    store: Store,
+    /// Each item is applied through the single-edit service.
+    budgets: Budgets,
+    /// The batch author's delegated token.
+    auth: Auth,
+    settings: BudgetSettings,
+    /// This instance, as the holder of batch leases.
+    instance_id: String,
+    /// The batches this instance is applying now (by `budget_batches.id`): one task per
+    /// batch here, as the batch's lease is one instance's across instances.
+    running: Arc<Mutex<HashSet<i64>>>,
+}
+
+impl BulkChanges {
+    /// The service over `store`, applying each item through `budgets` with the batch author's
+    /// token from `auth`; amounts and statuses planned by `settings`' maximum and threshold.
+    pub fn new(
+        store: Store,
+        budgets: Budgets,
+        auth: Auth,
+        settings: BudgetSettings,
+        instance_id: String,
+    ) -> Self {
+        Self {
+            store,
+            budgets,
+            auth,
+            settings,
+            instance_id,
+            running: Arc::default(),
+        }
+    }
+
+    /// Plans `action` for `customers` and saves the plan as a batch to preview and confirm,
+    /// by `planner` with the reason as typed; the batch's id.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn plan_batch(
+        &self,
+        planner: &SessionUser,
+        customers: &[CustomerSnapshot],
+        action: &BulkAction,
+        reason: &str,
+    ) -> Result<i64, StoreError> {
+        let items = plan(
+            customers,
+            action,
+            self.settings.maximum,
+            self.settings.near_threshold_percent,
+        );
+        let reason = budgets::kept_reason(reason);
+        let (id, name, action) = (planner.id, &planner.name, action.describe());
+        self.store
+            .create_batch(id, name, &action, reason.as_deref(), &items)
+            .await
+    }
+
+    /// Starts applying batch `id` in the background, unless another task or instance is.
+    pub fn spawn(&self, id: i64) {
+        let bulk = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = bulk.run(id).await {
+                tracing::warn!(batch = id, error = %e, "applying a bulk budget change: will resume");
+            }
+        });
+    }
+
+    /// Resumes, every `every`, the confirmed batches with items still to send (left by a
+    /// restart, a crash, or a sign-in that had expired).
+    pub fn spawn_resumer(&self, every: Duration) {
+        let bulk = self.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                match bulk.store.unfinished_batches().await {
+                    Ok(ids) => {
+                        for id in ids {
+                            bulk.spawn(id);
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "looking for unfinished bulk changes"),
+                }
+            }
+        });
+    }
+
+    /// Plans the failed items of batch `id` again (refused or not applied; a conflict or a
+    /// budget changed elsewhere is left, as sending it again would meet the same budget) and
+    /// starts applying them. Returns how many.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn retry_failed(&self, id: i64) -> Result<u64, StoreError> {
+        let failed: Vec<_> = self
+            .store
+            .batch_items(id)
+            .await?
+            .into_iter()
+            .filter(is_retryable)
+            .filter_map(|i| Some((i.plan.customer_id, i.change_id?)))
+            .collect();
+        let replanned = self.store.replan_batch_items(id, &failed).await?;
+        self.spawn(id);
+        Ok(replanned)
+    }
 }
 
 /// An item's result: its key (as in the CSV of outcomes) and what was found, in words.
@@ -141,87 +232,36 @@ impl ItemState {
     }
 }
 
-/// Starts applying batch `id` in the background, unless another task or instance is.
-pub fn spawn(state: Arc<AppState>, id: i64) {
-    tokio::spawn(async move {
-        if let Err(e) = run(&state, id).await {
-            tracing::warn!(batch = id, error = %e, "applying a bulk budget change: will resume");
-        }
-    });
-}
-
-/// Resumes, every `every`, the confirmed batches with items still to send (left by a
-/// restart, a crash, or a sign-in that had expired).
-pub fn spawn_resumer(state: Arc<AppState>, every: Duration) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            match state.store.unfinished_batches().await {
-                Ok(ids) => {
-                    for id in ids {
-                        spawn(Arc::clone(&state), id);
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "looking for unfinished bulk changes"),
-            }
-        }
-    });
-}
-
-/// Plans the failed items of batch `id` again (refused or not applied; a conflict or a
-/// budget changed elsewhere is left, as sending it again would meet the same budget) and
-/// starts applying them. Returns how many.
-///
-/// # Errors
-/// The database failed.
-pub async fn retry_failed(state: Arc<AppState>, id: i64) -> Result<u64, StoreError> {
-    let failed: Vec<_> = state
-        .store
-        .batch_items(id)
-        .await?
-        .into_iter()
-        .filter(is_retryable)
-        .filter_map(|i| Some((i.plan.customer_id, i.change_id?)))
-        .collect();
-    let replanned = state.store.replan_batch_items(id, &failed).await?;
-    spawn(state, id);
-    Ok(replanned)
-}
-
-/// This instance's one task applying a batch: registered in [`AppState::bulk_running`]
+/// This instance's one task applying a batch: registered in [`BulkChanges`]' running set
 /// while it lives.
 struct Running<'a> {
-    state: &'a AppState,
+    running: &'a Mutex<HashSet<i64>>,
     id: i64,
 }
 
 impl<'a> Running<'a> {
     /// `None` when a task of this instance applies batch `id` already.
-    fn start(state: &'a AppState, id: i64) -> Option<Self> {
-        let inserted = state
-            .bulk_running
+    fn start(running: &'a Mutex<HashSet<i64>>, id: i64) -> Option<Self> {
+        let inserted = running
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner)
             .insert(id);
         // Built only when registered (a guard dropped otherwise would unregister the task
         // that is running).
-        inserted.then(|| Self { state, id })
+        inserted.then(|| Self { running, id })
     }
 }
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        self.state
-            .bulk_running
+        self.running
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner)
             .remove(&self.id);
     }
 }
 
-/// Whether [`retry_failed`] sends `item` again: refused or not applied.
+/// Whether [`BulkChanges::retry_failed`] sends `item` again: refused or not applied.
 pub fn is_retryable(item: &BatchItem) -> bool {
     matches!(
         item.outcome,
@@ -229,54 +269,125 @@ pub fn is_retryable(item: &BatchItem) -> bool {
     )
 }
 
-/// Applies the items of batch `id` that have no change yet, holding its lease; returns when
-/// none is left, the lease is held elsewhere or lost, or sending cannot go on (no token).
-async fn run(state: &Arc<AppState>, id: i64) -> anyhow::Result<()> {
-    let Some(_running) = Running::start(state, id) else {
-        return Ok(());
-    };
-    let scope = LeaseScope::Batch(id);
-    let holder = state.instance_id.clone();
-    if !state.store.try_acquire_lease(scope, &holder, LEASE).await? {
-        return Ok(());
+impl BulkChanges {
+    /// Applies the items of batch `id` that have no change yet, holding its lease; returns
+    /// when none is left, the lease is held elsewhere or lost, or sending cannot go on (no
+    /// token).
+    async fn run(&self, id: i64) -> anyhow::Result<()> {
+        let Some(_running) = Running::start(&self.running, id) else {
+            return Ok(());
+        };
+        let scope = LeaseScope::Batch(id);
+        let holder = self.instance_id.clone();
+        if !self.store.try_acquire_lease(scope, &holder, LEASE).await? {
+            return Ok(());
+        }
+        let result = self.apply(id, scope, &holder).await;
+        self.store.release_lease(scope, &holder).await?;
+        result
     }
-    let result = apply(state, id, scope, &holder).await;
-    state.store.release_lease(scope, &holder).await?;
-    result
-}
 
-async fn apply(
-    state: &Arc<AppState>,
-    id: i64,
-    scope: LeaseScope,
-    holder: &str,
-) -> anyhow::Result<()> {
-    let Some(batch) = state.store.batch(id).await? else {
-        return Ok(());
-    };
-    if batch.confirmed_at.is_none() {
-        return Ok(());
+    async fn apply(&self, id: i64, scope: LeaseScope, holder: &str) -> anyhow::Result<()> {
+        let Some(batch) = self.store.batch(id).await? else {
+            return Ok(());
+        };
+        if batch.confirmed_at.is_none() {
+            return Ok(());
+        }
+        loop {
+            let pending: Vec<BatchItem> = self
+                .store
+                .batch_items(id)
+                .await?
+                .into_iter()
+                .filter(BatchItem::is_pending)
+                .collect();
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let Pass { sent, busy } = self.send_pending(&batch, pending, scope, holder).await?;
+            if sent == 0 {
+                // Only items that cannot be sent any more are left (see [`Self::request`]).
+                return Ok(());
+            }
+            if busy {
+                // Another edit held a customer's lock: those items are sent again shortly.
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
     }
-    loop {
-        let pending: Vec<BatchItem> = state
-            .store
-            .batch_items(id)
-            .await?
-            .into_iter()
-            .filter(BatchItem::is_pending)
-            .collect();
-        if pending.is_empty() {
-            return Ok(());
+
+    /// Sends `pending` items of `batch`, [`CONCURRENCY`] at a time, renewing the lease on
+    /// `scope` as they complete.
+    async fn send_pending(
+        &self,
+        batch: &Batch,
+        pending: Vec<BatchItem>,
+        scope: LeaseScope,
+        holder: &str,
+    ) -> anyhow::Result<Pass> {
+        let token = (self.auth.delegated_token(batch.user_id))
+            .await
+            .map_err(|e| anyhow::anyhow!("no Partner Center token of the batch's author: {e}"))?;
+        let mut running = JoinSet::new();
+        let mut pass = Pass {
+            sent: 0,
+            busy: false,
+        };
+        for item in pending {
+            while running.len() >= CONCURRENCY {
+                pass.busy |= joined(running.join_next().await);
+                if !self.store.renew_lease(scope, holder, LEASE).await? {
+                    anyhow::bail!("the lease on {scope} was lost");
+                }
+            }
+            let Some(request) = self.request(batch, &item).await? else {
+                continue;
+            };
+            pass.sent += 1;
+            let budgets = self.budgets.clone();
+            let token = token.clone();
+            running.spawn(async move { budgets.change_budget(&token, request).await });
         }
-        let Pass { sent, busy } = send_pending(state, &batch, pending, scope, holder).await?;
-        if sent == 0 {
-            // Only items that cannot be sent any more are left (see [`request`]).
-            return Ok(());
+        while let Some(done) = running.join_next().await {
+            pass.busy |= joined(Some(done));
         }
-        if busy {
-            // Another edit held a customer's lock: those items are sent again shortly.
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
+        Ok(pass)
+    }
+
+    /// The single-edit request of `item`, or `None` when Spendboard no longer lists the
+    /// customer (it stays remaining; the progress page says so).
+    async fn request(
+        &self,
+        batch: &Batch,
+        item: &BatchItem,
+    ) -> Result<Option<ChangeRequest>, StoreError> {
+        let Some(customer) = self.store.snapshot(&item.plan.customer_id).await? else {
+            return Ok(None);
+        };
+        let change = match &item.plan.new_amount {
+            Some(amount) => match BudgetAmount::parse(
+                &amount.amount().normalize().to_string(),
+                &item.plan.currency,
+                self.settings.maximum,
+            ) {
+                Ok(amount) => BudgetChange::Set(amount),
+                Err(e) => {
+                    tracing::warn!(error = %e, "a planned amount is no longer valid; not sent");
+                    return Ok(None);
+                }
+            },
+            None => BudgetChange::Remove,
+        };
+        Ok(Some(ChangeRequest {
+            customer,
+            user_id: batch.user_id,
+            user_name: batch.user_name.clone(),
+            change,
+            based_on: item.plan.seen_amount.as_ref().map(Money::amount),
+            reason: item.plan.reason.clone().or_else(|| batch.reason.clone()),
+            batch_id: Some(batch.id),
+        }))
     }
 }
 
@@ -286,44 +397,6 @@ struct Pass {
     sent: usize,
     /// Some have to be sent again (busy, or not recorded).
     busy: bool,
-}
-
-/// Sends `pending` items of `batch`, [`CONCURRENCY`] at a time, renewing the lease on
-/// `scope` as they complete.
-async fn send_pending(
-    state: &Arc<AppState>,
-    batch: &Batch,
-    pending: Vec<BatchItem>,
-    scope: LeaseScope,
-    holder: &str,
-) -> anyhow::Result<Pass> {
-    let token = (state.auth.delegated_token(batch.user_id))
-        .await
-        .map_err(|e| anyhow::anyhow!("no Partner Center token of the batch's author: {e}"))?;
-    let mut running = JoinSet::new();
-    let mut pass = Pass {
-        sent: 0,
-        busy: false,
-    };
-    for item in pending {
-        while running.len() >= CONCURRENCY {
-            pass.busy |= joined(running.join_next().await);
-            if !state.store.renew_lease(scope, holder, LEASE).await? {
-                anyhow::bail!("the lease on {scope} was lost");
-            }
-        }
-        let Some(request) = request(state, batch, &item).await? else {
-            continue;
-        };
-        pass.sent += 1;
-        let state = Arc::clone(state);
-        let token = token.clone();
-        running.spawn(async move { budgets::change_budget(&state, &token, request).await });
-    }
-    while let Some(done) = running.join_next().await {
-        pass.busy |= joined(Some(done));
-    }
-    Ok(pass)
 }
 
 /// Logs a finished item; `true` when it has to be sent again (busy, or not recorded).
@@ -342,39 +415,4 @@ fn joined(
             true
         }
     }
-}
-
-/// The single-edit request of `item`, or `None` when Spendboard no longer lists the customer
-/// (it stays remaining; the progress page says so).
-async fn request(
-    state: &AppState,
-    batch: &Batch,
-    item: &BatchItem,
-) -> Result<Option<ChangeRequest>, StoreError> {
-    let Some(customer) = state.store.snapshot(&item.plan.customer_id).await? else {
-        return Ok(None);
-    };
-    let change = match &item.plan.new_amount {
-        Some(amount) => match BudgetAmount::parse(
-            &amount.amount().normalize().to_string(),
-            &item.plan.currency,
-            state.settings.budgets.maximum,
-        ) {
-            Ok(amount) => BudgetChange::Set(amount),
-            Err(e) => {
-                tracing::warn!(error = %e, "a planned amount is no longer valid; not sent");
-                return Ok(None);
-            }
-        },
-        None => BudgetChange::Remove,
-    };
-    Ok(Some(ChangeRequest {
-        customer,
-        user_id: batch.user_id,
-        user_name: batch.user_name.clone(),
-        change,
-        based_on: item.plan.seen_amount.as_ref().map(Money::amount),
-        reason: item.plan.reason.clone().or_else(|| batch.reason.clone()),
-        batch_id: Some(batch.id),
-    }))
 }

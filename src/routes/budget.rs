@@ -79,7 +79,9 @@ async fn change(
     let return_to = paths::customer(&snapshot.customer_id);
     let token = delegated_token(state, user.id, &return_to).await?;
     let based_on = request.based_on;
-    let result = budgets::change_budget(&state.clone().into_inner(), &token, request)
+    let result = state
+        .budgets
+        .change_budget(&token, request)
         .await
         .map_err(|e| budget_error(e, return_to))?;
     Ok(BudgetReply::of(result, snapshot, based_on))

@@ -17,7 +17,7 @@ use super::extract::{BatchPath, BudgetEditor, NoFields, Permission as _, Verifie
 use super::respond::{html, see_other};
 use super::session::{CurrentUser, TypedSession};
 use crate::auth::SessionUser;
-use crate::bulk::{self, upload};
+use crate::bulk::upload;
 use crate::domain::{BudgetAmount, BulkAction, Currency, parse_percent};
 use crate::error::AppError;
 use crate::pages::{BatchPage, BulkFormPage, BulkFormView, Layout, OutcomeCsvRow, UploadErrorPage};
@@ -58,7 +58,10 @@ pub async fn preview(
         };
         return html(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let id = bulk::plan_batch(&state, &user, &selection.customers, &action, &form.reason).await?;
+    let id = state
+        .bulk
+        .plan_batch(&user, &selection.customers, &action, &form.reason)
+        .await?;
     Ok(see_other(&paths::bulk_batch(id)))
 }
 
@@ -118,7 +121,7 @@ pub async fn confirm(
 ) -> Result<HttpResponse, AppError> {
     let batch = known_batch(&state, id).await?;
     if state.store.confirm_batch(batch.id).await? {
-        bulk::spawn(state.clone().into_inner(), batch.id);
+        state.bulk.spawn(batch.id);
         session.flash("The changes are being applied in the background. This page shows how far they are; you may leave it.");
     } else {
         session.flash("This change was confirmed already; it is not applied twice.");
@@ -140,7 +143,7 @@ pub async fn retry(
             "This change has not been confirmed: there is nothing to retry.".into(),
         ));
     }
-    let retried = bulk::retry_failed(state.clone().into_inner(), batch.id).await?;
+    let retried = state.bulk.retry_failed(batch.id).await?;
     session.flash(&format!("Sending {retried} failed changes again."));
     Ok(see_other(&paths::bulk_batch(batch.id)))
 }
