@@ -103,7 +103,12 @@ pub(super) fn landing_window(pc: &PartnerCenterSettings, budgets: &BudgetSetting
         .lock_wait_seconds
         .saturating_add(pc.timeout_seconds.saturating_mul(calls))
         .saturating_add(budgets.settle_seconds);
-    TimeDelta::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 2))
+    // Absurd settings (beyond a century) are held to a century rather than overflowing.
+    let century = TimeDelta::days(36_525);
+    i64::try_from(seconds)
+        .ok()
+        .and_then(TimeDelta::try_seconds)
+        .map_or(century, |window| window.min(century))
 }
 
 impl Budgets {
@@ -217,5 +222,30 @@ impl Budgets {
         self.complete(change.id, &intent.customer_id, &decision)
             .await;
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_may_land_until_the_lock_wait_every_call_with_its_retries_and_the_settling_time() {
+        let pc = PartnerCenterSettings::default();
+        let budgets = BudgetSettings::default();
+        // 10 s lock wait + (3 retries + 2 calls) x 180 s + 120 s settling.
+        assert_eq!(landing_window(&pc, &budgets), TimeDelta::seconds(1030));
+    }
+
+    #[test]
+    fn absurd_time_outs_give_a_century_not_an_overflow() {
+        let pc = PartnerCenterSettings {
+            timeout_seconds: u64::MAX / 2,
+            ..PartnerCenterSettings::default()
+        };
+        assert_eq!(
+            landing_window(&pc, &BudgetSettings::default()),
+            TimeDelta::days(36_525)
+        );
     }
 }
