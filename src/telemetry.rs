@@ -55,7 +55,7 @@ const SECRET_PARAMETERS: &[&str] = &[
     "client_secret",
 ];
 
-/// `path?query` as logged: the values of [`SECRET_PARAMETERS`] replaced by `[redacted]`.
+/// `path?query` as logged: the values of `SECRET_PARAMETERS` replaced by `[redacted]`.
 pub fn redacted_target(path_and_query: &str) -> String {
     let Some((path, query)) = path_and_query.split_once('?') else {
         return path_and_query.to_owned();

@@ -1,7 +1,7 @@
 //! The budget change service: the one write Spendboard makes to Partner Center, as a protocol
 //! that never reports a guess.
 //!
-//! 1. Take the customer's writer lock ([`lock`]): one change per customer at a time, across
+//! 1. Take the customer's writer lock (`lock.rs`): one change per customer at a time, across
 //!    requests and instances.
 //! 2. Record the intent (who, customer, amount seen, amount asked for, reason, the
 //!    `MS-RequestId` it will carry) before anything is sent.
@@ -9,7 +9,7 @@
 //!    with a conflict (nothing sent).
 //! 4. PATCH once. It is sent again only when it provably did not reach Partner Center.
 //! 5. Record the outcome as a fact: `applied` or `refused` when Partner Center's answer says
-//!    so; otherwise read the budget back ([`read_back`]) and record what it holds. While a
+//!    so; otherwise read the budget back (`read_back.rs`) and record what it holds. While a
 //!    request may still land, a read-back showing the old budget is not final: the change is
 //!    reported as being checked, and the check goes on in the background with the lock held.
 //! 6. Release the lock.

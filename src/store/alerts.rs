@@ -49,7 +49,7 @@ pub struct FiringKey {
     pub threshold: Threshold,
     pub billing_period_start: NaiveDate,
     /// The budget, compared by value (`1000.00` and `1000` are one budget, see
-    /// [`FiringKey::budget_key`]); the currency of every amount of the firing.
+    /// `FiringKey::budget_key`); the currency of every amount of the firing.
     pub budget: Money,
 }
 

@@ -2,7 +2,7 @@
 //! behind it. Each query is written once with `$1`-style placeholders and runs on both; SQL
 //! differs per database only where the dialects do, and then sits side by side.
 //!
-//! Money is stored exactly (TEXT on SQLite, NUMERIC on PostgreSQL, see [`values`]), each
+//! Money is stored exactly (TEXT on SQLite, NUMERIC on PostgreSQL, see `store/values.rs`), each
 //! amount beside its row's currency column, and handed out as [`crate::domain::Money`], made
 //! once where a row is decoded; times are UTC, kept to the microsecond on both databases.
 
