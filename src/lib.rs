@@ -16,6 +16,7 @@ pub mod outage;
 pub mod pages;
 pub mod partner_center;
 pub mod paths;
+pub mod periodic;
 pub mod portfolios;
 pub mod prices;
 pub mod refresh;

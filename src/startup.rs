@@ -25,6 +25,7 @@ use crate::budgets::Budgets;
 use crate::bulk::BulkChanges;
 use crate::config::{IdentitySettings, Settings};
 use crate::partner_center::{ClientSettings, PartnerCenterClient};
+use crate::periodic::{FirstRound, spawn_every};
 use crate::prices::RateCards;
 use crate::refresh::Refresher;
 use crate::routes::request_log::RedactingRootSpan;
@@ -101,7 +102,7 @@ impl Application {
         state.bulk.spawn_resumer(Duration::from_secs(
             state.settings.budgets.bulk_resume_every_seconds,
         ));
-        spawn_session_purge(state.clone(), SESSION_PURGE_EVERY);
+        spawn_session_purge(state.store.clone(), SESSION_PURGE_EVERY);
         let server = serve(listener, state.clone())?;
         Ok(Self {
             port,
@@ -143,16 +144,12 @@ const RATE_CARD_CHECK_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Deletes expired sessions now and then every `every` (they are already ignored when
 /// loaded; this keeps the table from growing).
-fn spawn_session_purge(state: web::Data<AppState>, every: Duration) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        loop {
-            ticks.tick().await;
-            match state.store.delete_expired_sessions().await {
-                Ok(0) => {}
-                Ok(deleted) => tracing::info!(deleted, "expired sessions deleted"),
-                Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),
-            }
+fn spawn_session_purge(store: Store, every: Duration) {
+    spawn_every(every, FirstRound::Now, store, |store| async move {
+        match store.delete_expired_sessions().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "expired sessions deleted"),
+            Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),
         }
     });
 }

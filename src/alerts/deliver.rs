@@ -15,6 +15,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{AlertSettings, SmtpSecurity};
+use crate::periodic::{FirstRound, spawn_every};
 use crate::store::{Channel, ClaimedDelivery, Store, StoreError};
 
 /// Deliveries claimed at once.
@@ -247,14 +248,9 @@ impl Delivery {
     /// Every `every`, sends what is due in the outbox (see [`Delivery::deliver_due`]), in a
     /// task of its own; a failed round is logged and the next one tries again.
     pub fn spawn(self, every: Duration) {
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(e) = self.deliver_due().await {
-                    tracing::warn!(error = %e, "delivering alerts: will try again");
-                }
+        spawn_every(every, FirstRound::Now, self, |delivery| async move {
+            if let Err(e) = delivery.deliver_due().await {
+                tracing::warn!(error = %e, "delivering alerts: will try again");
             }
         });
     }

@@ -16,6 +16,7 @@ use crate::config::AlertSettings;
 use crate::domain::{
     BillingPeriod, CustomerId, Money, SignInName, UsageStatus, format_percent, percent_used,
 };
+use crate::periodic::{FirstRound, spawn_every};
 use crate::store::{
     Channel, CustomerSnapshot, DigestPreferences, FiringRecord, NewDelivery, Store, StoreError,
 };
@@ -298,14 +299,9 @@ impl Digests {
     /// of its own; the alert sender delivers them. A failed round is logged and the next one
     /// tries again.
     pub fn spawn(self, every: Duration) {
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(e) = self.send_due(Utc::now()).await {
-                    tracing::warn!(error = %e, "building daily digests: will try again");
-                }
+        spawn_every(every, FirstRound::Now, self, |digests| async move {
+            if let Err(e) = digests.send_due(Utc::now()).await {
+                tracing::warn!(error = %e, "building daily digests: will try again");
             }
         });
     }

@@ -13,6 +13,7 @@ use super::{Budgets, in_currency, is_refusal};
 use crate::config::{BudgetSettings, PartnerCenterSettings};
 use crate::domain::{Currency, CustomerId, Money, same_budget};
 use crate::partner_center::AccessToken;
+use crate::periodic::{FirstRound, spawn_every};
 use crate::store::{
     BudgetChangeDecision, BudgetChangeIntent, BudgetChangeRecord, ChangeOutcome, DecidedBy,
 };
@@ -158,15 +159,9 @@ impl Budgets {
     /// free (their process died, or could not record the outcome): reads the budget back with
     /// the editor's stored token and records what Partner Center holds.
     pub fn spawn_reconciler(&self, every: Duration) {
-        let budgets = self.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(e) = budgets.reconcile().await {
-                    tracing::warn!(error = %e, "reconciling budget changes: will try again");
-                }
+        spawn_every(every, FirstRound::Now, self.clone(), |budgets| async move {
+            if let Err(e) = budgets.reconcile().await {
+                tracing::warn!(error = %e, "reconciling budget changes: will try again");
             }
         });
     }

@@ -24,6 +24,7 @@ use crate::auth::{Auth, SessionUser};
 use crate::budgets::{self, BudgetError, Budgets, ChangeRequest};
 use crate::config::BudgetSettings;
 use crate::domain::{BudgetAmount, BudgetChange, BulkAction, CustomerFigures, Money, Planned};
+use crate::periodic::{FirstRound, spawn_every};
 use crate::store::{
     Batch, BatchItem, ChangeOutcome, CustomerSnapshot, LeaseScope, PlannedItem, Store, StoreError,
 };
@@ -145,20 +146,14 @@ impl BulkChanges {
     /// Resumes, every `every`, the confirmed batches with items still to send (left by a
     /// restart, a crash, or a sign-in that had expired).
     pub fn spawn_resumer(&self, every: Duration) {
-        let bulk = self.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                match bulk.store.unfinished_batches().await {
-                    Ok(ids) => {
-                        for id in ids {
-                            bulk.spawn(id);
-                        }
+        spawn_every(every, FirstRound::Now, self.clone(), |bulk| async move {
+            match bulk.store.unfinished_batches().await {
+                Ok(ids) => {
+                    for id in ids {
+                        bulk.spawn(id);
                     }
-                    Err(e) => tracing::warn!(error = %e, "looking for unfinished bulk changes"),
                 }
+                Err(e) => tracing::warn!(error = %e, "looking for unfinished bulk changes"),
             }
         });
     }

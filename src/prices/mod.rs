@@ -17,6 +17,7 @@ pub use regions::{
 pub use what_if::{CheckedLine, LineInput, PlanEvaluation, PlanInput, evaluate};
 
 use crate::partner_center::{AccessToken, PartnerCenterClient};
+use crate::periodic::{FirstRound, spawn_every};
 use crate::refresh::Refresher;
 use crate::store::{LeaseScope, Store};
 
@@ -56,14 +57,14 @@ impl RateCards {
     /// within a day old even when nobody opens the price explorer. Single-flight across
     /// instances (the read's lease); a failed round is logged and the next one tries again.
     pub fn spawn_schedule(self, every: std::time::Duration) {
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                match rate_cards_due(&self.store, chrono::Utc::now()).await {
-                    Ok(true) => match self.refresher.stored_token().await {
-                        Ok(token) => self.spawn_load(token),
+        spawn_every(
+            every,
+            FirstRound::AfterOnePeriod,
+            self,
+            |cards| async move {
+                match rate_cards_due(&cards.store, chrono::Utc::now()).await {
+                    Ok(true) => match cards.refresher.stored_token().await {
+                        Ok(token) => cards.spawn_load(token),
                         Err(e) => tracing::warn!(error = format!("{e:#}"), "rate cards not read"),
                     },
                     Ok(false) => {}
@@ -71,7 +72,7 @@ impl RateCards {
                         tracing::warn!(error = %e, "rate card schedule: the database did not answer")
                     }
                 }
-            }
-        });
+            },
+        );
     }
 }

@@ -13,6 +13,7 @@ use super::{Progress, RefreshOutcome, Refresher};
 use crate::auth::TokenError;
 use crate::domain::UserId;
 use crate::partner_center::AccessToken;
+use crate::periodic::{FirstRound, spawn_every};
 use crate::store::LeaseScope;
 
 impl Refresher {
@@ -63,37 +64,40 @@ impl Refresher {
     /// schedule for 90 % of the period (never released, it expires), which the other
     /// instances' rounds of the same period find taken.
     pub fn spawn_schedule(&self, every: Duration) {
-        let refresher = self.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let period =
-                chrono::Duration::from_std(every.mul_f64(0.9)).unwrap_or(chrono::Duration::MAX);
-            loop {
-                ticks.tick().await;
-                let holder = crate::store::unique_holder(&refresher.instance_id, "schedule");
-                match refresher
-                    .store
-                    .try_acquire_lease(LeaseScope::Schedule, &holder, period)
-                    .await
-                {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::debug!("another instance runs this period's scheduled refresh");
-                        continue;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "scheduled refresh skipped: the database did not answer");
-                        continue;
-                    }
-                }
-                match refresher.refresh_with_stored_token(&|_| {}).await {
-                    Ok(outcome) => tracing::info!(?outcome, "scheduled refresh finished"),
-                    Err(e) => {
-                        tracing::warn!(error = format!("{e:#}"), "scheduled refresh did not run")
-                    }
-                }
+        let period =
+            chrono::Duration::from_std(every.mul_f64(0.9)).unwrap_or(chrono::Duration::MAX);
+        spawn_every(
+            every,
+            FirstRound::AfterOnePeriod,
+            self.clone(),
+            move |refresher| async move {
+                refresher.scheduled_round(period).await;
+            },
+        );
+    }
+
+    /// One round of [`Refresher::spawn_schedule`]: the refresh, if this instance takes the
+    /// schedule's lease for `period`.
+    async fn scheduled_round(&self, period: chrono::Duration) {
+        let holder = crate::store::unique_holder(&self.instance_id, "schedule");
+        match self
+            .store
+            .try_acquire_lease(LeaseScope::Schedule, &holder, period)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::debug!("another instance runs this period's scheduled refresh");
+                return;
             }
-        });
+            Err(e) => {
+                tracing::warn!(error = %e, "scheduled refresh skipped: the database did not answer");
+                return;
+            }
+        }
+        match self.refresh_with_stored_token(&|_| {}).await {
+            Ok(outcome) => tracing::info!(?outcome, "scheduled refresh finished"),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "scheduled refresh did not run"),
+        }
     }
 }
