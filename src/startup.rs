@@ -341,7 +341,7 @@ async fn build_state(
     let instance_id = Uuid::new_v4().to_string();
     let auth = Auth::new(
         store.clone(),
-        oidc.clone(),
+        oidc,
         keys.tokens.clone(),
         settings.roles.clone(),
         instance_id.clone(),
@@ -375,8 +375,6 @@ async fn build_state(
     Ok(AppState {
         settings,
         store,
-        partner_center,
-        oidc,
         keys,
         auth,
         refresher,

@@ -9,8 +9,7 @@ use crate::auth::Auth;
 use crate::budgets::Budgets;
 use crate::bulk::BulkChanges;
 use crate::config::Settings;
-use crate::identity::{Keys, OidcClient};
-use crate::partner_center::PartnerCenterClient;
+use crate::identity::Keys;
 use crate::prices::RateCards;
 use crate::refresh::Refresher;
 use crate::store::{DashboardCache, OwnershipCache, Store};
@@ -19,8 +18,6 @@ use crate::store::{DashboardCache, OwnershipCache, Store};
 pub struct AppState {
     pub settings: Settings,
     pub store: Store,
-    pub partner_center: PartnerCenterClient,
-    pub oidc: OidcClient,
     pub keys: Keys,
     /// Sign-in and each user's delegated Partner Center tokens.
     pub auth: Auth,

@@ -66,6 +66,13 @@ impl From<TokenError> for SignInFailure {
 }
 
 impl Auth {
+    /// Starts a sign-in that comes back to `return_to` (a local path): the identity
+    /// provider's URL to send the browser to, and the pending sign-in to keep until it
+    /// returns (state, nonce, PKCE verifier).
+    pub fn start_sign_in(&self, return_to: String) -> (url::Url, PendingSignIn) {
+        self.oidc.start(return_to)
+    }
+
     /// Completes the sign-in of `reply`, if it matches `pending` (the pending sign-in's
     /// state is compared in constant time); the pending sign-in is used up whatever happens.
     ///
