@@ -23,8 +23,9 @@ use crate::config::RoleSettings;
 use crate::store::Store;
 
 /// Sign-in and each user's delegated tokens, with what they need of the instance and
-/// nothing else: completing a sign-in ([`Auth::complete_sign_in`]), keeping tokens
-/// encrypted ([`Auth::save_tokens`]) and giving a valid one ([`Auth::delegated_token`]).
+/// nothing else: starting and completing a sign-in ([`Auth::start_sign_in`],
+/// [`Auth::complete_sign_in`]), keeping tokens encrypted ([`Auth::save_tokens`]) and giving
+/// a valid one ([`Auth::delegated_token`]).
 #[derive(Clone)]
 pub struct Auth {
     store: Store,

@@ -62,7 +62,9 @@ pub async fn start(
     state: web::Data<AppState>,
     query: web::Query<ReturnTo>,
 ) -> Result<HttpResponse, AppError> {
-    let (url, pending) = state.auth.start_sign_in(local_target(query.return_to.as_deref()));
+    let (url, pending) = state
+        .auth
+        .start_sign_in(local_target(query.return_to.as_deref()));
     let cookie = pending_cookie(&pending, &state.keys.session_cookie, state.secure_cookies())?;
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", url.as_str()))
