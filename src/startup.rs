@@ -76,7 +76,7 @@ impl Application {
         let state = web::Data::new(state);
         let every = state.settings.refresh.background_every_seconds;
         if every > 0 {
-            (state.refresher).spawn_schedule(Duration::from_secs(every));
+            state.refresher.spawn_schedule(Duration::from_secs(every));
             state
                 .rate_cards
                 .clone()
@@ -342,7 +342,7 @@ async fn build_state(
     let auth = Auth::new(
         store.clone(),
         oidc,
-        keys.tokens.clone(),
+        keys.tokens,
         settings.roles.clone(),
         instance_id.clone(),
     );
@@ -375,7 +375,7 @@ async fn build_state(
     Ok(AppState {
         settings,
         store,
-        keys,
+        cookie_key: keys.session_cookie,
         auth,
         refresher,
         rate_cards,
@@ -392,7 +392,7 @@ async fn build_state(
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
     let secure_cookies = state.secure_cookies();
-    let cookie_key = Key::from(state.keys.session_cookie.as_bytes());
+    let cookie_key = Key::from(state.cookie_key.as_bytes());
     let idle = actix_web::cookie::time::Duration::minutes(i64::from(
         state.settings.security.session_idle_minutes,
     ));

@@ -9,7 +9,7 @@ use crate::auth::Auth;
 use crate::budgets::Budgets;
 use crate::bulk::BulkChanges;
 use crate::config::Settings;
-use crate::identity::Keys;
+use crate::identity::CookieKey;
 use crate::prices::RateCards;
 use crate::refresh::Refresher;
 use crate::store::{DashboardCache, OwnershipCache, Store};
@@ -18,7 +18,8 @@ use crate::store::{DashboardCache, OwnershipCache, Store};
 pub struct AppState {
     pub settings: Settings,
     pub store: Store,
-    pub keys: Keys,
+    /// Signs and encrypts the session cookie and the sign-in cookie.
+    pub cookie_key: CookieKey,
     /// Sign-in and each user's delegated Partner Center tokens.
     pub auth: Auth,
     /// Fetching Partner Center into the store (single-flight, "ensure fresh", the schedule).

@@ -26,7 +26,8 @@ use crate::config::BudgetSettings;
 use crate::domain::{BudgetAmount, BudgetChange, BulkAction, CustomerFigures, Money, Planned};
 use crate::periodic::{FirstRound, spawn_every};
 use crate::store::{
-    Batch, BatchItem, ChangeOutcome, CustomerSnapshot, LeaseScope, PlannedItem, Store, StoreError,
+    Batch, BatchItem, ChangeOutcome, CustomerSnapshot, DashboardView, LeaseScope, PlannedItem,
+    Store, StoreError,
 };
 
 /// How many items of a batch are applied at the same time.
@@ -130,6 +131,42 @@ impl BulkChanges {
         let (id, name, action) = (planner.id, &planner.name, action.describe());
         self.store
             .create_batch(id, name, &action, reason.as_deref(), &items)
+            .await
+    }
+
+    /// Plans the budgets of an uploaded CSV file `bytes` against the customers of `view`
+    /// ([`upload::plan_budget_file`]), with the maximum and near threshold of a single edit.
+    ///
+    /// # Errors
+    /// [`upload::UploadError`]: the file, or every bad line, for the person.
+    pub fn plan_file(
+        &self,
+        bytes: &[u8],
+        view: &DashboardView,
+    ) -> Result<Vec<PlannedItem>, upload::UploadError> {
+        let settings = &self.settings;
+        upload::plan_budget_file(
+            bytes,
+            view,
+            settings.maximum,
+            settings.near_threshold_percent,
+        )
+    }
+
+    /// Saves the plan of the uploaded file `file_name` as a batch to preview and confirm,
+    /// by `planner`; the batch's id.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn save_file_plan(
+        &self,
+        planner: &SessionUser,
+        file_name: &str,
+        items: &[PlannedItem],
+    ) -> Result<i64, StoreError> {
+        let action = format!("Budgets from the uploaded file {file_name}");
+        self.store
+            .create_batch(planner.id, &planner.name, &action, None, items)
             .await
     }
 
@@ -321,7 +358,9 @@ impl BulkChanges {
         scope: LeaseScope,
         holder: &str,
     ) -> anyhow::Result<Pass> {
-        let token = (self.auth.delegated_token(batch.user_id))
+        let token = self
+            .auth
+            .delegated_token(batch.user_id)
             .await
             .map_err(|e| anyhow::anyhow!("no Partner Center token of the batch's author: {e}"))?;
         let mut running = JoinSet::new();

@@ -45,11 +45,12 @@ impl RateCards {
     /// (in this instance or another).
     pub fn spawn_load(&self, token: AccessToken) {
         let (store, partner_center) = (self.store.clone(), self.partner_center.clone());
-        (self.refresher).spawn_single_flight(LeaseScope::RateCards, move |_| async move {
-            let outcomes = load_rate_cards(&store, &partner_center, &token).await?;
-            tracing::info!(?outcomes, "rate cards read");
-            Ok(())
-        });
+        self.refresher
+            .spawn_single_flight(LeaseScope::RateCards, move |_| async move {
+                let outcomes = load_rate_cards(&store, &partner_center, &token).await?;
+                tracing::info!(?outcomes, "rate cards read");
+                Ok(())
+            });
     }
 
     /// Checks every `every` whether the rate cards are due (see [`rate_cards_due`]) and then

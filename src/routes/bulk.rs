@@ -17,7 +17,6 @@ use super::extract::{BatchPath, BudgetEditor, NoFields, Permission as _, Verifie
 use super::respond::{html, see_other};
 use super::session::{CurrentUser, TypedSession};
 use crate::auth::SessionUser;
-use crate::bulk::upload;
 use crate::domain::{BudgetAmount, BulkAction, Currency, parse_percent};
 use crate::error::AppError;
 use crate::pages::{BatchPage, BulkFormPage, BulkFormView, Layout, OutcomeCsvRow, UploadErrorPage};
@@ -75,10 +74,9 @@ pub async fn upload(
     let CsvUpload {
         user, file, view, ..
     } = input;
-    let settings = &state.settings.budgets;
-    let (maximum, near) = (settings.maximum, settings.near_threshold_percent);
     let planned = file.and_then(|(name, bytes)| {
-        upload::plan_budget_file(&bytes, &view, maximum, near).map(|items| (name, items))
+        let items = state.bulk.plan_file(&bytes, &view)?;
+        Ok((name, items))
     });
     let (name, items) = match planned {
         Ok(planned) => planned,
@@ -88,11 +86,7 @@ pub async fn upload(
             return html(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let action = format!("Budgets from the uploaded file {name}");
-    let id = state
-        .store
-        .create_batch(user.id, &user.name, &action, None, &items)
-        .await?;
+    let id = state.bulk.save_file_plan(&user, &name, &items).await?;
     Ok(see_other(&paths::bulk_batch(id)))
 }
 

@@ -65,7 +65,7 @@ pub async fn start(
     let (url, pending) = state
         .auth
         .start_sign_in(local_target(query.return_to.as_deref()));
-    let cookie = pending_cookie(&pending, &state.keys.session_cookie, state.secure_cookies())?;
+    let cookie = pending_cookie(&pending, &state.cookie_key, state.secure_cookies())?;
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", url.as_str()))
         .cookie(cookie)
@@ -85,7 +85,7 @@ pub async fn callback(
     session: TypedSession,
     query: web::Query<ProviderReply>,
 ) -> Result<HttpResponse, AppError> {
-    let pending = read_pending(&req, &state.keys.session_cookie);
+    let pending = read_pending(&req, &state.cookie_key);
     let mut response = match state.auth.complete_sign_in(pending, &query).await {
         Ok(Completed { user, return_to }) => {
             session.sign_in(&user)?;
